@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { BerthObject } from '../../proto/objects/meta.js';
+import type { ResourceInfo } from '../../proto/resources.js';
+import { validateObject } from '../../proto/validation/index.js';
+import type { ObjectProblem } from '../../proto/validation/index.js';
+import { deepCopy } from '../store/codec.js';
+import { applyDefaults } from './defaults.js';
+import { immutableFieldProblems } from './immutable-fields.js';
+import { canonicalJson, deepEqual, threeWayMerge } from './merge.js';
+
+/** The annotation that records what the user last applied, as kubectl's does. */
+export const LAST_APPLIED_ANNOTATION = 'berth.dev/last-applied-configuration';
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+
+/** ApplyPlan is what applying one document will do, computed without writing anything. */
+export type ApplyPlan =
+  | { kind: 'write'; action: 'created' | 'configured'; object: BerthObject }
+  | { kind: 'unchanged'; object: BerthObject }
+  | { kind: 'invalid'; errors: ObjectProblem[] };
+
+/** Metadata only the API sets; a manifest's values for these are ignored. */
+const SYSTEM_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
+
+/** userIntent strips what a user cannot set through apply: status and system metadata. */
+export function userIntent(document: BerthObject): BerthObject {
+  const intent = deepCopy(document);
+  delete intent.status;
+  for (const field of SYSTEM_METADATA) delete intent.metadata[field];
+  if (intent.metadata.annotations) {
+    delete intent.metadata.annotations[LAST_APPLIED_ANNOTATION];
+    if (Object.keys(intent.metadata.annotations).length === 0) delete intent.metadata.annotations;
+  }
+  return intent;
+}
+
+/** NewObjectIdentity is chosen once, before any transaction (STYLE.md item 10). */
+export interface NewObjectIdentity {
+  uid: string;
+  creationTimestamp: string;
+}
+
+export function newIdentity(now = new Date()): NewObjectIdentity {
+  return { uid: randomUUID(), creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+}
+
+/**
+ * planApply decides what applying `intent` over `live` (absent for a new object) does: the
+ * merged, defaulted object and whether it is created, configured or unchanged.
+ */
+export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthObject | undefined, identity: NewObjectIdentity): ApplyPlan {
+  const lastApplied = canonicalJson(intent);
+  if (!live) {
+    const object = deepCopy(intent);
+    object.metadata.annotations = { ...object.metadata.annotations, [LAST_APPLIED_ANNOTATION]: lastApplied };
+    applyDefaults(object);
+    object.metadata.uid = identity.uid;
+    object.metadata.creationTimestamp = identity.creationTimestamp;
+    object.metadata.generation = 1;
+    const errors = validateObject(object).errors;
+    return errors.length > 0 ? { kind: 'invalid', errors } : { kind: 'write', action: 'created', object };
+  }
+
+  const previous = parseLastApplied(live.metadata.annotations?.[LAST_APPLIED_ANNOTATION]);
+  const liveIntent = deepCopy(live);
+  delete liveIntent.status;
+  const desired = deepCopy(intent);
+  desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED_ANNOTATION]: lastApplied };
+  const merged = threeWayMerge(liveIntent, previous, desired) as BerthObject;
+  applyDefaults(merged);
+  // System metadata always comes from the live object.
+  for (const field of SYSTEM_METADATA) {
+    const value = live.metadata[field];
+    if (value === undefined) delete merged.metadata[field];
+    else (merged.metadata as unknown as Record<string, unknown>)[field] = value;
+  }
+  if (live.metadata.ownerReferences && !intent.metadata.ownerReferences) merged.metadata.ownerReferences = live.metadata.ownerReferences;
+  if (live.status !== undefined) merged.status = live.status;
+
+  const errors = [...validateObject(merged).errors, ...immutableFieldProblems(info, live, merged)];
+  if (errors.length > 0) return { kind: 'invalid', errors };
+  if (deepEqual(merged, live)) return { kind: 'unchanged', object: live };
+  if (!deepEqual(merged.spec, live.spec)) merged.metadata.generation = (live.metadata.generation ?? 0) + 1;
+  return { kind: 'write', action: 'configured', object: merged };
+}
+
+function parseLastApplied(text: string | undefined): BerthObject | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as BerthObject;
+  } catch {
+    return undefined;
+  }
+}

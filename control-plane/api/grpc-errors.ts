@@ -1,0 +1,17 @@
+import * as grpc from '@grpc/grpc-js';
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, StoreUnavailableError } from '../errors.js';
+import { WatchExpiredError } from '../store/prefix-watch.js';
+
+/** toServiceError maps a domain error to a gRPC status; unknown errors become INTERNAL. */
+export function toServiceError(err: unknown): grpc.ServiceError {
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    err instanceof NotFoundError ? grpc.status.NOT_FOUND
+    : err instanceof AlreadyExistsError ? grpc.status.ALREADY_EXISTS
+    : err instanceof ConflictError ? grpc.status.ABORTED
+    : err instanceof InvalidError ? grpc.status.INVALID_ARGUMENT
+    : err instanceof WatchExpiredError ? grpc.status.OUT_OF_RANGE
+    : err instanceof StoreUnavailableError ? grpc.status.UNAVAILABLE
+    : grpc.status.INTERNAL;
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}

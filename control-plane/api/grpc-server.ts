@@ -1,0 +1,87 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'winston';
+import type { ClusterAPIHandlers } from '../../proto/generated/berth/v1/ClusterAPI.js';
+import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
+import { matches, parseSelector, SelectorSyntaxError } from '../../proto/labels.js';
+import { InvalidError } from '../errors.js';
+import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
+import { toServiceError } from './grpc-errors.js';
+import type { ObjectService } from './object-service.js';
+
+/** Runs a unary handler body and reports its result or its mapped error. */
+function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    body(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const serviceError = toServiceError(err);
+        if (serviceError.code === grpc.status.INTERNAL) logger.error('request failed', { error: err });
+        callback(serviceError);
+      },
+    );
+  };
+}
+
+function selectorOf(text: string) {
+  try {
+    return parseSelector(text);
+  } catch (err) {
+    if (err instanceof SelectorSyntaxError) throw new InvalidError(err.message);
+    throw err;
+  }
+}
+
+/** clusterApiHandlers: each handler converts, calls ObjectService, converts back. */
+export function clusterApiHandlers(service: ObjectService, logger: Logger): ClusterAPIHandlers {
+  return {
+    Apply: unary(logger, async (req) => applyOutcomeToProto(await service.apply(applyDocumentsFromProto(req), { dryRun: req.dry_run }))),
+    Get: unary(logger, async (req) => ({ object_json: JSON.stringify(await service.get(req.resource, req.namespace, req.name)) })),
+    List: unary(logger, async (req) => {
+      const { items, revision } = await service.list(req.resource, req.all_namespaces ? undefined : req.namespace || 'default', selectorOf(req.label_selector));
+      return { items_json: items.map((o) => JSON.stringify(o)), resource_version: revision };
+    }),
+    Delete: unary(logger, async (req) => ({
+      object_json: JSON.stringify(await service.delete(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.resource_version)),
+    })),
+    Scale: unary(logger, async (req) => ({
+      object_json: JSON.stringify(await service.scale(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.replicas, req.resource_version || undefined)),
+    })),
+    Watch: (call) => {
+      const req = call.request;
+      let stream;
+      try {
+        const selector = selectorOf(req.label_selector);
+        const { watch } = service.watch(req.resource, req.all_namespaces ? undefined : req.namespace || 'default', req.resource_version || undefined);
+        stream = { watch, selector };
+      } catch (err) {
+        call.destroy(toServiceError(err));
+        return;
+      }
+      const { watch, selector } = stream;
+      call.on('cancelled', () => watch.close());
+      call.on('close', () => watch.close());
+      void (async () => {
+        try {
+          for await (const event of watch) {
+            if (!matches(selector, event.object.metadata.labels)) continue;
+            call.write({ type: event.type, object_json: JSON.stringify(event.object) });
+          }
+          call.end();
+        } catch (err) {
+          call.destroy(toServiceError(err));
+        }
+      })();
+    },
+  };
+}
+
+/** startGrpcServer binds ClusterAPI on `listen` (host:port) and resolves with the bound port. */
+export async function startGrpcServer(listen: string, service: ObjectService, logger: Logger): Promise<{ server: grpc.Server; port: number }> {
+  const proto = loadBerthProto();
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
+  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, logger));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { server, port };
+}

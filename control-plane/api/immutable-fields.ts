@@ -1,0 +1,22 @@
+import type { Deployment } from '../../proto/objects/apps.js';
+import type { BerthObject } from '../../proto/objects/meta.js';
+import type { Service } from '../../proto/objects/service.js';
+import type { ResourceInfo } from '../../proto/resources.js';
+import type { ObjectProblem } from '../../proto/validation/index.js';
+import { deepEqual } from './merge.js';
+
+/** Fields Kubernetes refuses to change after creation, with its wording. */
+export function immutableFieldProblems(info: ResourceInfo, live: BerthObject, next: BerthObject): ObjectProblem[] {
+  const problems: ObjectProblem[] = [];
+  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+    const a = (live as Deployment).spec.selector;
+    const b = (next as Deployment).spec.selector;
+    if (!deepEqual(a, b)) problems.push({ path: 'spec.selector', message: `Invalid value: ${JSON.stringify(b)}: field is immutable` });
+  }
+  if (info.kind === 'Service') {
+    const a = (live as Service).spec.clusterIP;
+    const b = (next as Service).spec.clusterIP;
+    if (a !== undefined && b !== undefined && a !== b) problems.push({ path: 'spec.clusterIP', message: `Invalid value: ${JSON.stringify(b)}: field is immutable` });
+  }
+  return problems;
+}

@@ -1,0 +1,206 @@
+import type { Logger } from 'winston';
+import type { BerthObject } from '../../proto/objects/meta.js';
+import { matches } from '../../proto/labels.js';
+import type { Selector } from '../../proto/labels.js';
+import { DEFAULT_NAMESPACE, RESOURCES, resourceByName, resourceForKind } from '../../proto/resources.js';
+import type { ResourceInfo } from '../../proto/resources.js';
+import { validateObject } from '../../proto/validation/index.js';
+import type { ObjectProblem } from '../../proto/validation/index.js';
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { PrefixWatch, StoreEvent } from '../store/prefix-watch.js';
+import { newIdentity, planApply, userIntent } from './apply-plan.js';
+import type { ApplyAction, ApplyPlan } from './apply-plan.js';
+
+/** ApplyDocument is one parsed manifest document and where it came from. */
+export interface ApplyDocument {
+  source: string;
+  index: number;
+  object: unknown;
+}
+
+/** DocumentProblem is an ObjectProblem located in a file and document. */
+export interface DocumentProblem extends ObjectProblem {
+  source: string;
+  index: number;
+  /** Kind/name, when the document got far enough to have them. */
+  subject: string;
+}
+
+export interface ApplyOutcome {
+  results: { info: ResourceInfo; object: BerthObject; action: ApplyAction }[];
+  errors: DocumentProblem[];
+  warnings: DocumentProblem[];
+}
+
+const MAX_APPLY_ATTEMPTS = 20;
+
+/**
+ * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store. It throws the
+ * domain errors of ../errors.ts; api/grpc-server.ts maps them to status codes.
+ */
+export class ObjectService {
+  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {}
+
+  /**
+   * apply validates every document, and plans each against the live object, before it writes
+   * anything: one invalid document means nothing is written. Writes are then made in document
+   * order, each guarded on the revision it was planned from and re-planned on conflict.
+   */
+  async apply(documents: ApplyDocument[], options: { dryRun: boolean }): Promise<ApplyOutcome> {
+    const errors: DocumentProblem[] = [];
+    const warnings: DocumentProblem[] = [];
+    const accepted: { doc: ApplyDocument; info: ResourceInfo; intent: BerthObject; subject: string }[] = [];
+    for (const doc of documents) {
+      const subject = subjectOf(doc.object);
+      const at = (p: ObjectProblem): DocumentProblem => ({ ...p, source: doc.source, index: doc.index, subject });
+      const result = validateObject(doc.object);
+      warnings.push(...result.warnings.map(at));
+      errors.push(...result.errors.map(at));
+      if (result.errors.length > 0) continue;
+      const object = doc.object as BerthObject;
+      const info = resourceForKind(object.apiVersion, object.kind) as ResourceInfo;
+      const intent = userIntent(object);
+      if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
+      else delete intent.metadata.namespace;
+      accepted.push({ doc, info, intent, subject });
+    }
+    await this.checkNamespacesExist(accepted, errors);
+
+    const plans: ApplyPlan[] = [];
+    for (const { doc, info, intent, subject } of accepted) {
+      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
+      const plan = planApply(info, intent, live, newIdentity());
+      if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
+      plans.push(plan);
+    }
+    if (errors.length > 0) return { results: [], errors, warnings };
+
+    const results: ApplyOutcome['results'] = [];
+    for (const [i, { info, intent }] of accepted.entries()) {
+      const plan = plans[i] as ApplyPlan;
+      if (options.dryRun || plan.kind !== 'write') {
+        results.push({ info, object: plan.kind === 'invalid' ? intent : plan.object, action: plan.kind === 'write' ? plan.action : 'unchanged' });
+        continue;
+      }
+      results.push(await this.writePlanned(info, intent, plan));
+    }
+    return { results, errors, warnings };
+  }
+
+  private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {
+    let plan: ApplyPlan = first;
+    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
+      if (plan.kind === 'invalid') throw new InvalidError(`${info.kind} "${intent.metadata.name}" became invalid while being applied`, plan.errors);
+      if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
+      try {
+        const object = plan.action === 'created' ? await this.store.create(info, plan.object) : await this.store.update(info, plan.object);
+        this.logger.info(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
+        return { info, object, action: plan.action };
+      } catch (err) {
+        if (!(err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError)) throw err;
+        // Someone else wrote the object since we planned: plan again from what is there now.
+        const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
+        plan = planApply(info, intent, live, newIdentity());
+      }
+    }
+    throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
+  }
+
+  /** A namespaced object needs its namespace to exist, or to be created by the same apply. */
+  private async checkNamespacesExist(accepted: { doc: ApplyDocument; info: ResourceInfo; intent: BerthObject; subject: string }[], errors: DocumentProblem[]): Promise<void> {
+    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
+    const known = new Map<string, boolean>();
+    for (const { doc, info, intent, subject } of accepted) {
+      const ns = intent.metadata.namespace;
+      if (!info.namespaced || !ns || declared.has(ns)) continue;
+      if (!known.has(ns)) known.set(ns, (await this.store.tryGet(namespaces, undefined, ns)) !== undefined);
+      if (!known.get(ns)) {
+        errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
+      }
+    }
+  }
+
+  get(resource: string, namespace: string, name: string): Promise<BerthObject> {
+    const info = this.resource(resource);
+    return this.store.get(info, this.namespaceFor(info, namespace), name);
+  }
+
+  async list(resource: string, namespace: string | undefined, selector: Selector): Promise<{ items: BerthObject[]; revision: string }> {
+    const info = this.resource(resource);
+    const { items, revision } = await this.store.list(info, info.namespaced ? namespace : undefined);
+    return { items: items.filter((o) => matches(selector, o.metadata.labels)), revision };
+  }
+
+  /** delete removes one object; a Namespace takes every object in it along. */
+  async delete(resource: string, namespace: string, name: string, precondition?: string): Promise<BerthObject> {
+    const info = this.resource(resource);
+    if (info.kind === 'Namespace') {
+      if (name === DEFAULT_NAMESPACE) throw new InvalidError('namespace "default" cannot be deleted');
+      await this.store.get(info, undefined, name);
+      for (const r of RESOURCES.filter((x) => x.namespaced)) {
+        for (const item of (await this.store.list(r, name)).items) {
+          await this.store.delete(r, name, item.metadata.name).catch((err: unknown) => {
+            if (!(err instanceof NotFoundError)) throw err;
+          });
+        }
+      }
+    }
+    const deleted = await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
+    this.logger.info(`${info.kind} deleted`, { namespace: deleted.metadata.namespace, name });
+    return deleted;
+  }
+
+  /** scale sets spec.replicas of a Deployment or ReplicaSet; with a precondition, only at that revision. */
+  async scale(resource: string, namespace: string, name: string, replicas: number, precondition?: string): Promise<BerthObject> {
+    const info = this.resource(resource);
+    if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw new InvalidError(`${info.resource} cannot be scaled: only deployments and replicasets have replicas`);
+    if (!Number.isInteger(replicas) || replicas < 0) throw new InvalidError(`replicas must be a whole number of at least 0, not ${replicas}`);
+    const { object } = await this.store.guaranteedUpdate(info, this.namespaceFor(info, namespace), name, (current) => {
+      if (precondition && current.metadata.resourceVersion !== precondition) throw new ConflictError(info.resource, name);
+      const spec = current.spec as { replicas?: number };
+      if (spec.replicas === replicas) return undefined;
+      spec.replicas = replicas;
+      current.metadata.generation = (current.metadata.generation ?? 0) + 1;
+      return current;
+    });
+    this.logger.info(`${info.kind} scaled`, { namespace: object.metadata.namespace, name, replicas });
+    return object;
+  }
+
+  /** watch streams changes; the caller filters by label selector and closes the watch. */
+  watch(resource: string, namespace: string | undefined, fromRevision: string | undefined): { info: ResourceInfo; watch: PrefixWatch } {
+    const info = this.resource(resource);
+    const watch = this.store.watch(info, info.namespaced ? namespace : undefined, {
+      ...(fromRevision ? { fromRevision } : {}),
+      onRecover: (what) => this.logger.warn(what),
+    });
+    return { info, watch };
+  }
+
+  /** ensureNamespace creates a namespace if it is missing (the control plane's `default`). */
+  async ensureNamespace(name: string): Promise<void> {
+    await this.apply([{ source: 'bootstrap', index: 1, object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }], { dryRun: false });
+  }
+
+  private resource(resource: string): ResourceInfo {
+    const info = resourceByName(resource);
+    if (!info) throw new InvalidError(`the server doesn't have a resource type "${resource}"`);
+    return info;
+  }
+
+  private namespaceFor(info: ResourceInfo, namespace: string): string | undefined {
+    return info.namespaced ? namespace || DEFAULT_NAMESPACE : undefined;
+  }
+}
+
+export type { StoreEvent };
+
+function subjectOf(object: unknown): string {
+  const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const kind = typeof o?.kind === 'string' ? o.kind : '';
+  const name = typeof o?.metadata?.name === 'string' ? o.metadata.name : '';
+  return kind && name ? `${kind}/${name}` : kind;
+}
+

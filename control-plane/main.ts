@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ControlPlane } from './control-plane.js';
+import { createLogger } from './log.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number`);
+  return n;
+}
+
+const program = new Command('berth-control-plane')
+  .description('Berth control plane: ClusterAPI over gRPC, desired state in etcd.')
+  .option('--listen <host:port>', 'address to serve ClusterAPI on', '127.0.0.1:6443')
+  .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs; without it an embedded etcd is started', '')
+  .option('--data-dir <dir>', 'state directory (the embedded etcd keeps its data in <dir>/etcd)', '/var/lib/berth/control-plane')
+  .option('--embedded-etcd-port <port>', 'client port of the embedded etcd (its peer port is the next one)', port, 2379)
+  .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
+  .parse();
+
+const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; logLevel: string }>();
+const logger = createLogger(opts.logLevel);
+const controlPlane = new ControlPlane({
+  listen: opts.listen,
+  etcdEndpoints: opts.etcdEndpoints.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  dataDir: opts.dataDir,
+  embeddedEtcdClientPort: opts.embeddedEtcdPort,
+  embeddedEtcdPeerPort: opts.embeddedEtcdPort + 1,
+  logger,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  await controlPlane.stop();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+controlPlane.start().catch((err: unknown) => {
+  logger.error('control plane failed to start', { error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, isRecoverableError } from 'etcd3';
+
+/**
+ * connectEtcd builds the etcd3 client the control plane uses. The library's default circuit
+ * breaker keeps a host "broken" for 5 s after 3 failures, which would make recovery from an
+ * etcd restart slow; a shorter half-open time lets requests flow again within a second.
+ */
+export function connectEtcd(endpoints: string[]): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
+    dialTimeout: 3000,
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) }),
+    },
+  });
+}

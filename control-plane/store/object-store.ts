@@ -1,0 +1,151 @@
+import type { Etcd3, IKeyValue } from 'etcd3';
+import type { BerthObject } from '../../proto/objects/meta.js';
+import { listPrefix, objectKey, qualifiedResource } from '../../proto/resources.js';
+import type { ResourceInfo } from '../../proto/resources.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../errors.js';
+import { decodeObject, deepCopy, encodeObject } from './codec.js';
+import { PrefixWatch } from './prefix-watch.js';
+import type { PrefixWatchOptions } from './prefix-watch.js';
+
+/** ListResult is a consistent snapshot: every item as of `revision`. */
+export interface ListResult {
+  items: BerthObject[];
+  revision: string;
+}
+
+/** A mutation for guaranteedUpdate: return the new object, or undefined to leave it as it is. */
+export type Mutation = (current: BerthObject) => BerthObject | undefined;
+
+const MAX_CONFLICT_RETRIES = 50;
+
+/**
+ * ObjectStore keeps Berth objects in etcd, one key per object (DESIGN.md section 2).
+ * Every write is a transaction guarded on the key's revision: create requires the key to be
+ * absent, update and delete require its mod_revision to equal the resourceVersion the caller
+ * read. A stale write fails with ConflictError; it never overwrites.
+ */
+export class ObjectStore {
+  constructor(private readonly client: Etcd3) {}
+
+  async tryGet(info: ResourceInfo, namespace: string | undefined, name: string): Promise<BerthObject | undefined> {
+    const res = await this.call(() => this.client.get(objectKey(info, namespace, name)).exec());
+    const kv = res.kvs[0];
+    return kv ? decodeObject(kv) : undefined;
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<BerthObject> {
+    const object = await this.tryGet(info, namespace, name);
+    if (!object) throw new NotFoundError(qualifiedResource(info), name);
+    return object;
+  }
+
+  /** list reads one namespace (or all, when namespace is undefined) at a single revision. */
+  async list(info: ResourceInfo, namespace?: string): Promise<ListResult> {
+    const res = await this.call(() => this.client.getAll().prefix(listPrefix(info, namespace)).exec());
+    return { items: res.kvs.map(decodeObject), revision: String(res.header.revision) };
+  }
+
+  /** create writes a new object; the caller has already set uid and creationTimestamp. */
+  async create(info: ResourceInfo, object: BerthObject): Promise<BerthObject> {
+    const key = objectKey(info, object.metadata.namespace, object.metadata.name);
+    const res = await this.call(() =>
+      this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(encodeObject(object))).commit(),
+    );
+    if (!res.succeeded) throw new AlreadyExistsError(qualifiedResource(info), object.metadata.name);
+    return withRevision(object, res.header.revision);
+  }
+
+  /** update replaces an object if, and only if, it is still at object.metadata.resourceVersion. */
+  async update(info: ResourceInfo, object: BerthObject): Promise<BerthObject> {
+    const key = objectKey(info, object.metadata.namespace, object.metadata.name);
+    const expected = object.metadata.resourceVersion;
+    if (!expected) throw new ConflictError(qualifiedResource(info), object.metadata.name, 'an update needs the resourceVersion it was based on');
+    const res = await this.call(() =>
+      this.client.if(key, 'Mod', '==', expected).then(this.client.put(key).value(encodeObject(object))).else(this.client.get(key)).commit(),
+    );
+    if (!res.succeeded) {
+      const exists = (res.responses[0]?.response_range?.kvs.length ?? 0) > 0;
+      if (!exists) throw new NotFoundError(qualifiedResource(info), object.metadata.name);
+      throw new ConflictError(qualifiedResource(info), object.metadata.name);
+    }
+    return withRevision(object, res.header.revision);
+  }
+
+  /**
+   * delete removes an object. With a precondition, only at that resourceVersion; without one,
+   * at the revision just read, so the object returned is exactly the one deleted.
+   */
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, precondition?: string): Promise<BerthObject> {
+    const key = objectKey(info, namespace, name);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const current = await this.get(info, namespace, name);
+      const revision = precondition ?? (current.metadata.resourceVersion as string);
+      const res = await this.call(() => this.client.if(key, 'Mod', '==', revision).then(this.client.delete().key(key)).commit());
+      if (res.succeeded) return current;
+      if (precondition) throw new ConflictError(qualifiedResource(info), name);
+    }
+    throw new ConflictError(qualifiedResource(info), name, 'it kept changing while being deleted');
+  }
+
+  /**
+   * guaranteedUpdate reads, applies `mutate` to a copy, and writes guarded on the revision it
+   * read, re-reading and retrying on conflict. Returns the stored object and whether it changed.
+   */
+  async guaranteedUpdate(info: ResourceInfo, namespace: string | undefined, name: string, mutate: Mutation): Promise<{ object: BerthObject; changed: boolean }> {
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const current = await this.get(info, namespace, name);
+      const next = mutate(deepCopy(current));
+      if (!next) return { object: current, changed: false };
+      next.metadata.resourceVersion = current.metadata.resourceVersion;
+      try {
+        return { object: await this.update(info, next), changed: true };
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(qualifiedResource(info), name, `still conflicting after ${MAX_CONFLICT_RETRIES} attempts`);
+  }
+
+  /** watch streams changes under a resource (and namespace); see PrefixWatch for the guarantees. */
+  watch(info: ResourceInfo, namespace: string | undefined, options: Omit<PrefixWatchOptions, 'prefix' | 'decode' | 'tombstone'> = {}): PrefixWatch {
+    return new PrefixWatch(this.client, {
+      ...options,
+      prefix: listPrefix(info, namespace),
+      decode: decodeObject,
+      tombstone: (kv: IKeyValue, revision: string) => tombstoneFor(info, kv, revision),
+    });
+  }
+
+  /** currentRevision is etcd's revision now (a cheap read of an absent key). */
+  async currentRevision(): Promise<string> {
+    const res = await this.call(() => this.client.get('/berth/.revision-probe').exec());
+    return String(res.header.revision);
+  }
+
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof Error && /unavailable|ECONNREFUSED|deadline|Broken|circuit/i.test(`${err.name} ${err.message}`)) {
+        throw new StoreUnavailableError(err);
+      }
+      throw err;
+    }
+  }
+}
+
+function withRevision(object: BerthObject, revision: string | number): BerthObject {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
+}
+
+/** tombstoneFor rebuilds the identity of an object whose value we no longer have. */
+function tombstoneFor(info: ResourceInfo, kv: IKeyValue, revision: string): BerthObject {
+  const parts = kv.key.toString('utf8').split('/').filter((p) => p !== '');
+  const name = parts[parts.length - 1] ?? '';
+  const namespace = info.namespaced ? parts[parts.length - 2] : undefined;
+  return {
+    apiVersion: info.apiVersion,
+    kind: info.kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: revision },
+  };
+}

@@ -1,0 +1,98 @@
+import type { Container, LifecycleHandler, PodSpec, Probe } from '../objects/pod.js';
+import { isQuantity, parseQuantity } from '../quantity.js';
+import type { CheckOutput } from './check.js';
+import { dns1123Label, envVarName, ianaServiceName } from './names.js';
+import { joinPath, quote } from './problems.js';
+
+/** Resources whose requests and limits Berth enforces; others are accepted with a warning. */
+const KNOWN_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+/** checkPodSpec runs every pod-level check on a Pod's spec or a template's, at `path`. */
+export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): void {
+  const seenContainers = new Set<string>();
+  const seenPortNames = new Set<string>();
+  const all: [Container, string][] = [
+    ...(spec.initContainers ?? []).map((c, i): [Container, string] => [c, joinPath(joinPath(path, 'initContainers'), i)]),
+    ...spec.containers.map((c, i): [Container, string] => [c, joinPath(joinPath(path, 'containers'), i)]),
+  ];
+  for (const [container, cpath] of all) {
+    if (seenContainers.has(container.name)) {
+      out.error(joinPath(cpath, 'name'), `Duplicate value: ${quote(container.name)}`);
+    }
+    seenContainers.add(container.name);
+    checkContainer(container, cpath, seenPortNames, out);
+  }
+  if (spec.hostname !== undefined) {
+    const reason = dns1123Label(spec.hostname);
+    if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
+  }
+}
+
+function checkContainer(c: Container, path: string, seenPortNames: Set<string>, out: CheckOutput): void {
+  const nameReason = dns1123Label(c.name);
+  if (c.name === '') out.error(joinPath(path, 'name'), 'Required value');
+  else if (nameReason) out.error(joinPath(path, 'name'), `Invalid value: ${quote(c.name)}: ${nameReason}`);
+  if (c.image === undefined || c.image.trim() === '') out.error(joinPath(path, 'image'), 'Required value');
+  (c.ports ?? []).forEach((p, i) => {
+    const ppath = joinPath(joinPath(path, 'ports'), i);
+    if (p.containerPort < 1 || p.containerPort > 65535) {
+      out.error(joinPath(ppath, 'containerPort'), `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive`);
+    }
+    if (p.hostPort !== undefined && (p.hostPort < 0 || p.hostPort > 65535)) {
+      out.error(joinPath(ppath, 'hostPort'), `Invalid value: ${p.hostPort}: must be between 1 and 65535, inclusive`);
+    }
+    if (p.name !== undefined) {
+      const reason = ianaServiceName(p.name);
+      if (reason) out.error(joinPath(ppath, 'name'), `Invalid value: ${quote(p.name)}: ${reason}`);
+      else if (seenPortNames.has(p.name)) out.error(joinPath(ppath, 'name'), `Duplicate value: ${quote(p.name)}`);
+      seenPortNames.add(p.name);
+    }
+  });
+  (c.env ?? []).forEach((e, i) => {
+    const reason = envVarName(e.name);
+    if (reason) out.error(joinPath(joinPath(joinPath(path, 'env'), i), 'name'), `Invalid value: ${quote(e.name)}: ${reason}`);
+  });
+  checkResources(c, joinPath(path, 'resources'), out);
+  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    const probe = c[kind];
+    if (probe) checkHandler(probe, joinPath(path, kind), out);
+  }
+  if (c.lifecycle?.postStart) checkHandler(c.lifecycle.postStart, joinPath(joinPath(path, 'lifecycle'), 'postStart'), out);
+  if (c.lifecycle?.preStop) checkHandler(c.lifecycle.preStop, joinPath(joinPath(path, 'lifecycle'), 'preStop'), out);
+}
+
+function checkResources(c: Container, path: string, out: CheckOutput): void {
+  for (const part of ['requests', 'limits'] as const) {
+    for (const [name, value] of Object.entries(c.resources?.[part] ?? {})) {
+      const qpath = joinPath(joinPath(path, part), name);
+      if (!isQuantity(value)) {
+        out.error(qpath, `Invalid value: ${quote(value)}: must be a quantity such as 500m, 2, 64Mi or 1G`);
+      } else if (parseQuantity(value) < 0) {
+        out.error(qpath, `Invalid value: ${quote(value)}: must be greater than or equal to 0`);
+      } else if (!KNOWN_RESOURCES.has(name)) {
+        out.warn(qpath, `resource ${quote(name)} is not enforced by Berth`);
+      }
+    }
+  }
+  for (const [name, request] of Object.entries(c.resources?.requests ?? {})) {
+    const limit = c.resources?.limits?.[name];
+    if (limit === undefined || !isQuantity(limit) || !isQuantity(request)) continue;
+    if (parseQuantity(request) > parseQuantity(limit)) {
+      out.error(joinPath(joinPath(path, 'requests'), name), `Invalid value: ${quote(request)}: must be less than or equal to ${name} limit of ${limit}`);
+    }
+  }
+}
+
+/** A probe or lifecycle hook needs exactly one handler. */
+function checkHandler(handler: Probe | LifecycleHandler, path: string, out: CheckOutput): void {
+  const kinds = (['exec', 'httpGet', 'tcpSocket', 'sleep'] as const).filter((k) => (handler as Record<string, unknown>)[k] !== undefined);
+  if (kinds.length === 0) out.error(path, 'Required value: must specify a handler type');
+  if (kinds.length > 1) out.error(joinPath(path, kinds[1] as string), 'Forbidden: may not specify more than 1 handler type');
+  const port = handler.httpGet?.port ?? handler.tcpSocket?.port;
+  if (typeof port === 'number' && (port < 1 || port > 65535)) {
+    out.error(joinPath(joinPath(path, kinds[0] as string), 'port'), `Invalid value: ${port}: must be between 1 and 65535, inclusive`);
+  }
+  if (handler.exec && (handler.exec.command ?? []).length === 0) {
+    out.error(joinPath(joinPath(path, 'exec'), 'command'), 'Required value');
+  }
+}

@@ -1,0 +1,3 @@
+export { validateObject, pointerToPath } from './validator.js';
+export type { ObjectProblem, ValidationResult } from './problems.js';
+export { joinPath } from './problems.js';

@@ -1,0 +1,22 @@
+/** ObjectProblem is one error or warning about an object, at a field path like `spec.replicas`. */
+export interface ObjectProblem {
+  path: string;
+  message: string;
+}
+
+/** ValidationResult keeps errors (the object is refused) and warnings (it is accepted) apart. */
+export interface ValidationResult {
+  errors: ObjectProblem[];
+  warnings: ObjectProblem[];
+}
+
+/** joinPath appends a field or index to a kubectl-style path: `spec` + `containers` + 0. */
+export function joinPath(base: string, part: string | number): string {
+  if (typeof part === 'number') return `${base}[${part}]`;
+  return base === '' ? part : `${base}.${part}`;
+}
+
+/** quote renders a value the way Kubernetes error messages do: strings quoted, others as JSON. */
+export function quote(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}

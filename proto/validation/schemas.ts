@@ -1,0 +1,260 @@
+import { any, arr, bool, int, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
+import type { Schema } from './schema-builder.js';
+
+/**
+ * JSON Schemas of the objects a user can apply, following Kubernetes' field names and types.
+ * Structure only: rules that relate fields to each other are the named checks in checks.ts.
+ */
+
+const ownerReference = obj(
+  { apiVersion: str(), kind: str(), name: str(), uid: str(), controller: bool, blockOwnerDeletion: bool },
+  { required: ['apiVersion', 'kind', 'name', 'uid'] },
+);
+
+// Read-only fields (uid, resourceVersion, ...) are accepted so that `berth get -o yaml` output
+// can be applied again; the API overwrites them.
+const metadataProperties = {
+  name: str(),
+  namespace: str(),
+  labels: stringMap,
+  annotations: stringMap,
+  uid: str(),
+  resourceVersion: str(),
+  generation: int(),
+  creationTimestamp: { type: ['string', 'null'] },
+  deletionTimestamp: str(),
+  ownerReferences: arr(ownerReference),
+};
+const metadataUnsupported = ['generateName', 'finalizers', 'managedFields', 'selfLink', 'deletionGracePeriodSeconds'];
+
+export const objectMeta = obj(metadataProperties, { required: ['name'], unsupported: metadataUnsupported });
+const templateMeta = obj(metadataProperties, { unsupported: metadataUnsupported });
+
+const labelSelector = obj({
+  matchLabels: stringMap,
+  matchExpressions: arr(
+    obj({ key: str(), operator: oneOf('In', 'NotIn', 'Exists', 'DoesNotExist'), values: arr(str()) }, { required: ['key', 'operator'] }),
+  ),
+});
+
+const execAction = obj({ command: arr(str()) });
+const httpGet = obj(
+  {
+    path: str(),
+    port: intOrString,
+    host: str(),
+    scheme: oneOf('HTTP', 'HTTPS'),
+    httpHeaders: arr(obj({ name: str(), value: str() }, { required: ['name', 'value'] })),
+  },
+  { required: ['port'] },
+);
+const tcpSocket = obj({ port: intOrString, host: str() }, { required: ['port'] });
+
+const probe = obj(
+  {
+    exec: execAction,
+    httpGet,
+    tcpSocket,
+    initialDelaySeconds: int(0),
+    timeoutSeconds: int(1),
+    periodSeconds: int(1),
+    successThreshold: int(1),
+    failureThreshold: int(1),
+    terminationGracePeriodSeconds: int(1),
+  },
+  { unsupported: ['grpc'] },
+);
+
+const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket, sleep: obj({ seconds: int(0) }, { required: ['seconds'] }) });
+
+const securityContext = obj(
+  {
+    runAsUser: int(0),
+    runAsGroup: int(0),
+    runAsNonRoot: bool,
+    readOnlyRootFilesystem: bool,
+    allowPrivilegeEscalation: bool,
+    privileged: bool,
+    capabilities: obj({ add: arr(str()), drop: arr(str()) }),
+  },
+  { unsupported: ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'procMount', 'windowsOptions'] },
+);
+
+const container = obj(
+  {
+    name: str(),
+    image: str(),
+    command: arr(str()),
+    args: arr(str()),
+    workingDir: str(),
+    ports: arr(
+      obj(
+        { name: str(), containerPort: int(), hostPort: int(), hostIP: str(), protocol: oneOf('TCP', 'UDP', 'SCTP') },
+        { required: ['containerPort'] },
+      ),
+    ),
+    env: arr(obj({ name: str(), value: str() }, { required: ['name'], unsupported: ['valueFrom'] })),
+    resources: obj({ requests: { type: 'object', additionalProperties: quantity }, limits: { type: 'object', additionalProperties: quantity } }, { unsupported: ['claims'] }),
+    livenessProbe: probe,
+    readinessProbe: probe,
+    startupProbe: probe,
+    lifecycle: obj({ postStart: lifecycleHandler, preStop: lifecycleHandler }, { unsupported: ['stopSignal'] }),
+    terminationMessagePath: str(),
+    terminationMessagePolicy: oneOf('File', 'FallbackToLogsOnError'),
+    imagePullPolicy: oneOf('Always', 'IfNotPresent', 'Never'),
+    securityContext,
+    stdin: bool,
+    tty: bool,
+  },
+  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'envFrom', 'stdinOnce', 'resizePolicy', 'restartPolicy'] },
+);
+
+const toleration = obj({
+  key: str(),
+  operator: oneOf('Exists', 'Equal'),
+  value: str(),
+  effect: oneOf('NoSchedule', 'PreferNoSchedule', 'NoExecute', ''),
+  tolerationSeconds: int(),
+});
+
+export const podSpec = obj(
+  {
+    containers: arr(container, { minItems: 1 }),
+    initContainers: arr(container),
+    restartPolicy: oneOf('Always', 'OnFailure', 'Never'),
+    terminationGracePeriodSeconds: int(0),
+    activeDeadlineSeconds: int(1),
+    dnsPolicy: oneOf('ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet'),
+    nodeSelector: stringMap,
+    nodeName: str(),
+    hostname: str(),
+    subdomain: str(),
+    schedulerName: str(),
+    tolerations: arr(toleration),
+    securityContext: obj(
+      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: int(0) },
+      { unsupported: ['seLinuxOptions', 'seccompProfile', 'supplementalGroups', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
+    ),
+    enableServiceLinks: bool,
+    priority: int(),
+  },
+  {
+    required: ['containers'],
+    unsupported: [
+      'volumes', 'affinity', 'hostNetwork', 'hostPID', 'hostIPC', 'serviceAccountName', 'serviceAccount',
+      'automountServiceAccountToken', 'imagePullSecrets', 'priorityClassName', 'runtimeClassName',
+      'topologySpreadConstraints', 'dnsConfig', 'hostAliases', 'readinessGates', 'overhead', 'preemptionPolicy',
+      'setHostnameAsFQDN', 'shareProcessNamespace', 'ephemeralContainers', 'os', 'schedulingGates',
+      'resourceClaims', 'hostUsers',
+    ],
+  },
+);
+
+const podTemplate = obj({ metadata: templateMeta, spec: podSpec }, { required: ['spec'] });
+
+const top = (apiVersion: string, kind: string, rest: Record<string, Schema>, required: string[] = []): Schema =>
+  obj(
+    { apiVersion: { const: apiVersion }, kind: { const: kind }, metadata: objectMeta, status: any, ...rest },
+    { required: ['apiVersion', 'kind', 'metadata', ...required] },
+  );
+
+const deploymentSpec = obj(
+  {
+    replicas: int(0),
+    selector: labelSelector,
+    template: podTemplate,
+    strategy: obj({
+      type: oneOf('RollingUpdate', 'Recreate'),
+      rollingUpdate: obj({ maxSurge: intOrString, maxUnavailable: intOrString }),
+    }),
+    minReadySeconds: int(0),
+    revisionHistoryLimit: int(0),
+    progressDeadlineSeconds: int(1),
+    paused: bool,
+  },
+  { required: ['selector', 'template'] },
+);
+
+const replicaSetSpec = obj(
+  { replicas: int(0), minReadySeconds: int(0), selector: labelSelector, template: podTemplate },
+  { required: ['selector'] },
+);
+
+const servicePort = obj(
+  {
+    name: str(),
+    protocol: oneOf('TCP', 'UDP', 'SCTP'),
+    port: int(1, 65535),
+    targetPort: intOrString,
+    nodePort: int(),
+    appProtocol: str(),
+  },
+  { required: ['port'] },
+);
+
+const serviceSpec = obj(
+  {
+    type: oneOf('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
+    selector: stringMap,
+    ports: arr(servicePort),
+    clusterIP: str(),
+    clusterIPs: arr(str()),
+    sessionAffinity: oneOf('None', 'ClientIP'),
+    publishNotReadyAddresses: bool,
+    ipFamilies: arr(str()),
+    ipFamilyPolicy: str(),
+    internalTrafficPolicy: oneOf('Cluster', 'Local'),
+  },
+  {
+    unsupported: [
+      'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName', 'externalTrafficPolicy',
+      'healthCheckNodePort', 'sessionAffinityConfig', 'allocateLoadBalancerNodePorts', 'loadBalancerClass', 'trafficDistribution',
+    ],
+  },
+);
+
+const endpointAddress = obj(
+  {
+    ip: str(),
+    hostname: str(),
+    nodeName: str(),
+    targetRef: obj({ kind: str(), namespace: str(), name: str(), uid: str(), apiVersion: str(), resourceVersion: str() }),
+  },
+  { required: ['ip'] },
+);
+
+const nodeSpec = obj({
+  podCIDR: str(),
+  podCIDRs: arr(str()),
+  unschedulable: bool,
+  taints: arr(obj({ key: str(), value: str(), effect: oneOf('NoSchedule', 'PreferNoSchedule', 'NoExecute'), timeAdded: str() }, { required: ['key', 'effect'] })),
+}, { unsupported: ['providerID', 'configSource', 'externalID'] });
+
+/** SCHEMAS maps `apiVersion/kind` to the schema of a whole object of that kind. */
+export const SCHEMAS: Record<string, Schema> = {
+  'apps/v1/Deployment': top('apps/v1', 'Deployment', { spec: deploymentSpec }, ['spec']),
+  'apps/v1/ReplicaSet': top('apps/v1', 'ReplicaSet', { spec: replicaSetSpec }, ['spec']),
+  'v1/Pod': top('v1', 'Pod', { spec: podSpec }, ['spec']),
+  'v1/Service': top('v1', 'Service', { spec: serviceSpec }, ['spec']),
+  'v1/Endpoints': top('v1', 'Endpoints', {
+    subsets: arr(obj({
+      addresses: arr(endpointAddress),
+      notReadyAddresses: arr(endpointAddress),
+      ports: arr(obj({ name: str(), port: int(1, 65535), protocol: oneOf('TCP', 'UDP', 'SCTP'), appProtocol: str() }, { required: ['port'] })),
+    })),
+  }),
+  'v1/Namespace': top('v1', 'Namespace', { spec: obj({ finalizers: arr(str()) }) }),
+  'v1/Node': top('v1', 'Node', { spec: nodeSpec }),
+  'v1/Event': top('v1', 'Event', {
+    involvedObject: obj({ apiVersion: str(), kind: str(), namespace: str(), name: str(), uid: str(), resourceVersion: str(), fieldPath: str() }, { required: ['kind', 'name'] }),
+    reason: str(),
+    message: str(),
+    type: oneOf('Normal', 'Warning'),
+    source: obj({ component: str(), host: str() }),
+    firstTimestamp: str(),
+    lastTimestamp: str(),
+    count: int(0),
+    reportingComponent: str(),
+    reportingInstance: str(),
+  }, ['involvedObject', 'reason']),
+};

@@ -1,0 +1,111 @@
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { BerthObject } from '../objects/meta.js';
+import { apiVersionsOfKind, resourceForKind } from '../resources.js';
+import { CheckOutput } from './check.js';
+import { checksFor } from './checks.js';
+import type { ObjectProblem, ValidationResult } from './problems.js';
+import { quote } from './problems.js';
+import { UNSUPPORTED_KEYWORD } from './schema-builder.js';
+import { SCHEMAS } from './schemas.js';
+
+// ajv validators are synchronous, so the unsupported-field keyword can report into a collector
+// that validateObject sets around each call.
+let unsupportedSink: ObjectProblem[] | undefined;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addKeyword({
+  keyword: UNSUPPORTED_KEYWORD,
+  schemaType: 'boolean',
+  errors: false,
+  validate: (_schema: boolean, _data: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
+    unsupportedSink?.push({ path: pointerToPath(cxt?.instancePath ?? ''), message: 'unsupported field: Berth ignores it' });
+    return true;
+  },
+});
+
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(apiVersion: string, kind: string): ValidateFunction | undefined {
+  const id = `${apiVersion}/${kind}`;
+  let fn = compiled.get(id);
+  if (!fn) {
+    const schema = SCHEMAS[id];
+    if (!schema) return undefined;
+    fn = ajv.compile(schema);
+    compiled.set(id, fn);
+  }
+  return fn;
+}
+
+/** pointerToPath turns a JSON pointer (`/spec/containers/0/name`) into `spec.containers[0].name`. */
+export function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out = /^\d+$/.test(part) ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`;
+  }
+  return out;
+}
+
+function describeSchemaError(e: ErrorObject): ObjectProblem {
+  const path = pointerToPath(e.instancePath);
+  const at = (field: string) => (path === '' ? field : `${path}.${field}`);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { path: at(String(p.missingProperty)), message: 'Required value' };
+    case 'additionalProperties':
+      return { path: at(String(p.additionalProperty)), message: `unknown field ${quote(p.additionalProperty)}` };
+    case 'type':
+      return { path, message: `Invalid value: ${quote(e.data)}: must be of type ${String(p.type).replace(',', ' or ')}` };
+    case 'enum':
+      return { path, message: `Unsupported value: ${quote(e.data)}: supported values: ${(p.allowedValues as unknown[]).map(quote).join(', ')}` };
+    case 'const':
+      return { path, message: `Invalid value: ${quote(e.data)}: must be ${quote(p.allowedValue)}` };
+    case 'minimum':
+      return { path, message: `Invalid value: ${quote(e.data)}: must be greater than or equal to ${String(p.limit)}` };
+    case 'maximum':
+      return { path, message: `Invalid value: ${quote(e.data)}: must be less than or equal to ${String(p.limit)}` };
+    case 'minItems':
+      return { path, message: `Required value: must have at least ${String(p.limit)} item(s)` };
+    default:
+      return { path, message: `Invalid value: ${e.message ?? e.keyword}` };
+  }
+}
+
+/**
+ * validateObject checks one object: its kind is known, its structure matches the schema, then
+ * the semantic checks. Unsupported Kubernetes fields come back as warnings, never errors.
+ */
+export function validateObject(object: unknown): ValidationResult {
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+    return { errors: [{ path: '', message: 'a manifest document must be a mapping with apiVersion, kind and metadata' }], warnings: [] };
+  }
+  const { apiVersion, kind } = object as { apiVersion?: unknown; kind?: unknown };
+  if (typeof apiVersion !== 'string' || apiVersion === '') return { errors: [{ path: 'apiVersion', message: 'Required value' }], warnings: [] };
+  if (typeof kind !== 'string' || kind === '') return { errors: [{ path: 'kind', message: 'Required value' }], warnings: [] };
+  if (!resourceForKind(apiVersion, kind)) {
+    const versions = apiVersionsOfKind(kind);
+    const message = versions.length > 0
+      ? `no kind ${quote(kind)} in version ${quote(apiVersion)}: use apiVersion ${versions.map(quote).join(' or ')}`
+      : `no kind ${quote(kind)} is served by Berth (supported: Namespace, Node, Pod, Service, Endpoints, Event, Deployment, ReplicaSet)`;
+    return { errors: [{ path: apiVersion === '' ? 'kind' : 'apiVersion', message }], warnings: [] };
+  }
+  const validate = validatorFor(apiVersion, kind);
+  if (!validate) return { errors: [{ path: 'kind', message: `no schema for ${kind}` }], warnings: [] };
+  const warnings: ObjectProblem[] = [];
+  unsupportedSink = warnings;
+  let ok: boolean;
+  try {
+    ok = validate(object) as boolean;
+  } finally {
+    unsupportedSink = undefined;
+  }
+  if (!ok) {
+    return { errors: (validate.errors ?? []).map(describeSchemaError), warnings };
+  }
+  const out = new CheckOutput();
+  for (const check of checksFor(kind)) check.run(object as BerthObject, out);
+  return { errors: out.errors, warnings: [...warnings, ...out.warnings] };
+}
