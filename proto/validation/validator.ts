@@ -13,7 +13,8 @@ import { SCHEMAS } from './schemas.js';
 // that validateObject sets around each call.
 let unsupportedSink: ObjectProblem[] | undefined;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry the offending value, so messages can quote it.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 ajv.addKeyword({
   keyword: UNSUPPORTED_KEYWORD,
   schemaType: 'boolean',
@@ -102,10 +103,16 @@ export function validateObject(object: unknown): ValidationResult {
   } finally {
     unsupportedSink = undefined;
   }
-  if (!ok) {
-    return { errors: (validate.errors ?? []).map(describeSchemaError), warnings };
-  }
+  const schemaErrors = ok ? [] : (validate.errors ?? []).map(describeSchemaError);
   const out = new CheckOutput();
-  for (const check of checksFor(kind)) check.run(object as BerthObject, out);
-  return { errors: out.errors, warnings: [...warnings, ...out.warnings] };
+  for (const check of checksFor(kind)) {
+    try {
+      check.run(object as BerthObject, out);
+    } catch (err) {
+      // A check assumes the structure the schema describes. When the schema already failed, a
+      // check tripping over that structure has nothing to add; otherwise it is a bug.
+      if (ok) throw err;
+    }
+  }
+  return { errors: [...schemaErrors, ...out.errors], warnings: [...warnings, ...out.warnings] };
 }

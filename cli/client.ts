@@ -1,0 +1,117 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ApplyRequest } from '../proto/generated/berth/v1/ApplyRequest.js';
+import type { ApplyResponse__Output } from '../proto/generated/berth/v1/ApplyResponse.js';
+import type { ClusterAPIClient } from '../proto/generated/berth/v1/ClusterAPI.js';
+import type { ListRequest } from '../proto/generated/berth/v1/ListRequest.js';
+import type { WatchEvent__Output } from '../proto/generated/berth/v1/WatchEvent.js';
+import type { WatchRequest } from '../proto/generated/berth/v1/WatchRequest.js';
+import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../proto/grpc.js';
+import type { BerthObject } from '../proto/objects/meta.js';
+import { CliError } from './errors.js';
+
+const CALL_TIMEOUT_MS = 30_000;
+
+/** ApiError is a failed ClusterAPI call; `code` is the gRPC status. */
+export class ApiError extends CliError {
+  override name = 'ApiError';
+  constructor(message: string, readonly code: grpc.status) {
+    super(message);
+  }
+}
+
+/**
+ * ClusterClient is the CLI's view of ClusterAPI: promise-returning calls that turn gRPC
+ * failures into one clear line (an unreachable control plane says so and how to point at one).
+ */
+export class ClusterClient {
+  private readonly client: ClusterAPIClient;
+
+  constructor(readonly server: string) {
+    const proto = loadBerthProto();
+    this.client = new proto.berth.v1.ClusterAPI(server, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES,
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  apply(request: ApplyRequest): Promise<ApplyResponse__Output> {
+    return this.unary((cb) => this.client.Apply(request, this.options(), cb));
+  }
+
+  async get(resource: string, namespace: string, name: string): Promise<BerthObject> {
+    const reply = await this.unary<{ object_json: string }>((cb) => this.client.Get({ resource, namespace, name }, this.options(), cb));
+    return JSON.parse(reply.object_json) as BerthObject;
+  }
+
+  async list(request: ListRequest): Promise<{ items: BerthObject[]; resourceVersion: string }> {
+    const reply = await this.unary<{ items_json: string[]; resource_version: string }>((cb) => this.client.List(request, this.options(), cb));
+    return { items: reply.items_json.map((j) => JSON.parse(j) as BerthObject), resourceVersion: reply.resource_version };
+  }
+
+  async delete(resource: string, namespace: string, name: string): Promise<BerthObject> {
+    const reply = await this.unary<{ object_json: string }>((cb) => this.client.Delete({ ref: { resource, namespace, name } }, this.options(), cb));
+    return JSON.parse(reply.object_json) as BerthObject;
+  }
+
+  async scale(resource: string, namespace: string, name: string, replicas: number, resourceVersion = ''): Promise<BerthObject> {
+    const reply = await this.unary<{ object_json: string }>((cb) =>
+      this.client.Scale({ ref: { resource, namespace, name }, replicas, resource_version: resourceVersion }, this.options(), cb),
+    );
+    return JSON.parse(reply.object_json) as BerthObject;
+  }
+
+  /** watch calls onEvent for each change until the stream ends or fails. */
+  watch(request: WatchRequest, onEvent: (type: string, object: BerthObject) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Watch(request);
+      call.on('data', (e: WatchEvent__Output) => onEvent(e.type, JSON.parse(e.object_json) as BerthObject));
+      call.on('end', () => resolve());
+      call.on('error', (err: grpc.ServiceError) => reject(this.describe(err)));
+    });
+  }
+
+  private options(): grpc.CallOptions {
+    return { deadline: Date.now() + CALL_TIMEOUT_MS };
+  }
+
+  private unary<T>(start: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) =>
+      start((err, res) => (err ? reject(this.describe(err)) : resolve(res as T))),
+    );
+  }
+
+  private describe(err: grpc.ServiceError): ApiError {
+    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+      const why = connectionFailure(err.details || err.message);
+      return new ApiError(
+        `cannot reach the Berth control plane at ${this.server} (${why}). Is berth-control-plane running? Point the CLI at it with --server, BERTH_SERVER or "server:" in ~/.berth/config.`,
+        err.code,
+      );
+    }
+    const label = STATUS_LABELS[err.code] ?? grpc.status[err.code] ?? 'Unknown';
+    return new ApiError(`Error from server (${label}): ${err.details || err.message}`, err.code);
+  }
+}
+
+/** connectionFailure turns grpc-js' connection error text into a few plain words. */
+function connectionFailure(details: string): string {
+  if (/ECONNREFUSED/.test(details)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN/.test(details)) return 'unknown host';
+  if (/ETIMEDOUT|Deadline/i.test(details)) return 'timed out';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(details)) return 'no route to host';
+  return details.replace(/^No connection established\. Last error: /, '').replace(/\. Resolution note:.*$/, '');
+}
+
+/** kubectl-style names for the statuses users see most. */
+const STATUS_LABELS: Partial<Record<grpc.status, string>> = {
+  [grpc.status.NOT_FOUND]: 'NotFound',
+  [grpc.status.ALREADY_EXISTS]: 'AlreadyExists',
+  [grpc.status.ABORTED]: 'Conflict',
+  [grpc.status.INVALID_ARGUMENT]: 'Invalid',
+  [grpc.status.OUT_OF_RANGE]: 'Expired',
+  [grpc.status.INTERNAL]: 'InternalError',
+};

@@ -1,0 +1,16 @@
+import type { Event } from '../../proto/objects/cluster.js';
+import { describeObject } from '../printers/describe.js';
+import type { GlobalOptions } from './context.js';
+import { namespaceOf, print, splitKindName, withClient } from './context.js';
+
+/** describe prints one object in detail, with the events recorded about it. */
+export async function describeCommand(kind: string, name: string | undefined, options: GlobalOptions): Promise<void> {
+  const { info, name: objectName } = splitKindName(kind, name);
+  const namespace = namespaceOf(options);
+  await withClient(options, async (client) => {
+    const object = await client.get(info.resource, namespace, objectName);
+    const events = (await client.list({ resource: 'events', namespace: object.metadata.namespace ?? '', all_namespaces: !info.namespaced, label_selector: '' })).items as Event[];
+    const about = events.filter((e) => e.involvedObject.kind === object.kind && e.involvedObject.name === objectName && (!e.involvedObject.uid || e.involvedObject.uid === object.metadata.uid));
+    print(describeObject(object, about));
+  });
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { applyCommand } from './commands/apply.js';
+import { deleteCommand } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { getCommand } from './commands/get.js';
+import { scaleCommand } from './commands/scale.js';
+import { CliError } from './errors.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command('berth')
+  .description('Manage a Berth cluster (kubectl-like).')
+  .option('-s, --server <host:port>', 'control plane address (else BERTH_SERVER, else ~/.berth/config)')
+  .option('-n, --namespace <name>', 'namespace of the objects (default "default")')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+/** run wraps a command so every failure prints one `error:` line and exits 1, never a stack trace. */
+function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await body(...args);
+    } catch (err) {
+      if (err instanceof CliError) {
+        process.stderr.write(`${err.message.startsWith('Error from server') ? '' : 'error: '}${err.message}\n`);
+        process.exitCode = err.exitCode;
+        return;
+      }
+      throw err;
+    }
+  };
+}
+
+program
+  .command('apply')
+  .description('Create or update objects from manifests (files, directories, or - for stdin).')
+  .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect, [])
+  .option('--dry-run', 'validate and show what would change, write nothing')
+  .action(run(async (opts: { filename: string[]; dryRun?: boolean }) => applyCommand({ ...program.opts(), ...opts })));
+
+program
+  .command('get')
+  .description('List objects of a kind, or show some by name.')
+  .argument('<kind>', 'e.g. deployments, pods, services, nodes')
+  .argument('[names...]', 'object names')
+  .option('-o, --output <format>', 'wide, yaml, json or name')
+  .option('-A, --all-namespaces', 'list across all namespaces')
+  .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+  .option('-w, --watch', 'after listing, print changes as they happen')
+  .action(run(async (kind: string, names: string[], opts: object) => getCommand(kind, names, { ...program.opts(), ...opts })));
+
+program
+  .command('describe')
+  .description('Show one object in detail, with its events.')
+  .argument('<kind>', 'kind, or KIND/NAME')
+  .argument('[name]')
+  .action(run(async (kind: string, name: string | undefined) => describeCommand(kind, name, program.opts())));
+
+program
+  .command('delete')
+  .description('Delete objects by KIND NAME..., KIND/NAME..., or from manifests with -f.')
+  .argument('[args...]')
+  .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect, [])
+  .option('--ignore-not-found', 'treat "not found" as success')
+  .action(run(async (args: string[], opts: { filename: string[]; ignoreNotFound?: boolean }) => deleteCommand(args, { ...program.opts(), ...opts })));
+
+program
+  .command('scale')
+  .description('Set the replica count of a Deployment or ReplicaSet.')
+  .argument('<target>', 'KIND/NAME or KIND')
+  .argument('[name]')
+  .requiredOption('--replicas <n>', 'the new replica count')
+  .option('--resource-version <rv>', 'only scale if the object is still at this resourceVersion')
+  .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => scaleCommand(target, name, { ...program.opts(), ...opts })));
+
+await program.parseAsync();

@@ -1,0 +1,135 @@
+import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
+import type { Event, Namespace, Node } from '../../proto/objects/cluster.js';
+import type { BerthObject } from '../../proto/objects/meta.js';
+import type { Pod } from '../../proto/objects/pod.js';
+import type { Endpoints, Service } from '../../proto/objects/service.js';
+import { formatLabelSelector } from '../../proto/labels.js';
+import { age } from './age.js';
+
+/** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
+export interface Columns {
+  headers: string[];
+  wide: string[];
+  row(object: BerthObject, now: number): string[];
+  wideRow(object: BerthObject): string[];
+}
+
+const none = (s: string | undefined) => (s === undefined || s === '' ? '<none>' : s);
+
+function containersAndImages(template: { spec: { containers: { name: string; image: string }[] } } | undefined): string[] {
+  const cs = template?.spec.containers ?? [];
+  return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(',')];
+}
+
+/** podStatusText is the STATUS column: kubectl's reason-first summary of a pod. */
+export function podStatusText(pod: Pod): string {
+  if (pod.metadata.deletionTimestamp) return 'Terminating';
+  let reason: string = pod.status?.reason ?? pod.status?.phase ?? 'Pending';
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const waiting = cs.state?.waiting?.reason;
+    const terminated = cs.state?.terminated;
+    if (waiting) reason = waiting;
+    else if (terminated) reason = terminated.reason ?? (terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`);
+  }
+  return reason;
+}
+
+export function podReadyText(pod: Pod): string {
+  const total = pod.spec.containers.length;
+  const ready = (pod.status?.containerStatuses ?? []).filter((c) => c.ready).length;
+  return `${ready}/${total}`;
+}
+
+export function nodeStatusText(node: Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const base = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+  return node.spec.unschedulable ? `${base},SchedulingDisabled` : base;
+}
+
+export function servicePortsText(s: Service): string {
+  const ports = s.spec.ports ?? [];
+  return ports.length === 0 ? '<none>' : ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+export function endpointsText(e: Endpoints): string {
+  const all: string[] = [];
+  for (const subset of e.subsets ?? []) {
+    for (const a of subset.addresses ?? []) for (const p of subset.ports ?? [{ port: 0 }]) all.push(p.port ? `${a.ip}:${p.port}` : a.ip);
+  }
+  if (all.length === 0) return '<none>';
+  return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
+}
+
+export const COLUMNS: Record<string, Columns> = {
+  Deployment: {
+    headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+    wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row: (o, now) => {
+      const d = o as Deployment;
+      return [d.metadata.name, `${d.status?.readyReplicas ?? 0}/${d.spec.replicas ?? 1}`, String(d.status?.updatedReplicas ?? 0), String(d.status?.availableReplicas ?? 0), age(d.metadata.creationTimestamp, now)];
+    },
+    wideRow: (o) => [...containersAndImages((o as Deployment).spec.template), formatLabelSelector((o as Deployment).spec.selector)],
+  },
+  ReplicaSet: {
+    headers: ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'],
+    wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row: (o, now) => {
+      const rs = o as ReplicaSet;
+      return [rs.metadata.name, String(rs.spec.replicas ?? 1), String(rs.status?.replicas ?? 0), String(rs.status?.readyReplicas ?? 0), age(rs.metadata.creationTimestamp, now)];
+    },
+    wideRow: (o) => [...containersAndImages((o as ReplicaSet).spec.template), formatLabelSelector((o as ReplicaSet).spec.selector)],
+  },
+  Pod: {
+    headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+    wide: ['IP', 'NODE'],
+    row: (o, now) => {
+      const p = o as Pod;
+      const restarts = (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+      return [p.metadata.name, podReadyText(p), podStatusText(p), String(restarts), age(p.metadata.creationTimestamp, now)];
+    },
+    wideRow: (o) => [none((o as Pod).status?.podIP), none((o as Pod).spec.nodeName)],
+  },
+  Node: {
+    headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
+    wide: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+    row: (o, now) => {
+      const n = o as Node;
+      const roles = Object.keys(n.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length));
+      return [n.metadata.name, nodeStatusText(n), roles.length ? roles.join(',') : '<none>', age(n.metadata.creationTimestamp, now), none(n.status?.nodeInfo?.kubeletVersion)];
+    },
+    wideRow: (o) => {
+      const n = o as Node;
+      return [none(n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address), none(n.status?.nodeInfo?.osImage), none(n.status?.nodeInfo?.kernelVersion), none(n.status?.nodeInfo?.containerRuntimeVersion)];
+    },
+  },
+  Service: {
+    headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
+    wide: ['SELECTOR'],
+    row: (o, now) => {
+      const s = o as Service;
+      return [s.metadata.name, s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP), '<none>', servicePortsText(s), age(s.metadata.creationTimestamp, now)];
+    },
+    wideRow: (o) => [none(Object.entries((o as Service).spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(','))],
+  },
+  Endpoints: {
+    headers: ['NAME', 'ENDPOINTS', 'AGE'],
+    wide: [],
+    row: (o, now) => [o.metadata.name, endpointsText(o as Endpoints), age(o.metadata.creationTimestamp, now)],
+    wideRow: () => [],
+  },
+  Namespace: {
+    headers: ['NAME', 'STATUS', 'AGE'],
+    wide: [],
+    row: (o, now) => [o.metadata.name, (o as Namespace).status?.phase ?? 'Active', age(o.metadata.creationTimestamp, now)],
+    wideRow: () => [],
+  },
+  Event: {
+    headers: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+    wide: [],
+    row: (o, now) => {
+      const e = o as Event;
+      return [age(e.lastTimestamp ?? e.metadata.creationTimestamp, now), e.type, e.reason, `${e.involvedObject.kind.toLowerCase()}/${e.involvedObject.name}`, e.message];
+    },
+    wideRow: () => [],
+  },
+};
