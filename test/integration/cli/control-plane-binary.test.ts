@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { CONTROL_PLANE_BIN, REPO_ROOT, berth } from '../../support/cli.js';
+import { freePort } from '../../support/ports.js';
+import { eventually } from '../../support/wait.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('berth-control-plane with its embedded etcd', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let server: string;
+  let etcdPort: number;
+  const started: ChildProcess[] = [];
+  const etcdPids = new Set<number>();
+
+  const start = async () => {
+    const child = spawn(process.execPath, [CONTROL_PLANE_BIN, '--data-dir', dataDir, '--listen', server, '--embedded-etcd-port', String(etcdPort), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(child);
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`control plane exited ${child.exitCode}: ${log}`);
+      const res = await berth(server, ['get', 'namespaces']);
+      expect(res.code, res.stderr).to.equal(0);
+    }, 30_000, 200);
+    const pid = Number(readFileSync(join(dataDir, 'etcd', 'etcd.pid'), 'utf8'));
+    etcdPids.add(pid);
+    return { child, etcdPid: pid };
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'berth-cp-bin-'));
+    server = `127.0.0.1:${await freePort()}`;
+    etcdPort = await freePort();
+    // The embedded etcd takes etcdPort and etcdPort+1; if that one is taken, pick again.
+    while ((await freePort()) === etcdPort + 1) etcdPort = await freePort();
+  });
+
+  after(async () => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const pid of etcdPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await Promise.all(started.map(exited));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts etcd under --data-dir, serves the README flow, and stops everything on SIGTERM', async () => {
+    const { child, etcdPid } = await start();
+    expect(alive(etcdPid)).to.equal(true);
+    const applied = await berth(server, ['apply', '-f', join(REPO_ROOT, 'manifests', 'web.yaml')]);
+    expect(applied.stdout).to.equal('deployment.apps/web created\nservice/web created\n');
+    expect((await berth(server, ['get', 'deployments'])).stdout).to.match(/^web\s+0\/3/m);
+
+    child.kill('SIGTERM');
+    expect(await exited(child)).to.equal(0);
+    expect(alive(etcdPid)).to.equal(false);
+    expect(existsSync(join(dataDir, 'etcd', 'etcd.pid'))).to.equal(false);
+  });
+
+  it('after kill -9, a new control plane stops the etcd left behind and keeps the data', async () => {
+    const first = await start();
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    expect(alive(first.etcdPid)).to.equal(true, 'etcd outlives a control plane killed with -9');
+
+    const second = await start();
+    expect(second.etcdPid).to.not.equal(first.etcdPid);
+    expect(alive(first.etcdPid)).to.equal(false);
+    expect((await berth(server, ['get', 'deployments'])).stdout).to.match(/^web\s+0\/3/m);
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child)).to.equal(0);
+    expect(alive(second.etcdPid)).to.equal(false);
+  });
+});

@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, from dist/test/support. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BERTH_BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const CONTROL_PLANE_BIN = join(REPO_ROOT, 'dist', 'control-plane', 'main.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * berth runs the real `berth` command, as a user would, against `server`. HOME points at an
+ * empty place so no user config leaks into the test.
+ */
+export function berth(server: string | undefined, args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BERTH_BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...(server ? { BERTH_SERVER: server } : {}), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
