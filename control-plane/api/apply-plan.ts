@@ -57,8 +57,8 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
     object.metadata.uid = identity.uid;
     object.metadata.creationTimestamp = identity.creationTimestamp;
     object.metadata.generation = 1;
-    const errors = validateObject(object).errors;
-    return errors.length > 0 ? { kind: 'invalid', errors } : { kind: 'write', action: 'created', object };
+    // The caller validated the document; defaults only fill absent fields with valid values.
+    return { kind: 'write', action: 'created', object };
   }
 
   const previous = parseLastApplied(live.metadata.annotations?.[LAST_APPLIED_ANNOTATION]);

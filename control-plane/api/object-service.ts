@@ -65,12 +65,23 @@ export class ObjectService {
       else delete intent.metadata.namespace;
       accepted.push({ doc, info, intent, subject });
     }
-    await this.checkNamespacesExist(accepted, errors);
+    // One transaction reads every live object and every namespace the documents need.
+    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
+    const neededNamespaces = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))];
+    const reads = await this.store.getMany([
+      ...accepted.map((a) => ({ info: a.info, namespace: a.intent.metadata.namespace, name: a.intent.metadata.name })),
+      ...neededNamespaces.map((name) => ({ info: namespaces, namespace: undefined, name })),
+    ]);
+    const existingNamespaces = new Set(neededNamespaces.filter((_, i) => reads[accepted.length + i] !== undefined));
 
     const plans: ApplyPlan[] = [];
-    for (const { doc, info, intent, subject } of accepted) {
-      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
-      const plan = planApply(info, intent, live, newIdentity());
+    for (const [i, { doc, info, intent, subject }] of accepted.entries()) {
+      const ns = intent.metadata.namespace;
+      if (info.namespaced && ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
+        errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
+      }
+      const plan = planApply(info, intent, reads[i], newIdentity());
       if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
       plans.push(plan);
     }
@@ -95,7 +106,8 @@ export class ObjectService {
       if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
       try {
         const object = plan.action === 'created' ? await this.store.create(info, plan.object) : await this.store.update(info, plan.object);
-        this.logger.info(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
+        // Per-object lines are debug: controllers write many objects. The check skips building the entry.
+        if (this.logger.isDebugEnabled()) this.logger.debug(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
         return { info, object, action: plan.action };
       } catch (err) {
         if (!(err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError)) throw err;
@@ -105,21 +117,6 @@ export class ObjectService {
       }
     }
     throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
-  }
-
-  /** A namespaced object needs its namespace to exist, or to be created by the same apply. */
-  private async checkNamespacesExist(accepted: { doc: ApplyDocument; info: ResourceInfo; intent: BerthObject; subject: string }[], errors: DocumentProblem[]): Promise<void> {
-    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
-    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
-    const known = new Map<string, boolean>();
-    for (const { doc, info, intent, subject } of accepted) {
-      const ns = intent.metadata.namespace;
-      if (!info.namespaced || !ns || declared.has(ns)) continue;
-      if (!known.has(ns)) known.set(ns, (await this.store.tryGet(namespaces, undefined, ns)) !== undefined);
-      if (!known.get(ns)) {
-        errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
-      }
-    }
   }
 
   get(resource: string, namespace: string, name: string): Promise<BerthObject> {

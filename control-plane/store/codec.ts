@@ -16,7 +16,10 @@ export function decodeObject(kv: IKeyValue): BerthObject {
   return object;
 }
 
-/** deepCopy is used wherever an object read from the store or a cache is about to be changed. */
+/**
+ * deepCopy is used wherever an object read from the store or a cache is about to be changed.
+ * Objects are plain JSON, and a JSON round trip copies those faster than structuredClone.
+ */
 export function deepCopy<T>(value: T): T {
-  return structuredClone(value);
+  return JSON.parse(JSON.stringify(value)) as T;
 }

@@ -17,6 +17,8 @@ export interface ListResult {
 export type Mutation = (current: BerthObject) => BerthObject | undefined;
 
 const MAX_CONFLICT_RETRIES = 50;
+/** etcd's default --max-txn-ops. */
+const MAX_TXN_OPS = 128;
 
 /**
  * ObjectStore keeps Berth objects in etcd, one key per object (DESIGN.md section 2).
@@ -27,10 +29,38 @@ const MAX_CONFLICT_RETRIES = 50;
 export class ObjectStore {
   constructor(private readonly client: Etcd3) {}
 
-  async tryGet(info: ResourceInfo, namespace: string | undefined, name: string): Promise<BerthObject | undefined> {
-    const res = await this.call(() => this.client.get(objectKey(info, namespace, name)).exec());
+  /**
+   * tryGet reads one object. `serializable` reads from the local member without a quorum round:
+   * cheaper, possibly a little stale. Use it only to plan a write that is guarded on the revision
+   * read, where a stale read costs a retry and never a wrong write.
+   */
+  async tryGet(info: ResourceInfo, namespace: string | undefined, name: string, options: { serializable?: boolean } = {}): Promise<BerthObject | undefined> {
+    const res = await this.call(() => this.client.get(objectKey(info, namespace, name)).serializable(options.serializable ?? false).exec());
     const kv = res.kvs[0];
     return kv ? decodeObject(kv) : undefined;
+  }
+
+  /**
+   * getMany reads several objects in one etcd transaction: one round trip, one revision, for
+   * all of them (etcd allows 128 operations per transaction, so larger sets take several).
+   */
+  async getMany(refs: { info: ResourceInfo; namespace: string | undefined; name: string }[]): Promise<(BerthObject | undefined)[]> {
+    const out: (BerthObject | undefined)[] = [];
+    for (let start = 0; start < refs.length; start += MAX_TXN_OPS) {
+      const chunk = refs.slice(start, start + MAX_TXN_OPS);
+      const res = await this.call(() =>
+        this.client.kv.txn({
+          compare: [],
+          success: chunk.map((r) => ({ request_range: { key: Buffer.from(objectKey(r.info, r.namespace, r.name)) } })),
+          failure: [],
+        }),
+      );
+      for (const response of res.responses) {
+        const kv = response.response_range?.kvs[0];
+        out.push(kv ? decodeObject(kv) : undefined);
+      }
+    }
+    return out;
   }
 
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<BerthObject> {
