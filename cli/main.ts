@@ -5,6 +5,7 @@ import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
 import { scaleCommand } from './commands/scale.js';
+import { downCommand, parsePort, upCommand } from './commands/up.js';
 import { CliError } from './errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -73,5 +74,17 @@ program
   .requiredOption('--replicas <n>', 'the new replica count')
   .option('--resource-version <rv>', 'only scale if the object is still at this resourceVersion')
   .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => scaleCommand(target, name, { ...program.opts(), ...opts })));
+
+const localClusterOptions = (command: Command) =>
+  command
+    .option('--state-dir <dir>', 'where the local cluster keeps its state and logs', '/var/lib/berth/local')
+    .option('--listen <host:port>', 'control plane address', '127.0.0.1:6443')
+    .option('--etcd-port <port>', 'embedded etcd client port (the next port is its peer port)', parsePort, 23790);
+
+localClusterOptions(program.command('up').description('Start a local cluster on this machine: etcd and the control plane.'))
+  .action(run(async (opts: { stateDir: string; listen: string; etcdPort: number }) => upCommand(opts)));
+
+localClusterOptions(program.command('down').description('Stop the local cluster and remove its state.'))
+  .action(run(async (opts: { stateDir: string; listen: string; etcdPort: number }) => downCommand(opts)));
 
 await program.parseAsync();

@@ -6,16 +6,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CONTROL_PLANE_BIN, REPO_ROOT, berth } from '../../support/cli.js';
 import { freePort } from '../../support/ports.js';
+import { isAlive } from '../../support/processes.js';
 import { eventually } from '../../support/wait.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
@@ -55,21 +48,21 @@ describe('berth-control-plane with its embedded etcd', function () {
 
   after(async () => {
     for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const pid of etcdPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of etcdPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await Promise.all(started.map(exited));
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts etcd under --data-dir, serves the README flow, and stops everything on SIGTERM', async () => {
     const { child, etcdPid } = await start();
-    expect(alive(etcdPid)).to.equal(true);
+    expect(isAlive(etcdPid)).to.equal(true);
     const applied = await berth(server, ['apply', '-f', join(REPO_ROOT, 'manifests', 'web.yaml')]);
     expect(applied.stdout).to.equal('deployment.apps/web created\nservice/web created\n');
     expect((await berth(server, ['get', 'deployments'])).stdout).to.match(/^web\s+0\/3/m);
 
     child.kill('SIGTERM');
     expect(await exited(child)).to.equal(0);
-    expect(alive(etcdPid)).to.equal(false);
+    expect(isAlive(etcdPid)).to.equal(false);
     expect(existsSync(join(dataDir, 'etcd', 'etcd.pid'))).to.equal(false);
   });
 
@@ -77,14 +70,14 @@ describe('berth-control-plane with its embedded etcd', function () {
     const first = await start();
     first.child.kill('SIGKILL');
     await exited(first.child);
-    expect(alive(first.etcdPid)).to.equal(true, 'etcd outlives a control plane killed with -9');
+    expect(isAlive(first.etcdPid)).to.equal(true, 'etcd outlives a control plane killed with -9');
 
     const second = await start();
     expect(second.etcdPid).to.not.equal(first.etcdPid);
-    expect(alive(first.etcdPid)).to.equal(false);
+    expect(isAlive(first.etcdPid)).to.equal(false);
     expect((await berth(server, ['get', 'deployments'])).stdout).to.match(/^web\s+0\/3/m);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).to.equal(0);
-    expect(alive(second.etcdPid)).to.equal(false);
+    expect(isAlive(second.etcdPid)).to.equal(false);
   });
 });
