@@ -76,6 +76,7 @@ describe('PrefixWatch on a real etcd', function () {
     const watch = writer.watch(pods, 'w0');
     cleanups.push(() => watch.close());
     const got = new Collector(watch);
+    await watch.ready();
     await writer.create(pods, pod('a', 'w0'));
     await writer.guaranteedUpdate(pods, 'w0', 'a', (p) => ({ ...p, metadata: { ...p.metadata, labels: { version: '2' } } }));
     await writer.delete(pods, 'w0', 'pre');
@@ -89,6 +90,7 @@ describe('PrefixWatch on a real etcd', function () {
     const watch = writer.watch(pods, 'w1');
     cleanups.push(() => watch.close());
     const got = new Collector(watch);
+    await watch.ready();
     await writer.create(pods, pod('a', 'w1'));
     await writer.create(pods, pod('b', 'w1'));
     await eventually(() => expect(got.summary()).to.deep.equal(['ADDED a', 'ADDED b']));
@@ -114,6 +116,7 @@ describe('PrefixWatch on a real etcd', function () {
     const watch = new ObjectStore(watchClient).watch(pods, 'w2');
     cleanups.push(() => watch.close());
     const got = new Collector(watch);
+    await watch.ready();
     for (const name of ['x', 'y', 'z']) await writer.create(pods, pod(name, 'w2'));
     await eventually(() => expect(got.summary()).to.deep.equal(['ADDED x', 'ADDED y', 'ADDED z']));
 
@@ -153,6 +156,7 @@ describe('PrefixWatch on a real etcd', function () {
     const watch = writer.watch(pods, 'w4', { fromRevision: rev });
     cleanups.push(() => watch.close());
     const got = new Collector(watch);
+    await watch.ready();
     await writer.create(pods, pod('after', 'w4'));
     await writer.delete(pods, 'w4', 'before');
     await eventually(() => expect(got.summary()).to.deep.equal(['ADDED after', 'DELETED before']));
