@@ -1,0 +1,51 @@
+// mount(2) and umount2(2), for overlay rootfs and bind mounts.
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <string>
+
+#include "common.h"
+
+namespace berth {
+namespace {
+
+// mount(source, target, fstype, flags, data?)
+Napi::Value Mount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string source, target, fstype, data;
+  int64_t flags;
+  bool hasData;
+  if (!ArgPath(info, 0, "source", &source) || !ArgPath(info, 1, "target", &target) ||
+      !ArgPath(info, 2, "fstype", &fstype) || !ArgOptInt(info, 3, 0, &flags) || !ArgOptString(info, 4, &data, &hasData))
+    return env.Undefined();
+  if (mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), (unsigned long)flags,
+            hasData ? data.c_str() : nullptr) != 0)
+    return ThrowErrno(env, errno, "mount", target, source);
+  return env.Undefined();
+}
+
+Napi::Value Umount2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string target;
+  int64_t flags;
+  if (!ArgPath(info, 0, "target", &target) || !ArgOptInt(info, 1, 0, &flags)) return env.Undefined();
+  if (umount2(target.c_str(), (int)flags) != 0) return ThrowErrno(env, errno, "umount2", target);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitMount(Napi::Env env, Napi::Object exports) {
+  exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
+  exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
+  Napi::Object c = Napi::Object::New(env);
+#define C(x) c.Set(#x, Napi::Number::New(env, (double)x))
+  C(MS_RDONLY); C(MS_NOSUID); C(MS_NODEV); C(MS_NOEXEC); C(MS_SYNCHRONOUS); C(MS_REMOUNT);
+  C(MS_NOATIME); C(MS_NODIRATIME); C(MS_BIND); C(MS_MOVE); C(MS_REC); C(MS_SILENT);
+  C(MS_PRIVATE); C(MS_SLAVE); C(MS_SHARED); C(MS_UNBINDABLE); C(MS_RELATIME); C(MS_STRICTATIME);
+  C(MNT_FORCE); C(MNT_DETACH); C(MNT_EXPIRE); C(UMOUNT_NOFOLLOW);
+#undef C
+  exports.Set("mountConstants", c);
+}
+
+}  // namespace berth
