@@ -1,0 +1,104 @@
+/**
+ * The berth-runtime binary's command line, typed. Each method runs the binary once with
+ * execFile (no shell, so no quoting of ids or paths can go wrong) and parses what it prints.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RuntimeCommandError } from './errors.js';
+
+/** RuntimeState is used for what `berth-runtime state` prints (OCI state plus the monitor's records). */
+export interface RuntimeState {
+  ociVersion: string;
+  id: string;
+  status: 'created' | 'running' | 'stopped';
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+  exitCode?: number;
+  oomKilled?: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  monitorPid?: number;
+}
+
+/** A command that has not answered in this long is stuck; the caller gets an error instead of a hang. */
+const commandTimeoutMs = 30_000;
+
+/** BerthRuntimeCli is used to run the berth-runtime binary against one state root. */
+export class BerthRuntimeCli {
+  constructor(
+    readonly binary: string,
+    readonly stateRoot: string,
+  ) {}
+
+  async create(id: string, bundle: string, pidFile: string, logFile: string): Promise<void> {
+    await this.run(['create', '--bundle', bundle, '--pid-file', pidFile, '--container-log', logFile, id]);
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(['start', id]);
+  }
+
+  /** The container's state, or undefined when berth-runtime does not know the id. */
+  async state(id: string): Promise<RuntimeState | undefined> {
+    try {
+      return parseState(await this.run(['state', id]));
+    } catch (err) {
+      // Error texts are not a contract; whether the id exists is: ask list.
+      if ((await this.list()).some((s) => s.id === id)) throw err;
+      return undefined;
+    }
+  }
+
+  async list(): Promise<RuntimeState[]> {
+    const out = (await this.run(['list'])).trim();
+    const parsed: unknown = out === '' ? [] : JSON.parse(out);
+    if (!Array.isArray(parsed)) throw new Error(`berth-runtime list printed no JSON array: ${out.slice(0, 200)}`);
+    return parsed as RuntimeState[];
+  }
+
+  /** Sends `signal` to init, or with `all` to every process in the container's cgroup. */
+  async kill(id: string, signal: string, all = false): Promise<void> {
+    await this.run(['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    await this.run(['delete', ...(force ? ['--force'] : []), id]);
+  }
+
+  private run(args: string[]): Promise<string> {
+    const fullArgs = ['--root', this.stateRoot, ...args];
+    return new Promise((resolve, reject) => {
+      execFile(this.binary, fullArgs, { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) {
+          const code = typeof err.code === 'number' ? err.code : null;
+          reject(new RuntimeCommandError(args, code, stderr || err.message, { cause: err }));
+        } else resolve(stdout);
+      });
+    });
+  }
+}
+
+function parseState(stdout: string): RuntimeState {
+  const state = JSON.parse(stdout) as RuntimeState;
+  if (typeof state.id !== 'string' || typeof state.status !== 'string') {
+    throw new Error(`berth-runtime state printed no OCI state: ${stdout.slice(0, 200)}`);
+  }
+  return state;
+}
+
+/**
+ * The binary built by node-gyp, found from this file: the module runs from the sources or
+ * from dist/, so walk up to the directory that holds package.json (the repository root).
+ */
+export function defaultBinaryPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: pass binaryPath in the options`);
+    dir = parent;
+  }
+  return join(dir, 'node-agent', 'native', 'build', 'Release', 'berth-runtime');
+}

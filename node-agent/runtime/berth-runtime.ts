@@ -1,0 +1,299 @@
+/**
+ * BerthRuntime is the Runtime over the berth-runtime binary (DESIGN.md section 5).
+ *
+ * Layout under `root` (directories 0700):
+ *   state/                   berth-runtime's own state root (--root)
+ *   containers/<id>/         the container's bundle and everything else it owns:
+ *     config.json            the OCI spec (oci-bundle.ts)
+ *     rootfs/ l/ upper/ work/  the overlay root filesystem (rootfs.ts)
+ *     berth-container.json   name, image, labels (container-meta.ts)
+ *     container.log init.pid  written by berth-runtime's monitor
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BerthRuntimeCli, defaultBinaryPath, type RuntimeState } from './berth-runtime-cli.js';
+import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
+import { effectiveRunAs } from './container-spec.js';
+import { readCriLog, type LogEntry } from './cri-log.js';
+import { ContainerExistsError, ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
+import { KeyedLock } from './keyed-lock.js';
+import { HostMounter, type Mounter } from './mounter.js';
+import { buildOciSpec, defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
+import type { OciSpec } from './oci-types.js';
+import { findExecutable, readFileInRoot } from './root-path.js';
+import { Rootfs } from './rootfs.js';
+import { transition, type ContainerStatus, type CreateContainerRequest, type LogOptions, type RemoveOptions, type Runtime, type WaitOptions } from './runtime.js';
+import { UndoStack } from './undo.js';
+import { resolveUser } from './user.js';
+
+/** BerthRuntimeOptions is used to configure a BerthRuntime. */
+export interface BerthRuntimeOptions {
+  /** The directory all containers and their state live under; created 0700 if missing. */
+  root: string;
+  /** The berth-runtime binary; by default the one node-gyp built in this repository. */
+  binaryPath?: string;
+  /** The cgroup parent for containers whose pod gives none. */
+  defaultCgroupParent?: string;
+  /** The most processes one container may have. */
+  pidsLimit?: number;
+  mounter?: Mounter;
+  /** How often waits and log follows look again. */
+  pollIntervalMs?: number;
+  /** How long stop() waits after SIGKILL before it gives up with StopTimeoutError. */
+  killTimeoutMs?: number;
+}
+
+/** How long an exit may stay unrecorded by the monitor before the runtime stops waiting for the record. */
+const exitRecordGraceMs = 2_000;
+
+const idPattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/** BerthRuntime is used by the node agent to run containers with berth-runtime. */
+export class BerthRuntime implements Runtime {
+  readonly root: string;
+  private readonly cli: BerthRuntimeCli;
+  private readonly mounter: Mounter;
+  private readonly lock = new KeyedLock();
+  private rootReady: Promise<void> | undefined;
+
+  constructor(private readonly options: BerthRuntimeOptions) {
+    this.root = options.root;
+    this.cli = new BerthRuntimeCli(options.binaryPath ?? defaultBinaryPath(), join(this.root, 'state'));
+    this.mounter = options.mounter ?? new HostMounter();
+  }
+
+  async create(request: CreateContainerRequest): Promise<ContainerStatus> {
+    const id = request.id ?? randomBytes(16).toString('hex');
+    if (!idPattern.test(id)) throw new InvalidSpecError('id', `'${id}' is not a valid container id: use letters, digits, '_', '.', '-'`);
+    await this.ensureRoot();
+    return this.lock.run(id, async () => {
+      const dir = this.bundleDir(id);
+      try {
+        await mkdir(dir, { mode: 0o700 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id);
+        throw err;
+      }
+      const undo = new UndoStack();
+      undo.push('remove the bundle directory', () => rm(dir, { recursive: true, force: true }));
+      try {
+        // Written first, so that a create cut short (the agent killed) leaves a container
+        // that list() shows and remove() cleans, never an unknown directory with a mount.
+        await writeMeta(dir, {
+          id,
+          name: request.container.name,
+          image: request.image.reference,
+          imageDigest: request.image.digest,
+          labels: { ...request.labels },
+          createdAt: new Date().toISOString(),
+          stopSignal: request.image.config.config?.StopSignal || 'SIGTERM',
+        });
+        const rootfs = new Rootfs(dir, this.mounter);
+        await rootfs.mount(request.image.layerDirs);
+        undo.push('unmount the rootfs', () => rootfs.unmountAndRemove());
+        await writeOciSpec(dir, await this.buildSpec(id, request, rootfs.target));
+        // berth-runtime state without a bundle here is a leftover of someone else: not ours to delete.
+        if (await this.cli.state(id)) throw new ContainerExistsError(id);
+        // Pushed before the create: a create that fails half-way may leave its state behind.
+        undo.push('delete the berth-runtime container', async () => {
+          if (await this.cli.state(id)) await this.cli.delete(id, true);
+        });
+        await this.cli.create(id, dir, join(dir, 'init.pid'), join(dir, 'container.log'));
+        return await this.inspect(id);
+      } catch (err) {
+        throw await undo.rollback(err);
+      }
+    });
+  }
+
+  async start(id: string): Promise<ContainerStatus> {
+    return this.lock.run(id, async () => {
+      transition((await this.inspect(id)).state, 'running');
+      await this.cli.start(id);
+      return this.inspect(id);
+    });
+  }
+
+  async stop(id: string, gracePeriodMs: number): Promise<ContainerStatus> {
+    return this.lock.run(id, async () => {
+      const status = await this.inspect(id);
+      if (status.state === 'exited') return (await this.pollUntilExited(id, Date.now() + exitRecordGraceMs)) ?? status;
+      transition(status.state, 'exited');
+      if (status.state === 'running') {
+        const meta = await readMeta(this.bundleDir(id));
+        await this.signal(id, meta?.stopSignal ?? 'SIGTERM', false);
+        const afterGrace = await this.pollUntilExited(id, Date.now() + gracePeriodMs);
+        if (afterGrace) return afterGrace;
+      }
+      return this.killAll(id);
+    });
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<void> {
+    await this.lock.run(id, async () => {
+      let status = await this.inspect(id);
+      if (status.state === 'running') {
+        if (!options.force) throw new IllegalTransitionError(status.state, 'removed');
+        status = await this.killAll(id);
+      }
+      transition(status.state, 'removed');
+      const state = await this.cli.state(id);
+      if (state) await this.cli.delete(id, state.status !== 'stopped');
+      const dir = this.bundleDir(id);
+      await new Rootfs(dir, this.mounter).unmountAndRemove();
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+
+  async inspect(id: string): Promise<ContainerStatus> {
+    const dir = this.bundleDir(id);
+    const meta = idPattern.test(id) ? await readMeta(dir) : undefined;
+    if (!meta) throw new ContainerNotFoundError(id);
+    return toStatus(meta, dir, await this.cli.state(id));
+  }
+
+  async list(): Promise<ContainerStatus[]> {
+    await this.ensureRoot();
+    const states = new Map((await this.cli.list()).map((s) => [s.id, s]));
+    const out: ContainerStatus[] = [];
+    for (const id of await readdir(join(this.root, 'containers'))) {
+      const dir = this.bundleDir(id);
+      const meta = await readMeta(dir);
+      if (meta) out.push(toStatus(meta, dir, states.get(id)));
+    }
+    return out;
+  }
+
+  async *logs(id: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
+    const { logPath } = await this.inspect(id);
+    // Finished once the exit is recorded: the monitor records it after draining the output.
+    let exitedSince: number | undefined;
+    const isFinished = async () => {
+      let status: ContainerStatus;
+      try {
+        status = await this.inspect(id);
+      } catch (err) {
+        if (err instanceof ContainerNotFoundError) return true;
+        throw err;
+      }
+      if (status.state !== 'exited') return false;
+      exitedSince ??= Date.now();
+      return status.exitCode !== undefined || Date.now() - exitedSince >= exitRecordGraceMs;
+    };
+    yield* readCriLog(logPath, { ...options, isFinished, pollMs: this.options.pollIntervalMs ?? 100 });
+  }
+
+  async waitForExit(id: string, options: WaitOptions = {}): Promise<ContainerStatus> {
+    const status = await this.pollUntilExited(id, Infinity, options.signal);
+    if (!status) throw new Error('unreachable: a wait without deadline ended early');
+    return status;
+  }
+
+  /** Sends a signal; a container that has exited meanwhile is not an error. */
+  private async signal(id: string, signal: string, all: boolean): Promise<void> {
+    try {
+      await this.cli.kill(id, signal, all);
+    } catch (err) {
+      if ((await this.inspect(id)).state !== 'exited') throw err;
+    }
+  }
+
+  /** SIGKILL to every process of the container, then waits for the exit to be recorded. */
+  private async killAll(id: string): Promise<ContainerStatus> {
+    await this.signal(id, 'SIGKILL', true);
+    const timeout = this.options.killTimeoutMs ?? 10_000;
+    const status = await this.pollUntilExited(id, Date.now() + timeout);
+    if (!status) throw new StopTimeoutError(id, timeout);
+    return status;
+  }
+
+  /**
+   * The final status once the container has exited, or undefined when `deadline` (epoch ms)
+   * passes first. Init's end shows before the monitor has drained the output and recorded
+   * the exit code; the status is final once that record is there. A monitor that died
+   * (killed by hand) never writes it, so after exitRecordGraceMs the status is taken as is.
+   */
+  private async pollUntilExited(id: string, deadline: number, signal?: AbortSignal): Promise<ContainerStatus | undefined> {
+    const interval = this.options.pollIntervalMs ?? 100;
+    let exitedSince: number | undefined;
+    for (;;) {
+      signal?.throwIfAborted();
+      const status = await this.inspect(id);
+      if (status.state === 'exited') {
+        exitedSince ??= Date.now();
+        if (status.exitCode !== undefined || Date.now() - exitedSince >= exitRecordGraceMs) return status;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(interval, left), undefined, signal ? { signal } : {});
+    }
+  }
+
+  private async buildSpec(id: string, request: CreateContainerRequest, rootfs: string): Promise<OciSpec> {
+    const imageConfig = request.image.config.config ?? {};
+    const user = resolveUser(
+      { imageUser: imageConfig.User, ...effectiveRunAs(request.container, request.pod ?? {}) },
+      await readFileInRoot(rootfs, '/etc/passwd'),
+      await readFileInRoot(rootfs, '/etc/group'),
+    );
+    const spec = buildOciSpec({
+      containerId: id,
+      container: request.container,
+      image: request.image,
+      pod: request.pod ?? {},
+      user,
+      defaultCgroupParent: this.options.defaultCgroupParent ?? 'berth',
+      pidsLimit: this.options.pidsLimit ?? defaultPidsLimit,
+      annotations: { 'io.berth.container.name': request.container.name, 'io.berth.image': request.image.reference },
+    });
+    // Caught here rather than at start: a container that can never run should not be created.
+    const argv0 = spec.process.args[0] ?? '';
+    const path = spec.process.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+    if (!(await findExecutable(rootfs, argv0, path, spec.process.cwd))) throw new ExecutableNotFoundError(argv0, path);
+    return spec;
+  }
+
+  private bundleDir(id: string): string {
+    return join(this.root, 'containers', id);
+  }
+
+  private ensureRoot(): Promise<void> {
+    this.rootReady ??= (async () => {
+      for (const dir of [this.root, join(this.root, 'state'), join(this.root, 'containers')]) {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await chmod(dir, 0o700); // also when it existed: bundles hold env values (secrets)
+      }
+    })().catch((err: unknown) => {
+      this.rootReady = undefined; // the next call tries again
+      throw err;
+    });
+    return this.rootReady;
+  }
+}
+
+/**
+ * Joins the metadata with berth-runtime's state. No state at all means creation has not got
+ * that far or was cut short (the agent killed mid-create): reported as exited, so that
+ * remove() cleans up.
+ */
+function toStatus(meta: ContainerMeta, bundle: string, state: RuntimeState | undefined): ContainerStatus {
+  const status: ContainerStatus = {
+    id: meta.id,
+    name: meta.name,
+    state: state === undefined || state.status === 'stopped' ? 'exited' : state.status,
+    image: meta.image,
+    imageDigest: meta.imageDigest,
+    labels: meta.labels,
+    oomKilled: state?.oomKilled ?? false,
+    createdAt: meta.createdAt,
+    logPath: join(bundle, 'container.log'),
+    bundle,
+  };
+  if (state && state.status !== 'stopped' && state.pid > 0) status.pid = state.pid;
+  if (state?.exitCode !== undefined && state.status === 'stopped') status.exitCode = state.exitCode;
+  if (state?.startedAt) status.startedAt = state.startedAt;
+  if (state?.finishedAt) status.finishedAt = state.finishedAt;
+  return status;
+}

@@ -1,0 +1,87 @@
+/**
+ * Errors thrown by the runtime. Each has a stable `name` so callers (the sync loop, the
+ * NodeAPI edge) can tell them apart without parsing messages; messages say what to do next.
+ */
+
+/** IllegalTransitionError is thrown when a container is asked to move between two states that do not connect. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`container cannot go from state '${from}' to state '${to}'`);
+  }
+}
+
+/** ContainerNotFoundError is thrown when no container with the id exists under the runtime's root. */
+export class ContainerNotFoundError extends Error {
+  override readonly name = 'ContainerNotFoundError';
+  constructor(readonly id: string) {
+    super(`container '${id}' not found: list the containers to see which exist`);
+  }
+}
+
+/** ContainerExistsError is thrown by create when the id is already taken. */
+export class ContainerExistsError extends Error {
+  override readonly name = 'ContainerExistsError';
+  constructor(readonly id: string) {
+    super(`container '${id}' already exists: remove it first or choose another id`);
+  }
+}
+
+/** InvalidSpecError is thrown when a container spec or image cannot be turned into a bundle. */
+export class InvalidSpecError extends Error {
+  override readonly name = 'InvalidSpecError';
+  constructor(
+    /** The field path, e.g. `resources.limits.memory`. */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`invalid container spec: ${field}: ${reason}`);
+  }
+}
+
+/** ExecutableNotFoundError is thrown by create when the command does not exist in the image. */
+export class ExecutableNotFoundError extends Error {
+  override readonly name = 'ExecutableNotFoundError';
+  constructor(
+    readonly executable: string,
+    readonly searchPath: string,
+  ) {
+    super(
+      `executable '${executable}' not found in the image (searched PATH=${searchPath}): ` +
+        'check the container command or the image',
+    );
+  }
+}
+
+/** RuntimeCommandError is thrown when the berth-runtime binary fails; it carries its stderr. */
+export class RuntimeCommandError extends Error {
+  override readonly name = 'RuntimeCommandError';
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `berth-runtime ${args.join(' ')} failed (exit ${exitCode ?? 'signal'}): ${stderr.trim() || 'no output'}`,
+      options,
+    );
+  }
+}
+
+/** StopTimeoutError is thrown when a container has not exited even after SIGKILL to all its processes. */
+export class StopTimeoutError extends Error {
+  override readonly name = 'StopTimeoutError';
+  constructor(
+    readonly id: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `container '${id}' still running ${waitedMs} ms after SIGKILL: a process may be stuck in ` +
+        'uninterruptible sleep (D state); check its cgroup and retry stop',
+    );
+  }
+}

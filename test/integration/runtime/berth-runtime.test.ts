@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BerthRuntimeCli, defaultBinaryPath } from '../../../node-agent/runtime/berth-runtime-cli.js';
+import { BerthRuntime } from '../../../node-agent/runtime/berth-runtime.js';
+import { HostMounter, mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
+import { ImageStore } from '../../../node-agent/image/index.js';
+import { buildBusyboxImage } from '../../support/image-build.js';
+import { startRegistry, type TestRegistry } from '../../support/registry-server.js';
+import { cgroupDirs, cgroupMounts, cgroupPids, entriesNamed, exists, processesMatching, removeCgroupTree } from '../../support/runtime-host.js';
+import { identityLayerEntries } from '../../support/runtime-layers.js';
+import { describeRuntimeConformance, type RuntimeUnderTest } from './runtime-conformance.js';
+
+/**
+ * The conformance suite against BerthRuntime and the real berth-runtime binary, with a real
+ * image: busybox plus a layer adding user `app`, pushed to a local docker-registry and pulled
+ * by the ImageStore, so the rootfs is made of layers exactly as the agent gets them.
+ */
+async function makeBerthRuntimeUnderTest(): Promise<RuntimeUnderTest & { cgroupParent: string }> {
+  const base = await mkdtemp(join(tmpdir(), 'berth-rt-conf-'));
+  const root = join(base, 'root');
+  const cgroupParent = `berth-test-${randomBytes(4).toString('hex')}`;
+  let registry: TestRegistry | undefined;
+  let image;
+  try {
+    registry = await startRegistry();
+    const built = await buildBusyboxImage(registry.address, `runtime-conformance-${randomBytes(4).toString('hex')}`, 'v1', identityLayerEntries);
+    image = await new ImageStore({ root: join(base, 'images'), insecureRegistries: [registry.address] }).pull(built.reference);
+  } finally {
+    await registry?.stop(); // the pulled layers are all the tests need
+  }
+  const hostFile = { path: join(base, 'resolv.conf'), content: 'nameserver 10.96.0.10\nsearch default.svc.cluster.local\n' };
+  await writeFile(hostFile.path, hostFile.content);
+  await mkdir(root, { mode: 0o700 });
+  const make = () => new BerthRuntime({ root, defaultCgroupParent: cgroupParent, pollIntervalMs: 50 });
+  const cli = new BerthRuntimeCli(defaultBinaryPath(), join(root, 'state'));
+
+  return {
+    cgroupParent,
+    runtime: make(),
+    image,
+    pod: { cgroupParent },
+    hostFile,
+    reopen: make,
+    async leftovers(id) {
+      const left: string[] = [];
+      left.push(...(await mountPointsUnder(root)).filter((p) => p.includes(id)).map((p) => `mount ${p}`));
+      left.push(...(await cgroupDirs(`/${cgroupParent}/${id}`)).map((d) => `cgroup ${d}`));
+      left.push(...(await entriesNamed(root, id)).map((p) => `file ${p}`));
+      if ((await cli.list()).some((s) => s.id === id)) left.push(`berth-runtime state ${id}`);
+      left.push(...(await processesMatching(`/${cgroupParent}/${id}`, id)).map((p) => `process ${p.pid} (${p.why})`));
+      return left;
+    },
+    cgroupProcesses: (id) => cgroupPids(`/${cgroupParent}/${id}`),
+    async dispose() {
+      // Whatever the tests left: processes by PID (only ours: in our cgroup parent or naming our root), then the rest.
+      for (const { pid } of await processesMatching(`/${cgroupParent}/`, root)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      if (await exists(join(root, 'state'))) {
+        for (const state of await cli.list().catch(() => [])) await cli.delete(state.id, true).catch(() => undefined);
+      }
+      const mounter = new HostMounter();
+      for (const point of await mountPointsUnder(base)) await mounter.unmount(point, true);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          await removeCgroupTree(`/${cgroupParent}`);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100)); // killed processes take a moment to leave
+        }
+      }
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+describeRuntimeConformance('BerthRuntime (berth-runtime binary)', makeBerthRuntimeUnderTest);
+
+describe('BerthRuntime cgroup settings', function () {
+  this.timeout(60_000);
+  let rt: Awaited<ReturnType<typeof makeBerthRuntimeUnderTest>> | undefined;
+  const id = `cg-${randomBytes(6).toString('hex')}`;
+  before(async () => {
+    rt = await makeBerthRuntimeUnderTest();
+  });
+  after(async () => {
+    await rt?.runtime.remove(id, { force: true }).catch(() => undefined);
+    await rt?.dispose();
+  });
+
+  it('writes the resources of the spec into the container cgroup (Kubernetes formulas, pids limit default)', async () => {
+    if (!rt) throw new Error('fixture missing');
+    await rt.runtime.create({
+      id,
+      container: { name: 'limits', command: ['sleep', '1000'], resources: { limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: '250m' } } },
+      image: rt.image,
+      pod: rt.pod,
+    });
+    const values = await cgroupValues(`/${rt.cgroupParent}/${id}`);
+    expect(values).to.deep.equal(
+      values.version === 2
+        ? { version: 2, memory: '67108864', cpu: '50000 100000', weight: String(1 + Math.floor(((256 - 2) * 9999) / 262142)), pids: '4096' }
+        : { version: 1, memory: '67108864', cpu: '50000 100000', weight: '256', pids: '4096' },
+    );
+  });
+});
+
+/** The container's memory, cpu and pids settings as the kernel shows them, v1 or v2 (whichever the runtime used). */
+async function cgroupValues(path: string): Promise<Record<string, string | number>> {
+  const read = async (file: string) => (await readFile(file, 'utf8')).trim();
+  const unified = (await cgroupMounts()).find((m) => m === '/sys/fs/cgroup' || m.endsWith('/unified'));
+  if (unified && (await exists(join(unified, path, 'memory.max')))) {
+    const dir = join(unified, path);
+    return { version: 2, memory: await read(join(dir, 'memory.max')), cpu: await read(join(dir, 'cpu.max')), weight: await read(join(dir, 'cpu.weight')), pids: await read(join(dir, 'pids.max')) };
+  }
+  const v1 = (controller: string, file: string) => read(join('/sys/fs/cgroup', controller, path, file));
+  return {
+    version: 1,
+    memory: await v1('memory', 'memory.limit_in_bytes'),
+    cpu: `${await v1('cpu', 'cpu.cfs_quota_us')} ${await v1('cpu', 'cpu.cfs_period_us')}`,
+    weight: await v1('cpu', 'cpu.shares'),
+    pids: await v1('pids', 'pids.max'),
+  };
+}

@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LineAssembler, parseCriRecord, readCriLog, type LogEntry } from '../../../node-agent/runtime/cri-log.js';
+
+describe('runtime/cri-log', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-rt-log-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const collect = async (it: AsyncIterable<LogEntry>) => {
+    const out: string[] = [];
+    for await (const e of it) out.push(`${e.stream}:${e.text}`);
+    return out;
+  };
+
+  it('parses a record, keeping spaces in the text', () => {
+    expect(parseCriRecord('2026-11-30T01:02:03.123456789Z stdout F hello  world ')).to.deep.equal({
+      time: '2026-11-30T01:02:03.123456789Z',
+      stream: 'stdout',
+      partial: false,
+      text: 'hello  world ',
+    });
+    expect(parseCriRecord('2026-11-30T01:02:03Z stderr P')).to.include({ stream: 'stderr', partial: true, text: '' });
+    expect(parseCriRecord('garbage')).to.equal(undefined);
+  });
+
+  it('joins partial records per stream', () => {
+    const a = new LineAssembler();
+    const rec = (stream: 'stdout' | 'stderr', p: boolean, text: string) => ({ time: 't', stream, partial: p, text });
+    expect(a.push(rec('stdout', true, 'hel'))).to.equal(undefined);
+    expect(a.push(rec('stderr', false, 'oops'))).to.deep.equal({ time: 't', stream: 'stderr', text: 'oops' });
+    expect(a.push(rec('stdout', false, 'lo'))).to.deep.equal({ time: 't', stream: 'stdout', text: 'hello' });
+  });
+
+  it('reads all lines, or the last N with tail; a missing file has none', async () => {
+    const path = join(dir, 'c.log');
+    await writeFile(path, ['T stdout F one', 'T stderr F two', 'T stdout P th', 'T stdout F ree', 'T stdout F four', 'T stdout F incomplete-no-newline'].join('\n'));
+    expect(await collect(readCriLog(path))).to.deep.equal(['stdout:one', 'stderr:two', 'stdout:three', 'stdout:four']);
+    expect(await collect(readCriLog(path, { tail: 2 }))).to.deep.equal(['stdout:three', 'stdout:four']);
+    expect(await collect(readCriLog(path, { tail: 0 }))).to.deep.equal([]);
+    expect(await collect(readCriLog(join(dir, 'missing.log')))).to.deep.equal([]);
+  });
+
+  it('follows new lines until the writer is finished, then ends', async () => {
+    const path = join(dir, 'f.log');
+    await writeFile(path, 'T stdout F first\n');
+    let finished = false;
+    const seen: string[] = [];
+    const follow = (async () => {
+      for await (const e of readCriLog(path, { follow: true, tail: 1, pollMs: 10, isFinished: async () => finished })) {
+        seen.push(e.text);
+        if (e.text === 'first') await appendFile(path, 'T stdout F second\nT stdout P thi');
+        if (e.text === 'second') {
+          await appendFile(path, 'rd\nT stdout F !\nT stdout F\n');
+          finished = true;
+        }
+      }
+    })();
+    await follow;
+    expect(seen).to.deep.equal(['first', 'second', 'third!', '']);
+  });
+
+  it('stops following when aborted', async () => {
+    const path = join(dir, 'a.log');
+    await writeFile(path, 'T stdout F only\n');
+    const controller = new AbortController();
+    const seen: string[] = [];
+    for await (const e of readCriLog(path, { follow: true, pollMs: 10, isFinished: async () => false, signal: controller.signal })) {
+      seen.push(e.text);
+      controller.abort();
+    }
+    expect(seen).to.deep.equal(['only']);
+  });
+});
