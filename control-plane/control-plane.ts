@@ -4,6 +4,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'winston';
 import { DEFAULT_NAMESPACE } from '../proto/resources.js';
 import { startGrpcServer } from './api/grpc-server.js';
+import { NodeOperations } from './api/node-operations.js';
 import { ObjectService } from './api/object-service.js';
 import { EmbeddedEtcd } from './etcd/embedded-etcd.js';
 import { connectEtcd } from './store/etcd-client.js';
@@ -51,9 +52,10 @@ export class ControlPlane {
         logger.info('embedded etcd ready', { endpoint: this.etcd.endpoint, pid: this.etcd.pid });
       }
       this.client = connectEtcd(endpoints);
-      const service = new ObjectService(new ObjectStore(this.client), logger);
+      const store = new ObjectStore(this.client);
+      const service = new ObjectService(store, logger);
       await service.ensureNamespace(DEFAULT_NAMESPACE);
-      const { server, port } = await startGrpcServer(this.options.listen, service, logger);
+      const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger);
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });

@@ -6,6 +6,7 @@ import { matches, parseSelector, SelectorSyntaxError } from '../../proto/labels.
 import { InvalidError } from '../errors.js';
 import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
 import { toServiceError } from './grpc-errors.js';
+import type { NodeOperations } from './node-operations.js';
 import type { ObjectService } from './object-service.js';
 
 /** Runs a unary handler body and reports its result or its mapped error. */
@@ -32,7 +33,7 @@ function selectorOf(text: string) {
 }
 
 /** clusterApiHandlers: each handler converts, calls ObjectService, converts back. */
-export function clusterApiHandlers(service: ObjectService, logger: Logger): ClusterAPIHandlers {
+export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperations, logger: Logger): ClusterAPIHandlers {
   return {
     Apply: unary(logger, async (req) => applyOutcomeToProto(await service.apply(applyDocumentsFromProto(req), { dryRun: req.dry_run }))),
     Get: unary(logger, async (req) => ({ object_json: JSON.stringify(await service.get(req.resource, req.namespace, req.name)) })),
@@ -46,6 +47,13 @@ export function clusterApiHandlers(service: ObjectService, logger: Logger): Clus
     Scale: unary(logger, async (req) => ({
       object_json: JSON.stringify(await service.scale(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.replicas, req.resource_version || undefined)),
     })),
+    Cordon: unary(logger, async (req) => ({ object_json: JSON.stringify(await nodeOps.cordon(req.node_name, req.unschedulable)) })),
+    Drain: unary(logger, async (req) => {
+      const { node, evicted } = await nodeOps.drain(req.node_name);
+      return { evicted, node_json: JSON.stringify(node) };
+    }),
+    // Log streaming needs the node agent's AgentAPI, which arrives with the agent.
+    Logs: (call) => call.destroy(Object.assign(new Error('logs are not available yet: no node agent serves them'), { code: grpc.status.UNIMPLEMENTED })),
     Watch: (call) => {
       const req = call.request;
       let stream;
@@ -76,10 +84,10 @@ export function clusterApiHandlers(service: ObjectService, logger: Logger): Clus
 }
 
 /** startGrpcServer binds ClusterAPI on `listen` (host:port) and resolves with the bound port. */
-export async function startGrpcServer(listen: string, service: ObjectService, logger: Logger): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpcServer(listen: string, service: ObjectService, nodeOps: NodeOperations, logger: Logger): Promise<{ server: grpc.Server; port: number }> {
   const proto = loadBerthProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
-  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, logger));
+  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

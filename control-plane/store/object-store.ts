@@ -29,6 +29,11 @@ const MAX_TXN_OPS = 128;
 export class ObjectStore {
   constructor(private readonly client: Etcd3) {}
 
+  /** etcd is the client, for callers that need an etcd lease (events) or a raw transaction (binding). */
+  get etcd(): Etcd3 {
+    return this.client;
+  }
+
   /**
    * tryGet reads one object. `serializable` reads from the local member without a quorum round:
    * cheaper, possibly a little stale. Use it only to plan a write that is guarded on the revision
@@ -75,24 +80,27 @@ export class ObjectStore {
     return { items: res.kvs.map(decodeObject), revision: String(res.header.revision) };
   }
 
-  /** create writes a new object; the caller has already set uid and creationTimestamp. */
-  async create(info: ResourceInfo, object: BerthObject): Promise<BerthObject> {
+  /**
+   * create writes a new object; the caller has already set uid and creationTimestamp. With
+   * `leaseId` the key is bound to an etcd lease and vanishes when it expires (Events do this).
+   */
+  async create(info: ResourceInfo, object: BerthObject, options: { leaseId?: string } = {}): Promise<BerthObject> {
     const key = objectKey(info, object.metadata.namespace, object.metadata.name);
-    const res = await this.call(() =>
-      this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(encodeObject(object))).commit(),
-    );
+    const put = this.client.put(key).value(encodeObject(object));
+    if (options.leaseId) put.lease(options.leaseId);
+    const res = await this.call(() => this.client.if(key, 'Create', '==', 0).then(put).commit());
     if (!res.succeeded) throw new AlreadyExistsError(qualifiedResource(info), object.metadata.name);
     return withRevision(object, res.header.revision);
   }
 
   /** update replaces an object if, and only if, it is still at object.metadata.resourceVersion. */
-  async update(info: ResourceInfo, object: BerthObject): Promise<BerthObject> {
+  async update(info: ResourceInfo, object: BerthObject, options: { leaseId?: string } = {}): Promise<BerthObject> {
     const key = objectKey(info, object.metadata.namespace, object.metadata.name);
     const expected = object.metadata.resourceVersion;
     if (!expected) throw new ConflictError(qualifiedResource(info), object.metadata.name, 'an update needs the resourceVersion it was based on');
-    const res = await this.call(() =>
-      this.client.if(key, 'Mod', '==', expected).then(this.client.put(key).value(encodeObject(object))).else(this.client.get(key)).commit(),
-    );
+    const put = this.client.put(key).value(encodeObject(object));
+    if (options.leaseId) put.lease(options.leaseId);
+    const res = await this.call(() => this.client.if(key, 'Mod', '==', expected).then(put).else(this.client.get(key)).commit());
     if (!res.succeeded) {
       const exists = (res.responses[0]?.response_range?.kvs.length ?? 0) > 0;
       if (!exists) throw new NotFoundError(qualifiedResource(info), object.metadata.name);

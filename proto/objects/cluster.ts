@@ -19,6 +19,8 @@ export interface NodeStatus {
   allocatable?: Record<string, string>;
   conditions?: Condition[];
   addresses?: { type: 'InternalIP' | 'ExternalIP' | 'Hostname'; address: string }[];
+  /** Where the node's agent serves AgentAPI (log streaming), like kubelet's daemonEndpoints. */
+  daemonEndpoints?: { agentEndpoint?: { Port: number } };
   nodeInfo?: {
     kernelVersion?: string;
     osImage?: string;
@@ -61,3 +63,10 @@ export interface Event extends BerthObject {
 
 /** Condition is re-exported so agents and controllers can build node and pod conditions. */
 export type { Condition };
+
+/** Lease is a node's heartbeat: its agent renews renewTime; the node-lifecycle controller reads it. */
+export interface Lease extends BerthObject {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string };
+}

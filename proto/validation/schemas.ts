@@ -243,6 +243,9 @@ export const SCHEMAS: Record<string, Schema> = {
       ports: arr(obj({ name: str(), port: int(1, 65535), protocol: oneOf('TCP', 'UDP', 'SCTP'), appProtocol: str() }, { required: ['port'] })),
     })),
   }),
+  'coordination.k8s.io/v1/Lease': top('coordination.k8s.io/v1', 'Lease', {
+    spec: obj({ holderIdentity: str(), leaseDurationSeconds: int(1), renewTime: str(), acquireTime: str(), leaseTransitions: int(0) }),
+  }),
   'v1/Namespace': top('v1', 'Namespace', { spec: obj({ finalizers: arr(str()) }) }),
   'v1/Node': top('v1', 'Node', { spec: nodeSpec }),
   'v1/Event': top('v1', 'Event', {
