@@ -3,6 +3,8 @@ import type { ApplyRequest } from '../proto/generated/berth/v1/ApplyRequest.js';
 import type { ApplyResponse__Output } from '../proto/generated/berth/v1/ApplyResponse.js';
 import type { ClusterAPIClient } from '../proto/generated/berth/v1/ClusterAPI.js';
 import type { ListRequest } from '../proto/generated/berth/v1/ListRequest.js';
+import type { LogChunk__Output } from '../proto/generated/berth/v1/LogChunk.js';
+import type { LogsRequest } from '../proto/generated/berth/v1/LogsRequest.js';
 import type { WatchEvent__Output } from '../proto/generated/berth/v1/WatchEvent.js';
 import type { WatchRequest } from '../proto/generated/berth/v1/WatchRequest.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../proto/grpc.js';
@@ -64,6 +66,25 @@ export class ClusterClient {
     return JSON.parse(reply.object_json) as BerthObject;
   }
 
+  async cordon(nodeName: string, unschedulable: boolean): Promise<BerthObject> {
+    const reply = await this.unary<{ object_json: string }>((cb) => this.client.Cordon({ node_name: nodeName, unschedulable }, this.options(), cb));
+    return JSON.parse(reply.object_json) as BerthObject;
+  }
+
+  drain(nodeName: string): Promise<{ evicted: string[] }> {
+    return this.unary((cb) => this.client.Drain({ node_name: nodeName }, this.options(), cb));
+  }
+
+  /** logs writes a container's log to `out` as it arrives; with follow it ends when the container does. */
+  logs(request: LogsRequest, out: NodeJS.WritableStream): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Logs(request);
+      call.on('data', (chunk: LogChunk__Output) => out.write(chunk.data));
+      call.on('end', () => resolve());
+      call.on('error', (err: grpc.ServiceError) => reject(this.describe(err)));
+    });
+  }
+
   /** watch calls onEvent for each change until the stream ends or fails. */
   watch(request: WatchRequest, onEvent: (type: string, object: BerthObject) => void): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -114,4 +135,6 @@ const STATUS_LABELS: Partial<Record<grpc.status, string>> = {
   [grpc.status.INVALID_ARGUMENT]: 'Invalid',
   [grpc.status.OUT_OF_RANGE]: 'Expired',
   [grpc.status.INTERNAL]: 'InternalError',
+  [grpc.status.UNIMPLEMENTED]: 'NotImplemented',
+  [grpc.status.FAILED_PRECONDITION]: 'BadRequest',
 };

@@ -4,6 +4,8 @@ import { applyCommand } from './commands/apply.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { logsCommand } from './commands/logs.js';
+import { cordonCommand, drainCommand } from './commands/nodes.js';
 import { scaleCommand } from './commands/scale.js';
 import { downCommand, parsePort, upCommand } from './commands/up.js';
 import { CliError } from './errors.js';
@@ -74,6 +76,34 @@ program
   .requiredOption('--replicas <n>', 'the new replica count')
   .option('--resource-version <rv>', 'only scale if the object is still at this resourceVersion')
   .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => scaleCommand(target, name, { ...program.opts(), ...opts })));
+
+program
+  .command('logs')
+  .description("Print a container's log.")
+  .argument('<pod>', 'pod name (or pod/NAME)')
+  .option('-c, --container <name>', 'container name (default: the only one)')
+  .option('-f, --follow', 'keep printing as the container writes')
+  .option('--tail <lines>', 'only the last lines')
+  .option('-p, --previous', 'the previous instance of a restarted container')
+  .action(run(async (pod: string, opts: object) => logsCommand(pod, { ...program.opts(), ...opts })));
+
+program
+  .command('cordon')
+  .description('Mark a node unschedulable.')
+  .argument('<node>')
+  .action(run(async (node: string) => cordonCommand(node, true, program.opts())));
+
+program
+  .command('uncordon')
+  .description('Mark a node schedulable again.')
+  .argument('<node>')
+  .action(run(async (node: string) => cordonCommand(node, false, program.opts())));
+
+program
+  .command('drain')
+  .description('Cordon a node and evict its pods so they are replaced elsewhere.')
+  .argument('<node>')
+  .action(run(async (node: string) => drainCommand(node, program.opts())));
 
 const localClusterOptions = (command: Command) =>
   command

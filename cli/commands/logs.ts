@@ -1,0 +1,20 @@
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from './context.js';
+import { namespaceOf, withClient } from './context.js';
+
+export interface LogsOptions extends GlobalOptions {
+  container?: string;
+  follow?: boolean;
+  tail?: string;
+  previous?: boolean;
+}
+
+/** logs prints a container's output, fetched by the control plane from the pod's node. */
+export async function logsCommand(pod: string, options: LogsOptions): Promise<void> {
+  const name = pod.startsWith('pod/') ? pod.slice(4) : pod;
+  const tail = options.tail === undefined ? 0 : Number(options.tail);
+  if (!Number.isInteger(tail) || tail < -1) throw new CliError(`--tail must be a whole number, not "${options.tail}"`);
+  await withClient(options, (client) =>
+    client.logs({ namespace: namespaceOf(options), pod: name, container: options.container ?? '', follow: options.follow ?? false, tail_lines: Math.max(tail, 0), previous: options.previous ?? false }, process.stdout),
+  );
+}
