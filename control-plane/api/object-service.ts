@@ -2,11 +2,12 @@ import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { DEFAULT_NAMESPACE, RESOURCES, resourceByName, resourceForKind } from '../../proto/resources.js';
+import { DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { CreateBatcher } from '../store/create-batcher.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { PrefixWatch, StoreEvent } from '../store/prefix-watch.js';
 import { newIdentity, planApply, userIntent } from './apply-plan.js';
@@ -34,13 +35,19 @@ export interface ApplyOutcome {
 }
 
 const MAX_APPLY_ATTEMPTS = 20;
+/** Documents per fast-path create transaction (keys plus namespaces stay under etcd's 128 operations). */
+const MAX_FAST_PATH_DOCUMENTS = 60;
 
 /**
  * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store. It throws the
  * domain errors of ../errors.ts; api/grpc-server.ts maps them to status codes.
  */
 export class ObjectService {
-  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {}
+  private readonly createBatcher: CreateBatcher;
+
+  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {
+    this.createBatcher = new CreateBatcher(store);
+  }
 
   /**
    * apply validates every document, and plans each against the live object, before it writes
@@ -65,6 +72,11 @@ export class ObjectService {
       else delete intent.metadata.namespace;
       accepted.push({ doc, info, intent, subject });
     }
+    if (errors.length === 0 && !options.dryRun) {
+      const created = await this.tryCreateAll(accepted);
+      if (created) return { results: created, errors, warnings };
+    }
+
     // One transaction reads every live object and every namespace the documents need.
     const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
@@ -97,6 +109,27 @@ export class ObjectService {
       results.push(await this.writePlanned(info, intent, plan));
     }
     return { results, errors, warnings };
+  }
+
+  /**
+   * tryCreateAll is the fast path for documents that are all new: one transaction that creates
+   * them all if none exists yet and their namespaces do (a create depends on nothing else that
+   * is live). Undefined means some condition failed and nothing was written: take the full path.
+   */
+  private async tryCreateAll(accepted: { info: ResourceInfo; intent: BerthObject }[]): Promise<ApplyOutcome['results'] | undefined> {
+    if (accepted.length === 0 || accepted.length > MAX_FAST_PATH_DOCUMENTS) return undefined;
+    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
+    const mustExist = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))].map((ns) => objectKey(namespaces, undefined, ns));
+    const items = accepted.map(({ info, intent }) => {
+      const plan = planApply(info, intent, undefined, newIdentity());
+      return { info, object: plan.kind === 'write' ? plan.object : intent };
+    });
+    const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
+    if (keys.size !== items.length) return undefined;
+    const stored = await this.createBatcher.createAll(items, mustExist);
+    if (!stored) return undefined;
+    return stored.map((object, i) => ({ info: (items[i] as { info: ResourceInfo }).info, object, action: 'created' as const }));
   }
 
   private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {

@@ -93,6 +93,28 @@ export class ObjectStore {
     return withRevision(object, res.header.revision);
   }
 
+  /**
+   * createAll creates every object in one transaction, only if none of their keys exists and
+   * every key in `mustExist` does (e.g. their namespaces). All or nothing: returns the objects
+   * as stored, or undefined when a condition failed and nothing was written.
+   */
+  async createAll(items: { info: ResourceInfo; object: BerthObject }[], mustExist: string[]): Promise<BerthObject[] | undefined> {
+    if (items.length + mustExist.length > MAX_TXN_OPS) throw new RangeError(`createAll takes at most ${MAX_TXN_OPS} keys`);
+    const keys = items.map(({ info, object }) => Buffer.from(objectKey(info, object.metadata.namespace, object.metadata.name)));
+    const res = await this.call(() =>
+      this.client.kv.txn({
+        compare: [
+          ...keys.map((key) => ({ key, target: 'Create' as const, result: 'Equal' as const, create_revision: '0' })),
+          ...mustExist.map((k) => ({ key: Buffer.from(k), target: 'Create' as const, result: 'Greater' as const, create_revision: '0' })),
+        ],
+        success: items.map(({ object }, i) => ({ request_put: { key: keys[i] as Buffer, value: Buffer.from(encodeObject(object)) } })),
+        failure: [],
+      }),
+    );
+    if (!res.succeeded) return undefined;
+    return items.map(({ object }) => withRevision(object, res.header.revision));
+  }
+
   /** update replaces an object if, and only if, it is still at object.metadata.resourceVersion. */
   async update(info: ResourceInfo, object: BerthObject, options: { leaseId?: string } = {}): Promise<BerthObject> {
     const key = objectKey(info, object.metadata.namespace, object.metadata.name);

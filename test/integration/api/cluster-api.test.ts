@@ -126,6 +126,22 @@ describe('ClusterAPI over gRPC, on a real etcd', function () {
     await eventually(() => expect(seen).to.deep.equal(['ADDED shown', 'MODIFIED shown', 'DELETED shown']));
   });
 
+  it('creates concurrent new objects together, and one that exists does not fail the others', async () => {
+    await apply(a, deploymentJson('batch-existing', 1));
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => apply(i % 2 ? a : b, deploymentJson(`batch-new-${i}`, 1))),
+      apply(b, deploymentJson('batch-existing', 2)),
+      apply(a, deploymentJson('batch-twice', 1)),
+      apply(b, deploymentJson('batch-twice', 1)),
+    ]);
+    const actions = outcomes.map((o) => `${o.results[0]?.name} ${o.results[0]?.action}`);
+    expect(actions.slice(0, 20)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `batch-new-${i} CREATED`));
+    expect(actions[20]).to.equal('batch-existing CONFIGURED');
+    expect(actions.slice(21).sort()).to.deep.equal(['batch-twice CREATED', 'batch-twice UNCHANGED']);
+    const names = (await a.list({ resource: 'deployments', namespace: 'default' })).items.map((d) => d.metadata.name);
+    expect(names.filter((n) => n.startsWith('batch-')).length).to.equal(22);
+  });
+
   it('dry run reports what would happen and writes nothing', async () => {
     const res = await a.apply({ documents: [{ source: 'x.yaml', index: 1, json: deploymentJson('dry', 1) }], dry_run: true });
     expect(res.results.map((r) => r.action)).to.deep.equal(['CREATED']);
