@@ -5,16 +5,27 @@
   "targets": [
     {
       "target_name": "berth_native",
-      "sources": ["addon/addon.cc"],
+      "sources": ["addon/addon.cc", "addon/common.cc", "addon/fs_at.cc", "addon/resolve.cc",
+                  "addon/mount.cc", "addon/xattr.cc", "addon/pidfd.cc"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-D_GNU_SOURCE"]
     },
     {
       "target_name": "berth-runtime",
       "type": "executable",
-      "sources": ["runtime/main.c"],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-D_GNU_SOURCE"]
+      "sources": [
+        "runtime/cli.c", "runtime/create.c", "runtime/commands.c",
+        "runtime/json.c", "runtime/config.c", "runtime/config_linux.c", "runtime/state.c",
+        "runtime/spawn.c", "runtime/init.c", "runtime/namespaces.c",
+        "runtime/rootfs.c", "runtime/pathres.c", "runtime/cgroups.c",
+        "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c"
+      ],
+      # Static: no dynamic loader at every container start, and a monitor whose resident set
+      # is a few hundred KiB instead of a mapped shared libc.
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-D_GNU_SOURCE", "-fno-strict-aliasing"],
+      "ldflags": ["-static"],
+      "libraries": ["-lm"]
     }
   ]
 }

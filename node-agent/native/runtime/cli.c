@@ -1,0 +1,142 @@
+/* berth-runtime: runs OCI runtime bundles (DESIGN.md section 5).
+ *
+ * CLI contract (the TypeScript runtime in node-agent depends on it; keep it stable):
+ *
+ *   berth-runtime [--root STATE_ROOT] create --bundle DIR [--pid-file FILE] [--container-log FILE] ID
+ *       Creates the container and leaves its process blocked before exec until `start`.
+ *       Returns once the container exists; a detached monitor process (own session, child
+ *       subreaper) stays behind and records the exit. --pid-file gets the init's pid. Without
+ *       --container-log the container keeps the caller's stdio (as with runc/crun create), so
+ *       a caller that reads its pipes until EOF must pass --container-log.
+ *   berth-runtime [--root STATE_ROOT] start ID
+ *   berth-runtime [--root STATE_ROOT] state ID            prints the state JSON on stdout
+ *   berth-runtime [--root STATE_ROOT] kill [--all] ID [SIGNAL]
+ *       SIGNAL is a number or a name (TERM, SIGKILL...), default TERM. --all signals every
+ *       process in the container's cgroup instead of only its init.
+ *   berth-runtime [--root STATE_ROOT] delete [--force] ID
+ *       Refuses a running container unless --force (then SIGKILL everything and wait).
+ *   berth-runtime [--root STATE_ROOT] run --bundle DIR [--pid-file FILE] [--container-log FILE] ID
+ *       create + start, waits and exits with the container's exit code; this process is the
+ *       monitor. Without --container-log the container uses the caller's stdio. Like crun and
+ *       runc, the container is deleted when it exits.
+ *   berth-runtime [--root STATE_ROOT] list                prints a JSON array of states
+ *
+ * STATE_ROOT defaults to /run/berth-runtime; every state directory is mode 0700.
+ * State JSON: {"ociVersion","id","status":"created|running|stopped","pid","bundle",
+ *   "annotations":{},"created","startedAt"?,"exitCode"?,"oomKilled"?,"finishedAt"?,"monitorPid"}
+ *   exitCode is 128+N when the init was killed by signal N.
+ * Container log (--container-log): one record per line,
+ *   "<RFC3339Nano> <stdout|stderr> <F|P> <text>", P when a line was split (over 16 KiB, or the
+ *   stream ended without a newline), as in the CRI log format.
+ * Errors: "berth-runtime: <command> <id>: <what failed>: <reason>" on stderr, exit status 1
+ * (2 for usage errors). A failed create/run leaves nothing behind (process, cgroup, state).
+ *
+ * Defaults applied from config.json as runc/crun do: HOME from the container's /etc/passwd
+ * when the env has none; device access limited to the minimal /dev plus the config's
+ * linux.resources.devices rules (v1 devices controller, v2 BPF program).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "security.h"
+#include "state.h"
+#include "util.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+void usage(const char *msg) {
+  static const char text[] =
+      "usage: berth-runtime [--root DIR] COMMAND\n"
+      "  create --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
+      "  run --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
+      "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n";
+  if (msg) warnx("%s", msg);
+  write_all(2, text, sizeof text - 1);
+  exit(2);
+}
+
+/* Parses "--name VALUE", "--name=VALUE" and flags; positional arguments fill id then signal. */
+static void parse_args(int argc, char **argv, int i, struct opts *o) {
+  for (; i < argc; i++) {
+    char *a = argv[i];
+    const char **target = NULL;
+    const char *name = a;
+    if (strcmp(a, "--force") == 0 || strcmp(a, "-f") == 0) {
+      o->force = true;
+      continue;
+    }
+    if (strcmp(a, "--all") == 0 || strcmp(a, "-a") == 0) {
+      o->all = true;
+      continue;
+    }
+    if (strncmp(a, "--bundle", 8) == 0 || strcmp(a, "-b") == 0) target = &o->bundle;
+    else if (strncmp(a, "--pid-file", 10) == 0) target = &o->pid_file;
+    else if (strncmp(a, "--container-log", 15) == 0) target = &o->container_log;
+    if (target) {
+      char *eq = strchr(a, '=');
+      if (eq) {
+        *target = eq + 1;
+      } else {
+        if (i + 1 >= argc) usage("missing value for an option");
+        *target = argv[++i];
+      }
+      continue;
+    }
+    if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+      char msg[300];
+      snprintf(msg, sizeof msg, "unknown option %s", name);
+      usage(msg);
+    }
+    if (!o->id) o->id = a;
+    else if (!o->signal) o->signal = a;
+    else usage("too many arguments");
+  }
+}
+
+int main(int argc, char **argv) {
+  struct opts o = {.root = DEFAULT_STATE_ROOT};
+  int i = 1;
+  /* Nothing inherited beyond stdio may reach the monitor or the container (a caller's pipe
+   * would otherwise never see EOF). */
+  if (syscall(SYS_close_range, 3, ~0U, 0) < 0) security_cloexec_fds(-1);
+  /* Make sure 0, 1 and 2 are open, so no pipe or file we open lands on them. */
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--root") == 0) {
+      if (++i >= argc) usage("--root needs a value");
+      o.root = argv[i];
+    } else if (strncmp(argv[i], "--root=", 7) == 0) {
+      o.root = argv[i] + 7;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(NULL);
+    } else {
+      char msg[300];
+      snprintf(msg, sizeof msg, "unknown global option %s", argv[i]);
+      usage(msg);
+    }
+  }
+  if (i >= argc) usage("missing command");
+  const char *cmd = argv[i];
+  parse_args(argc, argv, i + 1, &o);
+  err_setup(ERR_STDERR, 2, cmd, o.id);
+  if (strcmp(cmd, "list") == 0) return cmd_list(&o);
+  if (!o.id) usage("missing container id");
+  if (strcmp(cmd, "kill") != 0 && o.signal) usage("too many arguments");
+  if (strcmp(cmd, "create") == 0) return cmd_create(&o, false);
+  if (strcmp(cmd, "run") == 0) return cmd_create(&o, true);
+  if (strcmp(cmd, "start") == 0) return cmd_start(&o);
+  if (strcmp(cmd, "state") == 0) return cmd_state(&o);
+  if (strcmp(cmd, "kill") == 0) return cmd_kill(&o);
+  if (strcmp(cmd, "delete") == 0) return cmd_delete(&o);
+  char msg[300];
+  snprintf(msg, sizeof msg, "unknown command %s", cmd);
+  usage(msg);
+}

@@ -1,0 +1,28 @@
+/* The berth-runtime commands, one function each; cli.c parses the command line (and documents
+ * the contract) and calls them. Each returns the process exit status or dies with a message. */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include <stdbool.h>
+
+/* Options of every command; unset ones are NULL/false. */
+struct opts {
+  const char *root;
+  const char *bundle, *pid_file, *container_log;
+  bool force, all;
+  const char *id;
+  const char *signal;
+};
+
+/* Prints the usage (after msg, if any) and exits 2. */
+__attribute__((noreturn)) void usage(const char *msg);
+/* create.c */
+int cmd_create(const struct opts *o, bool run_mode);
+/* commands.c */
+int cmd_start(const struct opts *o);
+int cmd_state(const struct opts *o);
+int cmd_kill(const struct opts *o);
+int cmd_delete(const struct opts *o);
+int cmd_list(const struct opts *o);
+
+#endif
