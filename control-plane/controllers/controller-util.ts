@@ -1,0 +1,121 @@
+import type { Logger } from 'winston';
+import type { BerthObject, Condition, OwnerReference } from '../../proto/objects/meta.js';
+import type { Pod } from '../../proto/objects/pod.js';
+import { NotFoundError } from '../errors.js';
+import { runWorkers } from './work-queue.js';
+import type { ReconcileResult, WorkQueue } from './work-queue.js';
+
+/** Helpers shared by the controllers: owner references, pod predicates, conditions, worker loops. */
+
+/** controllerRef is the owner reference marked `controller: true`, the one object that manages this one. */
+export function controllerRef(object: BerthObject): OwnerReference | undefined {
+  return object.metadata.ownerReferences?.find((r) => r.controller === true);
+}
+
+/** ownerReferenceTo builds the controller reference an owner puts on what it creates or adopts. */
+export function ownerReferenceTo(owner: Pick<BerthObject, 'apiVersion' | 'kind' | 'metadata'>): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+}
+
+/** isPodActive: a pod that counts toward replicas (not finished, not being deleted). */
+export function isPodActive(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp;
+}
+
+export function podReadyCondition(pod: Pod): Condition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+export function isPodReady(pod: Pod): boolean {
+  return podReadyCondition(pod)?.status === 'True';
+}
+
+/**
+ * isPodAvailable: ready for at least minReadySeconds (Kubernetes' podutil.IsPodAvailable). A
+ * ready pod without a transition time counts as available once minReadySeconds is 0.
+ */
+export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number): boolean {
+  const ready = podReadyCondition(pod);
+  if (ready?.status !== 'True') return false;
+  if (minReadySeconds <= 0) return true;
+  const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
+  return Number.isFinite(since) && since + minReadySeconds * 1000 <= nowMs;
+}
+
+/** timestamp formats a time as the API stores them: RFC 3339, whole seconds. */
+export function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * setCondition returns the conditions with `next` in place of the one of its type. The
+ * transition time moves only when the status changes; an unchanged condition is kept as it is
+ * (unless refreshUpdateTime), so recomputing status does not cause a write.
+ */
+export function setCondition(conditions: readonly Condition[] | undefined, next: Condition, now: string, refreshUpdateTime = false): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const current = i >= 0 ? list[i] : undefined;
+  const same = current && current.status === next.status && current.reason === next.reason && current.message === next.message;
+  // refreshUpdateTime: the same condition, but something happened that it should be dated by (Deployment progress).
+  if (same && !(refreshUpdateTime && current.lastUpdateTime !== now)) return list;
+  const merged: Condition = {
+    ...next,
+    lastTransitionTime: current && current.status === next.status ? (current.lastTransitionTime ?? now) : now,
+  };
+  if ('lastUpdateTime' in next || current?.lastUpdateTime !== undefined) merged.lastUpdateTime = now;
+  if (i >= 0) list[i] = merged;
+  else list.push(merged);
+  return list;
+}
+
+/** ignoreNotFound ends a step quietly when its object is already gone (STYLE.md item 3). */
+export async function ignoreNotFound<T>(op: Promise<T>): Promise<T | undefined> {
+  try {
+    return await op;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * runUntilAborted runs a controller's workers until `signal` aborts, then shuts the queue down
+ * and resolves once every worker has finished its current key.
+ */
+export async function runUntilAborted(queue: WorkQueue, workers: number, reconcile: (key: string) => Promise<ReconcileResult>, logger: Logger, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    queue.shutdown();
+    return;
+  }
+  const onAbort = () => queue.shutdown();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await runWorkers(queue, workers, reconcile, logger);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export const DONE: ReconcileResult = { kind: 'done' };
+
+/**
+ * KeyedMutex runs one task per key at a time. The work queue already gives a key to one worker
+ * at a time; this also makes reconcile safe when called directly (tests, tools) concurrently.
+ */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

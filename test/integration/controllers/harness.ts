@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import type { Etcd3 } from 'etcd3';
+import { newIdentity } from '../../../control-plane/api/apply-plan.js';
+import { applyDefaults } from '../../../control-plane/api/defaults.js';
+import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
+import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
+import { cacheKey } from '../../../control-plane/controllers/informer.js';
+import type { Informer } from '../../../control-plane/controllers/informer.js';
+import { NodeLifecycleController } from '../../../control-plane/controllers/node-lifecycle-controller.js';
+import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
+import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
+import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
+import { silentLogger } from '../../../control-plane/log.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { Deployment, ReplicaSet } from '../../../proto/objects/apps.js';
+import type { Lease, Node } from '../../../proto/objects/cluster.js';
+import type { BerthObject } from '../../../proto/objects/meta.js';
+import type { Pod } from '../../../proto/objects/pod.js';
+import { resourceByName } from '../../../proto/resources.js';
+import type { ResourceInfo } from '../../../proto/resources.js';
+import { eventually } from '../../support/wait.js';
+
+export const R = {
+  pods: resourceByName('pods') as ResourceInfo,
+  replicasets: resourceByName('replicasets') as ResourceInfo,
+  deployments: resourceByName('deployments') as ResourceInfo,
+  nodes: resourceByName('nodes') as ResourceInfo,
+  leases: resourceByName('leases') as ResourceInfo,
+};
+
+/**
+ * ControllerHarness runs every controller on shared informers over a real etcd, without
+ * workers: tests call reconcile themselves (or converge(), which reconciles every key until a
+ * round writes nothing) and assert what was written. The node-lifecycle controller runs on a
+ * clock the test moves.
+ */
+export class ControllerHarness {
+  readonly client: Etcd3;
+  readonly store: ObjectStore;
+  readonly events = new CollectingEventSink();
+  readonly informers: SharedInformers;
+  readonly replicaSets: ReplicaSetController;
+  readonly deployments: DeploymentController;
+  readonly nodeLifecycle: NodeLifecycleController;
+  readonly gc: GarbageCollector;
+  /** The node-lifecycle controller's clock, in ms. */
+  clock = Date.parse('2026-01-01T00:00:00Z');
+  private readonly all: Informer[];
+
+  constructor(endpoint: string, nodeGracePeriodMs = 5000) {
+    this.client = connectEtcd([endpoint]);
+    this.store = new ObjectStore(this.client);
+    const logger = silentLogger();
+    this.informers = new SharedInformers(this.store, logger);
+    const f = (r: string) => this.informers.forResource(r);
+    this.replicaSets = new ReplicaSetController(this.store, f('replicasets'), f('pods'), this.events, logger);
+    this.deployments = new DeploymentController(this.store, f('deployments'), f('replicasets'), this.events, logger);
+    this.nodeLifecycle = new NodeLifecycleController(this.store, f('nodes'), f('leases'), f('pods'), this.events, logger, { gracePeriodMs: nodeGracePeriodMs, now: () => this.clock });
+    this.gc = new GarbageCollector(this.store, GC_RESOURCES.map((r) => f(r.resource)), this.events, logger);
+    this.all = ['pods', 'replicasets', 'deployments', 'nodes', 'leases'].map(f);
+  }
+
+  start(): Promise<void> {
+    return this.informers.start();
+  }
+
+  /** close stops the informers and deletes every object, so the next test starts empty. */
+  async close(): Promise<void> {
+    this.informers.stop();
+    for (const q of [this.replicaSets.queue, this.deployments.queue, this.nodeLifecycle.queue, this.gc.queue]) q.shutdown();
+    await this.client.delete().prefix('/berth/');
+    this.client.close();
+  }
+
+  /** caughtUp waits until every informer holds exactly what etcd holds. */
+  async caughtUp(): Promise<void> {
+    await eventually(async () => {
+      for (const informer of this.all) {
+        const { items } = await this.store.list(informer.info);
+        const want = Object.fromEntries(items.map((o) => [cacheKey(o), o.metadata.resourceVersion]));
+        const have = Object.fromEntries(informer.list().map((o) => [cacheKey(o), o.metadata.resourceVersion]));
+        expect(have).to.deep.equal(want);
+      }
+    });
+  }
+
+  /** converge reconciles Deployments, then ReplicaSets, then garbage, until a round writes nothing. */
+  async converge(): Promise<void> {
+    for (let round = 0; round < 30; round++) {
+      await this.caughtUp();
+      const before = await this.store.currentRevision();
+      for (const o of this.informer('deployments').list()) await this.deployments.reconcile(cacheKey(o));
+      await this.caughtUp();
+      for (const o of this.informer('replicasets').list()) await this.replicaSets.reconcile(cacheKey(o));
+      await this.caughtUp();
+      for (const r of GC_RESOURCES) for (const o of this.informer(r.resource).list((x) => (x.metadata.ownerReferences ?? []).length > 0)) await this.gc.reconcile(gcKey(r, o));
+      await this.caughtUp();
+      if ((await this.store.currentRevision()) === before) return;
+    }
+    throw new Error('controllers did not converge in 30 rounds');
+  }
+
+  informer(resource: string): Informer {
+    return this.informers.forResource(resource);
+  }
+
+  async list<T extends BerthObject>(info: ResourceInfo): Promise<T[]> {
+    return (await this.store.list(info, 'default')).items as T[];
+  }
+
+  async get<T extends BerthObject>(info: ResourceInfo, name: string, namespace: string | undefined = 'default'): Promise<T> {
+    return (await this.store.get(info, info.namespaced ? namespace : undefined, name)) as T;
+  }
+
+  /** createDeployment stores a Deployment as the API would: defaulted, with identity and generation 1. */
+  async createDeployment(name: string, replicas: number, image = 'busybox:1.35', extra: Partial<Deployment['spec']> = {}): Promise<Deployment> {
+    const d: Deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'default', labels: { app: name }, generation: 1, ...newIdentity() },
+      spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } }, ...extra },
+    };
+    applyDefaults(d);
+    return (await this.store.create(R.deployments, d)) as Deployment;
+  }
+
+  /** updateSpec changes a Deployment or ReplicaSet spec as the API does (generation + 1). */
+  async updateSpec<T extends Deployment | ReplicaSet>(info: ResourceInfo, name: string, change: (o: T) => void): Promise<void> {
+    await this.store.guaranteedUpdate(info, 'default', name, (current) => {
+      change(current as T);
+      current.metadata.generation = (current.metadata.generation ?? 0) + 1;
+      return current;
+    });
+  }
+
+  async createReplicaSet(name: string, replicas: number, labels: Record<string, string>): Promise<ReplicaSet> {
+    const rs: ReplicaSet = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name, namespace: 'default', generation: 1, ...newIdentity() },
+      spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'busybox:1.35' }] } } },
+    };
+    applyDefaults(rs);
+    return (await this.store.create(R.replicasets, rs)) as ReplicaSet;
+  }
+
+  /** bind plays scheduler and agent: the pod lands on a node and reports Running, ready or not. */
+  async bind(podName: string, nodeName: string, ready: boolean): Promise<void> {
+    await this.store.guaranteedUpdate(R.pods, 'default', podName, (current) => {
+      const pod = current as Pod;
+      pod.spec.nodeName = nodeName;
+      pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+      return pod;
+    });
+  }
+
+  /** addNode registers a Ready node and its lease, as an agent does. */
+  async addNode(name: string): Promise<void> {
+    const node: Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, ...newIdentity() },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'berth-agent is posting ready status' }] },
+    };
+    await this.store.create(R.nodes, node);
+    const lease: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, ...newIdentity() }, spec: { holderIdentity: name, leaseDurationSeconds: 5, renewTime: new Date(this.clock).toISOString() } };
+    await this.store.create(R.leases, lease);
+  }
+
+  /** renewLease does what an agent's heartbeat does. */
+  async renewLease(name: string): Promise<void> {
+    await this.store.guaranteedUpdate(R.leases, undefined, name, (current) => {
+      (current as Lease).spec.renewTime = new Date(this.clock).toISOString();
+      return current;
+    });
+  }
+}
+
+export function ownedBy(o: BerthObject, owner: BerthObject): boolean {
+  return (o.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === owner.metadata.uid);
+}
+
+export function activePods(pods: Pod[]): Pod[] {
+  return pods.filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded');
+}
