@@ -7,7 +7,7 @@ import { getCommand } from './commands/get.js';
 import { logsCommand } from './commands/logs.js';
 import { cordonCommand, drainCommand } from './commands/nodes.js';
 import { scaleCommand } from './commands/scale.js';
-import { downCommand, parsePort, upCommand } from './commands/up.js';
+import { downCommand, parsePort, parsePositive, upCommand, type LocalClusterFlags } from './commands/up.js';
 import { CliError } from './errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -108,13 +108,17 @@ program
 const localClusterOptions = (command: Command) =>
   command
     .option('--state-dir <dir>', 'where the local cluster keeps its state and logs', '/var/lib/berth/local')
-    .option('--listen <host:port>', 'control plane address', '127.0.0.1:6443')
-    .option('--etcd-port <port>', 'embedded etcd client port (the next port is its peer port)', parsePort, 23790);
+    .option('--listen <port>', 'control plane port (it listens on the lab bridge address; host:port is accepted, the host is ignored)', '6443')
+    .option('--etcd-port <port>', 'embedded etcd client port on 127.0.0.1 (the next port is its peer port)', parsePort, 23790)
+    .option('--name <name>', 'cluster name: names the bridge, the node namespaces berth-<name>-node-<i> and the cgroup /berth-<name>', 'local')
+    .option('--lab-cidr <cidr>', 'lab subnet: the bridge gets .1, node i gets .(10+i); must not overlap a route of this machine', '10.213.0.0/24')
+    .option('--nodes <n>', 'number of nodes (agents), each in its own network namespace', parsePositive, 3)
+    .option('--timeout <seconds>', 'how long up waits for every node to be Ready', parsePositive, 120);
 
-localClusterOptions(program.command('up').description('Start a local cluster on this machine: etcd and the control plane.'))
-  .action(run(async (opts: { stateDir: string; listen: string; etcdPort: number }) => upCommand(opts)));
+localClusterOptions(program.command('up').description('Start a local multi-node cluster on this machine: lab network, registry, etcd, control plane and node agents.'))
+  .action(run(async (opts: LocalClusterFlags) => upCommand(opts)));
 
-localClusterOptions(program.command('down').description('Stop the local cluster and remove its state.'))
-  .action(run(async (opts: { stateDir: string; listen: string; etcdPort: number }) => downCommand(opts)));
+localClusterOptions(program.command('down').description('Remove the local cluster: agents, containers, namespaces, mounts, cgroups, registry, control plane, state.'))
+  .action(run(async (opts: LocalClusterFlags) => downCommand(opts)));
 
 await program.parseAsync();

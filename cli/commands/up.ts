@@ -2,10 +2,15 @@ import { InvalidArgumentError } from 'commander';
 import { LocalCluster } from '../local-cluster/local-cluster.js';
 import { print } from './context.js';
 
+/** LocalClusterFlags are the options of `berth up` and `berth down`. */
 export interface LocalClusterFlags {
   stateDir: string;
   listen: string;
   etcdPort: number;
+  nodes: number;
+  name: string;
+  labCidr: string;
+  timeout: number;
 }
 
 export function parsePort(value: string): number {
@@ -14,12 +19,30 @@ export function parsePort(value: string): number {
   return n;
 }
 
-/** up starts a local cluster on this machine and points the CLI at it. */
-export async function upCommand(flags: LocalClusterFlags): Promise<void> {
-  await new LocalCluster(flags).up(print);
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return n;
 }
 
-/** down stops the local cluster and removes its state. */
+function cluster(flags: LocalClusterFlags): LocalCluster {
+  return new LocalCluster({
+    stateDir: flags.stateDir,
+    listen: flags.listen,
+    etcdPort: flags.etcdPort,
+    nodes: flags.nodes,
+    name: flags.name,
+    labCidr: flags.labCidr,
+    readyTimeoutMs: flags.timeout * 1000,
+  });
+}
+
+/** up starts a local multi-node cluster on this machine and points the CLI at it. */
+export async function upCommand(flags: LocalClusterFlags): Promise<void> {
+  await cluster(flags).up(print);
+}
+
+/** down removes the local cluster recorded in the state dir: processes, containers, namespaces, mounts, cgroups, state. */
 export async function downCommand(flags: LocalClusterFlags): Promise<void> {
-  await new LocalCluster(flags).down(print);
+  await cluster(flags).down(print);
 }

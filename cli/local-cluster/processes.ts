@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** isRunning tells whether `pid` is alive and its command line contains `marker` (never trust a pid alone). */
+/** isRunning tells whether `pid` is alive (not a zombie) and its command line contains `marker` (never trust a pid alone). */
 export function isRunning(pid: number, marker: string): boolean {
   try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
   } catch {
     return false;
@@ -13,7 +17,11 @@ export function isRunning(pid: number, marker: string): boolean {
 /** stopProcess sends SIGTERM, waits up to `graceMs`, then SIGKILL. Resolves when it is gone. */
 export async function stopProcess(pid: number, marker: string, graceMs = 15_000): Promise<void> {
   if (!isRunning(pid, marker)) return;
-  process.kill(pid, 'SIGTERM');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isRunning(pid, marker)) return;
@@ -25,4 +33,26 @@ export async function stopProcess(pid: number, marker: string, graceMs = 15_000)
     return;
   }
   while (isRunning(pid, marker)) await sleep(20);
+}
+
+/** spawnDetached starts a long-lived process in its own session, stdout and stderr appended to `logFile`; returns its pid. */
+export function spawnDetached(file: string, args: string[], logFile: string): number {
+  const fd = openSync(logFile, 'a', 0o600);
+  try {
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    if (!child.pid) throw new Error(`could not start ${file}`);
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** tail returns the last lines of a log file, for error messages. */
+export function tail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
 }

@@ -1,0 +1,174 @@
+/**
+ * startLocalCluster brings up a real local cluster with the real `berth up` (DESIGN.md section 8)
+ * for e2e tests: its own temp state dir, CLI config, cluster name, lab subnet and ports, so
+ * several test runs on one machine never meet. `down()` runs the real `berth down`; call it in
+ * an `after` hook so a failing test leaves nothing behind.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
+import { cgroupLeftovers } from '../../cli/local-cluster/node-cleanup.js';
+import { runtimeBinary } from '../../cli/local-cluster/paths.js';
+import type { ClusterRecord } from '../../cli/local-cluster/record.js';
+import { isAlive } from './processes.js';
+import { berth, type RunResult } from './cli.js';
+import { freePort } from './ports.js';
+
+/** LocalClusterNode is one node of a test cluster. */
+export interface LocalClusterNode {
+  /** The Node object's name (`node-<i>`). */
+  name: string;
+  /** Its network namespace (run `ip netns exec <netns> …` to act on the node's network). */
+  netns: string;
+  /** Its lab address. */
+  ip: string;
+  /** The agent's --root (its containers, images and logs: <root>/agent.log). */
+  root: string;
+  /** The agent's cgroup parent. */
+  cgroupParent: string;
+  /** The agent's pid (as recorded when up started it). */
+  agentPid: number;
+}
+
+/** LocalClusterHandle is a running test cluster. */
+export interface LocalClusterHandle {
+  /** ClusterAPI address (`<bridge ip>:<port>`), for `berth(server, …)` and ClusterClient. */
+  server: string;
+  stateDir: string;
+  /** Env for `berth(…)` so the CLI uses this cluster's config file. */
+  env: NodeJS.ProcessEnv;
+  /** The flags this cluster was started with (give them to `berth down`, `berth up`). */
+  flags: string[];
+  nodes: LocalClusterNode[];
+  /** The registry (`<bridge ip>:5000`, plain HTTP), the nodes' docker.io mirror; holds library/busybox:1.35 and :latest. */
+  registry: string;
+  /** The full record `berth up` wrote (bridge, pids, cgroup root, …). */
+  record: ClusterRecord;
+  /** What `berth up` printed. */
+  up: RunResult;
+  /** Runs `berth down` and removes the temp dir; idempotent; throws if down failed. */
+  down(): Promise<RunResult>;
+}
+
+/** StartLocalClusterOptions is used to size a test cluster. */
+export interface StartLocalClusterOptions {
+  nodes: number;
+  /** Seconds `berth up` waits for Ready nodes (default 120). */
+  timeoutSeconds?: number;
+}
+
+/** A /24 in 10.214.0.0–10.250.255.0 that no route of this machine overlaps right now. */
+export function freeLabCidr(): string {
+  const routes = JSON.parse(execFileSync('ip', ['-j', '-4', 'route', 'show'], { encoding: 'utf8' })) as Array<{ dst: string }>;
+  for (;;) {
+    const cidr = `10.${randomInt(214, 251)}.${randomInt(0, 256)}.0/24`;
+    const subnet = parseLabCidr(cidr);
+    if (!routes.some((r) => routeOverlaps(subnet, r.dst))) return cidr;
+  }
+}
+
+/** A loopback port whose next port (etcd's peer port) is free too. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65534 && (await freePort()) !== p + 1) return p;
+  }
+}
+
+/** The flags for a fresh, unique local cluster under `dir`. */
+export async function uniqueClusterFlags(dir: string, nodes: number, timeoutSeconds = 120): Promise<string[]> {
+  return [
+    '--state-dir', join(dir, 'state'),
+    '--name', `t${randomBytes(4).toString('hex')}`,
+    '--lab-cidr', freeLabCidr(),
+    '--listen', String(await freePort()),
+    '--etcd-port', String(await freePortPair()),
+    '--nodes', String(nodes),
+    '--timeout', String(timeoutSeconds),
+  ];
+}
+
+/** startLocalCluster runs `berth up` for a unique cluster and returns its handle; if up fails, it runs down and throws with up's output. */
+export async function startLocalCluster(options: StartLocalClusterOptions): Promise<LocalClusterHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-local-cluster-'));
+  const env = { BERTH_CONFIG: join(dir, 'config') };
+  const flags = await uniqueClusterFlags(dir, options.nodes, options.timeoutSeconds);
+  const stateDir = join(dir, 'state');
+  let downed: Promise<RunResult> | undefined;
+  const down = (): Promise<RunResult> =>
+    (downed ??= (async () => {
+      const result = await berth(undefined, ['down', ...flags], undefined, env);
+      if (result.code !== 0) throw new Error(`berth down failed (${result.code}): ${result.stderr}`);
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    })());
+  const up = await berth(undefined, ['up', ...flags], undefined, env);
+  if (up.code !== 0) {
+    await down().catch(() => undefined);
+    throw new Error(`berth up failed (${up.code}):\n${up.stdout}\n${up.stderr}`);
+  }
+  const record = JSON.parse(readFileSync(join(stateDir, 'cluster.json'), 'utf8')) as ClusterRecord;
+  return {
+    server: record.server,
+    stateDir,
+    env,
+    flags,
+    nodes: record.nodes.map((n) => ({ name: n.name, netns: n.netns, ip: n.ip, root: n.root, cgroupParent: n.cgroupParent, agentPid: n.agentPid ?? 0 })),
+    registry: record.registry?.address ?? '',
+    record,
+    up,
+    down,
+  };
+}
+
+/** The containers berth-runtime knows on a node (ids and pids), from any runtime state root under its --root. */
+export function nodeContainers(nodeRoot: string): Array<{ id: string; pid?: number }> {
+  const out: Array<{ id: string; pid?: number }> = [];
+  for (const root of [join(nodeRoot, 'runtime'), join(nodeRoot, 'runtime', 'state')]) {
+    try {
+      out.push(...(JSON.parse(execFileSync(runtimeBinary(), ['--root', root, 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ id: string; pid?: number }>));
+    } catch {
+      // no runtime state there
+    }
+  }
+  return out;
+}
+
+/** What of a cluster is still on this machine; every list is empty after a clean `berth down`. */
+export interface Leftovers {
+  processes: number[];
+  netns: string[];
+  links: string[];
+  mounts: string[];
+  cgroups: string[];
+  dirs: string[];
+}
+
+/**
+ * leftovers looks for anything of `record` still here: the given pids alive, namespaces
+ * (`podNetns` too), the bridge and veths, mounts under the state dir in ANY mount namespace,
+ * cgroups on any hierarchy, the state dir.
+ */
+export function leftovers(record: ClusterRecord, pids: number[], podNetns: string[] = []): Leftovers {
+  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+  const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname);
+  const mounts = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      for (const line of readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n')) if (line.includes(record.stateDir)) mounts.add(line.split(' ')[4] ?? line);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return {
+    processes: pids.filter((p) => isAlive(p)),
+    netns: netns.filter((n) => record.nodes.some((node) => n === node.netns || n.startsWith(`${node.netns}-`)) || podNetns.includes(n)),
+    links: links.filter((l) => l === record.bridge || record.nodes.some((n) => l === n.hostVeth)),
+    mounts: [...mounts],
+    cgroups: cgroupLeftovers(record.cgroupRoot),
+    dirs: existsSync(record.stateDir) ? [record.stateDir] : [],
+  };
+}
