@@ -9,6 +9,7 @@ import { ObjectService } from './api/object-service.js';
 import { EmbeddedEtcd } from './etcd/embedded-etcd.js';
 import { connectEtcd } from './store/etcd-client.js';
 import { ObjectStore } from './store/object-store.js';
+import { NodeService } from './nodes/node-service.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -31,6 +32,7 @@ export class ControlPlane {
   private etcd: EmbeddedEtcd | undefined;
   private client: Etcd3 | undefined;
   private server: grpc.Server | undefined;
+  private nodes: NodeService | undefined;
   port = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {}
@@ -55,7 +57,8 @@ export class ControlPlane {
       const store = new ObjectStore(this.client);
       const service = new ObjectService(store, logger);
       await service.ensureNamespace(DEFAULT_NAMESPACE);
-      const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger);
+      this.nodes = new NodeService(store, logger);
+      const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger, this.nodes);
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
@@ -78,6 +81,8 @@ export class ControlPlane {
         });
       });
     }
+    this.nodes?.stop();
+    this.nodes = undefined;
     this.client?.close();
     this.client = undefined;
     await this.etcd?.stop();

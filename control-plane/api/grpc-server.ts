@@ -8,6 +8,8 @@ import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
 import { toServiceError } from './grpc-errors.js';
 import type { NodeOperations } from './node-operations.js';
 import type { ObjectService } from './object-service.js';
+import type { NodeService } from '../nodes/node-service.js';
+import { nodeApiHandlers, proxyLogs } from './node-api.js';
 
 /** Runs a unary handler body and reports its result or its mapped error. */
 function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
@@ -33,7 +35,7 @@ function selectorOf(text: string) {
 }
 
 /** clusterApiHandlers: each handler converts, calls ObjectService, converts back. */
-export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperations, logger: Logger): ClusterAPIHandlers {
+export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperations, logger: Logger, nodes?: NodeService): ClusterAPIHandlers {
   return {
     Apply: unary(logger, async (req) => applyOutcomeToProto(await service.apply(applyDocumentsFromProto(req), { dryRun: req.dry_run }))),
     Get: unary(logger, async (req) => ({ object_json: JSON.stringify(await service.get(req.resource, req.namespace, req.name)) })),
@@ -52,8 +54,9 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
       const { node, evicted } = await nodeOps.drain(req.node_name);
       return { evicted, node_json: JSON.stringify(node) };
     }),
-    // Log streaming needs the node agent's AgentAPI, which arrives with the agent.
-    Logs: (call) => call.destroy(Object.assign(new Error('logs are not available yet: no node agent serves them'), { code: grpc.status.UNIMPLEMENTED })),
+    // Streamed from the AgentAPI of the pod's node.
+    Logs: (call) =>
+      nodes ? proxyLogs(nodes.logs, call) : call.emit('error', Object.assign(new Error('logs are not served by this server'), { code: grpc.status.UNIMPLEMENTED })),
     Watch: (call) => {
       const req = call.request;
       let stream;
@@ -84,10 +87,11 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
 }
 
 /** startGrpcServer binds ClusterAPI on `listen` (host:port) and resolves with the bound port. */
-export async function startGrpcServer(listen: string, service: ObjectService, nodeOps: NodeOperations, logger: Logger): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpcServer(listen: string, service: ObjectService, nodeOps: NodeOperations, logger: Logger, nodes?: NodeService): Promise<{ server: grpc.Server; port: number }> {
   const proto = loadBerthProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
-  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger));
+  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger, nodes));
+  if (nodes) server.addService(proto.berth.v1.NodeAPI.service, nodeApiHandlers(nodes, logger));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -1,0 +1,129 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'winston';
+import type { LogChunk, LogChunk__Output } from '../../proto/generated/berth/v1/LogChunk.js';
+import type { LogsRequest__Output } from '../../proto/generated/berth/v1/LogsRequest.js';
+import type { NodeAPIHandlers } from '../../proto/generated/berth/v1/NodeAPI.js';
+import type { Event, Node } from '../../proto/objects/cluster.js';
+import type { PodStatus } from '../../proto/objects/pod.js';
+import { InvalidError } from '../errors.js';
+import type { LogProxy } from '../nodes/log-proxy.js';
+import type { NodeService } from '../nodes/node-service.js';
+import { writePodStatus } from '../nodes/pod-status-writer.js';
+import { toServiceError } from './grpc-errors.js';
+
+/**
+ * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
+ * has seen every pod bound to it (Kubernetes' BOOKMARK with k8s.io/initial-events-end): pods it
+ * runs that were not listed may be stopped. Its object_json is an empty object.
+ */
+export const INITIAL_EVENTS_END = 'BOOKMARK';
+
+function parse<T>(json: string, what: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    throw new InvalidError(`${what} is not valid JSON`);
+  }
+}
+
+function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    body(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const serviceError = toServiceError(err);
+        if (serviceError.code === grpc.status.INTERNAL) logger.error('NodeAPI request failed', { error: err });
+        callback(serviceError);
+      },
+    );
+  };
+}
+
+/** Ends a stream when the client goes away; `unsubscribe` may arrive after that. */
+function onClientGone(call: grpc.ServerWritableStream<unknown, unknown>, done: () => void): void {
+  call.on('cancelled', done);
+  call.on('close', done);
+  call.on('error', done);
+}
+
+/** nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. */
+export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
+  return {
+    Register: unary(logger, async (req) => {
+      const { node, podCIDR } = await nodes.registration.register(parse<Node>(req.node_json, 'node_json'));
+      return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
+    }),
+    Heartbeat: unary(logger, async (req) => {
+      const { leaseDurationSeconds } = await nodes.heartbeat.beat(req.node_name);
+      return { lease_duration_seconds: leaseDurationSeconds };
+    }),
+    UpdatePodStatus: unary(logger, async (req) => {
+      const pod = await writePodStatus(nodes.store, req.node_name, req.namespace, req.name, req.uid, parse<PodStatus>(req.status_json, 'status_json'));
+      return { object_json: JSON.stringify(pod) };
+    }),
+    RecordEvent: unary(logger, async (req) => ({
+      object_json: JSON.stringify(nodes.events.record(req.node_name, parse<Partial<Event>>(req.event_json, 'event_json'))),
+    })),
+    WatchPods: (call) => {
+      let unsubscribe: (() => void) | undefined;
+      let gone = false;
+      onClientGone(call, () => {
+        gone = true;
+        unsubscribe?.();
+      });
+      nodes.pods
+        .subscribe(call.request.node_name, ({ type, pod }) => call.write({ type, object_json: JSON.stringify(pod) }))
+        .then((stop) => {
+          if (gone) return stop();
+          unsubscribe = stop;
+          call.write({ type: INITIAL_EVENTS_END, object_json: '{}' });
+        })
+        .catch((err: unknown) => call.emit('error', toServiceError(err)));
+    },
+    WatchServices: (call) => {
+      let unsubscribe: (() => void) | undefined;
+      let gone = false;
+      onClientGone(call, () => {
+        gone = true;
+        unsubscribe?.();
+      });
+      nodes.services
+        .subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))
+        .then((stop) => {
+          if (gone) stop();
+          else unsubscribe = stop;
+        })
+        .catch((err: unknown) => call.emit('error', toServiceError(err)));
+    },
+  };
+}
+
+/**
+ * proxyLogs serves ClusterAPI.Logs: opens the stream on the agent of the pod's node and copies
+ * its chunks; a client that goes away cancels the agent's stream.
+ */
+export function proxyLogs(logs: LogProxy, call: grpc.ServerWritableStream<LogsRequest__Output, LogChunk>): void {
+  let upstream: grpc.ClientReadableStream<LogChunk__Output> | undefined;
+  let gone = false;
+  onClientGone(call, () => {
+    gone = true;
+    upstream?.cancel();
+  });
+  logs.open(call.request).then(
+    (stream) => {
+      upstream = stream;
+      if (gone) return stream.cancel();
+      stream.on('data', (chunk: LogChunk__Output) => {
+        if (!call.write({ data: chunk.data })) {
+          stream.pause();
+          call.once('drain', () => stream.resume());
+        }
+      });
+      stream.on('end', () => call.end());
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (!gone) call.emit('error', Object.assign(new Error(err.details || err.message), { code: err.code }));
+      });
+    },
+    (err: unknown) => call.emit('error', toServiceError(err)),
+  );
+}

@@ -1,0 +1,57 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'winston';
+import type { AgentAPIHandlers } from '../../proto/generated/berth/v1/AgentAPI.js';
+import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
+import type { Runtime } from '../runtime/index.js';
+import type { PodManager } from './pod-manager.js';
+
+function failure(code: grpc.status, message: string): grpc.ServiceError {
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+/** agentApiHandlers serves AgentAPI.Logs from the runtime's log of the container's current (or previous) instance. */
+export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Logger): AgentAPIHandlers {
+  return {
+    Logs: (call) => {
+      const req = call.request;
+      const namespace = req.namespace || 'default';
+      const worker = pods.find(namespace, req.pod);
+      if (!worker) return void call.emit('error', failure(grpc.status.NOT_FOUND, `pod ${namespace}/${req.pod} does not run on this node`));
+      const names = worker.spec.spec.containers.map((c) => c.name);
+      const container = req.container || names[0] || '';
+      if (!names.includes(container)) return void call.emit('error', failure(grpc.status.INVALID_ARGUMENT, `container ${container} is not valid for pod ${req.pod}: choose one of ${names.join(', ')}`));
+      const id = worker.instanceId(container, req.previous);
+      if (!id) {
+        const what = req.previous ? 'previous terminated container' : 'container';
+        return void call.emit('error', failure(grpc.status.NOT_FOUND, `${what} "${container}" in pod "${req.pod}" not found`));
+      }
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      call.on('close', () => abort.abort());
+      void (async () => {
+        try {
+          const options = { follow: req.follow, signal: abort.signal, ...(req.tail_lines > 0 ? { tail: req.tail_lines } : {}) };
+          for await (const entry of runtime.logs(id, options)) {
+            if (!call.write({ data: Buffer.from(`${entry.text}\n`) })) await new Promise((resolve) => call.once('drain', resolve));
+          }
+          call.end();
+        } catch (err) {
+          if (!abort.signal.aborted) {
+            logger.warn('log stream failed', { container: id, error: String(err) });
+            call.emit('error', failure(grpc.status.INTERNAL, err instanceof Error ? err.message : String(err)));
+          }
+        }
+      })();
+    },
+  };
+}
+
+/** startAgentServer binds AgentAPI on host:port and resolves with the bound port. */
+export async function startAgentServer(host: string, port: number, handlers: AgentAPIHandlers): Promise<{ server: grpc.Server; port: number }> {
+  const proto = loadBerthProto();
+  const server = new grpc.Server({ 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
+  server.addService(proto.berth.v1.AgentAPI.service, handlers);
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return { server, port: bound };
+}

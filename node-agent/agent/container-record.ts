@@ -1,0 +1,100 @@
+import type { Container, RestartPolicy } from '../../proto/objects/pod.js';
+import { normalizeReference, type PulledImage } from '../image/index.js';
+import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
+import { containerIdUri, instanceOf } from './container-naming.js';
+import { imageId } from './image-puller.js';
+import type { ContainerView, TerminatedView } from './pod-status.js';
+
+/**
+ * ContainerRecord is used by a pod worker for what it knows of one container of its pod: the
+ * current runtime instance, the one before (kept for lastState and `logs --previous`), the
+ * resolved image, and the restart bookkeeping.
+ */
+export interface ContainerRecord {
+  name: string;
+  current?: RuntimeContainer;
+  previous?: RuntimeContainer;
+  /** The pulled image for `imageFor` (the spec's image); restarts reuse it without a registry round trip. */
+  image?: PulledImage;
+  imageFor?: string;
+  /** Why there is no running instance, when that is not a crash: ContainerCreating, ErrImagePull… */
+  waiting?: { reason: string; message?: string };
+  pullFailures: number;
+  /** Epoch ms before which neither a pull nor a start is retried. */
+  retryAt?: number;
+  /** Crashes in a row, for the restart backoff (restart-backoff.ts). */
+  crashes: number;
+  /** The instance whose exit has been accounted (backoff decided). */
+  exitHandled?: string;
+  /** Since when the current instance has ended without a recorded exit code (epoch ms). */
+  exitUnrecordedSince?: number;
+  /** The delay chosen for the pending restart, for the CrashLoopBackOff message. */
+  backoffMs?: number;
+}
+
+export function newRecord(name: string): ContainerRecord {
+  return { name, pullFailures: 0, crashes: 0 };
+}
+
+/** imageChanged tells whether the spec now names another image than the one an instance runs (normalized references). */
+export function imageChanged(specImage: string, runningReference: string): boolean {
+  try {
+    return normalizeReference(specImage) !== normalizeReference(runningReference);
+  } catch {
+    return false; // an invalid reference fails at pull time, with its own message
+  }
+}
+
+/** shouldRestart applies restartPolicy to an exit code. */
+export function shouldRestart(policy: RestartPolicy | undefined, exitCode: number): boolean {
+  if (policy === 'Never') return false;
+  if (policy === 'OnFailure') return exitCode !== 0;
+  return true;
+}
+
+function terminated(c: RuntimeContainer): TerminatedView {
+  return {
+    exitCode: c.exitCode ?? 255,
+    oomKilled: c.oomKilled,
+    ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+    ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+    containerID: containerIdUri(c.id),
+  };
+}
+
+/** toView turns a record into the ContainerView pod-status.ts shapes. Pure. */
+export function toView(spec: Container, rec: ContainerRecord, policy: RestartPolicy | undefined, podLabel: string): ContainerView {
+  const cur = rec.current;
+  const image = rec.image;
+  const view: ContainerView = {
+    name: spec.name,
+    image: spec.image,
+    imageID: image ? imageId(image.reference, image.digest) : cur ? imageId(cur.image, cur.imageDigest) : '',
+    restartCount: cur ? Math.max(0, instanceOf(cur)) : 0,
+    state: rec.waiting ? { kind: 'waiting', ...rec.waiting } : { kind: 'waiting', reason: 'ContainerCreating' },
+    finished: false,
+    everStarted: Boolean(cur?.startedAt ?? rec.previous?.startedAt),
+  };
+  if (cur) view.containerID = containerIdUri(cur.id);
+  if (rec.previous?.state === 'exited') view.lastTerminated = terminated(rec.previous);
+  if (cur?.state === 'running') {
+    view.state = { kind: 'running', ...(cur.startedAt ? { startedAt: cur.startedAt } : {}) };
+  } else if (cur?.state === 'exited') {
+    const t = terminated(cur);
+    if (!shouldRestart(policy, t.exitCode)) {
+      view.state = { kind: 'terminated', ...t };
+      view.finished = true;
+    } else {
+      view.lastTerminated = t;
+      if (rec.waiting) view.state = { kind: 'waiting', ...rec.waiting };
+      else if (rec.backoffMs) {
+        view.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${formatMs(rec.backoffMs)} restarting failed container=${spec.name} pod=${podLabel}` };
+      } else view.state = { kind: 'terminated', ...t };
+    }
+  }
+  return view;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
+}

@@ -1,0 +1,80 @@
+import { Command, InvalidArgumentError } from 'commander';
+
+/** AgentOptions mirror the berth-agent flags. */
+export interface AgentOptions {
+  server: string;
+  name: string;
+  root: string;
+  nodeIP: string;
+  cgroupParent: string;
+  /** Registry host → mirror endpoints, tried before the registry itself. */
+  mirrors: Record<string, string[]>;
+  insecureRegistries: string[];
+  agentPort: number;
+  maxPods: number;
+  logLevel: string;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** parseMirrors turns `HOST=URL` flags into the ImageStore's mirror table. */
+export function parseMirrors(flags: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0 || eq === flag.length - 1) throw new InvalidArgumentError(`--registry-mirror ${flag}: expected HOST=URL, e.g. docker.io=http://127.0.0.1:5000`);
+    const host = flag.slice(0, eq);
+    (out[host] ??= []).push(flag.slice(eq + 1));
+  }
+  return out;
+}
+
+/** parseAgentOptions reads process arguments (commander exits with usage on a bad flag). */
+export function parseAgentOptions(argv: string[], version: string): AgentOptions {
+  const program = new Command('berth-agent')
+    .description('Berth node agent: registers the node, runs the pods bound to it, reports their status')
+    .version(version)
+    .requiredOption('--server <host:port>', 'the control plane NodeAPI address')
+    .requiredOption('--name <node>', 'this node\'s name')
+    .requiredOption('--root <dir>', 'state directory (images, containers, pod specs)')
+    .option('--node-ip <ip>', 'the node address other nodes and the control plane reach it at', '127.0.0.1')
+    .option('--cgroup-parent <path>', 'cgroup all pods go under (default /berth/<name>)')
+    .option('--registry-mirror <host=url>', 'a mirror for a registry; repeatable', collect, [] as string[])
+    .option('--insecure-registry <host>', 'a registry spoken to over plain HTTP; repeatable', collect, [] as string[])
+    .option('--agent-port <port>', 'AgentAPI (logs) port', integer, 10250)
+    .option('--max-pods <n>', 'pods this node accepts', integer, 110)
+    .option('--log-level <level>', 'error, warn, info, debug', process.env.BERTH_LOG_LEVEL ?? 'info');
+  program.parse(argv);
+  const o = program.opts<{
+    server: string;
+    name: string;
+    root: string;
+    nodeIp: string;
+    cgroupParent?: string;
+    registryMirror: string[];
+    insecureRegistry: string[];
+    agentPort: number;
+    maxPods: number;
+    logLevel: string;
+  }>();
+  return {
+    server: o.server,
+    name: o.name,
+    root: o.root,
+    nodeIP: o.nodeIp,
+    cgroupParent: (o.cgroupParent ?? `/berth/${o.name}`).replace(/^\/+|\/+$/g, ''),
+    mirrors: parseMirrors(o.registryMirror),
+    insecureRegistries: o.insecureRegistry,
+    agentPort: o.agentPort,
+    maxPods: o.maxPods,
+    logLevel: o.logLevel,
+  };
+}

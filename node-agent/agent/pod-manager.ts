@@ -1,0 +1,92 @@
+import type { Logger } from 'winston';
+import type { Pod } from '../../proto/objects/pod.js';
+import type { Runtime } from '../runtime/index.js';
+import { groupByPod } from './container-naming.js';
+import { removePodCgroup } from './pod-cgroup.js';
+import type { PodStateStore } from './pod-state-store.js';
+import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
+
+/**
+ * PodManager is used to keep one PodWorker per pod bound to the node and to end the workers of
+ * pods that are not. Its inputs are the pod stream from NodeAPI (pod-source.ts) and, at start,
+ * the state directory and the runtime's containers (so pods keep running and restarting before
+ * the control plane answers).
+ *
+ * Lifecycle: start() adopts; then upsert()/remove() per watch event; listed() after each initial
+ * list of the stream ends the pods it did not contain and removes orphan containers.
+ */
+export class PodManager {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly removing = new Set<PodWorker>();
+
+  constructor(private readonly deps: PodWorkerDeps, private readonly runtime: Runtime, private readonly state: PodStateStore, private readonly logger: Logger) {}
+
+  async start(): Promise<void> {
+    await this.state.init();
+    const containers = groupByPod(await this.runtime.list());
+    for (const pod of await this.state.list()) {
+      const uid = pod.metadata.uid ?? '';
+      const worker = new PodWorker(pod, this.deps, containers.get(uid));
+      this.workers.set(uid, worker);
+      worker.kick();
+    }
+    this.logger.info('pods adopted from the state directory', { pods: this.workers.size });
+  }
+
+  /** upsert starts or updates the worker of a pod bound to this node. */
+  async upsert(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid;
+    if (!uid) return;
+    await this.state.save(pod);
+    const worker = this.workers.get(uid);
+    if (worker && !this.removing.has(worker)) return worker.update(pod);
+    if (worker) return; // being removed; the next list after its removal starts it again
+    const created = new PodWorker(pod, this.deps, undefined);
+    this.workers.set(uid, created);
+    created.kick();
+  }
+
+  /**
+   * remove ends a pod that was deleted or bound elsewhere: its containers are stopped (grace
+   * period) and removed in the background, so a slow stop holds up no other pod. The state file
+   * goes last: an agent killed meanwhile finishes the removal after its restart.
+   */
+  async remove(uid: string): Promise<void> {
+    const worker = this.workers.get(uid);
+    if (!worker) return;
+    this.logger.info('pod no longer bound here; stopping it', { pod: `${worker.spec.metadata.namespace}/${worker.spec.metadata.name}`, uid });
+    this.removing.add(worker);
+    void worker
+      .terminate()
+      .then(async () => {
+        if (this.workers.get(uid) === worker) this.workers.delete(uid);
+        await this.state.remove(uid);
+        this.logger.info('pod removed', { uid });
+      })
+      .catch((err: unknown) => this.logger.error('pod removal failed', { uid, error: String(err) }))
+      .finally(() => this.removing.delete(worker));
+  }
+
+  /** listed is told the complete set of pods bound here: everything else goes, orphan containers too. */
+  async listed(uids: Set<string>): Promise<void> {
+    for (const uid of [...this.workers.keys()]) if (!uids.has(uid)) await this.remove(uid);
+    const known = new Set([...this.workers.values()].flatMap((w) => w.knownIds()));
+    for (const [uid, byName] of groupByPod(await this.runtime.list())) {
+      if (this.workers.has(uid)) continue;
+      for (const instances of byName.values()) {
+        for (const c of instances) {
+          if (known.has(c.id)) continue;
+          this.logger.info('removing orphan container', { id: c.id });
+          await this.runtime.remove(c.id, { force: true }).catch((err: unknown) => this.logger.warn('orphan removal failed', { id: c.id, error: String(err) }));
+        }
+      }
+      await this.deps.network.tearDown(uid).catch((err: unknown) => this.logger.warn('orphan netns removal failed', { uid, error: String(err) }));
+      await removePodCgroup(this.deps.cgroupParentOf(uid)).catch(() => undefined);
+    }
+  }
+
+  /** find returns the worker of pod namespace/name, for log requests. */
+  find(namespace: string, name: string): PodWorker | undefined {
+    return [...this.workers.values()].find((w) => (w.spec.metadata.namespace ?? 'default') === namespace && w.spec.metadata.name === name);
+  }
+}

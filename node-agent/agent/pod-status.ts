@@ -1,0 +1,136 @@
+/**
+ * Computing a pod's status from what the agent observes. Pure: the pod worker gathers the
+ * observations, these functions shape them the Kubernetes way, and the status reporter sends
+ * the result only when it differs from the last one sent.
+ */
+import type { Condition } from '../../proto/objects/meta.js';
+import type { ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '../../proto/objects/pod.js';
+
+/** TerminatedView is one finished instance of a container. */
+export interface TerminatedView {
+  exitCode: number;
+  oomKilled: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  containerID?: string;
+}
+
+/**
+ * ContainerView is used for what the agent knows of one container of the pod: the state of
+ * its current instance (or why there is none yet) and the instance before it.
+ */
+export interface ContainerView {
+  name: string;
+  /** The image from the pod spec. */
+  image: string;
+  /** `<repository>@<digest>` once pulled. */
+  imageID: string;
+  containerID?: string;
+  restartCount: number;
+  state:
+    | { kind: 'waiting'; reason: string; message?: string }
+    | { kind: 'running'; startedAt?: string }
+    | ({ kind: 'terminated' } & TerminatedView);
+  lastTerminated?: TerminatedView;
+  /** True when this terminated container will not be started again (restartPolicy). */
+  finished: boolean;
+  /** Has an instance ever started (for the Pending → Running phase). */
+  everStarted: boolean;
+}
+
+/** PodObservation is the input of computePodStatus. */
+export interface PodObservation {
+  hostIP: string;
+  podIP?: string;
+  startTime: string;
+  containers: ContainerView[];
+}
+
+/** terminatedReason is Kubernetes' reason for a finished instance. */
+export function terminatedReason(t: Pick<TerminatedView, 'exitCode' | 'oomKilled'>): 'OOMKilled' | 'Completed' | 'Error' {
+  if (t.oomKilled) return 'OOMKilled';
+  return t.exitCode === 0 ? 'Completed' : 'Error';
+}
+
+function terminatedState(t: TerminatedView): ContainerState {
+  return {
+    terminated: {
+      exitCode: t.exitCode,
+      reason: terminatedReason(t),
+      ...(t.startedAt ? { startedAt: t.startedAt } : {}),
+      ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}),
+      ...(t.containerID ? { containerID: t.containerID } : {}),
+    },
+  };
+}
+
+/** containerStatus shapes one ContainerView. Ready = running: readiness probes come in a later issue. */
+export function containerStatus(view: ContainerView): ContainerStatus {
+  const s = view.state;
+  const state: ContainerState =
+    s.kind === 'waiting'
+      ? { waiting: { reason: s.reason, ...(s.message ? { message: s.message } : {}) } }
+      : s.kind === 'running'
+        ? { running: s.startedAt ? { startedAt: s.startedAt } : {} }
+        : terminatedState(s);
+  return {
+    name: view.name,
+    state,
+    lastState: view.lastTerminated ? terminatedState(view.lastTerminated) : {},
+    ready: s.kind === 'running',
+    restartCount: view.restartCount,
+    image: view.image,
+    imageID: view.imageID,
+    ...(view.containerID ? { containerID: view.containerID } : {}),
+    started: s.kind === 'running',
+  };
+}
+
+/**
+ * podPhase follows Kubernetes: Succeeded/Failed once every container is finished for good
+ * (Failed when any ended non-zero); Running once every container has started and one runs or
+ * will restart; Pending before.
+ */
+export function podPhase(containers: ContainerView[]): PodPhase {
+  if (containers.length > 0 && containers.every((c) => c.finished)) {
+    return containers.every((c) => c.state.kind === 'terminated' && c.state.exitCode === 0) ? 'Succeeded' : 'Failed';
+  }
+  if (containers.length > 0 && containers.every((c) => c.everStarted)) return 'Running';
+  return 'Pending';
+}
+
+/** Keeps a condition's lastTransitionTime when its status did not change. */
+function condition(type: string, ok: boolean, previous: Condition[] | undefined, now: string, reason?: string): Condition {
+  const status = ok ? 'True' : 'False';
+  const before = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    ...(reason && !ok ? { reason } : {}),
+    lastProbeTime: null,
+    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
+  };
+}
+
+/** computePodStatus builds the status to report; `previous` keeps transition times stable. */
+export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodStatus | undefined, now: string): PodStatus {
+  const statuses = pod.spec.containers.map((spec) => obs.containers.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
+  const phase = podPhase(statuses);
+  const allReady = statuses.length > 0 && statuses.every((c) => c.state.kind === 'running');
+  const prev = previous?.conditions;
+  const finished = phase === 'Succeeded' || phase === 'Failed';
+  const reason = finished ? 'PodCompleted' : 'ContainersNotReady';
+  return {
+    phase,
+    conditions: [
+      condition('Initialized', true, prev, now),
+      condition('Ready', allReady, prev, now, reason),
+      condition('ContainersReady', allReady, prev, now, reason),
+      condition('PodScheduled', true, prev, now),
+    ],
+    hostIP: obs.hostIP,
+    ...(obs.podIP ? { podIP: obs.podIP, podIPs: [{ ip: obs.podIP }] } : {}),
+    startTime: obs.startTime,
+    containerStatuses: statuses.map(containerStatus),
+  };
+}

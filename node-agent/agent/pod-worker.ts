@@ -1,0 +1,307 @@
+import type { Logger } from 'winston';
+import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
+import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
+import { createInstance } from './container-create.js';
+import { containerId, containerLabels, instanceOf } from './container-naming.js';
+import { imageChanged, newRecord, shouldRestart, toView, type ContainerRecord } from './container-record.js';
+import type { EventReporter } from './event-reporter.js';
+import type { ExitWatcher } from './exit-watcher.js';
+import type { ImagePuller } from './image-puller.js';
+import { removePodCgroup } from './pod-cgroup.js';
+import type { PodNetwork } from './pod-network.js';
+import { computePodStatus } from './pod-status.js';
+import { crashesBeforeRestart, pullRetryDelayMs, restartDelayMs } from './restart-backoff.js';
+import type { StatusReporter } from './status-reporter.js';
+
+/** PodWorkerDeps is what every pod worker of an agent shares. */
+export interface PodWorkerDeps {
+  runtime: Runtime;
+  images: ImagePuller;
+  network: PodNetwork;
+  exits: ExitWatcher;
+  status: StatusReporter;
+  events: EventReporter;
+  logger: Logger;
+  hostIP: string;
+  /** The pod's cgroup parent, from the node's and the pod's uid. */
+  cgroupParentOf: (uid: string) => string;
+}
+
+/** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
+const RESYNC_MS = 10_000;
+
+/**
+ * PodWorker is used to converge one pod, level-triggered: every wake-up (spec change, container
+ * exit, backoff timer, resync) runs sync(), which reads what runs and takes the steps toward
+ * the spec: network namespace, image, create, start, restart after backoff. Each pod has its
+ * own worker, so one slow image pull never holds up another pod.
+ *
+ * Lifecycle: made for a pod bound to the node (adopting the runtime's containers of an earlier
+ * agent), update() with each new spec, terminate() once the pod is deleted or unbound: stops
+ * and removes its containers, network namespace and cgroup; `finished` resolves then.
+ */
+export class PodWorker {
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly unwatch = new Map<string, () => void>();
+  private netnsPath: string | undefined;
+  private terminating = false;
+  /** Torn down: nothing runs any more. */
+  private done = false;
+  private dirty = false;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private lastStatus: PodStatus | undefined;
+  private readonly startTime: string;
+  private resolveFinished!: () => void;
+  readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
+
+  constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined) {
+    this.startTime = pod.status?.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.lastStatus = pod.status;
+    for (const [name, instances] of adopted ?? []) {
+      const rec = newRecord(name);
+      [rec.current, rec.previous] = instances;
+      this.records.set(name, rec);
+    }
+  }
+
+  get uid(): string {
+    return this.pod.metadata.uid ?? '';
+  }
+
+  get spec(): Pod {
+    return this.pod;
+  }
+
+  /** The runtime id of a container's current (or, with `previous`, earlier) instance. */
+  instanceId(container: string, previous: boolean): string | undefined {
+    const rec = this.records.get(container);
+    return (previous ? rec?.previous : rec?.current)?.id;
+  }
+
+  /** Every instance this worker knows of, to tell them from orphans. */
+  knownIds(): string[] {
+    return [...this.records.values()].flatMap((r) => [r.current?.id, r.previous?.id]).filter((id): id is string => id !== undefined);
+  }
+
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.kick();
+  }
+
+  terminate(): Promise<void> {
+    this.terminating = true;
+    this.kick();
+    return this.finished;
+  }
+
+  /** kick asks for a sync as soon as the running one (if any) is done. */
+  kick(): void {
+    if (this.done) return;
+    this.dirty = true;
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      this.wakeAt = Date.now() + RESYNC_MS;
+      try {
+        if (this.terminating) {
+          await this.tearDown();
+          this.done = true;
+          clearTimeout(this.timer);
+          this.resolveFinished();
+          return;
+        }
+        await this.sync();
+      } catch (err) {
+        this.deps.logger.warn('pod sync failed; retrying', { pod: this.label(), error: String(err) });
+        this.wakeAt = Math.min(this.wakeAt, Date.now() + 1_000);
+        if (!this.terminating) this.reportStatus(); // e.g. still ContainerCreating while the network namespace fails
+      }
+    }
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, this.wakeAt - Date.now()));
+  }
+
+  private async sync(): Promise<void> {
+    if (!this.netnsPath) this.netnsPath = (await this.deps.network.setUp(this.uid)).netnsPath;
+    for (const spec of this.pod.spec.containers) await this.syncContainer(spec);
+    this.reportStatus();
+  }
+
+  private async syncContainer(spec: Container): Promise<void> {
+    let rec = this.records.get(spec.name);
+    if (!rec) this.records.set(spec.name, (rec = newRecord(spec.name)));
+    if (rec.current) rec.current = await this.inspect(rec.current.id);
+    const cur = rec.current;
+    if (!cur) return this.startInstance(spec, rec, 0);
+    if (cur.state === 'created') {
+      rec.current = await this.deps.runtime.start(cur.id);
+      return this.watchExit(cur.id);
+    }
+    if (cur.state === 'running' && imageChanged(spec.image, cur.image)) {
+      // Kubernetes restarts a container whose image was changed in the pod spec (no backoff: not a crash).
+      this.deps.events.pod(this.pod, 'Normal', 'Killing', `Container ${spec.name} definition changed, will be restarted`, `spec.containers{${spec.name}}`);
+      rec.exitHandled = cur.id;
+      rec.current = await this.deps.runtime.stop(cur.id, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      return this.startInstance(spec, rec, instanceOf(cur) + 1);
+    }
+    if (cur.state === 'running') return this.watchExit(cur.id);
+    this.stopWatching(cur.id);
+    if (cur.exitCode === undefined) {
+      // Init has ended and its monitor records the exit code within ms; a monitor killed by hand never does.
+      rec.exitUnrecordedSince ??= Date.now();
+      if (Date.now() - rec.exitUnrecordedSince < 2_000) return this.wakeIn(50);
+    }
+    if (!shouldRestart(this.pod.spec.restartPolicy, cur.exitCode ?? 255)) return;
+    if (rec.exitHandled !== cur.id) {
+      rec.exitHandled = cur.id;
+      const ranFor = cur.startedAt && cur.finishedAt ? Date.parse(cur.finishedAt) - Date.parse(cur.startedAt) : undefined;
+      rec.crashes = crashesBeforeRestart(rec.crashes, ranFor);
+      rec.backoffMs = restartDelayMs(rec.crashes);
+      rec.crashes++;
+      rec.retryAt = Date.now() + rec.backoffMs;
+      if (rec.backoffMs > 0) this.deps.events.pod(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', `spec.containers{${spec.name}}`);
+    }
+    if (rec.retryAt !== undefined && Date.now() < rec.retryAt) return this.wakeIn(rec.retryAt - Date.now());
+    await this.startInstance(spec, rec, instanceOf(cur) + 1);
+  }
+
+  private async startInstance(spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
+    if (rec.retryAt !== undefined && Date.now() < rec.retryAt) return this.wakeIn(rec.retryAt - Date.now());
+    const image = await this.ensureImage(spec, rec);
+    if (!image) return;
+    const id = containerId(this.uid, spec.name, instance);
+    const field = `spec.containers{${spec.name}}`;
+    let created: RuntimeContainer;
+    try {
+      created = await this.create(id, spec, image, instance);
+    } catch (err) {
+      rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
+      rec.crashes++;
+      rec.retryAt = Date.now() + restartDelayMs(rec.crashes);
+      this.deps.events.pod(this.pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
+      return this.wakeIn(rec.retryAt - Date.now());
+    }
+    this.deps.events.pod(this.pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
+    const started = await this.deps.runtime.start(id);
+    this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
+    const older = rec.previous;
+    if (rec.current) this.stopWatching(rec.current.id);
+    [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
+    rec.waiting = undefined;
+    rec.exitUnrecordedSince = undefined;
+    rec.backoffMs = undefined;
+    rec.retryAt = undefined;
+    this.watchExit(id);
+    // Only the instance before the current one is kept (for lastState and logs --previous).
+    if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
+  }
+
+  private create(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+    return createInstance(this.deps.runtime, {
+      id,
+      container: spec,
+      image,
+      pod: {
+        hostname: this.pod.spec.hostname ?? this.pod.metadata.name,
+        ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}),
+        cgroupParent: this.deps.cgroupParentOf(this.uid),
+        ...(this.pod.spec.securityContext ? { securityContext: this.pod.spec.securityContext } : {}),
+      },
+      labels: containerLabels({ uid: this.uid, namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name }, spec.name, instance),
+    });
+  }
+
+  private async ensureImage(spec: Container, rec: ContainerRecord): Promise<ContainerRecord['image']> {
+    if (rec.image && rec.imageFor === spec.image) return rec.image;
+    const field = `spec.containers{${spec.name}}`;
+    const result = await this.deps.images.ensure(spec, () => {
+      rec.waiting = { reason: 'ContainerCreating' };
+      this.reportStatus();
+      this.deps.events.pod(this.pod, 'Normal', 'Pulling', `Pulling image "${spec.image}"`, field);
+    });
+    if (result.kind === 'ready') {
+      if (result.pulled) this.deps.events.pod(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${spec.image}" in ${result.tookMs}ms`, field);
+      rec.image = result.image;
+      rec.imageFor = spec.image;
+      rec.pullFailures = 0;
+      return result.image;
+    }
+    rec.pullFailures++;
+    // The first failure shows as ErrImagePull, the waits between retries as ImagePullBackOff; both keep the registry's words.
+    rec.waiting = { reason: rec.pullFailures > 1 && result.reason === 'ErrImagePull' ? 'ImagePullBackOff' : result.reason, message: result.message };
+    rec.retryAt = Date.now() + pullRetryDelayMs(rec.pullFailures);
+    this.deps.events.pod(this.pod, 'Warning', 'Failed', `Failed to pull image "${spec.image}": ${result.message}`, field);
+    this.wakeIn(rec.retryAt - Date.now());
+    return undefined;
+  }
+
+  private reportStatus(): void {
+    const policy = this.pod.spec.restartPolicy;
+    const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
+    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    this.lastStatus = status;
+    this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
+  }
+
+  private async tearDown(): Promise<void> {
+    for (const stop of this.unwatch.values()) stop();
+    this.unwatch.clear();
+    this.deps.status.forget(this.uid);
+    const grace = (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    // TODO(lifecycle hooks): run preStop exec hooks before the stop signal; needs an exec into the container, which the Runtime does not offer yet.
+    await Promise.all(
+      [...this.records.values()].map(async (rec) => {
+        if (rec.current?.state === 'running') {
+          this.deps.events.pod(this.pod, 'Normal', 'Killing', `Stopping container ${rec.name}`, `spec.containers{${rec.name}}`);
+          await this.deps.runtime.stop(rec.current.id, grace).catch(() => undefined);
+        }
+        for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
+      }),
+    );
+    await this.deps.network.tearDown(this.uid);
+    await removePodCgroup(this.deps.cgroupParentOf(this.uid));
+  }
+
+  private async removeInstance(id: string): Promise<void> {
+    try {
+      await this.deps.runtime.remove(id, { force: true });
+    } catch (err) {
+      if (!(err instanceof ContainerNotFoundError)) throw err;
+    }
+  }
+
+  private async inspect(id: string): Promise<RuntimeContainer | undefined> {
+    try {
+      return await this.deps.runtime.inspect(id);
+    } catch (err) {
+      if (err instanceof ContainerNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  private watchExit(id: string): void {
+    if (this.unwatch.has(id)) return;
+    this.unwatch.set(id, this.deps.exits.watch(id, () => this.kick()));
+  }
+
+  private stopWatching(id: string): void {
+    this.unwatch.get(id)?.();
+    this.unwatch.delete(id);
+  }
+
+  private wakeIn(ms: number): void {
+    this.wakeAt = Math.min(this.wakeAt, Date.now() + Math.max(0, ms));
+  }
+
+  private label(): string {
+    return `${this.pod.metadata.name}_${this.pod.metadata.namespace ?? 'default'}(${this.uid})`;
+  }
+}

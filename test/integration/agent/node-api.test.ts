@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
+import { loadBerthProto } from '../../../proto/grpc.js';
+import type { Lease, Node } from '../../../proto/objects/cluster.js';
+import type { Pod } from '../../../proto/objects/pod.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import { newIdentity } from '../../../control-plane/api/apply-plan.js';
+import { applyDefaults } from '../../../control-plane/api/defaults.js';
+import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
+import { eventually } from '../../support/wait.js';
+
+const pods = resourceByName('pods') as ResourceInfo;
+
+function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
+}
+
+const nodeJson = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {}, status: { capacity: { cpu: '2', memory: '1000', pods: '110' } } });
+
+describe('NodeAPI on a real control plane and etcd', function () {
+  this.timeout(60_000);
+  let cp: TestControlPlane;
+  let client: NodeAPIClient;
+  let store: ObjectStore;
+  let close: () => void;
+
+  before(async () => {
+    cp = await startTestControlPlane();
+    const proto = loadBerthProto();
+    client = new proto.berth.v1.NodeAPI(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    const etcd = connectEtcd([cp.etcd.endpoint]);
+    store = new ObjectStore(etcd);
+    close = () => etcd.close();
+  });
+
+  after(async () => {
+    client?.close();
+    close?.();
+    await cp?.stop();
+  });
+
+  async function createPod(name: string, nodeName?: string): Promise<Pod> {
+    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }], ...(nodeName ? { nodeName } : {}) } };
+    applyDefaults(pod);
+    Object.assign(pod.metadata, newIdentity());
+    return (await store.create(pods, pod)) as Pod;
+  }
+
+  it('gives 20 nodes registering at once 20 different pod CIDRs, and the same one again on re-registration', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `cidr-node-${i}`);
+    const replies = await Promise.all(names.map((n) => call<{ pod_cidr: string }>((cb) => client.Register({ node_json: nodeJson(n) }, cb))));
+    const cidrs = replies.map((r) => r.pod_cidr);
+    expect(new Set(cidrs).size).to.equal(20);
+    for (const c of cidrs) expect(c).to.match(/^10\.244\.\d+\.0\/24$/);
+    const again = await call<{ pod_cidr: string; node_json: string }>((cb) => client.Register({ node_json: nodeJson('cidr-node-3') }, cb));
+    expect(again.pod_cidr).to.equal(cidrs[3]);
+    expect((JSON.parse(again.node_json) as Node).spec.podCIDRs).to.deep.equal([cidrs[3]]);
+  });
+
+  it('Heartbeat renews the node\'s Lease and turns a NotReady node Ready again', async () => {
+    const nodes = resourceByName('nodes') as ResourceInfo;
+    const leases = resourceByName('leases') as ResourceInfo;
+    await call((cb) => client.Register({ node_json: nodeJson('beat-node') }, cb));
+    await store.guaranteedUpdate(nodes, undefined, 'beat-node', (n) => {
+      const node = n as Node;
+      node.status = { ...node.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' }] };
+      return node;
+    });
+    const reply = await call<{ lease_duration_seconds: string }>((cb) => client.Heartbeat({ node_name: 'beat-node' }, cb));
+    expect(Number(reply.lease_duration_seconds)).to.be.greaterThan(0);
+    const lease = (await store.get(leases, undefined, 'beat-node')) as Lease;
+    expect(lease.spec.holderIdentity).to.equal('beat-node');
+    expect(lease.spec.renewTime).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const node = (await store.get(nodes, undefined, 'beat-node')) as Node;
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
+    const unknown = await call((cb) => client.Heartbeat({ node_name: 'never-registered' }, cb)).catch((e: grpc.ServiceError) => e.code);
+    expect(unknown).to.equal(grpc.status.NOT_FOUND);
+  });
+
+  it('WatchPods sends the node\'s pods, a BOOKMARK, then binding as ADDED and unbinding or deletion as DELETED', async () => {
+    await call((cb) => client.Register({ node_json: nodeJson('watch-node') }, cb));
+    await createPod('already-here', 'watch-node');
+    await createPod('elsewhere', 'other-node');
+    const seen: string[] = [];
+    const stream = client.WatchPods({ node_name: 'watch-node' });
+    stream.on('data', (e: { type: string; object_json: string }) => seen.push(e.type === 'BOOKMARK' ? 'BOOKMARK' : `${e.type} ${(JSON.parse(e.object_json) as Pod).metadata.name}`));
+    stream.on('error', () => undefined);
+    try {
+      await eventually(() => expect(seen).to.deep.equal(['ADDED already-here', 'BOOKMARK']));
+      const later = await createPod('later');
+      await store.guaranteedUpdate(pods, 'default', 'later', (p) => ({ ...p, spec: { ...(p as Pod).spec, nodeName: 'watch-node' } }) as Pod);
+      await eventually(() => expect(seen).to.include('ADDED later'));
+      await store.guaranteedUpdate(pods, 'default', 'later', (p) => ({ ...p, spec: { ...(p as Pod).spec, nodeName: 'other-node' } }) as Pod);
+      await eventually(() => expect(seen).to.include('DELETED later'));
+      await store.delete(pods, 'default', 'already-here');
+      await eventually(() => expect(seen).to.include('DELETED already-here'));
+      expect(seen.filter((s) => s.includes('elsewhere'))).to.deep.equal([]);
+      expect(later.metadata.uid).to.be.a('string');
+    } finally {
+      stream.cancel();
+    }
+  });
+
+  it('WatchServices streams Services and Endpoints: the existing ones as ADDED, then changes', async () => {
+    const services = resourceByName('services') as ResourceInfo;
+    const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', ...newIdentity() }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
+    await store.create(services, svc('first') as never);
+    const seen: string[] = [];
+    const stream = client.WatchServices({ node_name: 'any' });
+    stream.on('data', (e: { type: string; object_json: string }) => {
+      const o = JSON.parse(e.object_json) as { kind: string; metadata: { name: string } };
+      seen.push(`${e.type} ${o.kind}/${o.metadata.name}`);
+    });
+    stream.on('error', () => undefined);
+    try {
+      await eventually(() => expect(seen).to.include('ADDED Service/first'));
+      await store.create(services, svc('second') as never);
+      await store.delete(services, 'default', 'first');
+      await eventually(() => expect(seen).to.include.members(['ADDED Service/second', 'DELETED Service/first']));
+    } finally {
+      stream.cancel();
+    }
+  });
+
+  it('UpdatePodStatus writes the status of a pod bound to the node, refuses another node or a stale uid, never touches spec', async () => {
+    const pod = await createPod('status-pod', 'status-node');
+    const status = { phase: 'Running', hostIP: '127.0.0.1' };
+    const req = { node_name: 'status-node', namespace: 'default', name: 'status-pod', uid: pod.metadata.uid ?? '', status_json: JSON.stringify(status) };
+    await call((cb) => client.UpdatePodStatus(req, cb));
+    const stored = (await store.get(pods, 'default', 'status-pod')) as Pod;
+    expect(stored.status).to.deep.equal(status);
+    expect(stored.spec).to.deep.equal(pod.spec);
+    const wrongNode = await call((cb) => client.UpdatePodStatus({ ...req, node_name: 'intruder' }, cb)).catch((e: grpc.ServiceError) => e.code);
+    expect(wrongNode).to.equal(grpc.status.NOT_FOUND);
+    const staleUid = await call((cb) => client.UpdatePodStatus({ ...req, uid: 'not-this-one' }, cb)).catch((e: grpc.ServiceError) => e.code);
+    expect(staleUid).to.equal(grpc.status.NOT_FOUND);
+  });
+});
