@@ -65,7 +65,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
         const { watch } = service.watch(req.resource, req.all_namespaces ? undefined : req.namespace || 'default', req.resource_version || undefined);
         stream = { watch, selector };
       } catch (err) {
-        call.destroy(toServiceError(err));
+        call.emit('error', toServiceError(err));
         return;
       }
       const { watch, selector } = stream;
@@ -79,7 +79,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
           }
           call.end();
         } catch (err) {
-          call.destroy(toServiceError(err));
+          call.emit('error', toServiceError(err));
         }
       })();
     },

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { ApiError, ClusterClient } from '../../../cli/client.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
@@ -140,6 +141,31 @@ describe('ClusterAPI over gRPC, on a real etcd', function () {
     expect(actions.slice(21).sort()).to.deep.equal(['batch-twice CREATED', 'batch-twice UNCHANGED']);
     const names = (await a.list({ resource: 'deployments', namespace: 'default' })).items.map((d) => d.metadata.name);
     expect(names.filter((n) => n.startsWith('batch-')).length).to.equal(22);
+  });
+
+  it('ends a watch with a clear error: a bad selector, or a compacted resourceVersion', async () => {
+    try {
+      await a.watch({ resource: 'deployments', namespace: 'default', label_selector: 'app in prod' }, () => undefined);
+      expect.fail('watch with a bad selector started');
+    } catch (err) {
+      expect((err as Error).message).to.contain('(Invalid)');
+    }
+    await apply(a, deploymentJson('compacted', 1));
+    await a.scale('deployments', 'default', 'compacted', 2);
+    const etcdClient = connectEtcd([cp.etcd.endpoint]);
+    try {
+      const { header } = await etcdClient.get('/berth/none').exec();
+      await etcdClient.kv.compact({ revision: header.revision, physical: true });
+    } finally {
+      etcdClient.close();
+    }
+    try {
+      await a.watch({ resource: 'deployments', namespace: 'default', resource_version: '2' }, () => undefined);
+      expect.fail('watch from a compacted revision started');
+    } catch (err) {
+      expect((err as Error).message).to.contain('(Expired)');
+      expect((err as Error).message).to.contain('list again');
+    }
   });
 
   it('dry run reports what would happen and writes nothing', async () => {
