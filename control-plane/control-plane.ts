@@ -10,6 +10,10 @@ import { EmbeddedEtcd } from './etcd/embedded-etcd.js';
 import { connectEtcd } from './store/etcd-client.js';
 import { ObjectStore } from './store/object-store.js';
 import { NodeService } from './nodes/node-service.js';
+import { ControllerManager } from './controllers/manager.js';
+import { EventRecorder } from './events/event-recorder.js';
+import { LeaderElection } from './leader/leader-election.js';
+import { Scheduler } from './scheduler/scheduler.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -21,18 +25,24 @@ export interface ControlPlaneOptions {
   embeddedEtcdClientPort: number;
   embeddedEtcdPeerPort: number;
   logger: Logger;
+  /** Lease silence after which a node is NotReady and its pods are replaced (default 5 s). */
+  nodeGracePeriodMs?: number;
 }
 
 /**
  * ControlPlane is one control-plane replica: stateless apart from etcd. Lifecycle: start() brings
  * up the embedded etcd (if no endpoints were given), connects, makes sure the `default`
- * namespace exists, and serves ClusterAPI; stop() undoes it in reverse order.
+ * namespace exists, serves ClusterAPI and NodeAPI, and campaigns for leadership: the replica
+ * that leads runs the controllers and the scheduler (on one set of shared informers). stop()
+ * undoes it in reverse order, resigning leadership so another replica takes over at once.
  */
 export class ControlPlane {
   private etcd: EmbeddedEtcd | undefined;
   private client: Etcd3 | undefined;
   private server: grpc.Server | undefined;
   private nodes: NodeService | undefined;
+  private controllers: ControllerManager | undefined;
+  private election: LeaderElection | undefined;
   port = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {}
@@ -62,13 +72,32 @@ export class ControlPlane {
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
+      this.startLeaderWork(store);
     } catch (err) {
       await this.stop();
       throw err;
     }
   }
 
+  /** Controllers and the scheduler run only on the leader, under one leadership term at a time. */
+  private startLeaderWork(store: ObjectStore): void {
+    const { logger } = this.options;
+    const controllers = new ControllerManager(store, new EventRecorder(store, 'controller-manager', logger), logger, {
+      ...(this.options.nodeGracePeriodMs === undefined ? {} : { nodeGracePeriodMs: this.options.nodeGracePeriodMs }),
+      alsoRun: (informers) => [
+        new Scheduler(store, informers.forResource('pods'), informers.forResource('nodes'), new EventRecorder(store, 'default-scheduler', logger), logger.child({ component: 'scheduler' })),
+      ],
+    });
+    this.controllers = controllers;
+    this.election = new LeaderElection(store.etcd, { onStartedLeading: (signal) => controllers.start(signal) }, logger, { name: 'controllers' });
+    this.election.start();
+  }
+
   async stop(): Promise<void> {
+    await this.election?.stop();
+    this.election = undefined;
+    await this.controllers?.stop();
+    this.controllers = undefined;
     const server = this.server;
     this.server = undefined;
     if (server) {

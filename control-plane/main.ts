@@ -9,16 +9,25 @@ function port(value: string): number {
   return n;
 }
 
+/** duration reads "5s", "800ms", "1m" or a plain number of seconds, in milliseconds. */
+function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 5s, 800ms or 1m`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
 const program = new Command('berth-control-plane')
   .description('Berth control plane: ClusterAPI over gRPC, desired state in etcd.')
   .option('--listen <host:port>', 'address to serve ClusterAPI on', '127.0.0.1:6443')
   .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs; without it an embedded etcd is started', '')
   .option('--data-dir <dir>', 'state directory (the embedded etcd keeps its data in <dir>/etcd)', '/var/lib/berth/control-plane')
   .option('--embedded-etcd-port <port>', 'client port of the embedded etcd (its peer port is the next one)', port, 2379)
+  .option('--node-grace-period <duration>', 'lease silence before a node is NotReady and its pods are replaced (e.g. 5s, 800ms)', duration, 5000)
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; logLevel: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; logLevel: string }>();
 const logger = createLogger(opts.logLevel);
 const controlPlane = new ControlPlane({
   listen: opts.listen,
@@ -26,6 +35,7 @@ const controlPlane = new ControlPlane({
   dataDir: opts.dataDir,
   embeddedEtcdClientPort: opts.embeddedEtcdPort,
   embeddedEtcdPeerPort: opts.embeddedEtcdPort + 1,
+  nodeGracePeriodMs: opts.nodeGracePeriod,
   logger,
 });
 
