@@ -1,0 +1,18 @@
+import type { Node } from '../../proto/objects/cluster.js';
+import type { Pod } from '../../proto/objects/pod.js';
+
+/*
+ * Which informer changes are worth another scheduling attempt. Status-only updates (heartbeats,
+ * the scheduler's own Unschedulable condition) are not: retrying on them would spin.
+ */
+
+/** podSpecChanged: the pod asks for something else now (spec or labels), so its verdict may differ. */
+export function podSpecChanged(a: Pod, b: Pod): boolean {
+  return JSON.stringify(a.spec) !== JSON.stringify(b.spec) || JSON.stringify(a.metadata.labels) !== JSON.stringify(b.metadata.labels);
+}
+
+/** schedulingView is what of a Node the filters read; two nodes with the same view fit the same pods. */
+export function schedulingView(n: Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return JSON.stringify([n.spec, n.metadata.labels, n.status?.allocatable, ready]);
+}
