@@ -49,11 +49,19 @@ export class Informer {
   }
 
   async start(): Promise<void> {
+    // On a restart (see consume), the old cache tells what changed or vanished meanwhile.
+    const previous = new Map(this.cache);
     const { items, revision } = await this.store.list(this.info);
+    this.cache.clear();
     for (const item of items) this.cache.set(cacheKey(item), item);
     this.lastRevision = revision;
     this.synced = true;
-    for (const item of items) this.emit('ADDED', item, undefined);
+    for (const item of items) {
+      const before = previous.get(cacheKey(item));
+      if (!before) this.emit('ADDED', item, undefined);
+      else if (before.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('MODIFIED', item, before);
+    }
+    for (const [key, before] of previous) if (!this.cache.has(key)) this.emit('DELETED', before, before);
     const watch = this.store.watch(this.info, undefined, { fromRevision: revision, onRecover: (what) => this.logger.warn(what) });
     this.watch = watch;
     void this.consume(watch);
@@ -92,7 +100,6 @@ export class Informer {
       // The start revision was compacted before the watch began: list again from scratch.
       this.logger.warn('informer watch failed; listing again', { resource: this.info.resource, error: String(err) });
       if (this.watch !== watch) return;
-      this.cache.clear();
       this.synced = false;
       await this.start().catch((e: unknown) => this.logger.error('informer restart failed', { resource: this.info.resource, error: String(e) }));
     }

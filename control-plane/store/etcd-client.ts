@@ -10,6 +10,8 @@ export function connectEtcd(endpoints: string[]): Etcd3 {
   return new Etcd3({
     hosts: endpoints,
     dialTimeout: 3000,
+    // A list of many objects (10,000 pods is about 6 MB) exceeds gRPC's 4 MB default.
+    grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
     faultHandling: {
       host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) }),

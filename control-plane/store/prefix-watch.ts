@@ -150,7 +150,9 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
     if (this.closed) return;
     const generation = ++this.generation;
     const current = () => generation === this.generation && !this.closed;
-    const watcher = this.client.watch().prefix(this.options.prefix).startRevision(String(this.resumeAfter + 1)).withPreviousKV().watcher();
+    // Start AT the last revision applied, not after it: one transaction writes many keys at one
+    // revision, and a disconnect could fall between their events. onPut/onDelete drop repeats.
+    const watcher = this.client.watch().prefix(this.options.prefix).startRevision(String(Math.max(this.resumeAfter, 1))).withPreviousKV().watcher();
     this.watcher = watcher;
     watcher.on('connected', () => {
       if (current()) this.backoffMs = INITIAL_BACKOFF_MS;
@@ -172,10 +174,14 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
     });
   }
 
+  /**
+   * Repeats are recognised per key, not by revision alone: every key a transaction writes shares
+   * its revision, so an event at the last revision applied is new unless this key already has it.
+   */
   private onPut(kv: IKeyValue): void {
     const mod = Number(kv.mod_revision);
-    if (mod <= this.resumeAfter) return;
     const key = kv.key.toString('utf8');
+    if (mod < this.resumeAfter || (mod === this.resumeAfter && this.known.get(key) === mod)) return;
     const type = this.known.has(key) ? 'MODIFIED' : 'ADDED';
     this.known.set(key, mod);
     this.resumeAfter = mod;
@@ -184,8 +190,9 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
 
   private onDelete(kv: IKeyValue, prev: IKeyValue | undefined): void {
     const mod = Number(kv.mod_revision);
-    if (mod <= this.resumeAfter) return;
-    this.known.delete(kv.key.toString('utf8'));
+    const key = kv.key.toString('utf8');
+    if (mod < this.resumeAfter || (mod === this.resumeAfter && !this.known.has(key))) return;
+    this.known.delete(key);
     this.resumeAfter = mod;
     const object = prev ? this.options.decode(prev) : this.options.tombstone(kv, String(mod));
     object.metadata.resourceVersion = String(mod);

@@ -86,6 +86,18 @@ describe('PrefixWatch on a real etcd', function () {
     expect(got.events[3]?.object.metadata.labels).to.deep.equal({ version: '1' }, 'a DELETED event carries the last state');
   });
 
+  it('delivers every key a single transaction writes (they share one revision)', async () => {
+    const watch = writer.watch(pods, 'w5');
+    cleanups.push(() => watch.close());
+    const got = new Collector(watch);
+    await watch.ready();
+    const stored = await writer.createAll(['a', 'b', 'c'].map((name) => ({ info: pods, object: pod(name, 'w5') })), []);
+    expect(stored?.map((p) => p.metadata.resourceVersion)).to.satisfy((rvs: string[]) => new Set(rvs).size === 1, 'one revision for all three');
+    await eventually(() => expect(got.summary()).to.deep.equal(['ADDED a', 'ADDED b', 'ADDED c']));
+    await writer.delete(pods, 'w5', 'b');
+    await eventually(() => expect(got.summary()).to.deep.equal(['ADDED a', 'ADDED b', 'ADDED c', 'DELETED b']));
+  });
+
   it('resumes after an etcd restart from the last event delivered: nothing lost, nothing twice', async () => {
     const watch = writer.watch(pods, 'w1');
     cleanups.push(() => watch.close());
