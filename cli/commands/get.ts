@@ -2,7 +2,9 @@ import { stringify } from 'yaml';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { CliError } from '../errors.js';
+import type { Event } from '../../proto/objects/cluster.js';
 import { COLUMNS } from '../printers/columns.js';
+import { sortEvents } from '../printers/describe.js';
 import { formatTable } from '../printers/table.js';
 import type { GlobalOptions } from './context.js';
 import { namespaceOf, print, printErr, resourceOf, withClient } from './context.js';
@@ -30,7 +32,8 @@ export async function getCommand(kind: string, names: string[], options: GetOpti
       for (const name of names) items.push(await client.get(info.resource, namespace, name));
     } else {
       const list = await client.list({ resource: info.resource, namespace, all_namespaces: allNamespaces, label_selector: options.selector ?? '' });
-      items = list.items;
+      // Events read best in the order they happened, as `kubectl events` prints them.
+      items = info.kind === 'Event' ? sortEvents(list.items as Event[]) : list.items;
       resourceVersion = list.resourceVersion;
     }
     if (items.length === 0 && !options.watch) {

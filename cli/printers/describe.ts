@@ -145,6 +145,12 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines) => void> = {
   Endpoints: (o, l) => l.field('Subsets', endpointsText(o as never)),
 };
 
+/** sortEvents orders events by when they last happened; the etcd revision breaks same-second ties. */
+export function sortEvents<T extends Event>(events: T[]): T[] {
+  const time = (e: Event) => Date.parse(e.lastTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
+  return [...events].sort((a, b) => time(a) - time(b) || Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0));
+}
+
 function indentBlock(text: string): string {
   return text.split('\n').map((line) => `  ${line}`).join('\n');
 }
@@ -158,7 +164,7 @@ export function describeObject(object: BerthObject, events: Event[], now = Date.
     l.field('Events', '<none>');
   } else {
     l.line('Events:');
-    const sorted = [...events].sort((a, b) => Date.parse(a.lastTimestamp ?? '') - Date.parse(b.lastTimestamp ?? ''));
+    const sorted = sortEvents(events);
     l.line(indentBlock(formatTable(['Type', 'Reason', 'Age', 'From', 'Message'], sorted.map((e) => [e.type, e.reason, age(e.lastTimestamp ?? e.metadata.creationTimestamp, now), e.source?.component ?? '', e.message]))));
   }
   return l.toString();
