@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'winston';
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { WatchExpiredError } from '../store/prefix-watch.js';
 
@@ -14,4 +15,18 @@ export function toServiceError(err: unknown): grpc.ServiceError {
     : err instanceof StoreUnavailableError ? grpc.status.UNAVAILABLE
     : grpc.status.INTERNAL;
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+/** unary runs a unary handler body and answers with its result or its mapped error. */
+export function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    body(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const serviceError = toServiceError(err);
+        if (serviceError.code === grpc.status.INTERNAL) logger.error('request failed', { method: call.getPath(), error: err });
+        callback(serviceError);
+      },
+    );
+  };
 }

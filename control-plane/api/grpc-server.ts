@@ -5,25 +5,12 @@ import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import { matches, parseSelector, SelectorSyntaxError } from '../../proto/labels.js';
 import { InvalidError } from '../errors.js';
 import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
-import { toServiceError } from './grpc-errors.js';
+import { toServiceError, unary } from './grpc-errors.js';
 import type { NodeOperations } from './node-operations.js';
 import type { ObjectService } from './object-service.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { nodeApiHandlers, proxyLogs } from './node-api.js';
 
-/** Runs a unary handler body and reports its result or its mapped error. */
-function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    body(call.request).then(
-      (res) => callback(null, res),
-      (err: unknown) => {
-        const serviceError = toServiceError(err);
-        if (serviceError.code === grpc.status.INTERNAL) logger.error('request failed', { error: err });
-        callback(serviceError);
-      },
-    );
-  };
-}
 
 function selectorOf(text: string) {
   try {

@@ -9,7 +9,7 @@ import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
-import { toServiceError } from './grpc-errors.js';
+import { toServiceError, unary } from './grpc-errors.js';
 
 /**
  * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
@@ -26,18 +26,6 @@ function parse<T>(json: string, what: string): T {
   }
 }
 
-function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    body(call.request).then(
-      (res) => callback(null, res),
-      (err: unknown) => {
-        const serviceError = toServiceError(err);
-        if (serviceError.code === grpc.status.INTERNAL) logger.error('NodeAPI request failed', { error: err });
-        callback(serviceError);
-      },
-    );
-  };
-}
 
 /** Ends a stream when the client goes away; `unsubscribe` may arrive after that. */
 function onClientGone(call: grpc.ServerWritableStream<unknown, unknown>, done: () => void): void {
