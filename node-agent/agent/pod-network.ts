@@ -3,6 +3,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** runBatch runs `ip -batch -` with these commands on its stdin; it stops at the first that fails. */
+function runBatch(commands: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', ['-batch', '-'], (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
+    child.stdin?.end(commands);
+  });
+}
+
 /**
  * PodNetwork is used to give each pod its network namespace, shared by all its containers.
  *
@@ -26,15 +34,21 @@ export class LoopbackPodNetwork implements PodNetwork {
   async setUp(podUid: string): Promise<{ netnsPath: string }> {
     const name = netnsName(podUid);
     try {
-      await run('ip', ['netns', 'add', name]);
+      // One `ip` for both steps: every command costs the agent a fork of its whole process (~5 ms of its one thread).
+      await runBatch(`netns add ${name}\nnetns exec ${name} ip link set lo up\n`);
     } catch (err) {
-      if (!/exists/i.test((err as { stderr?: string }).stderr ?? '')) throw new Error(`ip netns add ${name} failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
-    }
-    try {
-      await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-    } catch (err) {
-      await this.tearDown(podUid); // undo: nothing half made stays behind
-      throw err;
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      if (!/exists/i.test(stderr)) {
+        await this.tearDown(podUid); // undo: nothing half made stays behind
+        throw new Error(`setting up network namespace ${name} failed: ${stderr || String(err)}`);
+      }
+      // Made before (an agent restart): only make sure its loopback is up.
+      try {
+        await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+      } catch (upErr) {
+        await this.tearDown(podUid);
+        throw upErr;
+      }
     }
     return { netnsPath: `/var/run/netns/${name}` };
   }

@@ -86,7 +86,11 @@ export class PodWorker {
   }
 
   update(pod: Pod): void {
+    const before = this.pod;
     this.pod = pod;
+    // Most updates are the echo of this worker's own status report: nothing to converge, and a
+    // sync costs a runtime command per container.
+    if (JSON.stringify(before.spec) === JSON.stringify(pod.spec) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
     this.kick();
   }
 
@@ -143,7 +147,7 @@ export class PodWorker {
     if (!cur) return this.startInstance(spec, rec, 0);
     if (cur.state === 'created') {
       rec.current = await this.deps.runtime.start(cur.id);
-      return this.watchExit(cur.id);
+      return this.watchExit(cur.id, rec.current.pid);
     }
     if (cur.state === 'running' && imageChanged(spec.image, cur.image)) {
       // Kubernetes restarts a container whose image was changed in the pod spec (no backoff: not a crash).
@@ -152,7 +156,7 @@ export class PodWorker {
       rec.current = await this.deps.runtime.stop(cur.id, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
       return this.startInstance(spec, rec, instanceOf(cur) + 1);
     }
-    if (cur.state === 'running') return this.watchExit(cur.id);
+    if (cur.state === 'running') return this.watchExit(cur.id, cur.pid);
     this.stopWatching(cur.id);
     if (cur.exitCode === undefined) {
       // Init has ended and its monitor records the exit code within ms; a monitor killed by hand never does.
@@ -199,7 +203,7 @@ export class PodWorker {
     rec.exitUnrecordedSince = undefined;
     rec.backoffMs = undefined;
     rec.retryAt = undefined;
-    this.watchExit(id);
+    this.watchExit(id, started.pid);
     // Only the instance before the current one is kept (for lastState and logs --previous).
     if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
   }
@@ -287,9 +291,9 @@ export class PodWorker {
     }
   }
 
-  private watchExit(id: string): void {
+  private watchExit(id: string, pid: number | undefined): void {
     if (this.unwatch.has(id)) return;
-    this.unwatch.set(id, this.deps.exits.watch(id, () => this.kick()));
+    this.unwatch.set(id, this.deps.exits.watch(id, () => this.kick(), pid));
   }
 
   private stopWatching(id: string): void {
