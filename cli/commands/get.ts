@@ -36,7 +36,8 @@ export async function getCommand(kind: string, names: string[], options: GetOpti
       items = info.kind === 'Event' ? sortEvents(list.items as Event[]) : list.items;
       resourceVersion = list.resourceVersion;
     }
-    if (items.length === 0 && !options.watch) {
+    // -o json/yaml print an empty List, as kubectl does, so scripts can always parse the output.
+    if (items.length === 0 && !options.watch && options.output !== 'json' && options.output !== 'yaml') {
       printErr(allNamespaces || !info.namespaced ? 'No resources found' : `No resources found in ${namespace} namespace.`);
       return;
     }

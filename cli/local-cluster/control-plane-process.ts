@@ -46,6 +46,9 @@ export async function waitNodesReady(server: string, nodes: NodeRecord[], agentL
   const client = new ClusterClient(server);
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
+  // An agent caught while nsenter execs node shows an empty command line for an instant, so
+  // isRunning misses it: only a miss on two checks in a row means the agent exited.
+  const missedOnce = new Set<string>();
   try {
     for (;;) {
       let byName = new Map<string, Node>();
@@ -58,7 +61,15 @@ export async function waitNodesReady(server: string, nodes: NodeRecord[], agentL
       }
       const notReady = nodes.filter((n) => !isReady(byName.get(n.name)));
       if (notReady.length === 0 || signal?.aborted) return;
-      const dead = notReady.filter((n) => !n.agentPid || !isRunning(n.agentPid, agentMarker(n)));
+      const dead = notReady.filter((n) => {
+        if (n.agentPid && isRunning(n.agentPid, agentMarker(n))) {
+          missedOnce.delete(n.name);
+          return false;
+        }
+        if (missedOnce.has(n.name)) return true;
+        missedOnce.add(n.name);
+        return false;
+      });
       if (dead.length > 0 || Date.now() > deadline) {
         const lines = notReady.map((n) => {
           const why = dead.includes(n) ? 'its agent exited' : byName.has(n.name) ? 'registered but not Ready' : 'never registered';

@@ -132,7 +132,14 @@ export async function createNodeNamespace(node: NodeNetwork, bridge: string, sub
 /** removeNodeNamespace deletes the namespace (which takes its veth pair along) and the host veth if it outlived it. Idempotent. */
 export async function removeNodeNamespace(node: Pick<NodeNetwork, 'netns' | 'hostVeth'>): Promise<void> {
   if (existsSync(`/run/netns/${node.netns}`)) await sh('ip', ['netns', 'del', node.netns]);
-  if (await linkExists(node.hostVeth)) await sh('ip', ['link', 'del', node.hostVeth]);
+  if (await linkExists(node.hostVeth)) {
+    try {
+      await sh('ip', ['link', 'del', node.hostVeth]);
+    } catch (err) {
+      // The kernel frees a deleted namespace (and its veth pair) asynchronously: gone meanwhile is done.
+      if (await linkExists(node.hostVeth)) throw err;
+    }
+  }
 }
 
 /** removeBridge deletes the lab bridge. Idempotent. */

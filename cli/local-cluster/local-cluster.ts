@@ -28,6 +28,9 @@ export interface LocalClusterOptions {
   readyTimeoutMs: number;
 }
 
+/** The registries the local registry is a mirror for (image names under them resolve there first). */
+const LOCAL_MIRRORED_REGISTRIES = ['docker.io', 'gcr.io', 'registry.k8s.io', 'quay.io', 'ghcr.io'];
+
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
 
 function listenPort(listen: string): number {
@@ -191,7 +194,7 @@ export class LocalCluster {
     checkpoint();
     this.writeConfig(record.server);
     log(`${record.nodes.length} node(s) Ready: ${record.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}.`);
-    log(`Image registry at ${address} (plain HTTP), the nodes' mirror for docker.io; busybox:1.35 and busybox:latest are in it.`);
+    log(`Image registry at ${address} (plain HTTP), the nodes' mirror for ${LOCAL_MIRRORED_REGISTRIES.join(', ')}; busybox:1.35 and busybox:latest are in it.`);
     log(`  Push another image:  skopeo copy --dest-tls-verify=false docker-archive:app.tar docker://${address}/library/app:1.0`);
     log(`  and use it in a manifest as  image: app:1.0  (or ${address}/library/app:1.0).`);
     log(`State and logs in ${this.stateDir}. The berth CLI now talks to this cluster (${configPath()}); berth down removes it.`);
@@ -212,7 +215,8 @@ export class LocalCluster {
       '--root', node.root,
       '--node-ip', node.ip,
       '--cgroup-parent', node.cgroupParent,
-      '--registry-mirror', `docker.io=http://${registry}`,
+      // The local registry mirrors the public registries Kubernetes examples use; an image it lacks comes from the origin.
+      ...LOCAL_MIRRORED_REGISTRIES.flatMap((host) => ['--registry-mirror', `${host}=http://${registry}`]),
       '--insecure-registry', registry,
     ];
     return spawnDetached('nsenter', args, join(node.root, 'agent.log'));

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
 import { cgroupLeftovers } from '../../cli/local-cluster/node-cleanup.js';
 import { runtimeBinary } from '../../cli/local-cluster/paths.js';
-import type { ClusterRecord } from '../../cli/local-cluster/record.js';
+import { writeRecord, type ClusterRecord } from '../../cli/local-cluster/record.js';
+import { spawnDetached } from '../../cli/local-cluster/processes.js';
+import { waitControlPlaneReady } from '../../cli/local-cluster/control-plane-process.js';
 import { isAlive } from './processes.js';
 import { berth, type RunResult } from './cli.js';
 import { freePort } from './ports.js';
@@ -171,4 +173,79 @@ export function leftovers(record: ClusterRecord, pids: number[], podNetns: strin
     cgroups: cgroupLeftovers(record.cgroupRoot),
     dirs: existsSync(record.stateDir) ? [record.stateDir] : [],
   };
+}
+
+// --- Acting on a running test cluster's processes like an operator would (additive helpers). ---
+
+const savedArgv = new Map<string, string[]>();
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+}
+
+async function waitGone(pid: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still runs after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Keeps cluster.json in step with the handle, so `berth down` stops the processes running now.
+function saveRecord(cluster: LocalClusterHandle): void {
+  writeRecord(cluster.record);
+}
+
+/**
+ * stopAgent ends a node's agent by its recorded pid (SIGTERM: it exits and leaves its containers
+ * running; SIGKILL: as a crash would) and remembers its command line for startAgent.
+ */
+export async function stopAgent(cluster: LocalClusterHandle, nodeName: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+  const node = cluster.nodes.find((n) => n.name === nodeName);
+  if (!node) throw new Error(`no node ${nodeName}`);
+  if (!isAlive(node.agentPid)) return;
+  savedArgv.set(node.name + cluster.stateDir, cmdline(node.agentPid));
+  process.kill(node.agentPid, signal);
+  await waitGone(node.agentPid);
+}
+
+/**
+ * startAgent starts a stopped node's agent again the way `berth up` does (nsenter into the node's
+ * network namespace only, log appended to <root>/agent.log) with the same arguments, and records
+ * its new pid in the handle and in cluster.json.
+ */
+export function startAgent(cluster: LocalClusterHandle, nodeName: string): number {
+  const node = cluster.nodes.find((n) => n.name === nodeName);
+  const recorded = cluster.record.nodes.find((n) => n.name === nodeName);
+  const argv = savedArgv.get(nodeName + cluster.stateDir);
+  if (!node || !recorded || !argv) throw new Error(`startAgent ${nodeName}: stop it with stopAgent first`);
+  if (isAlive(node.agentPid)) throw new Error(`the agent of ${nodeName} (pid ${node.agentPid}) still runs`);
+  const pid = spawnDetached('nsenter', [`--net=/run/netns/${node.netns}`, '--', ...argv], join(node.root, 'agent.log'));
+  node.agentPid = pid;
+  recorded.agentPid = pid;
+  saveRecord(cluster);
+  return pid;
+}
+
+/** restartAgent stops a node's agent (SIGTERM) and starts it again with the same arguments. */
+export async function restartAgent(cluster: LocalClusterHandle, nodeName: string): Promise<number> {
+  await stopAgent(cluster, nodeName);
+  return startAgent(cluster, nodeName);
+}
+
+/**
+ * restartControlPlane stops the control plane (SIGTERM, its embedded etcd with it) and starts it
+ * again with the same command line and log, as `berth up` does; resolves once ClusterAPI answers.
+ */
+export async function restartControlPlane(cluster: LocalClusterHandle): Promise<number> {
+  const old = cluster.record.controlPlanePid ?? 0;
+  const argv = cmdline(old);
+  process.kill(old, 'SIGTERM');
+  await waitGone(old, 30_000);
+  const [file, ...args] = argv;
+  const pid = spawnDetached(file ?? process.execPath, args, join(cluster.stateDir, 'control-plane.log'));
+  cluster.record.controlPlanePid = pid;
+  saveRecord(cluster);
+  await waitControlPlaneReady(cluster.server, pid, cluster.record.controlPlaneDataDir, cluster.stateDir);
+  return pid;
 }
