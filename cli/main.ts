@@ -113,7 +113,8 @@ const localClusterOptions = (command: Command) =>
     .option('--name <name>', 'cluster name: names the bridge, the node namespaces berth-<name>-node-<i> and the cgroup /berth-<name>', 'local')
     .option('--lab-cidr <cidr>', 'lab subnet: the bridge gets .1, node i gets .(10+i); must not overlap a route of this machine', '10.213.0.0/24')
     .option('--nodes <n>', 'number of nodes (agents), each in its own network namespace', parsePositive, 3)
-    .option('--timeout <seconds>', 'how long up waits for every node to be Ready', parsePositive, 120);
+    .option('--timeout <seconds>', 'how long up waits for every node to be Ready', parsePositive, 120)
+    .option('--mirror-only', 'nodes pull only from the local registry, never from docker.io and the other registries it mirrors');
 
 localClusterOptions(program.command('up').description('Start a local multi-node cluster on this machine: lab network, registry, etcd, control plane and node agents.'))
   .action(run(async (opts: LocalClusterFlags) => upCommand(opts)));

@@ -11,6 +11,7 @@ export interface LocalClusterFlags {
   name: string;
   labCidr: string;
   timeout: number;
+  mirrorOnly?: boolean;
 }
 
 export function parsePort(value: string): number {
@@ -34,6 +35,7 @@ function cluster(flags: LocalClusterFlags): LocalCluster {
     name: flags.name,
     labCidr: flags.labCidr,
     readyTimeoutMs: flags.timeout * 1000,
+    mirrorOnly: flags.mirrorOnly ?? false,
   });
 }
 

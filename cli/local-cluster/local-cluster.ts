@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   labCidr: string;
   /** How long `up` waits for every node to be Ready. */
   readyTimeoutMs: number;
+  /** Nodes pull only from the local registry, never from the registries it mirrors. */
+  mirrorOnly?: boolean;
 }
 
 /** The registries the local registry is a mirror for (image names under them resolve there first). */
@@ -218,6 +220,7 @@ export class LocalCluster {
       // The local registry mirrors the public registries Kubernetes examples use; an image it lacks comes from the origin.
       ...LOCAL_MIRRORED_REGISTRIES.flatMap((host) => ['--registry-mirror', `${host}=http://${registry}`]),
       '--insecure-registry', registry,
+      ...(this.options.mirrorOnly ? ['--registry-mirror-only'] : []),
     ];
     return spawnDetached('nsenter', args, join(node.root, 'agent.log'));
   }

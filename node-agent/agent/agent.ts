@@ -40,7 +40,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
     this.client = new NodeClient(options.server, options.name);
     this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
-    const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries });
+    const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
     const runtimeRoot = join(options.root, 'runtime');
     this.pods = new PodManager(
       {

@@ -10,6 +10,8 @@ export interface AgentOptions {
   /** Registry host → mirror endpoints, tried before the registry itself. */
   mirrors: Record<string, string[]>;
   insecureRegistries: string[];
+  /** Only the mirrors are asked for a registry that has some (no fallback to the origin). */
+  mirrorsOnly: boolean;
   agentPort: number;
   maxPods: number;
   logLevel: string;
@@ -49,6 +51,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .option('--cgroup-parent <path>', 'cgroup all pods go under (default /berth/<name>)')
     .option('--registry-mirror <host=url>', 'a mirror for a registry; repeatable', collect, [] as string[])
     .option('--insecure-registry <host>', 'a registry spoken to over plain HTTP; repeatable', collect, [] as string[])
+    .option('--registry-mirror-only', 'never fall back from a registry\'s mirrors to the registry itself')
     .option('--agent-port <port>', 'AgentAPI (logs) port', integer, 10250)
     .option('--max-pods <n>', 'pods this node accepts', integer, 110)
     .option('--log-level <level>', 'error, warn, info, debug', process.env.BERTH_LOG_LEVEL ?? 'info');
@@ -61,6 +64,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     cgroupParent?: string;
     registryMirror: string[];
     insecureRegistry: string[];
+    registryMirrorOnly?: boolean;
     agentPort: number;
     maxPods: number;
     logLevel: string;
@@ -73,6 +77,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     cgroupParent: (o.cgroupParent ?? `/berth/${o.name}`).replace(/^\/+|\/+$/g, ''),
     mirrors: parseMirrors(o.registryMirror),
     insecureRegistries: o.insecureRegistry,
+    mirrorsOnly: o.registryMirrorOnly ?? false,
     agentPort: o.agentPort,
     maxPods: o.maxPods,
     logLevel: o.logLevel,

@@ -37,6 +37,8 @@ export interface ImageStoreOptions {
   mirrors?: Record<string, string[]>;
   /** Registry hosts (with port) spoken to over plain HTTP. */
   insecureRegistries?: string[];
+  /** Ask only the mirrors of a registry that has some, never the registry itself. */
+  mirrorsOnly?: boolean;
   /** Registry host → credentials; anonymous when absent. */
   credentials?: Record<string, RegistryCredentials>;
 }
@@ -88,6 +90,7 @@ export class ImageStore {
     this.client = new RegistryClient({
       mirrors: opts.mirrors ?? {},
       insecureRegistries: opts.insecureRegistries ?? [],
+      mirrorsOnly: opts.mirrorsOnly ?? false,
       credentials: opts.credentials ?? {},
     });
   }

@@ -10,6 +10,11 @@ export interface RegistrySettings {
   mirrors?: Record<string, string[]>;
   /** Registry hosts (with port) spoken to over plain HTTP. */
   insecureRegistries?: string[];
+  /**
+   * Never fall back to a registry that has mirrors: only the mirrors are asked. For clusters
+   * that must not reach outside (a lab, a test run, an air-gapped site).
+   */
+  mirrorsOnly?: boolean;
 }
 
 /** One place to send requests for a registry. */
@@ -27,11 +32,11 @@ function withScheme(hostOrUrl: string, insecure: ReadonlySet<string>): string {
   return `${insecure.has(hostOrUrl) ? 'http' : 'https'}://${hostOrUrl.replace(/\/+$/, '')}`;
 }
 
-/** The endpoints to try for `registry`: mirrors in order, then the origin. */
+/** The endpoints to try for `registry`: mirrors in order, then the origin (unless mirrorsOnly). */
 export function registryEndpoints(registry: string, settings: RegistrySettings): RegistryEndpoint[] {
   const insecure = new Set(settings.insecureRegistries ?? []);
   const mirrors = (settings.mirrors?.[registry] ?? []).map((m) => ({ base: withScheme(m, insecure), mirror: true }));
   const originHost = ORIGIN_HOST[registry] ?? registry;
   const origin = { base: `${insecure.has(registry) ? 'http' : 'https'}://${originHost}`, mirror: false };
-  return [...mirrors, origin];
+  return settings.mirrorsOnly && mirrors.length > 0 ? mirrors : [...mirrors, origin];
 }

@@ -90,6 +90,8 @@ export async function uniqueClusterFlags(dir: string, nodes: number, timeoutSeco
     '--etcd-port', String(await freePortPair()),
     '--nodes', String(nodes),
     '--timeout', String(timeoutSeconds),
+    // Tests never reach outside this machine: an image the local registry lacks is an error.
+    '--mirror-only',
   ];
 }
 

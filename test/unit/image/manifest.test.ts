@@ -96,6 +96,12 @@ describe('registry settings and auth challenges', () => {
     expect(registryEndpoints('quay.io', {})[0]?.base).to.equal('https://quay.io');
   });
 
+  it('with mirrorsOnly, asks only the mirrors of a registry that has some', () => {
+    const settings = { mirrors: { 'docker.io': ['http://10.0.0.1:5000'] }, mirrorsOnly: true };
+    expect(registryEndpoints('docker.io', settings).map((e) => e.base)).to.deep.equal(['http://10.0.0.1:5000']);
+    expect(registryEndpoints('quay.io', settings).map((e) => e.base)).to.deep.equal(['https://quay.io']);
+  });
+
   it('parses Bearer and Basic challenges', () => {
     const c = parseWwwAuthenticate('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"');
     expect(c).to.deep.equal([
