@@ -5,13 +5,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { digestHex, hasherDigest, isDigest, newHasher, sha256Digest, type Digest } from './digest.js';
 import { DigestMismatchError, ImageError } from './errors.js';
 
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+async function writeAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  if (chunks.length === 0) return;
+  // writev may write less than asked; finish with plain writes.
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const { bytesWritten } = await fh.writev(chunks);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(chunks).subarray(bytesWritten);
+  for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
+}
+
+/** ContentStore is used by pulls to keep verified blobs by digest (see the file comment). */
 export class ContentStore {
   private readonly blobDir: string;
   private readonly ingestDir: string;
@@ -81,20 +94,30 @@ export class ContentStore {
     await this.commit(expected, async (fh) => {
       const h = newHasher();
       let n = 0;
+      // Network chunks are small; writing them in batches saves a thread-pool trip per chunk.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
       for await (const chunk of source) {
         h.update(chunk);
         n += chunk.length;
         if (size !== undefined && n > size) throw new DigestMismatchError(`${what} (more than the ${size} bytes declared)`, expected, 'unknown');
-        await fh.write(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH_BYTES) {
+          await writeAll(fh, batch);
+          batch = [];
+          batched = 0;
+        }
         onData?.(chunk.length);
       }
+      await writeAll(fh, batch);
       const actual = hasherDigest(h);
       if (actual !== expected) throw new DigestMismatchError(what, expected, actual);
       if (size !== undefined && n !== size) throw new ImageError(`${what}: ${n} bytes received but the manifest declares ${size}`);
     });
   }
 
-  private async commit(d: Digest, write: (fh: import('node:fs/promises').FileHandle) => Promise<void>): Promise<void> {
+  private async commit(d: Digest, write: (fh: FileHandle) => Promise<void>): Promise<void> {
     const tmp = join(this.ingestDir, `${digestHex(d).slice(0, 16)}-${randomBytes(6).toString('hex')}`);
     const fh = await open(tmp, 'wx', 0o600);
     try {

@@ -1,20 +1,24 @@
 /**
  * LayerStore keeps unpacked layers, one directory per layer at `<root>/layers/sha256/<hex of
  * diff_id>`, shared by every image that contains the layer. A layer is unpacked into
- * `<root>/layers/tmp/` while its uncompressed stream is hashed; only when the hash equals the
- * diff_id is it renamed into place, so a layer directory that exists is complete and verified.
+ * `<root>/layers/tmp/` (on a worker thread, unpack-workers.ts) while its uncompressed stream
+ * is hashed; only when the hash equals the diff_id, and the compressed blob has been verified
+ * too, is it renamed into place, so a layer directory that exists is complete and verified.
+ *
+ * Durability: unpacked files are not fsynced (as containerd's unpacker does not); blobs are
+ * (content-store.ts). One fsync per file would cost more than the unpack itself on slow disks.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 
-import { digestHex, hasherDigest, isDigest, newHasher, type Digest } from './digest.js';
+import { digestHex, isDigest, type Digest } from './digest.js';
 import { DigestMismatchError, ImageError } from './errors.js';
-import { unpackLayer, type UnpackResult } from './layer-unpack.js';
+import type { DecodedLayer } from './layer-decode.js';
+import type { UnpackResult } from './layer-unpack.js';
 import type { LayerCompression } from './media-types.js';
-import { readTar } from './tar-reader.js';
+import { unpackWorkers } from './unpack-workers.js';
 
 export class LayerStore {
   private readonly dir: string;
@@ -30,6 +34,7 @@ export class LayerStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    unpackWorkers.prestart(2);
   }
 
   /** The directory of an unpacked layer (an overlay lowerdir). */
@@ -45,51 +50,48 @@ export class LayerStore {
   }
 
   /**
-   * Unpacks the layer whose blob `open()` streams, unless already present. Returns the
-   * unpack summary, or undefined when the layer was already there.
+   * Runs `run` (which unpacks the layer through `unpack`) unless the layer is present or
+   * another caller is already producing it, in which case that caller's outcome is awaited.
+   * Returns the unpack summary, or undefined when the layer was already there.
    */
-  async ensure(diffId: Digest, compression: LayerCompression, open: () => Readable, what: string): Promise<UnpackResult | undefined> {
+  async ensure(diffId: Digest, run: () => Promise<UnpackResult | undefined>): Promise<UnpackResult | undefined> {
     const running = this.inflight.get(diffId);
     if (running) return running.then(() => undefined);
-    const p = this.unpack(diffId, compression, open, what).finally(() => this.inflight.delete(diffId));
+    const p = (async () => ((await this.has(diffId)) ? undefined : run()))().finally(() => this.inflight.delete(diffId));
     this.inflight.set(diffId, p);
     return p;
   }
 
-  private async unpack(diffId: Digest, compression: LayerCompression, open: () => Readable, what: string): Promise<UnpackResult | undefined> {
-    if (await this.has(diffId)) return undefined;
-    if (compression === 'zstd') throw new ImageError(`${what}: zstd layers are not supported`);
+  /**
+   * Unpacks the compressed layer `raw` into a temporary directory while hashing its
+   * uncompressed bytes, then awaits `verified` (the caller's check of the compressed digest,
+   * which may still be running while the bytes stream in). Only when both the diff_id and
+   * `verified` hold is the directory renamed into place; otherwise it is removed and the
+   * error thrown. `raw` is consumed to its end either way unless it fails.
+   */
+  async unpack(diffId: Digest, compression: LayerCompression, raw: Readable, what: string, verified: Promise<void> = Promise.resolve()): Promise<UnpackResult> {
+    // Whatever happens below, a rejection of `verified` must not go unhandled.
+    verified.catch(() => {});
     const tmp = join(this.tmpDir, `${digestHex(diffId).slice(0, 12)}-${randomBytes(6).toString('hex')}`);
-    await mkdir(tmp, { mode: 0o755 });
     try {
-      const raw = open();
-      // Large chunks: fewer writes and fewer trips through the tar reader per file.
-      const stream = compression === 'gzip' ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
-      raw.on('error', (e) => stream.destroy(e));
-      const h = newHasher();
-      const it = stream[Symbol.asyncIterator]();
-      const hashing: AsyncIterator<Uint8Array> = {
-        next: async () => {
-          const r = await it.next();
-          if (!r.done) h.update(r.value as Buffer);
-          return r as IteratorResult<Uint8Array>;
-        },
-      };
-      let result: UnpackResult;
+      if (compression === 'zstd') throw new ImageError(`${what}: zstd layers are not supported`);
+      await mkdir(tmp, { mode: 0o755 });
+    } catch (e) {
+      raw.destroy(); // an unconsumed tee branch would stall the blob download
+      throw e;
+    }
+    try {
+      let decoded: DecodedLayer;
       try {
-        result = await unpackLayer(readTar(hashing), tmp, what);
-        // The diff_id covers the whole uncompressed stream, including bytes after the tar end.
-        while (!(await hashing.next()).done) {
-          // drain
-        }
+        decoded = await unpackWorkers.decode(raw, compression, tmp, what);
       } finally {
-        stream.destroy();
+        // Also ends a tee's branch, so the blob side keeps flowing after a failed unpack.
         raw.destroy();
       }
-      const actual = hasherDigest(h);
-      if (actual !== diffId) throw new DigestMismatchError(`${what} (uncompressed content vs config rootfs.diff_ids)`, diffId, actual);
+      await verified;
+      if (decoded.diffId !== diffId) throw new DigestMismatchError(`${what} (uncompressed content vs config rootfs.diff_ids)`, diffId, decoded.diffId);
       await rename(tmp, this.path(diffId));
-      return result;
+      return decoded.result;
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
       if (e instanceof ImageError) throw e;

@@ -13,6 +13,7 @@ import { closeSync, fchmodSync, fchownSync, rmSync, writeSync } from 'node:fs';
 
 import * as native from '../native/index.js';
 import { LayerUnpackError } from './errors.js';
+import { LayerDirs } from './layer-dirs.js';
 import type { TarEntry, TarHeader } from './tar-reader.js';
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -44,11 +45,13 @@ export function layerPathComponents(name: string): string[] | undefined {
 /** Unpacks `entries` into the existing, empty directory `dir`. */
 export async function unpackLayer(entries: AsyncIterable<TarEntry>, dir: string, layer: string): Promise<UnpackResult> {
   const rootFd = native.openat(native.AT_FDCWD, dir, DIR_FLAGS | native.O_NOFOLLOW);
-  const u = new Unpacker(rootFd, layer);
+  const dirs = new LayerDirs(rootFd);
+  const u = new Unpacker(rootFd, dirs, layer);
   try {
     for await (const entry of entries) await u.add(entry);
     u.finish();
   } finally {
+    dirs.close();
     closeSync(rootFd);
   }
   return u.result;
@@ -61,6 +64,7 @@ class Unpacker {
 
   constructor(
     private readonly rootFd: number,
+    private readonly dirs: LayerDirs,
     private readonly layer: string,
   ) {}
 
@@ -71,18 +75,15 @@ class Unpacker {
     if (parts === undefined) return this.skip(h.name, 'name contains ".." and would leave the layer');
     const base = parts[parts.length - 1];
     if (base === undefined) return this.root(h);
-    const parentFd = this.wrap(h.name, () => this.ensureDir(parts.slice(0, -1)));
-    try {
-      if (base === OPAQUE_WHITEOUT) {
-        this.wrap(h.name, () => native.fsetxattr(parentFd, OPAQUE_XATTR, 'y'));
-        this.result.opaqueDirs++;
-      } else if (base.startsWith(WHITEOUT_PREFIX)) {
-        this.whiteout(parentFd, base.slice(WHITEOUT_PREFIX.length), h);
-      } else {
-        await this.create(parentFd, base, parts, entry);
-      }
-    } finally {
-      closeSync(parentFd);
+    // Owned by the directory cache: valid for this entry, closed by the cache.
+    const parentFd = this.wrap(h.name, () => this.dirs.open(parts.slice(0, -1)));
+    if (base === OPAQUE_WHITEOUT) {
+      this.wrap(h.name, () => native.fsetxattr(parentFd, OPAQUE_XATTR, 'y'));
+      this.result.opaqueDirs++;
+    } else if (base.startsWith(WHITEOUT_PREFIX)) {
+      this.whiteout(parentFd, base.slice(WHITEOUT_PREFIX.length), h);
+    } else {
+      await this.create(parentFd, base, parts, entry);
     }
   }
 
@@ -127,34 +128,24 @@ class Unpacker {
     this.dirTimes.push({ parts: [], h });
   }
 
-  /** Opens directory `parts` inside the root, creating missing ones (0755, root-owned). */
-  private ensureDir(parts: string[]): number {
-    try {
-      return native.resolveInRoot(this.rootFd, parts.join('/'), DIR_FLAGS);
-    } catch (e) {
-      if (!native.isErrno(e, 'ENOENT') || parts.length === 0) throw e;
-    }
-    const parent = this.ensureDir(parts.slice(0, -1));
-    try {
-      native.mkdirat(parent, parts[parts.length - 1] as string, 0o755);
-    } catch (e) {
-      // EEXIST here means a dangling symlink: its target must not be created implicitly.
-      if (!native.isErrno(e, 'EEXIST')) throw e;
-    } finally {
-      closeSync(parent);
-    }
-    return native.resolveInRoot(this.rootFd, parts.join('/'), DIR_FLAGS);
-  }
-
   private whiteout(parentFd: number, target: string, h: TarHeader): void {
     if (target === '' || target === '.' || target === '..' || target.startsWith(WHITEOUT_PREFIX)) {
       return this.skip(h.name, 'not a whiteout Berth understands');
     }
-    this.wrap(h.name, () => {
-      this.removeExisting(parentFd, target);
-      native.mknodat(parentFd, target, native.S_IFCHR, 0, 0);
-    });
+    this.wrap(h.name, () => this.replacing(parentFd, target, () => native.mknodat(parentFd, target, native.S_IFCHR, 0, 0)));
     this.result.whiteouts++;
+  }
+
+  // Creates `name` with `make`; if something is there already, a later entry replaces it as
+  // in tar: remove it, then create again. (Trying first saves a stat per entry.)
+  private replacing<T>(parentFd: number, name: string, make: () => T): T {
+    try {
+      return make();
+    } catch (e) {
+      if (!native.isErrno(e, 'EEXIST')) throw e;
+    }
+    this.removeExisting(parentFd, name);
+    return make();
   }
 
   // Removes whatever is at `name` (a directory with its contents), never following a symlink.
@@ -166,6 +157,8 @@ class Unpacker {
       if (native.isErrno(e, 'ENOENT')) return;
       throw e;
     }
+    // A cached directory fd may lead through what is removed here.
+    this.dirs.invalidate();
     if ((st.mode & native.S_IFMT) !== native.S_IFDIR) return native.unlinkat(parentFd, name);
     // The fd pins the parent, so this path cannot be redirected; rm does not follow symlinks.
     rmSync(`/proc/self/fd/${parentFd}/${name}`, { recursive: true, force: true });
@@ -177,15 +170,16 @@ class Unpacker {
     switch (h.type) {
       case 'directory':
         return this.wrap(h.name, () => {
-          let isDir = false;
           try {
-            isDir = (native.fstatat(parentFd, base, native.AT_SYMLINK_NOFOLLOW).mode & native.S_IFMT) === native.S_IFDIR;
-          } catch (e) {
-            if (!native.isErrno(e, 'ENOENT')) throw e;
-          }
-          if (!isDir) {
-            this.removeExisting(parentFd, base);
             native.mkdirat(parentFd, base, 0o700);
+          } catch (e) {
+            if (!native.isErrno(e, 'EEXIST')) throw e;
+            // An existing directory is kept (with its contents); anything else is replaced.
+            const isDir = (native.fstatat(parentFd, base, native.AT_SYMLINK_NOFOLLOW).mode & native.S_IFMT) === native.S_IFDIR;
+            if (!isDir) {
+              this.removeExisting(parentFd, base);
+              native.mkdirat(parentFd, base, 0o700);
+            }
           }
           const fd = native.openat(parentFd, base, DIR_FLAGS | native.O_NOFOLLOW);
           try {
@@ -201,8 +195,7 @@ class Unpacker {
         return this.writeFile(parentFd, base, entry);
       case 'symlink':
         return this.wrap(h.name, () => {
-          this.removeExisting(parentFd, base);
-          native.symlinkat(h.linkname, parentFd, base);
+          this.replacing(parentFd, base, () => native.symlinkat(h.linkname, parentFd, base));
           native.fchownat(parentFd, base, h.uid, h.gid, native.AT_SYMLINK_NOFOLLOW);
           native.utimensat(parentFd, base, times, times, native.AT_SYMLINK_NOFOLLOW);
         });
@@ -210,8 +203,7 @@ class Unpacker {
         return this.hardlink(parentFd, base, h);
       case 'fifo':
         return this.wrap(h.name, () => {
-          this.removeExisting(parentFd, base);
-          native.mknodat(parentFd, base, native.S_IFIFO | 0o600);
+          this.replacing(parentFd, base, () => native.mknodat(parentFd, base, native.S_IFIFO | 0o600));
           native.fchownat(parentFd, base, h.uid, h.gid, native.AT_SYMLINK_NOFOLLOW);
           native.fchmodat(parentFd, base, h.mode, native.AT_SYMLINK_NOFOLLOW);
           native.utimensat(parentFd, base, times, times, native.AT_SYMLINK_NOFOLLOW);
@@ -224,10 +216,9 @@ class Unpacker {
 
   private async writeFile(parentFd: number, base: string, entry: TarEntry): Promise<void> {
     const h = entry.header;
-    const fd = this.wrap(h.name, () => {
-      this.removeExisting(parentFd, base);
-      return native.openat(parentFd, base, native.O_WRONLY | native.O_CREAT | native.O_EXCL | native.O_NOFOLLOW, 0o600);
-    });
+    const fd = this.wrap(h.name, () =>
+      this.replacing(parentFd, base, () => native.openat(parentFd, base, native.O_WRONLY | native.O_CREAT | native.O_EXCL | native.O_NOFOLLOW, 0o600)),
+    );
     try {
       for await (const chunk of entry.body()) {
         let off = 0;

@@ -8,6 +8,7 @@ import { DigestMismatchError, RegistryError } from './errors.js';
 import type { ImageRecord } from './image-records.js';
 import type { LayerStore } from './layer-store.js';
 import { parseImageConfig, parseManifestDocument, type Descriptor, type ImageManifest } from './manifest.js';
+import { fetchAndUnpackLayer } from './layer-fetch.js';
 import { layerCompression } from './media-types.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import type { PullProgressListener } from './pull-progress.js';
@@ -95,9 +96,16 @@ async function ensureLayer(deps: PullDeps, ref: ImageReference, desc: Descriptor
     return;
   }
   const what = `layer ${desc.digest} of ${formatReference(ref)}`;
-  // The compressed blob is verified before any byte of it is unpacked.
-  await ensureBlob(deps, ref, desc, what, onProgress);
   const compression = layerCompression(desc.mediaType) ?? 'gzip';
-  const result = await deps.layers.ensure(diffId, compression, () => deps.content.openRead(desc.digest), what);
+  // A missing blob is downloaded and unpacked in one pass (layer-fetch.ts); a stored one, or
+  // one another pull stored meanwhile, is unpacked from the store. Either way the layer is
+  // committed only after its blob digest and its diff_id were verified.
+  const result = await deps.layers.ensure(diffId, async () => {
+    if (!(await deps.content.has(desc.digest))) {
+      const streamed = await fetchAndUnpackLayer({ ...deps, ref, desc, diffId, compression, what, onProgress });
+      if (streamed !== undefined) return streamed;
+    }
+    return deps.layers.unpack(diffId, compression, deps.content.openRead(desc.digest), what);
+  });
   if (result) onProgress({ kind: 'unpacked', diffId, entries: result.entries, skipped: result.skipped });
 }

@@ -72,4 +72,24 @@ describe('layer unpack keeps what the layer says', () => {
     expect(await readFile(join(dir, 'layer/a'), 'utf8')).to.equal('now a file');
     expect(await readFile(join(dir, 'layer/b'), 'utf8')).to.equal('second');
   });
+
+  it('follows a directory that a later entry replaced, for the entries after it', async () => {
+    // The unpacker caches directory fds; replacing "a" must not send a/y into the old "a".
+    await unpack([
+      { name: 'a/', type: 'dir' },
+      { name: 'a/x', content: 'old dir' },
+      { name: 'b/', type: 'dir' },
+      { name: 'a', type: 'symlink', linkname: 'b' },
+      { name: 'a/y', content: 'through the symlink' },
+      { name: 'c/', type: 'dir' },
+      { name: 'c/z', content: 'z1' },
+      { name: 'c', content: 'c is a file now' },
+      { name: 'c/', type: 'dir' },
+      { name: 'c/w', content: 'new c' },
+    ]);
+    expect(await readFile(join(dir, 'layer/b/y'), 'utf8')).to.equal('through the symlink');
+    expect(await readlink(join(dir, 'layer/a'))).to.equal('b');
+    expect(await readFile(join(dir, 'layer/c/w'), 'utf8')).to.equal('new c');
+    expect(await stat(join(dir, 'layer/c/z')).then(() => true, () => false)).to.equal(false);
+  });
 });
