@@ -1,18 +1,18 @@
 import { ContainerExistsError, type ContainerStatus, type CreateContainerRequest, type Runtime } from '../runtime/index.js';
 
 /**
- * createInstance creates a container instance, coping with one left by an agent killed between
- * create and start (same id): a never-started one is returned as it is (the caller starts it),
- * anything else is removed and created again.
+ * createAndStartInstance creates and starts a container instance in one runtime step, coping with one
+ * left by an agent killed between create and start (same id): a never-started one is started
+ * as it is, anything else is removed and created again.
  */
-export async function createInstance(runtime: Runtime, request: CreateContainerRequest & { id: string }): Promise<ContainerStatus> {
+export async function createAndStartInstance(runtime: Runtime, request: CreateContainerRequest & { id: string }): Promise<ContainerStatus> {
   try {
-    return await runtime.create(request);
+    return await runtime.createAndStart(request);
   } catch (err) {
     if (!(err instanceof ContainerExistsError)) throw err;
     const found = await runtime.inspect(request.id);
-    if (found.state === 'created') return found;
+    if (found.state === 'created') return runtime.start(request.id);
     await runtime.remove(request.id, { force: true });
-    return runtime.create(request);
+    return runtime.createAndStart(request);
   }
 }

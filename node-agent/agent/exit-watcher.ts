@@ -9,8 +9,9 @@ import { join } from 'node:path';
  * what inotify cannot see (a monitor killed by hand records nothing). Given the container's
  * pid, the timer only fires once that process is gone: a look at /proc instead of a runtime
  * command per container every 2 s (with 100 pods that was 50 `berth-runtime state` runs a second).
- * TODO(runtime): this knows berth-runtime's state layout; a Runtime.watchExit() (inotify or
- * pidfd) in node-agent/runtime would own it instead.
+ * It relies on berth-runtime's on-disk state format (version 1, documented in
+ * node-agent/native/runtime/state.c). TODO(runtime): a Runtime.watchExit() (inotify or pidfd)
+ * in node-agent/runtime would own that knowledge instead.
  *
  * Lifecycle: watch(id, onChange) arms one watch per container; the function it returns disarms
  * it. onChange may fire more than once and for changes that are not exits: callers re-inspect.

@@ -10,10 +10,11 @@ export type ImageResult =
 /**
  * ImagePuller is used by pod workers to have a container's image on disk, honouring its
  * imagePullPolicy. Concurrent pulls of the same reference (replicas of one Deployment starting
- * together) share one registry round trip.
+ * together) share one registry round trip, and concurrent looks into the local store share one read.
  */
 export class ImagePuller {
   private readonly inFlight = new Map<string, Promise<PulledImage>>();
+  private readonly localInFlight = new Map<string, Promise<PulledImage | undefined>>();
 
   constructor(private readonly store: ImageStore) {}
 
@@ -21,7 +22,7 @@ export class ImagePuller {
   async ensure(container: Pick<Container, 'image' | 'imagePullPolicy'>, onPulling: () => void): Promise<ImageResult> {
     let local: PulledImage | undefined;
     try {
-      local = await this.store.get(container.image);
+      local = await this.getLocal(container.image);
     } catch (err) {
       return { kind: 'failed', reason: 'ErrImagePull', message: err instanceof Error ? err.message : String(err) };
     }
@@ -36,6 +37,16 @@ export class ImagePuller {
     } catch (err) {
       return { kind: 'failed', reason: 'ErrImagePull', message: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /** The image as the store has it now; callers at the same moment share one read (a burst of replicas reads it once). */
+  private getLocal(reference: string): Promise<PulledImage | undefined> {
+    let pending = this.localInFlight.get(reference);
+    if (!pending) {
+      pending = this.store.get(reference).finally(() => this.localInFlight.delete(reference));
+      this.localInFlight.set(reference, pending);
+    }
+    return pending;
   }
 
   private pull(reference: string): Promise<PulledImage> {

@@ -3,7 +3,6 @@ import type { NodeAPIClient } from '../../proto/generated/berth/v1/NodeAPI.js';
 import type { WatchEvent__Output } from '../../proto/generated/berth/v1/WatchEvent.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
-import type { PodStatus } from '../../proto/objects/pod.js';
 
 /** How long one unary NodeAPI call may take before the agent treats the control plane as unreachable. */
 const CALL_TIMEOUT_MS = 5_000;
@@ -41,9 +40,10 @@ export class NodeClient {
     await this.unary((cb) => this.client.Heartbeat({ node_name: this.nodeName }, this.deadline(), cb));
   }
 
-  async updatePodStatus(pod: { namespace: string; name: string; uid: string }, status: PodStatus): Promise<void> {
+  /** updatePodStatus sends a pod's status already serialized (the status reporter compares that text, so it serializes once). */
+  async updatePodStatus(pod: { namespace: string; name: string; uid: string }, statusJson: string): Promise<void> {
     await this.unary((cb) =>
-      this.client.UpdatePodStatus({ node_name: this.nodeName, namespace: pod.namespace, name: pod.name, uid: pod.uid, status_json: JSON.stringify(status) }, this.deadline(), cb),
+      this.client.UpdatePodStatus({ node_name: this.nodeName, namespace: pod.namespace, name: pod.name, uid: pod.uid, status_json: statusJson }, this.deadline(), cb),
     );
   }
 

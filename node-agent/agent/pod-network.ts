@@ -1,12 +1,24 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * The environment `ip` runs with: a plain copy of the agent's, made once. Passing no env makes
+ * child_process read every variable through process.env's native accessors on each run.
+ */
+let spawnEnv: NodeJS.ProcessEnv | undefined;
+
+function run(command: string, args: string[]): Promise<unknown> {
+  spawnEnv ??= { ...process.env };
+  return execFileAsync(command, args, { env: spawnEnv });
+}
 
 /** runBatch runs `ip -batch -` with these commands on its stdin; it stops at the first that fails. */
 function runBatch(commands: string): Promise<void> {
+  spawnEnv ??= { ...process.env };
   return new Promise((resolve, reject) => {
-    const child = execFile('ip', ['-batch', '-'], (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
+    const child = execFile('ip', ['-batch', '-'], { env: spawnEnv }, (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
     child.stdin?.end(commands);
   });
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
-import { createInstance } from './container-create.js';
+import { createAndStartInstance } from './container-create.js';
 import { containerId, containerLabels, instanceOf } from './container-naming.js';
 import { imageChanged, newRecord, shouldRestart, toView, type ContainerRecord } from './container-record.js';
 import type { EventReporter } from './event-reporter.js';
@@ -183,9 +183,10 @@ export class PodWorker {
     if (!image) return;
     const id = containerId(this.uid, spec.name, instance);
     const field = `spec.containers{${spec.name}}`;
-    let created: RuntimeContainer;
+    let started: RuntimeContainer;
     try {
-      created = await this.create(id, spec, image, instance);
+      // One runtime step for create and start: each low-level command costs the agent a fork.
+      started = await this.createAndStart(id, spec, image, instance);
     } catch (err) {
       rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
       rec.crashes++;
@@ -194,7 +195,6 @@ export class PodWorker {
       return this.wakeIn(rec.retryAt - Date.now());
     }
     this.deps.events.pod(this.pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
-    const started = await this.deps.runtime.start(id);
     this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
     const older = rec.previous;
     if (rec.current) this.stopWatching(rec.current.id);
@@ -208,8 +208,8 @@ export class PodWorker {
     if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
   }
 
-  private create(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
-    return createInstance(this.deps.runtime, {
+  private createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+    return createAndStartInstance(this.deps.runtime, {
       id,
       container: spec,
       image,

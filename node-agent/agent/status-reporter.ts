@@ -11,9 +11,13 @@ export interface PodRef {
 
 interface Entry {
   pod: PodRef;
+  /** The latest status reported and not serialized yet. */
+  latest?: PodStatus;
   wanted: string;
   sent?: string;
   inFlight: boolean;
+  /** A flush is scheduled for the end of this turn of the event loop. */
+  queued: boolean;
   failures: number;
   timer?: NodeJS.Timeout;
 }
@@ -22,7 +26,8 @@ interface Entry {
  * StatusReporter is used to send each pod's status through NodeAPI.UpdatePodStatus only when
  * it changed, and to keep retrying while the control plane is unreachable (500 ms doubling to
  * 5 s), so the latest status arrives once it is back. A NOT_FOUND answer (the pod is deleted or
- * no longer bound here) ends the reporting of that pod.
+ * no longer bound here) ends the reporting of that pod. Reports of one pod within the same
+ * turn of the event loop are coalesced: only the last one is serialized and sent.
  */
 export class StatusReporter {
   private readonly entries = new Map<string, Entry>();
@@ -32,10 +37,18 @@ export class StatusReporter {
   /** report queues `status` for the pod; nothing is sent when it equals the last one sent. */
   report(pod: PodRef, status: PodStatus): void {
     let entry = this.entries.get(pod.uid);
-    if (!entry) this.entries.set(pod.uid, (entry = { pod, wanted: '', inFlight: false, failures: 0 }));
+    if (!entry) this.entries.set(pod.uid, (entry = { pod, wanted: '', inFlight: false, queued: false, failures: 0 }));
     entry.pod = pod;
-    entry.wanted = JSON.stringify(status);
-    this.flush(entry);
+    entry.latest = status;
+    if (entry.queued) return;
+    entry.queued = true;
+    const queued = entry;
+    setImmediate(() => {
+      queued.queued = false;
+      if (queued.latest) queued.wanted = JSON.stringify(queued.latest);
+      queued.latest = undefined;
+      if (this.entries.get(queued.pod.uid) === queued) this.flush(queued);
+    });
   }
 
   /** forget stops reporting a pod (it is being removed). */
@@ -47,14 +60,14 @@ export class StatusReporter {
 
   /** pending counts pods whose latest status has not reached the control plane yet. */
   get pending(): number {
-    return [...this.entries.values()].filter((e) => e.wanted !== e.sent).length;
+    return [...this.entries.values()].filter((e) => e.queued || e.wanted !== e.sent).length;
   }
 
   private flush(entry: Entry): void {
     if (entry.inFlight || entry.timer || entry.wanted === entry.sent) return;
     entry.inFlight = true;
     const body = entry.wanted;
-    this.client.updatePodStatus(entry.pod, JSON.parse(body) as PodStatus).then(
+    this.client.updatePodStatus(entry.pod, body).then(
       () => {
         entry.inFlight = false;
         entry.sent = body;

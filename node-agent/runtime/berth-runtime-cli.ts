@@ -16,6 +16,8 @@ export interface RuntimeState {
   pid: number;
   bundle: string;
   annotations?: Record<string, string>;
+  /** When the container was created (RFC 3339). */
+  created?: string;
   exitCode?: number;
   oomKilled?: boolean;
   startedAt?: string;
@@ -25,6 +27,12 @@ export interface RuntimeState {
 
 /** A command that has not answered in this long is stuck; the caller gets an error instead of a hang. */
 const commandTimeoutMs = 30_000;
+
+/**
+ * The environment the binary runs with: a plain copy of the agent's, made once. Passing no env
+ * makes child_process read every variable through process.env's native accessors on each run.
+ */
+let spawnEnv: NodeJS.ProcessEnv | undefined;
 
 /** BerthRuntimeCli is used to run the berth-runtime binary against one state root. */
 export class BerthRuntimeCli {
@@ -41,7 +49,15 @@ export class BerthRuntimeCli {
     await this.run(['start', id]);
   }
 
-  /** The container's state, or undefined when berth-runtime does not know the id. */
+  /** `run --detach`: create and start in one command (one process instead of two), as runc/crun run -d. */
+  async runDetached(id: string, bundle: string, pidFile: string, logFile: string): Promise<void> {
+    await this.run(['run', '--detach', '--bundle', bundle, '--pid-file', pidFile, '--container-log', logFile, id]);
+  }
+
+  /**
+   * The container's state, or undefined when berth-runtime does not know the id. BerthRuntime
+   * reads the state directory instead (runtime-state-dir.ts); this is for formats it does not know.
+   */
   async state(id: string): Promise<RuntimeState | undefined> {
     try {
       return parseState(await this.run(['state', id]));
@@ -71,7 +87,8 @@ export class BerthRuntimeCli {
   private run(args: string[]): Promise<string> {
     const fullArgs = ['--root', this.stateRoot, ...args];
     return new Promise((resolve, reject) => {
-      execFile(this.binary, fullArgs, { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      spawnEnv ??= { ...process.env };
+      execFile(this.binary, fullArgs, { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024, env: spawnEnv }, (err, stdout, stderr) => {
         if (err) {
           const code = typeof err.code === 'number' ? err.code : null;
           reject(new RuntimeCommandError(args, code, stderr || err.message, { cause: err }));

@@ -8,6 +8,14 @@
  *     rootfs/ l/ upper/ work/  the overlay root filesystem (rootfs.ts)
  *     berth-container.json   name, image, labels (container-meta.ts)
  *     container.log init.pid  written by berth-runtime's monitor
+ *
+ * berth-runtime is run only for changes: create, start, run --detach (createAndStart), kill and
+ * delete. The state of a container is read from berth-runtime's state directory (format
+ * version 1, a documented part of its contract: node-agent/native/runtime/state.c, read by
+ * runtime-state-dir.ts), never with `berth-runtime state` or `list`: each command costs the
+ * agent a fork of its whole process, and a container start used to ask for the state four to
+ * five times. So createAndStart runs berth-runtime once, create + start twice. A state
+ * directory in a format version this module does not know is read with `state`/`list` instead.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
@@ -24,6 +32,7 @@ import { buildOciSpec, defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
 import type { OciSpec } from './oci-types.js';
 import { findExecutable, readFileInRoot } from './root-path.js';
 import { Rootfs } from './rootfs.js';
+import { listStateDir, readStateDir } from './runtime-state-dir.js';
 import { transition, type ContainerStatus, type CreateContainerRequest, type LogOptions, type RemoveOptions, type Runtime, type WaitOptions } from './runtime.js';
 import { UndoStack } from './undo.js';
 import { resolveUser } from './user.js';
@@ -64,7 +73,16 @@ export class BerthRuntime implements Runtime {
     this.mounter = options.mounter ?? new HostMounter();
   }
 
-  async create(request: CreateContainerRequest): Promise<ContainerStatus> {
+  create(request: CreateContainerRequest): Promise<ContainerStatus> {
+    return this.createContainer(request, false);
+  }
+
+  createAndStart(request: CreateContainerRequest): Promise<ContainerStatus> {
+    return this.createContainer(request, true);
+  }
+
+  /** create, and with `start` also start with the same command (berth-runtime run --detach). */
+  private async createContainer(request: CreateContainerRequest, start: boolean): Promise<ContainerStatus> {
     const id = request.id ?? randomBytes(16).toString('hex');
     if (!idPattern.test(id)) throw new InvalidSpecError('id', `'${id}' is not a valid container id: use letters, digits, '_', '.', '-'`);
     await this.ensureRoot();
@@ -81,7 +99,7 @@ export class BerthRuntime implements Runtime {
       try {
         // Written first, so that a create cut short (the agent killed) leaves a container
         // that list() shows and remove() cleans, never an unknown directory with a mount.
-        await writeMeta(dir, {
+        const meta: ContainerMeta = {
           id,
           name: request.container.name,
           image: request.image.reference,
@@ -89,19 +107,23 @@ export class BerthRuntime implements Runtime {
           labels: { ...request.labels },
           createdAt: new Date().toISOString(),
           stopSignal: request.image.config.config?.StopSignal || 'SIGTERM',
-        });
+        };
+        await writeMeta(dir, meta);
         const rootfs = new Rootfs(dir, this.mounter);
         await rootfs.mount(request.image.layerDirs);
         undo.push('unmount the rootfs', () => rootfs.unmountAndRemove());
         await writeOciSpec(dir, await this.buildSpec(id, request, rootfs.target));
         // berth-runtime state without a bundle here is a leftover of someone else: not ours to delete.
-        if (await this.cli.state(id)) throw new ContainerExistsError(id);
+        if (await this.state(id)) throw new ContainerExistsError(id);
         // Pushed before the create: a create that fails half-way may leave its state behind.
         undo.push('delete the berth-runtime container', async () => {
-          if (await this.cli.state(id)) await this.cli.delete(id, true);
+          if (await this.state(id)) await this.cli.delete(id, true);
         });
-        await this.cli.create(id, dir, join(dir, 'init.pid'), join(dir, 'container.log'));
-        return await this.inspect(id);
+        const [pidFile, logFile] = [join(dir, 'init.pid'), join(dir, 'container.log')];
+        if (start) await this.cli.runDetached(id, dir, pidFile, logFile);
+        else await this.cli.create(id, dir, pidFile, logFile);
+        // create and run --detach return once state.json is written: the state is there to read.
+        return toStatus(meta, dir, await this.state(id));
       } catch (err) {
         throw await undo.rollback(err);
       }
@@ -110,9 +132,11 @@ export class BerthRuntime implements Runtime {
 
   async start(id: string): Promise<ContainerStatus> {
     return this.lock.run(id, async () => {
-      transition((await this.inspect(id)).state, 'running');
+      const dir = this.bundleDir(id);
+      const meta = await this.metaOf(id);
+      transition(toStatus(meta, dir, await this.state(id)).state, 'running');
       await this.cli.start(id);
-      return this.inspect(id);
+      return toStatus(meta, dir, await this.state(id));
     });
   }
 
@@ -139,7 +163,7 @@ export class BerthRuntime implements Runtime {
         status = await this.killAll(id);
       }
       transition(status.state, 'removed');
-      const state = await this.cli.state(id);
+      const state = await this.state(id);
       if (state) await this.cli.delete(id, state.status !== 'stopped');
       const dir = this.bundleDir(id);
       await new Rootfs(dir, this.mounter).unmountAndRemove();
@@ -148,15 +172,13 @@ export class BerthRuntime implements Runtime {
   }
 
   async inspect(id: string): Promise<ContainerStatus> {
-    const dir = this.bundleDir(id);
-    const meta = idPattern.test(id) ? await readMeta(dir) : undefined;
-    if (!meta) throw new ContainerNotFoundError(id);
-    return toStatus(meta, dir, await this.cli.state(id));
+    return toStatus(await this.metaOf(id), this.bundleDir(id), await this.state(id));
   }
 
   async list(): Promise<ContainerStatus[]> {
     await this.ensureRoot();
-    const states = new Map((await this.cli.list()).map((s) => [s.id, s]));
+    const listed = listStateDir(this.cli.stateRoot);
+    const states = new Map((listed.kind === 'found' ? listed.states : await this.cli.list()).map((s) => [s.id, s]));
     const out: ContainerStatus[] = [];
     for (const id of await readdir(join(this.root, 'containers'))) {
       const dir = this.bundleDir(id);
@@ -189,6 +211,21 @@ export class BerthRuntime implements Runtime {
     const status = await this.pollUntilExited(id, Infinity, options.signal);
     if (!status) throw new Error('unreachable: a wait without deadline ended early');
     return status;
+  }
+
+  /** The container's metadata; ContainerNotFoundError when there is none. */
+  private async metaOf(id: string): Promise<ContainerMeta> {
+    const meta = idPattern.test(id) ? await readMeta(this.bundleDir(id)) : undefined;
+    if (!meta) throw new ContainerNotFoundError(id);
+    return meta;
+  }
+
+  /** berth-runtime's state of the container, read from its state directory; undefined when it has none. */
+  private async state(id: string): Promise<RuntimeState | undefined> {
+    const read = readStateDir(this.cli.stateRoot, id);
+    if (read.kind === 'found') return read.state;
+    if (read.kind === 'absent') return undefined;
+    return this.cli.state(id); // a format version this reader does not know: the binary does
   }
 
   /** Sends a signal; a container that has exited meanwhile is not an error. */

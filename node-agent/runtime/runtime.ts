@@ -39,6 +39,12 @@ export interface Runtime {
   /** Starts a `created` container; rejects with IllegalTransitionError from any other state. */
   start(id: string): Promise<ContainerStatus>;
   /**
+   * create then start in one step, for a caller with nothing to do in between (cheaper: one
+   * low-level command instead of two). Same errors and the same undo as create: on failure
+   * nothing is left behind. Resolves `running` (or `exited` when the command already ended).
+   */
+  createAndStart(request: CreateContainerRequest): Promise<ContainerStatus>;
+  /**
    * Stops a container and resolves once it has exited: SIGTERM (or the image's STOPSIGNAL) to init, then after
    * `gracePeriodMs` SIGKILL to all its processes. Stopping an exited container is a no-op.
    */

@@ -19,9 +19,17 @@
  *       create + start, waits and exits with the container's exit code; this process is the
  *       monitor. Without --container-log the container uses the caller's stdio. Like crun and
  *       runc, the container is deleted when it exits.
+ *   berth-runtime [--root STATE_ROOT] run --detach --bundle DIR [--pid-file FILE] [--container-log FILE] ID
+ *       As runc/crun run --detach: create + start in one command, returning once the container
+ *       is released (state running, or already stopped); the detached monitor stays behind and
+ *       records the exit exactly as after create + start, and the container is NOT deleted when
+ *       it exits. A failed create leaves nothing behind; should the release fail, the container
+ *       stays as after a failed `start` (created or stopped): delete it.
  *   berth-runtime [--root STATE_ROOT] list                prints a JSON array of states
  *
- * STATE_ROOT defaults to /run/berth-runtime; every state directory is mode 0700.
+ * STATE_ROOT defaults to /run/berth-runtime; every state directory is mode 0700. The layout of
+ * STATE_ROOT/ID/ is versioned and part of this contract too (state.c): a caller may read a
+ * container's state from there instead of running `state` or `list`.
  * State JSON: {"ociVersion","id","status":"created|running|stopped","pid","bundle",
  *   "annotations":{},"created","startedAt"?,"exitCode"?,"oomKilled"?,"finishedAt"?,"monitorPid"}
  *   exitCode is 128+N when the init was killed by signal N.
@@ -55,7 +63,7 @@ void usage(const char *msg) {
   static const char text[] =
       "usage: berth-runtime [--root DIR] COMMAND\n"
       "  create --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
-      "  run --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
+      "  run [--detach] --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
       "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n";
   if (msg) warnx("%s", msg);
   write_all(2, text, sizeof text - 1);
@@ -74,6 +82,10 @@ static void parse_args(int argc, char **argv, int i, struct opts *o) {
     }
     if (strcmp(a, "--all") == 0 || strcmp(a, "-a") == 0) {
       o->all = true;
+      continue;
+    }
+    if (strcmp(a, "--detach") == 0 || strcmp(a, "-d") == 0) {
+      o->detach = true;
       continue;
     }
     if (strncmp(a, "--bundle", 8) == 0 || strcmp(a, "-b") == 0) target = &o->bundle;
@@ -131,6 +143,7 @@ int main(int argc, char **argv) {
   if (!o.id) usage("missing container id");
   if (strcmp(cmd, "kill") != 0 && o.signal) usage("too many arguments");
   if (strcmp(cmd, "create") == 0) return cmd_create(&o, false);
+  if (strcmp(cmd, "run") == 0 && o.detach) return cmd_run_detached(&o);
   if (strcmp(cmd, "run") == 0) return cmd_create(&o, true);
   if (strcmp(cmd, "start") == 0) return cmd_start(&o);
   if (strcmp(cmd, "state") == 0) return cmd_state(&o);

@@ -9,7 +9,7 @@
 struct opts {
   const char *root;
   const char *bundle, *pid_file, *container_log;
-  bool force, all;
+  bool force, all, detach;
   const char *id;
   const char *signal;
 };
@@ -18,6 +18,8 @@ struct opts {
 __attribute__((noreturn)) void usage(const char *msg);
 /* create.c */
 int cmd_create(const struct opts *o, bool run_mode);
+/* run --detach: create (the caller side returns instead of exiting), then start. */
+int cmd_run_detached(const struct opts *o);
 /* commands.c */
 int cmd_start(const struct opts *o);
 int cmd_state(const struct opts *o);

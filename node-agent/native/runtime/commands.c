@@ -33,9 +33,13 @@ int cmd_start(const struct opts *o) {
   snprintf(started, sizeof started, "%s/started", st.dir);
   int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) die_errno(errno == ENXIO ? "container init is gone" : "open %s", fifo);
+  int dfd = open(st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) die_errno("open %s", st.dir);
   char ts[TS_LEN];
   now_rfc3339(ts);
-  if (write_file_at(AT_FDCWD, started, ts, strlen(ts), O_CREAT | O_TRUNC, 0600) < 0) die_errno("write %s", started);
+  /* Renamed into place: readers of the state directory never see it half-written. */
+  if (write_file_atomic(dfd, "started", ts, strlen(ts)) < 0) die_errno("write %s", started);
+  close(dfd);
   if (write(fd, "1", 1) != 1) {
     unlink(started);
     die_errno("release container");

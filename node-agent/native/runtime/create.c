@@ -49,7 +49,7 @@ static void write_state(int dirfd, const struct config *c, const char *id, pid_t
   struct sbuf sb = {0};
   char ts[TS_LEN];
   now_rfc3339(ts);
-  sb_puts(&sb, "{\"ociVersion\":");
+  sb_printf(&sb, "{\"stateVersion\":%d,\"ociVersion\":", STATE_FORMAT_VERSION);
   sb_json_string(&sb, c->oci_version);
   sb_puts(&sb, ",\"id\":");
   sb_json_string(&sb, id);
@@ -66,8 +66,12 @@ static void write_state(int dirfd, const struct config *c, const char *id, pid_t
   sb_free(&sb);
 }
 
-/* The caller of `create` waits for one report from the monitor: REPORT_OK + pid, or an error. */
-static __attribute__((noreturn)) void await_report(int fd, const struct opts *o) {
+/* Set by run --detach: the caller side of create returns to it instead of exiting. */
+static bool return_after_create;
+
+/* The caller of `create` waits for one report from the monitor: REPORT_OK + pid, or an error.
+ * Exits 0 once the container exists, or returns then for run --detach. */
+static void await_report(int fd, const struct opts *o) {
   char buf[3100];
   ssize_t n;
   do n = read(fd, buf, sizeof buf - 1);
@@ -77,7 +81,8 @@ static __attribute__((noreturn)) void await_report(int fd, const struct opts *o)
   if (buf[0] != REPORT_OK) die("%s", buf);
   pid_t pid = (pid_t)atoi(buf + 1);
   if (o->pid_file) write_pid_file(o->pid_file, pid);
-  exit(0);
+  close(fd);
+  if (!return_after_create) exit(0);
 }
 
 int cmd_create(const struct opts *o, bool run_mode) {
@@ -108,6 +113,7 @@ int cmd_create(const struct opts *o, bool run_mode) {
       err_set_cleanup(NULL);
       close(report[1]);
       await_report(report[0], o);
+      return 0; /* run --detach: created; the caller starts it */
     }
     close(report[0]);
     /* Detach: own session and process group, so the caller's signals and exit leave us be. */
@@ -146,7 +152,7 @@ int cmd_create(const struct opts *o, bool run_mode) {
   if (run_mode) {
     char ts[TS_LEN];
     now_rfc3339(ts);
-    if (write_file_at(dirfd, "started", ts, strlen(ts), O_CREAT | O_TRUNC, 0600) < 0) die_errno("write start time");
+    if (write_file_atomic(dirfd, "started", ts, strlen(ts)) < 0) die_errno("write start time");
     if (o->pid_file) write_pid_file(o->pid_file, s.pid);
   } else {
     char buf[32];
@@ -181,3 +187,11 @@ int cmd_create(const struct opts *o, bool run_mode) {
   return code;
 }
 
+
+int cmd_run_detached(const struct opts *o) {
+  return_after_create = true;
+  cmd_create(o, false);
+  /* Only the caller side returns here: the monitor never leaves cmd_create. */
+  err_setup(ERR_STDERR, 2, "run", o->id);
+  return cmd_start(o);
+}

@@ -1,3 +1,34 @@
+/* The state directory: how berth-runtime keeps a container's state on disk.
+ *
+ * ON-DISK STATE FORMAT, VERSION 1 (a documented, versioned part of berth-runtime's contract,
+ * like the CLI in cli.c). Readers other than berth-runtime may read it instead of running
+ * `berth-runtime state` / `list` (the node agent does: node-agent/runtime/runtime-state-dir.ts),
+ * so a change that would make such a reader misread it must raise the version.
+ *
+ *   <root>/<id>/            mode 0700, made by `create`; its existence alone means the id is taken
+ *     state.json   written once by the monitor when the container exists, renamed into place
+ *                  (never seen half-written); `create` returns only after it is there. JSON:
+ *                  {"stateVersion":1,"ociVersion","id","pid","pidStart","monitorPid","bundle",
+ *                   "annotations":{},"cgroupsPath","cgroupV2","created"}
+ *                  pidStart = field 22 (starttime) of /proc/<pid>/stat of init, against pid reuse.
+ *                  No stateVersion (binaries before it was added) means version 1. A reader
+ *                  that finds a version it does not know must ask `berth-runtime state` instead.
+ *                  Absent while the container is being created (or when a create died half-way):
+ *                  `list` skips such a directory and `state` fails; readers treat it as absent.
+ *     exec.fifo    exists from `create` until `start` has released init
+ *     started      RFC 3339 time of the release, renamed into place by `start` before it
+ *                  removes exec.fifo (`run` writes it too)
+ *     exit         renamed into place by the monitor once init has exited and its output is
+ *                  drained: {"exitCode","oomKilled","finishedAt"}; exitCode is 128+N for signal N
+ *     .<name>.tmp  a file being written; readers ignore names starting with '.'
+ *
+ * Status (what `state` prints, and what a reader must derive the same way, in this order):
+ *   exit present (and valid JSON) -> stopped (with exitCode, oomKilled, finishedAt);
+ *   init gone, a zombie, or its starttime != pidStart -> stopped (no exit record: the monitor
+ *     is about to write it, or it was killed and never will);
+ *   exec.fifo present -> created; else -> running.
+ *   pid is reported as 0 once stopped.
+ */
 #include "state.h"
 
 #include <dirent.h>

@@ -1,5 +1,6 @@
 /* The state directory <root>/<id> (mode 0700) is the only source of truth about a container,
- * so any fresh berth-runtime process can answer `state`:
+ * so any fresh berth-runtime process can answer `state`. Its format is versioned and part of
+ * the contract (state.c documents it in full; STATE_FORMAT_VERSION):
  *   state.json  written once by the monitor when the container is created (pid, its start
  *               time, bundle, annotations, monitor pid, cgroup path and layout)
  *   exec.fifo   exists while the container is created and not yet started
@@ -16,6 +17,8 @@
 #include "json.h"
 
 #define DEFAULT_STATE_ROOT "/run/berth-runtime"
+/* The on-disk format version written into state.json as "stateVersion" (see state.c). */
+#define STATE_FORMAT_VERSION 1
 
 enum status { ST_CREATED, ST_RUNNING, ST_STOPPED };
 

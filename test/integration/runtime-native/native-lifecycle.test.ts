@@ -103,6 +103,25 @@ describe('berth-runtime lifecycle (native)', function () {
     expect(stopped.finishedAt).to.be.a('string');
   });
 
+  it('run --detach creates and starts in one command, returns, and keeps the container (as runc/crun run -d)', async () => {
+    const id = nextId();
+    const pidFile = join(work, `${id}.pid`);
+    const dir = bundle(id, ['sh', '-c', 'echo started; exec sleep 1000']);
+    await rt.ok(['run', '--detach', '--bundle', dir, '--container-log', rt.logPath(id), '--pid-file', pidFile, id]);
+    const running = await rt.state(id);
+    expect(running.status).to.equal('running');
+    expect(running.startedAt).to.be.a('string');
+    expect(running.pid).to.equal(Number(readFileSync(pidFile, 'utf8')));
+    expect(parentPid(running.monitorPid)).to.not.equal(process.pid);
+    expect(parentPid(running.pid)).to.equal(running.monitorPid);
+    expect((await rt.exec(['start', id])).code).to.not.equal(0);
+    const again = await rt.exec(['run', '-d', '--bundle', dir, '--container-log', rt.logPath(id), id]);
+    expect(again.code).to.not.equal(0);
+    await rt.ok(['kill', id, 'KILL']);
+    // Not deleted on exit, unlike plain run: the monitor records the exit for state.
+    expect(await rt.waitStopped(id)).to.include({ status: 'stopped', exitCode: 137 });
+  });
+
   it('kill --all signals every process in the cgroup', async () => {
     const id = nextId();
     // The shell traps TERM, so only --all (which reaches the sleeps) ends the container.

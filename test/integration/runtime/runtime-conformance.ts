@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { ContainerSpec, ImageForContainer, ImageRunConfig, PodOptions } from '../../../node-agent/runtime/container-spec.js';
-import { ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError } from '../../../node-agent/runtime/errors.js';
+import { ContainerExistsError, ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError } from '../../../node-agent/runtime/errors.js';
 import type { ContainerStatus, LogEntry, Runtime } from '../../../node-agent/runtime/index.js';
 
 const execFileAsync = promisify(execFile);
@@ -299,6 +299,39 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
       expect(await rejection(rt.runtime.waitForExit(id, { signal: giveUp.signal }))).to.have.property('message', 'gave up waiting');
       await rt.runtime.remove(id, { force: true });
       expect(await rt.leftovers(id)).to.deep.equal([]);
+    });
+
+    it('createAndStart runs the container as create then start would, and refuses a used id', async () => {
+      const id = newId();
+      created.push(id);
+      const request = { id, container: { name: 'test', command: ['sh', '-c', 'echo up; exec sleep 1000'] }, image: imageWith({}), pod: rt.pod, labels: { 'test.berth/suite': 'conformance' } };
+      const started = await rt.runtime.createAndStart(request);
+      expect(started).to.include({ id, name: 'test', state: 'running', oomKilled: false });
+      expect(started.pid).to.be.a('number');
+      expect(started.startedAt).to.be.a('string');
+      expect(started.labels).to.deep.equal({ 'test.berth/suite': 'conformance' });
+      await waitForLine(id, 'up');
+      expect(await rejection(rt.runtime.createAndStart(request))).to.be.instanceOf(ContainerExistsError);
+      expect(await rejection(rt.runtime.start(id))).to.be.instanceOf(IllegalTransitionError);
+      const stopped = await rt.runtime.stop(id, 1_000);
+      expect(stopped).to.include({ state: 'exited' });
+      await removeAndExpectNothingLeft(id);
+    });
+
+    it('createAndStart undoes every step when the low-level command fails (a bind mount without source)', async () => {
+      const id = newId();
+      created.push(id);
+      const err = await rejection(
+        rt.runtime.createAndStart({
+          id,
+          container: { name: 'test', command: ['true'] },
+          image: imageWith({}),
+          pod: { ...rt.pod, mounts: [{ hostPath: `/nonexistent-${id}`, containerPath: '/data' }] },
+        }),
+      );
+      expect(err).to.be.instanceOf(Error);
+      expect(await rt.leftovers(id)).to.deep.equal([]);
+      expect((await rt.runtime.list()).map((c: ContainerStatus) => c.id)).to.not.include(id);
     });
 
     it('stops a container that was created but never started', async () => {

@@ -23,7 +23,7 @@ describe('runtime/BerthRuntimeCli', () => {
         'case "$3 $4" in',
         `  "state known") echo '${JSON.stringify(state)}';;`,
         `  "list "*) echo '[${JSON.stringify(state)}]';;`,
-        '  "kill "*|"delete "*|"start "*) ;;',
+        '  "kill "*|"delete "*|"start "*|"run --detach") ;;',
         '  *) echo "container does not exist" >&2; exit 2;;',
         'esac',
       ].join('\n') + '\n',
@@ -50,6 +50,12 @@ describe('runtime/BerthRuntimeCli', () => {
     const lines = (await readFile(join(dir, 'args'), 'utf8')).trim().split('\n');
     expect(lines).to.include('--root|/state root|kill|--all|known|SIGKILL|');
     expect(lines).to.include('--root|/state root|delete|--force|known|');
+  });
+
+  it('runs create and start as one `run --detach` with the same options as create', async () => {
+    await cli.runDetached('known', '/bundle dir', '/pid', '/log');
+    const lines = (await readFile(join(dir, 'args'), 'utf8')).trim().split('\n');
+    expect(lines).to.include('--root|/state root|run|--detach|--bundle|/bundle dir|--pid-file|/pid|--container-log|/log|known|');
   });
 
   it('turns a failure into RuntimeCommandError carrying stderr and the exit code', async () => {
