@@ -27,6 +27,11 @@ export interface ControlPlaneOptions {
   logger: Logger;
   /** Lease silence after which a node is NotReady and its pods are replaced (default 5 s). */
   nodeGracePeriodMs?: number;
+  /**
+   * Campaign for leadership and, when leading, run the controllers and the scheduler (default).
+   * false makes an API-only replica: it serves ClusterAPI and NodeAPI and never leads.
+   */
+  runControllers?: boolean;
 }
 
 /**
@@ -72,7 +77,7 @@ export class ControlPlane {
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
-      this.startLeaderWork(store);
+      if (this.options.runControllers ?? true) this.startLeaderWork(store);
     } catch (err) {
       await this.stop();
       throw err;

@@ -24,10 +24,11 @@ const program = new Command('berth-control-plane')
   .option('--data-dir <dir>', 'state directory (the embedded etcd keeps its data in <dir>/etcd)', '/var/lib/berth/control-plane')
   .option('--embedded-etcd-port <port>', 'client port of the embedded etcd (its peer port is the next one)', port, 2379)
   .option('--node-grace-period <duration>', 'lease silence before a node is NotReady and its pods are replaced (e.g. 5s, 800ms)', duration, 5000)
+  .option('--no-controllers', 'serve the APIs only: never campaign for leadership, run no controllers or scheduler')
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; logLevel: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; controllers: boolean; logLevel: string }>();
 const logger = createLogger(opts.logLevel);
 const controlPlane = new ControlPlane({
   listen: opts.listen,
@@ -36,6 +37,7 @@ const controlPlane = new ControlPlane({
   embeddedEtcdClientPort: opts.embeddedEtcdPort,
   embeddedEtcdPeerPort: opts.embeddedEtcdPort + 1,
   nodeGracePeriodMs: opts.nodeGracePeriod,
+  runControllers: opts.controllers,
   logger,
 });
 

@@ -5,7 +5,9 @@
  *
  *   node dist/test/bench/store.bench.js [--objects N] [--concurrency C]
  *
- * Both sides write the same JSON (a small Pod) so they move the same bytes into etcd.
+ * Both sides write the same JSON (a small Pod) so they move the same bytes into etcd. The control
+ * plane runs as an API-only replica (--no-controllers): this measures the API path, not the
+ * scheduler and controllers reacting to 3,000 pending pods (see scheduler.bench.ts for those).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const etcd = await startTestEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-cp-'));
   const server = `127.0.0.1:${await freePort()}`;
-  const cp = spawn(process.execPath, [...(process.env.BERTH_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BERTH_BENCH_CPU_PROF] : []), CONTROL_PLANE_BIN, '--listen', server, '--etcd-endpoints', etcd.endpoint, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: 'inherit' });
+  const cp = spawn(process.execPath, [...(process.env.BERTH_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BERTH_BENCH_CPU_PROF] : []), CONTROL_PLANE_BIN, '--listen', server, '--etcd-endpoints', etcd.endpoint, '--data-dir', dataDir, '--no-controllers', '--log-level', 'warn'], { stdio: 'inherit' });
   const raw = connectEtcd([etcd.endpoint]);
   const api = new ClusterClient(server);
   try {

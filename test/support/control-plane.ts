@@ -14,7 +14,7 @@ export interface TestControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startTestControlPlane(): Promise<TestControlPlane> {
+export async function startTestControlPlane(options: { runControllers?: boolean } = {}): Promise<TestControlPlane> {
   const etcd = await startTestEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-cp-'));
   const controlPlane = new ControlPlane({
@@ -24,6 +24,7 @@ export async function startTestControlPlane(): Promise<TestControlPlane> {
     embeddedEtcdClientPort: 0,
     embeddedEtcdPeerPort: 0,
     logger: silentLogger(),
+    ...(options.runControllers === undefined ? {} : { runControllers: options.runControllers }),
   });
   try {
     await controlPlane.start();
