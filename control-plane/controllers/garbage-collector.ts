@@ -94,7 +94,7 @@ export class GarbageCollector {
       const current = await this.store.tryGet(info, namespace, object.metadata.name);
       if (!current || current.metadata.uid !== object.metadata.uid) return DONE;
       // Guarded on the revision just judged: a dependent adopted meanwhile is judged again.
-      await ignoreNotFound(this.store.delete(info, namespace, object.metadata.name, current.metadata.resourceVersion));
+      await ignoreNotFound(this.store.delete(info, namespace, object.metadata.name, object.metadata.resourceVersion));
       this.logger.info('garbage collector deleted an object whose owners are gone', { object: key, owners: (object.metadata.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}`) });
       return DONE;
     }

@@ -27,6 +27,7 @@ export class Informer {
   private readonly handlers: InformerHandler[] = [];
   private watch: PrefixWatch | undefined;
   private synced = false;
+  private stopped = false;
   private lastRevision = '0';
 
   constructor(
@@ -49,9 +50,12 @@ export class Informer {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     // On a restart (see consume), the old cache tells what changed or vanished meanwhile.
     const previous = new Map(this.cache);
     const { items, revision } = await this.store.list(this.info);
+    // stop() may have come while the list was in flight (e.g. a sibling informer failed).
+    if (this.stopped) return;
     this.cache.clear();
     for (const item of items) this.cache.set(cacheKey(item), item);
     this.lastRevision = revision;
@@ -68,6 +72,7 @@ export class Informer {
   }
 
   stop(): void {
+    this.stopped = true;
     this.watch?.close();
     this.watch = undefined;
   }
@@ -99,9 +104,18 @@ export class Informer {
     } catch (err) {
       // The start revision was compacted before the watch began: list again from scratch.
       this.logger.warn('informer watch failed; listing again', { resource: this.info.resource, error: String(err) });
-      if (this.watch !== watch) return;
+      if (this.watch !== watch || this.stopped) return;
       this.synced = false;
-      await this.start().catch((e: unknown) => this.logger.error('informer restart failed', { resource: this.info.resource, error: String(e) }));
+      // Keep trying: a controller reading a cache that no longer follows etcd acts on stale data.
+      for (let delayMs = 200; !this.stopped; delayMs = Math.min(delayMs * 2, 10_000)) {
+        try {
+          await this.start();
+          return;
+        } catch (e) {
+          this.logger.error('informer restart failed; retrying', { resource: this.info.resource, delayMs, error: String(e) });
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
     }
   }
 

@@ -51,7 +51,8 @@ export class EventRecorder implements EventSink {
           e.count = (e.count ?? 1) + 1;
           e.lastTimestamp = now;
           return e;
-        });
+          // A put without a lease would detach the key from it: the event would never expire.
+        }, { leaseId: await this.leaseId() });
         return;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
@@ -90,7 +91,13 @@ export class EventRecorder implements EventSink {
       this.lease = this.store.etcd.lease(EVENT_TTL_SECONDS, { autoKeepAlive: false });
       this.leaseRenewedAt = Date.now();
     }
-    return this.lease.grant();
+    try {
+      return await this.lease.grant();
+    } catch (err) {
+      // etcd3 caches the grant's promise: a failed one would fail every event for half an hour.
+      this.lease = undefined;
+      throw err;
+    }
   }
 }
 

@@ -151,14 +151,14 @@ export class ObjectStore {
    * guaranteedUpdate reads, applies `mutate` to a copy, and writes guarded on the revision it
    * read, re-reading and retrying on conflict. Returns the stored object and whether it changed.
    */
-  async guaranteedUpdate(info: ResourceInfo, namespace: string | undefined, name: string, mutate: Mutation): Promise<{ object: BerthObject; changed: boolean }> {
+  async guaranteedUpdate(info: ResourceInfo, namespace: string | undefined, name: string, mutate: Mutation, options: { leaseId?: string } = {}): Promise<{ object: BerthObject; changed: boolean }> {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await this.get(info, namespace, name);
       const next = mutate(deepCopy(current));
       if (!next) return { object: current, changed: false };
       next.metadata.resourceVersion = current.metadata.resourceVersion;
       try {
-        return { object: await this.update(info, next), changed: true };
+        return { object: await this.update(info, next, options), changed: true };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }

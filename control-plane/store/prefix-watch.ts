@@ -104,7 +104,11 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
         for (const kv of res.kvs) this.known.set(kv.key.toString('utf8'), Number(kv.mod_revision));
       } catch (err) {
         if (/compacted/i.test(String(err))) return this.fail(new WatchExpiredError(from));
-        throw err;
+        // etcd unreachable for a moment: try again, as every other step of the watch does.
+        this.options.onRecover?.(`watch ${this.options.prefix}: first read at revision ${from} failed (${String(err)}); retrying`);
+        this.known.clear();
+        this.schedule(() => void this.start());
+        return;
       }
       this.resumeAfter = Number(from);
       this.openWatcher();

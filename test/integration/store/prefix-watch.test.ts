@@ -147,6 +147,24 @@ describe('PrefixWatch on a real etcd', function () {
     expect(replay(got.events)).to.deep.equal(await storeState(writer, 'w2'));
   });
 
+  it('from a revision, survives etcd being unreachable at the start and delivers what follows', async () => {
+    await writer.create(pods, pod('early', 'w6'));
+    const from = await writer.currentRevision();
+    const proxy = new TcpProxy(Number(new URL(etcd.endpoint).port));
+    await proxy.start();
+    cleanups.push(() => proxy.cut());
+    const watchClient = connectEtcd([`http://127.0.0.1:${proxy.port}`]);
+    cleanups.push(() => watchClient.close());
+    await proxy.cut();
+    const watch = new ObjectStore(watchClient).watch(pods, 'w6', { fromRevision: from });
+    cleanups.push(() => watch.close());
+    const got = new Collector(watch);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await proxy.restore();
+    await writer.create(pods, pod('later', 'w6'));
+    await eventually(() => expect(got.summary()).to.deep.equal(['ADDED later']), 20_000);
+  });
+
   it('refuses to start from a compacted revision, saying to list again', async () => {
     const created = await writer.create(pods, pod('old', 'w3'));
     await writer.guaranteedUpdate(pods, 'w3', 'old', (p) => ({ ...p, metadata: { ...p.metadata, labels: { version: '2' } } }));

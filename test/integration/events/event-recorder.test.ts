@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import type { Etcd3 } from 'etcd3';
+import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
+import { silentLogger } from '../../../control-plane/log.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { Event } from '../../../proto/objects/cluster.js';
+import { resourceByName } from '../../../proto/resources.js';
+import type { ResourceInfo } from '../../../proto/resources.js';
+import { startTestEtcd } from '../../support/etcd.js';
+import type { TestEtcd } from '../../support/etcd.js';
+import { eventually } from '../../support/wait.js';
+
+const events = resourceByName('events') as ResourceInfo;
+
+describe('EventRecorder on a real etcd', function () {
+  this.timeout(20_000);
+  let etcd: TestEtcd;
+  let client: Etcd3;
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    client = connectEtcd([etcd.endpoint]);
+  });
+  after(async () => {
+    client?.close();
+    await etcd?.stop();
+  });
+
+  it('folds repeats into one event with a count, and the event keeps its expiry', async () => {
+    const store = new ObjectStore(client);
+    const recorder = new EventRecorder(store, 'test', silentLogger());
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crashy', namespace: 'default', uid: 'u-1' } };
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    await eventually(async () => expect((await store.list(events, 'default')).items).to.have.length(1));
+    recorder.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    await eventually(async () => expect(((await store.list(events, 'default')).items[0] as Event).count).to.equal(2));
+    const [event] = (await store.list(events, 'default')).items;
+    const raw = await client.get(`/berth/events/default/${event?.metadata.name}`).exec();
+    expect(raw.kvs[0]?.lease, 'the folded event is still bound to its expiry lease').to.not.equal('0');
+  });
+});
