@@ -18,6 +18,7 @@
  * directory in a format version this module does not know is read with `state`/`list` instead.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,7 +158,15 @@ export class BerthRuntime implements Runtime {
 
   async remove(id: string, options: RemoveOptions = {}): Promise<void> {
     await this.lock.run(id, async () => {
-      let status = await this.inspect(id);
+      let status: ContainerStatus;
+      try {
+        status = await this.inspect(id);
+      } catch (err) {
+        // No metadata: a create cut short by a crash. Forced removal clears whatever it left.
+        if (!(err instanceof ContainerNotFoundError) || !options.force) throw err;
+        await this.removeLeftovers(id);
+        return;
+      }
       if (status.state === 'running') {
         if (!options.force) throw new IllegalTransitionError(status.state, 'removed');
         status = await this.killAll(id);
@@ -165,10 +174,20 @@ export class BerthRuntime implements Runtime {
       transition(status.state, 'removed');
       const state = await this.state(id);
       if (state) await this.cli.delete(id, state.status !== 'stopped');
-      const dir = this.bundleDir(id);
-      await new Rootfs(dir, this.mounter).unmountAndRemove();
-      await rm(dir, { recursive: true, force: true });
+      await this.removeLeftovers(id);
     });
+  }
+
+  /**
+   * removeLeftovers deletes what a container id may still hold: berth-runtime's state directory
+   * (also one without state.json, from a monitor killed during create: only `delete --force`
+   * clears that and its cgroup), the rootfs mount and the bundle directory.
+   */
+  private async removeLeftovers(id: string): Promise<void> {
+    if (existsSync(join(this.cli.stateRoot, id))) await this.cli.delete(id, true);
+    const dir = this.bundleDir(id);
+    await new Rootfs(dir, this.mounter).unmountAndRemove();
+    await rm(dir, { recursive: true, force: true });
   }
 
   async inspect(id: string): Promise<ContainerStatus> {

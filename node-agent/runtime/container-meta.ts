@@ -4,7 +4,7 @@
  * berth-runtime's state directory it is all a new runtime instance needs to re-adopt the
  * container after an agent restart.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** ContainerMeta is used for the contents of `<bundle>/berth-container.json`. */
@@ -21,10 +21,16 @@ export interface ContainerMeta {
 
 const fileName = 'berth-container.json';
 
-/** Writes the metadata atomically (a rename), so a crash never leaves half a file. */
+/** Writes the metadata atomically (fsync, then rename), so a crash never leaves half a file. */
 export async function writeMeta(bundleDir: string, meta: ContainerMeta): Promise<void> {
   const tmp = join(bundleDir, `.${fileName}.tmp`);
-  await writeFile(tmp, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600 });
+  const file = await open(tmp, 'w', 0o600);
+  try {
+    await file.writeFile(JSON.stringify(meta, null, 2) + '\n');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(tmp, join(bundleDir, fileName));
 }
 
@@ -38,5 +44,11 @@ export async function readMeta(bundleDir: string): Promise<ContainerMeta | undef
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
-  return JSON.parse(text) as ContainerMeta;
+  try {
+    return JSON.parse(text) as ContainerMeta;
+  } catch {
+    // A file cut short (power loss before an older write reached the disk): treat the directory
+    // as half made, as when the file is missing, rather than stopping the whole agent.
+    return undefined;
+  }
 }

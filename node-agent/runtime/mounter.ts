@@ -8,7 +8,7 @@
  * that safely: mount(8), run with execFile (never a shell).
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { MNT_DETACH, mount, umount2 } from '../native/index.js';
 
@@ -48,7 +48,9 @@ async function run(command: string, args: string[], cwd: string): Promise<void> 
 }
 
 /** The mount points currently mounted at or below `dir` in this process's mount namespace, deepest first. */
-export async function mountPointsUnder(dir: string): Promise<string[]> {
+export async function mountPointsUnder(given: string): Promise<string[]> {
+  // mountinfo lists resolved paths: a root reached through a symlink must be compared resolved.
+  const dir = await realpath(given).catch(() => given);
   const text = await readFile('/proc/self/mountinfo', 'utf8');
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const points = text

@@ -7,6 +7,7 @@ import { BerthRuntimeCli, defaultBinaryPath } from '../../../node-agent/runtime/
 import { BerthRuntime } from '../../../node-agent/runtime/berth-runtime.js';
 import { HostMounter, mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
 import { ImageStore } from '../../../node-agent/image/index.js';
+import { createAndStartInstance } from '../../../node-agent/agent/container-create.js';
 import { buildBusyboxImage } from '../../support/image-build.js';
 import { startRegistry, type TestRegistry } from '../../support/registry-server.js';
 import { cgroupDirs, cgroupMounts, cgroupPids, entriesNamed, exists, processesMatching, removeCgroupTree } from '../../support/runtime-host.js';
@@ -18,7 +19,7 @@ import { describeRuntimeConformance, type RuntimeUnderTest } from './runtime-con
  * image: busybox plus a layer adding user `app`, pushed to a local docker-registry and pulled
  * by the ImageStore, so the rootfs is made of layers exactly as the agent gets them.
  */
-async function makeBerthRuntimeUnderTest(): Promise<RuntimeUnderTest & { cgroupParent: string }> {
+async function makeBerthRuntimeUnderTest(): Promise<RuntimeUnderTest & { cgroupParent: string; root: string }> {
   const base = await mkdtemp(join(tmpdir(), 'berth-rt-conf-'));
   const root = join(base, 'root');
   const cgroupParent = `berth-test-${randomBytes(4).toString('hex')}`;
@@ -39,6 +40,7 @@ async function makeBerthRuntimeUnderTest(): Promise<RuntimeUnderTest & { cgroupP
 
   return {
     cgroupParent,
+    root,
     runtime: make(),
     image,
     pod: { cgroupParent },
@@ -109,6 +111,40 @@ describe('BerthRuntime cgroup settings', function () {
         ? { version: 2, memory: '67108864', cpu: '50000 100000', weight: String(1 + Math.floor(((256 - 2) * 9999) / 262142)), pids: '4096' }
         : { version: 1, memory: '67108864', cpu: '50000 100000', weight: '256', pids: '4096' },
     );
+  });
+});
+
+describe('BerthRuntime after an agent crash', function () {
+  this.timeout(60_000);
+  let rt: Awaited<ReturnType<typeof makeBerthRuntimeUnderTest>> | undefined;
+  const ids = [`crash-a-${randomBytes(4).toString('hex')}`, `crash-b-${randomBytes(4).toString('hex')}`];
+  before(async () => {
+    rt = await makeBerthRuntimeUnderTest();
+  });
+  after(async () => {
+    for (const id of ids) await rt?.runtime.remove(id, { force: true }).catch(() => undefined);
+    await rt?.dispose();
+  });
+
+  it('creates a container over one cut short before its metadata was written, and leaves nothing after removal', async () => {
+    if (!rt) throw new Error('fixture missing');
+    const id = ids[0] as string;
+    await mkdir(join(rt.root, 'containers', id), { recursive: true, mode: 0o700 }); // what a crash right after mkdir leaves
+    const status = await createAndStartInstance(rt.runtime, { id, container: { name: 'again', command: ['sleep', '1000'] }, image: rt.image, pod: rt.pod });
+    expect(status.state).to.equal('running');
+    await rt.runtime.remove(id, { force: true });
+    expect(await rt.leftovers(id)).to.deep.equal([]);
+  });
+
+  it('survives a metadata file cut short by a power loss: listing works, and a forced removal clears the container', async () => {
+    if (!rt) throw new Error('fixture missing');
+    const id = ids[1] as string;
+    await rt.runtime.create({ id, container: { name: 'cut', command: ['sleep', '1000'] }, image: rt.image, pod: rt.pod });
+    await writeFile(join(rt.root, 'containers', id, 'berth-container.json'), '');
+    const fresh = rt.reopen();
+    expect((await fresh.list()).map((c) => c.id)).to.not.include(id);
+    await fresh.remove(id, { force: true });
+    expect(await rt.leftovers(id)).to.deep.equal([]);
   });
 });
 
