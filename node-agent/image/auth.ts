@@ -4,6 +4,7 @@
  * credentials) for the needed scope and retry; for Basic we send the credentials.
  */
 import { RegistryError, UnauthorizedError } from './errors.js';
+import { MAX_ERROR_BODY_BYTES, readCapped } from './http-body.js';
 
 /** Credentials for a registry host, used for Basic challenges and token requests. */
 export interface RegistryCredentials {
@@ -95,7 +96,12 @@ export async function authorize(
     } catch (e) {
       throw new UnauthorizedError(reference, `token server ${url.origin} unreachable (${errorText(e)})`);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = (await readCapped(res, MAX_ERROR_BODY_BYTES, `token from ${url.origin}`)).toString('utf8');
+    } catch (e) {
+      throw new UnauthorizedError(reference, `token server ${url.origin}: ${errorText(e)}`);
+    }
     if (!res.ok) throw new UnauthorizedError(reference, `token server answered ${res.status}: ${text.slice(0, 200)}`);
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {

@@ -7,6 +7,7 @@
 import { Readable, Transform } from 'node:stream';
 
 import { authorize, errorText, TokenCache, type RegistryCredentials } from './auth.js';
+import { MAX_ERROR_BODY_BYTES, readCapped } from './http-body.js';
 import { sha256Digest, type Digest } from './digest.js';
 import {
   DigestMismatchError,
@@ -178,21 +179,6 @@ export class RegistryClient {
   }
 }
 
-async function readCapped(res: Response, max: number, what: string): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > max) {
-    await res.body?.cancel();
-    throw new RegistryError(`${what}: ${declared} bytes is larger than the ${max} bytes a manifest may have`);
-  }
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of res.body ?? []) {
-    n += (chunk as Uint8Array).length;
-    if (n > max) throw new RegistryError(`${what}: larger than the ${max} bytes a manifest may have`);
-    parts.push(Buffer.from(chunk as Uint8Array));
-  }
-  return Buffer.concat(parts);
-}
 
 // A pass-through that fails when no data arrives for `ms`.
 function idleTimeout(ms: number): Transform {
@@ -216,9 +202,11 @@ function idleTimeout(ms: number): Transform {
   return t;
 }
 
+
 // The distribution error body: {"errors":[{"code":"MANIFEST_UNKNOWN","message":"…"}]}.
 async function registryMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
+  // An error body is for a message: a registry (or a proxy) sending more is not read further.
+  const text = await readCapped(res, MAX_ERROR_BODY_BYTES, 'error body').then((b) => b.toString('utf8'), () => '');
   try {
     const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     const parts = (body.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': '));
