@@ -3,6 +3,8 @@ import type { Logger } from 'winston';
 import type { ClusterAPIHandlers } from '../../proto/generated/berth/v1/ClusterAPI.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import { matches, parseSelector, SelectorSyntaxError } from '../../proto/labels.js';
+import type { Selector } from '../../proto/labels.js';
+import type { StoreEvent } from '../store/prefix-watch.js';
 import { InvalidError } from '../errors.js';
 import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
 import { toServiceError, unary } from './grpc-errors.js';
@@ -19,6 +21,23 @@ function selectorOf(text: string) {
     if (err instanceof SelectorSyntaxError) throw new InvalidError(err.message);
     throw err;
   }
+}
+
+/**
+ * selectedChange is what a watcher with a label selector sees of a change, as in Kubernetes: an
+ * object that starts to match is ADDED, one that stops matching is DELETED, and a deletion is
+ * sent when the object matched before it (or when that is not known: a client ignores a DELETED
+ * of what it does not have). Undefined: nothing to send.
+ */
+function selectedChange(selector: Selector, event: StoreEvent): StoreEvent['type'] | undefined {
+  if (selector.length === 0) return event.type;
+  const before = event.previous?.();
+  const matchedBefore = before ? matches(selector, before.metadata.labels) : undefined;
+  if (event.type === 'DELETED') return matchedBefore === false ? undefined : 'DELETED';
+  const matchesNow = matches(selector, event.object.metadata.labels);
+  if (event.type === 'ADDED') return matchesNow ? 'ADDED' : undefined;
+  if (matchesNow) return matchedBefore === false ? 'ADDED' : 'MODIFIED';
+  return matchedBefore === false ? undefined : 'DELETED';
 }
 
 /** clusterApiHandlers: each handler converts, calls ObjectService, converts back. */
@@ -61,8 +80,8 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
       void (async () => {
         try {
           for await (const event of watch) {
-            if (!matches(selector, event.object.metadata.labels)) continue;
-            call.write({ type: event.type, object_json: JSON.stringify(event.object) });
+            const type = selectedChange(selector, event);
+            if (type) call.write({ type, object_json: JSON.stringify(event.object) });
           }
           call.end();
         } catch (err) {

@@ -8,6 +8,11 @@ export interface StoreEvent {
   type: StoreEventType;
   object: BerthObject;
   revision: string;
+  /**
+   * The object as it was before this change, when etcd sent it (decoded on demand: most
+   * consumers keep their own copy). Undefined for additions and for changes found by a re-list.
+   */
+  previous?: () => BerthObject;
 }
 
 export interface PrefixWatchOptions {
@@ -161,7 +166,7 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
     watcher.on('connected', () => {
       if (current()) this.backoffMs = INITIAL_BACKOFF_MS;
     });
-    watcher.on('put', (kv: IKeyValue) => current() && this.onPut(kv));
+    watcher.on('put', (kv: IKeyValue, prev?: IKeyValue) => current() && this.onPut(kv, prev));
     watcher.on('delete', (kv: IKeyValue, prev?: IKeyValue) => current() && this.onDelete(kv, prev));
     watcher.on('disconnected', (err: unknown) => {
       if (!current()) return;
@@ -182,14 +187,15 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
    * Repeats are recognised per key, not by revision alone: every key a transaction writes shares
    * its revision, so an event at the last revision applied is new unless this key already has it.
    */
-  private onPut(kv: IKeyValue): void {
+  private onPut(kv: IKeyValue, prev: IKeyValue | undefined): void {
     const mod = Number(kv.mod_revision);
     const key = kv.key.toString('utf8');
     if (mod < this.resumeAfter || (mod === this.resumeAfter && this.known.get(key) === mod)) return;
     const type = this.known.has(key) ? 'MODIFIED' : 'ADDED';
     this.known.set(key, mod);
     this.resumeAfter = mod;
-    this.push({ type, object: this.options.decode(kv), revision: String(mod) });
+    const decode = this.options.decode;
+    this.push({ type, object: decode(kv), revision: String(mod), ...(prev ? { previous: () => decode(prev) } : {}) });
   }
 
   private onDelete(kv: IKeyValue, prev: IKeyValue | undefined): void {

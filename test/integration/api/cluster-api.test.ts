@@ -177,6 +177,19 @@ describe('ClusterAPI over gRPC, on a real etcd', function () {
     }
   });
 
+  it('with a label selector, an object that starts or stops matching is ADDED or DELETED for the watcher', async () => {
+    const seen: string[] = [];
+    const watching = a.watch({ resource: 'deployments', namespace: 'default', label_selector: 'tier=front' }, (type, o) => seen.push(`${type} ${o.metadata.name}`));
+    watching.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await apply(b, deploymentJson('relabelled', 1, { tier: 'back' }));
+    await apply(b, deploymentJson('relabelled', 1, { tier: 'front' }));
+    await eventually(() => expect(seen).to.include('ADDED relabelled'));
+    await apply(b, deploymentJson('relabelled', 1, { tier: 'back' }));
+    await eventually(() => expect(seen.at(-1)).to.equal('DELETED relabelled'));
+    expect(seen[0]).to.equal('ADDED relabelled');
+  });
+
   it('dry run reports what would happen and writes nothing', async () => {
     const res = await a.apply({ documents: [{ source: 'x.yaml', index: 1, json: deploymentJson('dry', 1) }], dry_run: true });
     expect(res.results.map((r) => r.action)).to.deep.equal(['CREATED']);
