@@ -72,6 +72,7 @@ export class ControlPlane {
       const store = new ObjectStore(this.client);
       const service = new ObjectService(store, logger);
       await service.ensureNamespace(DEFAULT_NAMESPACE);
+      service.compileSchemas();
       this.nodes = new NodeService(store, logger);
       const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger, this.nodes);
       this.server = server;

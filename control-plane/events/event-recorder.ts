@@ -14,6 +14,9 @@ const events = resourceByName('events') as ResourceInfo;
 /** How long events live, as in Kubernetes (kube-apiserver --event-ttl). */
 const EVENT_TTL_SECONDS = 3600;
 
+/** Events per group-commit transaction: under etcd's default limit of 128 operations. */
+const MAX_EVENTS_PER_TXN = 100;
+
 /** EventSink is what components use to record events; tests can collect them instead. */
 export interface EventSink {
   /** Records asynchronously; never throws, never blocks the caller's work on etcd. */
@@ -30,6 +33,8 @@ export class EventRecorder implements EventSink {
   private readonly recent = new Map<string, string>();
   private lease: EtcdLease | undefined;
   private leaseRenewedAt = 0;
+  /** New Events waiting for the next group commit (see createBatched). */
+  private pending: { event: Event; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   constructor(private readonly store: ObjectStore, private readonly component: string, private readonly logger: Logger, private readonly host?: string) {}
 
@@ -80,9 +85,37 @@ export class EventRecorder implements EventSink {
       lastTimestamp: now,
       count: 1,
     };
-    await this.store.create(events, event, { leaseId: await this.leaseId() });
+    await this.createBatched(event);
     this.recent.set(foldKey, name);
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  /**
+   * createBatched is group commit for new Events: those recorded during one turn of the event
+   * loop go to etcd as one transaction (a pod start records several per pod), not one each.
+   */
+  private createBatched(event: Event): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0, MAX_EVENTS_PER_TXN);
+    if (this.pending.length > 0) setImmediate(() => void this.flush());
+    try {
+      const leaseId = await this.leaseId();
+      const stored = batch.length === 1 ? undefined : await this.store.createAll(batch.map((p) => ({ info: events, object: p.event })), [], { leaseId });
+      if (stored) {
+        for (const p of batch) p.resolve();
+        return;
+      }
+      // One alone, or a name already taken (random suffixes: practically never): one create each.
+      await Promise.all(batch.map((p) => this.store.create(events, p.event, { leaseId }).then(() => p.resolve(), p.reject)));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
   }
 
   /** One etcd lease per hour of events, so expiry costs etcd one lease, not one per event. */

@@ -96,9 +96,10 @@ export class ObjectStore {
   /**
    * createAll creates every object in one transaction, only if none of their keys exists and
    * every key in `mustExist` does (e.g. their namespaces). All or nothing: returns the objects
-   * as stored, or undefined when a condition failed and nothing was written.
+   * as stored, or undefined when a condition failed and nothing was written. With `leaseId`
+   * every key is bound to that etcd lease.
    */
-  async createAll(items: { info: ResourceInfo; object: BerthObject }[], mustExist: string[]): Promise<BerthObject[] | undefined> {
+  async createAll(items: { info: ResourceInfo; object: BerthObject }[], mustExist: string[], options: { leaseId?: string } = {}): Promise<BerthObject[] | undefined> {
     if (items.length + mustExist.length > MAX_TXN_OPS) throw new RangeError(`createAll takes at most ${MAX_TXN_OPS} keys`);
     const keys = items.map(({ info, object }) => Buffer.from(objectKey(info, object.metadata.namespace, object.metadata.name)));
     const res = await this.call(() =>
@@ -107,7 +108,7 @@ export class ObjectStore {
           ...keys.map((key) => ({ key, target: 'Create' as const, result: 'Equal' as const, create_revision: '0' })),
           ...mustExist.map((k) => ({ key: Buffer.from(k), target: 'Create' as const, result: 'Greater' as const, create_revision: '0' })),
         ],
-        success: items.map(({ object }, i) => ({ request_put: { key: keys[i] as Buffer, value: Buffer.from(encodeObject(object)) } })),
+        success: items.map(({ object }, i) => ({ request_put: { key: keys[i] as Buffer, value: Buffer.from(encodeObject(object)), ...(options.leaseId ? { lease: options.leaseId } : {}) } })),
         failure: [],
       }),
     );

@@ -39,4 +39,17 @@ describe('EventRecorder on a real etcd', function () {
     const raw = await client.get(`/berth/events/default/${event?.metadata.name}`).exec();
     expect(raw.kvs[0]?.lease, 'the folded event is still bound to its expiry lease').to.not.equal('0');
   });
+
+  it('writes many events recorded at once, each bound to its expiry lease', async () => {
+    const store = new ObjectStore(client);
+    const recorder = new EventRecorder(store, 'test', silentLogger());
+    for (let i = 0; i < 150; i++) {
+      recorder.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `many-${i}`, namespace: 'burst', uid: `u-many-${i}` } }, 'Normal', 'Scheduled', `assigned burst/many-${i} to node-1`);
+    }
+    await eventually(async () => expect((await store.list(events, 'burst')).items).to.have.length(150));
+    const raw = await client.getAll().prefix('/berth/events/burst/').exec();
+    expect(raw.kvs.filter((kv) => kv.lease === '0'), 'events without an expiry lease').to.have.length(0);
+    const reasons = (await store.list(events, 'burst')).items.map((e) => `${(e as Event).involvedObject.name}:${(e as Event).count}`);
+    expect(reasons).to.include.members(['many-0:1', 'many-149:1']);
+  });
 });
