@@ -30,3 +30,13 @@ export function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>
     );
   };
 }
+
+/**
+ * failStream ends a server stream with an error status. grpc-js silently drops the status of
+ * `call.destroy(err)` on a server stream (the client would wait forever); emitting 'error' is
+ * what sends it. Domain errors are mapped like unary ones.
+ */
+export function failStream(call: { emit(event: 'error', err: grpc.ServiceError): boolean }, err: unknown): void {
+  const isServiceError = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number';
+  call.emit('error', isServiceError ? (err as grpc.ServiceError) : toServiceError(err));
+}

@@ -7,7 +7,7 @@ import type { Selector } from '../../proto/labels.js';
 import type { StoreEvent } from '../store/prefix-watch.js';
 import { InvalidError } from '../errors.js';
 import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
-import { toServiceError, unary } from './grpc-errors.js';
+import { failStream, unary } from './grpc-errors.js';
 import type { NodeOperations } from './node-operations.js';
 import type { ObjectService } from './object-service.js';
 import type { NodeService } from '../nodes/node-service.js';
@@ -62,7 +62,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
     }),
     // Streamed from the AgentAPI of the pod's node.
     Logs: (call) =>
-      nodes ? proxyLogs(nodes.logs, call) : call.emit('error', Object.assign(new Error('logs are not served by this server'), { code: grpc.status.UNIMPLEMENTED })),
+      nodes ? proxyLogs(nodes.logs, call) : failStream(call, Object.assign(new Error('logs are not served by this server'), { code: grpc.status.UNIMPLEMENTED })),
     Watch: (call) => {
       const req = call.request;
       let stream;
@@ -71,7 +71,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
         const { watch } = service.watch(req.resource, req.all_namespaces ? undefined : req.namespace || 'default', req.resource_version || undefined);
         stream = { watch, selector };
       } catch (err) {
-        call.emit('error', toServiceError(err));
+        failStream(call, err);
         return;
       }
       const { watch, selector } = stream;
@@ -85,7 +85,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
           }
           call.end();
         } catch (err) {
-          call.emit('error', toServiceError(err));
+          failStream(call, err);
         }
       })();
     },

@@ -9,7 +9,7 @@ import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { writePodStatus } from '../nodes/pod-status-writer.js';
-import { toServiceError, unary } from './grpc-errors.js';
+import { failStream, unary } from './grpc-errors.js';
 
 /**
  * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
@@ -34,6 +34,28 @@ function onClientGone(call: grpc.ServerWritableStream<unknown, unknown>, done: (
   call.on('error', done);
 }
 
+/**
+ * serveSubscription keeps a subscription open for as long as the client stays: `subscribe`
+ * resolves with its stop function once the initial events are written (then `afterInitial`
+ * runs); a client gone before that, or later, stops it. A failure ends the stream with a status.
+ */
+function serveSubscription(call: grpc.ServerWritableStream<unknown, unknown>, subscribe: () => Promise<() => void>, afterInitial?: () => void): void {
+  let unsubscribe: (() => void) | undefined;
+  let gone = false;
+  onClientGone(call, () => {
+    gone = true;
+    unsubscribe?.();
+  });
+  subscribe().then(
+    (stop) => {
+      if (gone) return stop();
+      unsubscribe = stop;
+      afterInitial?.();
+    },
+    (err: unknown) => failStream(call, err),
+  );
+}
+
 /** nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. */
 export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
   return {
@@ -52,37 +74,13 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
     RecordEvent: unary(logger, async (req) => ({
       object_json: JSON.stringify(nodes.events.record(req.node_name, parse<Partial<Event>>(req.event_json, 'event_json'))),
     })),
-    WatchPods: (call) => {
-      let unsubscribe: (() => void) | undefined;
-      let gone = false;
-      onClientGone(call, () => {
-        gone = true;
-        unsubscribe?.();
-      });
-      nodes.pods
-        .subscribe(call.request.node_name, ({ type, pod }) => call.write({ type, object_json: JSON.stringify(pod) }))
-        .then((stop) => {
-          if (gone) return stop();
-          unsubscribe = stop;
-          call.write({ type: INITIAL_EVENTS_END, object_json: '{}' });
-        })
-        .catch((err: unknown) => call.emit('error', toServiceError(err)));
-    },
-    WatchServices: (call) => {
-      let unsubscribe: (() => void) | undefined;
-      let gone = false;
-      onClientGone(call, () => {
-        gone = true;
-        unsubscribe?.();
-      });
-      nodes.services
-        .subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))
-        .then((stop) => {
-          if (gone) stop();
-          else unsubscribe = stop;
-        })
-        .catch((err: unknown) => call.emit('error', toServiceError(err)));
-    },
+    WatchPods: (call) =>
+      serveSubscription(
+        call,
+        () => nodes.pods.subscribe(call.request.node_name, ({ type, pod }) => call.write({ type, object_json: JSON.stringify(pod) })),
+        () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' }),
+      ),
+    WatchServices: (call) => serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))),
   };
 }
 
@@ -109,9 +107,9 @@ export function proxyLogs(logs: LogProxy, call: grpc.ServerWritableStream<LogsRe
       });
       stream.on('end', () => call.end());
       stream.on('error', (err: grpc.ServiceError) => {
-        if (!gone) call.emit('error', Object.assign(new Error(err.details || err.message), { code: err.code }));
+        if (!gone) failStream(call, Object.assign(new Error(err.details || err.message), { code: err.code }));
       });
     },
-    (err: unknown) => call.emit('error', toServiceError(err)),
+    (err: unknown) => failStream(call, err),
   );
 }
