@@ -1,27 +1,13 @@
 import { expect } from 'chai';
 import type { Deployment, ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { startTestEtcd } from '../../support/etcd.js';
-import type { TestEtcd } from '../../support/etcd.js';
-import { ControllerHarness, R, activePods, ownedBy } from './harness.js';
+import { ControllerHarness, R, activePods, ownedBy, useControllerHarness } from './harness.js';
 
 describe('Deployment and ReplicaSet controllers on a real etcd', function () {
   this.timeout(60_000);
-  let etcd: TestEtcd;
   let h: ControllerHarness;
-
-  before(async () => {
-    etcd = await startTestEtcd();
-  });
-  beforeEach(async () => {
-    h = new ControllerHarness(etcd.endpoint);
-    await h.start();
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
-  after(async () => {
-    await etcd?.stop();
+  useControllerHarness((harness) => {
+    h = harness;
   });
 
   it('turns a Deployment of 3 replicas into one ReplicaSet and 3 pods with owner references and template labels', async () => {

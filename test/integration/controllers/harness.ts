@@ -19,6 +19,8 @@ import type { BerthObject } from '../../../proto/objects/meta.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { resourceByName } from '../../../proto/resources.js';
 import type { ResourceInfo } from '../../../proto/resources.js';
+import { startTestEtcd } from '../../support/etcd.js';
+import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 
 export const R = {
@@ -184,4 +186,29 @@ export function ownedBy(o: BerthObject, owner: BerthObject): boolean {
 
 export function activePods(pods: Pod[]): Pod[] {
   return pods.filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded');
+}
+
+/**
+ * useControllerHarness registers what every controller suite needs: one real etcd for the suite,
+ * a fresh harness (informers, controllers) for each test, both torn down also when a test fails.
+ * `use` receives each new harness; the optional grace period goes to the node-lifecycle controller.
+ */
+export function useControllerHarness(use: (harness: ControllerHarness) => void, nodeGracePeriodMs?: number): void {
+  let etcd: TestEtcd | undefined;
+  let harness: ControllerHarness | undefined;
+  before(async () => {
+    etcd = await startTestEtcd();
+  });
+  beforeEach(async () => {
+    harness = new ControllerHarness((etcd as TestEtcd).endpoint, nodeGracePeriodMs);
+    use(harness);
+    await harness.start();
+  });
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+  });
+  after(async () => {
+    await etcd?.stop();
+  });
 }

@@ -1,27 +1,13 @@
 import { expect } from 'chai';
 import type { Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { startTestEtcd } from '../../support/etcd.js';
-import type { TestEtcd } from '../../support/etcd.js';
-import { ControllerHarness, R, activePods } from './harness.js';
+import { ControllerHarness, R, activePods, useControllerHarness } from './harness.js';
 
 describe('node-lifecycle controller on a real etcd', function () {
   this.timeout(60_000);
-  let etcd: TestEtcd;
   let h: ControllerHarness;
-
-  before(async () => {
-    etcd = await startTestEtcd();
-  });
-  beforeEach(async () => {
-    h = new ControllerHarness(etcd.endpoint, 5000);
-    await h.start();
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
-  after(async () => {
-    await etcd?.stop();
+  useControllerHarness((harness) => {
+    h = harness;
   });
 
   const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready');

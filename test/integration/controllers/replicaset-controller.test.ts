@@ -2,27 +2,13 @@ import { expect } from 'chai';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import type { ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { startTestEtcd } from '../../support/etcd.js';
-import type { TestEtcd } from '../../support/etcd.js';
-import { ControllerHarness, R, ownedBy } from './harness.js';
+import { ControllerHarness, R, ownedBy, useControllerHarness } from './harness.js';
 
 describe('ReplicaSet controller and garbage collector on a real etcd', function () {
   this.timeout(60_000);
-  let etcd: TestEtcd;
   let h: ControllerHarness;
-
-  before(async () => {
-    etcd = await startTestEtcd();
-  });
-  beforeEach(async () => {
-    h = new ControllerHarness(etcd.endpoint);
-    await h.start();
-  });
-  afterEach(async () => {
-    await h?.close();
-  });
-  after(async () => {
-    await etcd?.stop();
+  useControllerHarness((harness) => {
+    h = harness;
   });
 
   it('creates no duplicate pods when reconcile runs again, concurrently or before the informer has seen its writes', async () => {
