@@ -1,27 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
-
-/**
- * The environment `ip` runs with: a plain copy of the agent's, made once. Passing no env makes
- * child_process read every variable through process.env's native accessors on each run.
- */
-let spawnEnv: NodeJS.ProcessEnv | undefined;
-
-function run(command: string, args: string[]): Promise<unknown> {
-  spawnEnv ??= { ...process.env };
-  return execFileAsync(command, args, { env: spawnEnv });
-}
-
-/** runBatch runs `ip -batch -` with these commands on its stdin; it stops at the first that fails. */
-function runBatch(commands: string): Promise<void> {
-  spawnEnv ??= { ...process.env };
-  return new Promise((resolve, reject) => {
-    const child = execFile('ip', ['-batch', '-'], { env: spawnEnv }, (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
-    child.stdin?.end(commands);
-  });
-}
+import { mkdir, rm } from 'node:fs/promises';
+import { isErrno, MNT_DETACH, mount, MS_BIND, MS_REC, MS_SHARED, netnsCreate, netnsLoopbackUp, umount2Async } from '../native/index.js';
 
 /**
  * PodNetwork is used to give each pod its network namespace, shared by all its containers.
@@ -36,42 +14,69 @@ export interface PodNetwork {
   tearDown(podUid: string): Promise<void>;
 }
 
+/** Where named network namespaces are bound, as `ip netns` keeps them. */
+const NETNS_DIR = '/var/run/netns';
+
 /** netnsName is the pod's namespace name under /var/run/netns: berth-<first 12 hex of the uid>. */
 export function netnsName(podUid: string): string {
   return `berth-${podUid.replace(/-/g, '').slice(0, 12)}`;
 }
 
-/** LoopbackPodNetwork is the PodNetwork with `ip netns` and a loopback interface only. */
+/**
+ * LoopbackPodNetwork is the PodNetwork with a loopback interface only. The namespaces are the
+ * ones `ip netns add` makes (a bind mount under /var/run/netns, so `ip netns exec berth-…`
+ * works for debugging), but made in-process by the addon: a pod start costs no `ip` process,
+ * and no fork of the agent.
+ */
 export class LoopbackPodNetwork implements PodNetwork {
+  private dirReady: Promise<void> | undefined;
+
   async setUp(podUid: string): Promise<{ netnsPath: string }> {
-    const name = netnsName(podUid);
+    const path = `${NETNS_DIR}/${netnsName(podUid)}`;
+    await (this.dirReady ??= prepareNetnsDir().catch((err: unknown) => {
+      this.dirReady = undefined;
+      throw err;
+    }));
     try {
-      // One `ip` for both steps: every command costs the agent a fork of its whole process (~5 ms of its one thread).
-      await runBatch(`netns add ${name}\nnetns exec ${name} ip link set lo up\n`);
+      await netnsCreate(path);
     } catch (err) {
-      const stderr = (err as { stderr?: string }).stderr ?? '';
-      if (!/exists/i.test(stderr)) {
-        await this.tearDown(podUid); // undo: nothing half made stays behind
-        throw new Error(`setting up network namespace ${name} failed: ${stderr || String(err)}`);
-      }
+      if (!isErrno(err, 'EEXIST')) throw new Error(`setting up network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
       // Made before (an agent restart): only make sure its loopback is up.
       try {
-        await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+        await netnsLoopbackUp(path);
       } catch (upErr) {
-        await this.tearDown(podUid);
-        throw upErr;
+        await this.tearDown(podUid); // undo: a file that is no namespace, or a broken one, goes
+        throw new Error(`network namespace ${path} exists but is unusable: ${(upErr as Error).message}`, { cause: upErr });
       }
     }
-    return { netnsPath: `/var/run/netns/${name}` };
+    return { netnsPath: path };
   }
 
   async tearDown(podUid: string): Promise<void> {
-    const name = netnsName(podUid);
+    const path = `${NETNS_DIR}/${netnsName(podUid)}`;
     try {
-      await run('ip', ['netns', 'delete', name]);
+      // Detached: a container still holding the namespace keeps it until it is gone.
+      await umount2Async(path, MNT_DETACH);
     } catch (err) {
-      const stderr = (err as { stderr?: string }).stderr ?? '';
-      if (!/No such file|does not exist|Cannot remove/i.test(stderr)) throw new Error(`ip netns delete ${name} failed: ${stderr || String(err)}`);
+      // Not mounted (EINVAL: a plain file left by a crash) or absent: the file still goes.
+      if (!isErrno(err, 'EINVAL') && !isErrno(err, 'ENOENT')) throw new Error(`removing network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
     }
+    await rm(path, { force: true });
+  }
+}
+
+/**
+ * Makes /var/run/netns a shared mount, as `ip netns add` does, so a namespace bound there is
+ * seen in mount namespaces made after it (a container's, `ip netns exec`'s). Idempotent.
+ */
+async function prepareNetnsDir(): Promise<void> {
+  await mkdir(NETNS_DIR, { recursive: true, mode: 0o755 });
+  try {
+    mount('none', NETNS_DIR, 'none', MS_SHARED | MS_REC);
+  } catch (err) {
+    if (!isErrno(err, 'EINVAL')) throw err;
+    // Not a mount point yet: bind it onto itself, then it can be made shared.
+    mount(NETNS_DIR, NETNS_DIR, 'none', MS_BIND | MS_REC);
+    mount('none', NETNS_DIR, 'none', MS_SHARED | MS_REC);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Typed access to the berth_native addon: the Linux syscalls the node agent needs that Node
- * lacks (DESIGN.md section 5). Every function is synchronous and throws an error shaped like
- * Node's fs errors: `code` ('ENOENT'…), `errno` (negative), `syscall`, and `path`.
+ * lacks (DESIGN.md section 5). Functions are synchronous and throw an error shaped like Node's
+ * fs errors: `code` ('ENOENT'…), `errno` (negative), `syscall`, and `path`; those returning a
+ * Promise run on a thread of their own and reject with such an error.
  *
  * Paths given as Buffers are passed through byte for byte; strings are encoded as UTF-8.
  */
@@ -38,7 +39,38 @@ export interface StatAt {
   mtimeNsec: number;
 }
 
+/** What runCommand reports of a command that ran. */
+export interface CommandOutcome {
+  /** The exit status, or null when a signal ended it. */
+  exitCode: number | null;
+  /** The number of the signal that ended it, or null. */
+  signal: number | null;
+  stdout: string;
+  stderr: string;
+  /** Killed with SIGKILL because timeoutMs passed. */
+  timedOut: boolean;
+  /** Killed with SIGKILL because an output grew past maxOutput. */
+  overflowed: boolean;
+}
+
+/** Options of runCommand. */
+export interface CommandOptions {
+  /** The working directory of the command (default: the agent's). */
+  cwd?: string;
+  /** Written to its standard input, which is then closed (default: /dev/null). */
+  input?: string;
+  /** Killed with SIGKILL after this long (default: never). */
+  timeoutMs?: number;
+  /** Bytes per output stream before it is killed (default 16 MiB). */
+  maxOutput?: number;
+}
+
 interface Addon {
+  runCommand(file: string, argv: string[], env: string[], options: CommandOptions): Promise<CommandOutcome>;
+  netnsCreate(path: PathArg): Promise<void>;
+  netnsLoopbackUp(path: PathArg): Promise<void>;
+  mountAsync(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): Promise<void>;
+  umount2Async(target: PathArg, flags?: number): Promise<void>;
   mkdirat(dirfd: number, path: PathArg, mode?: number): void;
   openat(dirfd: number, path: PathArg, flags?: number, mode?: number): number;
   symlinkat(target: PathArg, dirfd: number, path: PathArg): void;
@@ -165,6 +197,31 @@ export function isErrno(err: unknown, code: string): err is NativeError {
 export const mount = (source: PathArg, target: PathArg, fstype: PathArg, flags = 0, data?: PathArg): void =>
   addon.mount(source, target, fstype, flags, data);
 export const umount2 = (target: PathArg, flags = 0): void => addon.umount2(target, flags);
+/** mount(2) on a thread of its own, so a slow mount never holds up the agent's JS thread. */
+export const mountAsync = (source: PathArg, target: PathArg, fstype: PathArg, flags = 0, data?: PathArg): Promise<void> =>
+  addon.mountAsync(source, target, fstype, flags, data);
+/** umount2(2) on a thread of its own (an unmount can wait on writeback). */
+export const umount2Async = (target: PathArg, flags = 0): Promise<void> => addon.umount2Async(target, flags);
+
+// Network namespaces, each call on a thread of its own that enters the namespace and ends.
+/** A new network namespace bound on `path` (which must not exist: EEXIST), its loopback up. */
+export const netnsCreate = (path: PathArg): Promise<void> => addon.netnsCreate(path);
+/** Sets the loopback of the network namespace bound on `path` up. */
+export const netnsLoopbackUp = (path: PathArg): Promise<void> => addon.netnsLoopbackUp(path);
+
+/** The environment commands run with: the agent's, as "NAME=value" strings, read once. */
+let commandEnv: string[] | undefined;
+
+/**
+ * Runs `file` (a path, or a name looked up in PATH) with `args` to its end and captures its
+ * output. Unlike child_process it never forks the agent: posix_spawn (vfork-like) on a thread
+ * of its own, which also reads the output and reaps the command. Resolves however the command
+ * ends; rejects only when it could not be started (ENOENT, EACCES… with syscall posix_spawn).
+ */
+export function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandOutcome> {
+  commandEnv ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  return addon.runCommand(file, [file, ...args], commandEnv, options);
+}
 
 // Device nodes and overlay whiteouts.
 export const mknod = (path: PathArg, mode: number, major = 0, minor = 0): void => addon.mknod(path, mode, major, minor);

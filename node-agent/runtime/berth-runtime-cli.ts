@@ -1,11 +1,12 @@
 /**
- * The berth-runtime binary's command line, typed. Each method runs the binary once with
- * execFile (no shell, so no quoting of ids or paths can go wrong) and parses what it prints.
+ * The berth-runtime binary's command line, typed. Each method runs the binary once with the
+ * addon's runCommand (no shell, so no quoting of ids or paths can go wrong; no fork of the
+ * agent, see native/addon/spawn.cc) and parses what it prints.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand, type CommandOutcome } from '../native/index.js';
 import { RuntimeCommandError } from './errors.js';
 
 /** RuntimeState is used for what `berth-runtime state` prints (OCI state plus the monitor's records). */
@@ -27,12 +28,6 @@ export interface RuntimeState {
 
 /** A command that has not answered in this long is stuck; the caller gets an error instead of a hang. */
 const commandTimeoutMs = 30_000;
-
-/**
- * The environment the binary runs with: a plain copy of the agent's, made once. Passing no env
- * makes child_process read every variable through process.env's native accessors on each run.
- */
-let spawnEnv: NodeJS.ProcessEnv | undefined;
 
 /** BerthRuntimeCli is used to run the berth-runtime binary against one state root. */
 export class BerthRuntimeCli {
@@ -84,18 +79,24 @@ export class BerthRuntimeCli {
     await this.run(['delete', ...(force ? ['--force'] : []), id]);
   }
 
-  private run(args: string[]): Promise<string> {
-    const fullArgs = ['--root', this.stateRoot, ...args];
-    return new Promise((resolve, reject) => {
-      spawnEnv ??= { ...process.env };
-      execFile(this.binary, fullArgs, { timeout: commandTimeoutMs, maxBuffer: 16 * 1024 * 1024, env: spawnEnv }, (err, stdout, stderr) => {
-        if (err) {
-          const code = typeof err.code === 'number' ? err.code : null;
-          reject(new RuntimeCommandError(args, code, stderr || err.message, { cause: err }));
-        } else resolve(stdout);
-      });
-    });
+  private async run(args: string[]): Promise<string> {
+    let outcome: CommandOutcome;
+    try {
+      outcome = await runCommand(this.binary, ['--root', this.stateRoot, ...args], { timeoutMs: commandTimeoutMs });
+    } catch (err) {
+      throw new RuntimeCommandError(args, null, (err as Error).message, { cause: err });
+    }
+    if (outcome.exitCode === 0 && !outcome.overflowed) return outcome.stdout;
+    throw new RuntimeCommandError(args, outcome.exitCode, outcome.stderr || describeEnd(outcome));
   }
+}
+
+/** How a command that printed nothing to stderr ended, for the error. */
+function describeEnd(outcome: CommandOutcome): string {
+  if (outcome.timedOut) return `killed after ${commandTimeoutMs} ms without an answer`;
+  if (outcome.overflowed) return 'killed: its output grew past 16 MiB';
+  if (outcome.signal !== null) return `killed by signal ${outcome.signal}`;
+  return `exited with status ${outcome.exitCode}`;
 }
 
 function parseState(stdout: string): RuntimeState {

@@ -5,14 +5,11 @@
  * with very many layers is relative lowerdir paths, resolved against the cwd of the process
  * that calls mount(2). Node's process.chdir() changes the cwd of every thread (libuv's pool
  * resolves relative paths concurrently), so only a child process with its own cwd can do
- * that safely: mount(8), run with execFile (never a shell).
+ * that safely: mount(8), run with the addon's runCommand (never a shell). Mounts and unmounts
+ * run on threads of their own: an overlay mount takes milliseconds, an unmount may flush.
  */
-import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { MNT_DETACH, mount, umount2 } from '../native/index.js';
-
-const execFileAsync = promisify(execFile);
+import { MNT_DETACH, mountAsync, runCommand, umount2Async } from '../native/index.js';
 
 /** Mounter is used to mount and unmount filesystems; tests and other hosts may supply their own. */
 export interface Mounter {
@@ -25,26 +22,21 @@ export interface Mounter {
 /** HostMounter is used as the default Mounter: the addon's syscalls, mount(8) for relative data. */
 export class HostMounter implements Mounter {
   async mount(source: string, target: string, fstype: string, data: string, cwd?: string): Promise<void> {
-    if (cwd === undefined) {
-      mount(source, target, fstype, 0, data);
-      return;
-    }
+    if (cwd === undefined) return mountAsync(source, target, fstype, 0, data);
     // -n: no /etc/mtab or utab bookkeeping; -i: no /sbin/mount.<type> helper.
     await run('mount', ['-n', '-i', '-t', fstype, '-o', data, source, target], cwd);
   }
 
   async unmount(target: string, detach = false): Promise<void> {
-    umount2(target, detach ? MNT_DETACH : 0);
+    return umount2Async(target, detach ? MNT_DETACH : 0);
   }
 }
 
 async function run(command: string, args: string[], cwd: string): Promise<void> {
-  try {
-    await execFileAsync(command, args, { cwd });
-  } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
-    throw new Error(`${command} ${args.join(' ')} failed: ${stderr || (err as Error).message}`, { cause: err });
-  }
+  const outcome = await runCommand(command, args, { cwd }).catch((err: unknown) => {
+    throw new Error(`${command} ${args.join(' ')} failed: ${(err as Error).message}`, { cause: err });
+  });
+  if (outcome.exitCode !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${outcome.stderr.trim() || `exit ${outcome.exitCode ?? `signal ${outcome.signal}`}`}`);
 }
 
 /** The mount points currently mounted at or below `dir` in this process's mount namespace, deepest first. */

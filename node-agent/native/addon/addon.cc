@@ -1,5 +1,6 @@
 // berth_native: the syscalls the node agent needs that Node lacks (DESIGN.md section 5).
-// Every function is synchronous and throws Node-style errors (code, errno, syscall, path).
+// Functions are synchronous and throw Node-style errors (code, errno, syscall, path), except
+// the few named *Async or returning a Promise: those run on a thread of their own (thread_call.h).
 #include <napi.h>
 
 #include "common.h"
@@ -10,6 +11,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitMount(env, exports);
   berth::InitXattr(env, exports);
   berth::InitPidfd(env, exports);
+  berth::InitSpawn(env, exports);
+  berth::InitNetns(env, exports);
   return exports;
 }
 

@@ -10,7 +10,7 @@ static std::string ErrnoName(int err) {
   return name != nullptr ? std::string(name) : "E" + std::to_string(err);
 }
 
-Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path,
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& path,
                        const std::string& dest) {
   std::string code = ErrnoName(err);
   std::string msg = code + ": " + strerror(err) + ", " + syscall;
@@ -23,7 +23,12 @@ Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::s
   o.Set("syscall", Napi::String::New(env, syscall));
   if (!path.empty()) o.Set("path", Napi::String::New(env, path));
   if (!dest.empty()) o.Set("dest", Napi::String::New(env, dest));
-  e.ThrowAsJavaScriptException();
+  return e;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path,
+                       const std::string& dest) {
+  ErrnoError(env, err, syscall, path, dest).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

@@ -5,6 +5,9 @@
 
 namespace berth {
 
+// A JS Error shaped like Node's fs errors (see ThrowErrno), for rejecting a Promise.
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& path = "",
+                       const std::string& dest = "");
 // Throws a JS Error shaped like Node's fs errors: message "ENOENT: <strerror>, <syscall> '<path>'",
 // with code, errno (negative, as Node does), syscall, path and optionally dest.
 Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path = "",
@@ -23,6 +26,8 @@ void InitResolve(Napi::Env env, Napi::Object exports);
 void InitMount(Napi::Env env, Napi::Object exports);
 void InitXattr(Napi::Env env, Napi::Object exports);
 void InitPidfd(Napi::Env env, Napi::Object exports);
+void InitSpawn(Napi::Env env, Napi::Object exports);
+void InitNetns(Napi::Env env, Napi::Object exports);
 
 // Used by resolve.cc and exposed for tests: disable openat2 to exercise the fallback walk.
 extern bool g_openat2_disabled;

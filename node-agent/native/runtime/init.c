@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rootfs.h"
@@ -81,14 +82,29 @@ static void await_monitor(int fd, char want) {
   if (n != 1 || b != want) _exit(1); /* the monitor gave up */
 }
 
+/* The kernel's struct sigaction (x86-64, arm64), for rt_sigaction without glibc in between. */
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+
+/*
+ * The container's process starts with nothing blocked and no signal ignored, whatever its
+ * caller ignored. Ignored dispositions survive exec. glibc's sigaction refuses its two internal
+ * signals (32 and 33), and its posix_spawn leaves them ignored in the child: the agent starts
+ * berth-runtime that way, so the raw system call resets them too.
+ */
 static void reset_signals(void) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  struct kernel_sigaction dfl = {.handler = SIG_DFL};
   for (int sig = 1; sig < NSIG; sig++) {
-    struct sigaction old;
-    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) sigaction(sig, &dfl, NULL);
+    struct kernel_sigaction old;
+    if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) == 0 && old.handler == SIG_IGN)
+      syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   }
 }
 

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capMask, DOCKER_DEFAULT_CAPS, makeBundle, makeBusyboxRootfs, removeDir, type BundleOptions } from '../../support/native-busybox-bundle.js';
+import { runCommand } from '../../../node-agent/native/index.js';
 import { BERTH_RUNTIME, NativeRuntime, randomSuffix, runCmd } from '../../support/native-runtime.js';
 
 describe('berth-runtime isolation (native)', function () {
@@ -55,6 +56,20 @@ describe('berth-runtime isolation (native)', function () {
     expect(cwd).to.equal('/');
     expect(entries).to.include('bin');
     expect(entries).to.not.include('work');
+  });
+
+  it('starts the process with no signal blocked or ignored, whatever its caller ignored', async () => {
+    const args = ['grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status']; // no shell: it would set its own
+    // A shell that ignores SIGHUP and SIGPIPE starts berth-runtime: those stay ignored across exec.
+    const id = rt.track(`iso-${++n}`);
+    const bundle = makeBundle(work, id, { rootfs, args, cgroupsPath: rt.cgroupsPath(id) });
+    const viaShell = await runCmd('/bin/sh', ['-c', `trap "" HUP PIPE; exec ${BERTH_RUNTIME} --root ${rt.root} run --bundle ${bundle} ${id}`]);
+    expect(viaShell.stdout).to.equal('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+    // The agent starts berth-runtime with glibc's posix_spawn, which leaves signals 32 and 33 ignored.
+    const id2 = rt.track(`iso-${++n}`);
+    const bundle2 = makeBundle(work, id2, { rootfs, args, cgroupsPath: rt.cgroupsPath(id2) });
+    const viaSpawn = await runCommand(BERTH_RUNTIME, ['--root', rt.root, 'run', '--bundle', bundle2, id2]);
+    expect(viaSpawn.stdout).to.equal('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('runs the process as pid 1 with no host process visible, and its own hostname', async () => {
