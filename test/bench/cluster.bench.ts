@@ -3,7 +3,10 @@
  * up once for the whole run and always removed (`berth down`, also on Ctrl-C). Prints figures
  * beside the issue's targets; asserts nothing.
  *
- *   node dist/test/bench/cluster.bench.js [--replicas 100] [--restarts 21] [--failover-replicas 30]
+ *   node dist/test/bench/cluster.bench.js [--replicas 100] [--restarts 21] [--failover-replicas 30] [--profile]
+ *
+ * --profile sends SIGUSR2 to the agents and the control plane before and after phase (1): with
+ * cpu-profile-hook.js preloaded (see there) each writes a CPU profile of pod start.
  *
  * (1) Pod start: a Deployment of --replicas busybox pods is applied with the image already on
  *     every node (one pinned pod per node ran first). Per pod, apply → its container started
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '100' },
     restarts: { type: 'string', default: '21' },
     'failover-replicas': { type: 'string', default: '30' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const REPLICAS = Number(values.replicas);
@@ -79,11 +83,14 @@ async function prePull(b: Bench): Promise<void> {
 async function podStart(b: Bench): Promise<void> {
   console.log(`\n(1) pod start: Deployment of ${REPLICAS} replicas on ${NODES} nodes, image cached`);
   const procs = clusterProcesses(b.cluster);
+  const profiled = procs.filter((p) => p.name !== 'etcd');
+  if (values.profile) for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
   const cpuBefore = cpuSnapshot(procs);
   const t0 = nowMs();
   await apply(b.client, [sleepDeployment('podstart', NS, REPLICAS)]);
   const applied = nowMs();
   const allRunning = await b.pods.until(`${REPLICAS} pods Running`, () => b.pods.of('podstart').filter((t) => t.runningSeenMs !== undefined).length >= REPLICAS, 300_000);
+  if (values.profile) for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
   const traces = b.pods.of('podstart');
   const started = defined(traces.map((t) => t.startedAtMs)).map((x) => x - t0);
   const seen = defined(traces.map((t) => t.runningSeenMs)).map((x) => x - t0);

@@ -15,12 +15,13 @@ export interface RunResult {
 
 /**
  * berth runs the real `berth` command, as a user would, against `server`. HOME points at an
- * empty place so no user config leaks into the test.
+ * empty place so no user config leaks into the test. NODE_OPTIONS passes through, so a profiler
+ * preloaded with `--import` reaches the processes `berth up` starts.
  */
 export function berth(server: string | undefined, args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BERTH_BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...(server ? { BERTH_SERVER: server } : {}), ...env },
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...(server ? { BERTH_SERVER: server } : {}), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
