@@ -6,9 +6,15 @@ import type { Pod } from '../../proto/objects/pod.js';
  * PodStateStore is used to keep, in the agent's state directory, the last spec of every pod the
  * agent was given (<root>/pods/<uid>.json, 0600). With it a restarted agent goes on running and
  * restarting its pods before the control plane answers (static stability, DESIGN.md section 1).
+ *
+ * A pod is written again only when what a restarted agent needs of it changed: spec, metadata
+ * (other than resourceVersion) or status.startTime. Most updates of a pod are the echo of the
+ * agent's own status reports; rewriting the file for each cost a new inode per update.
  */
 export class PodStateStore {
   private readonly dir: string;
+  /** What was last written per pod uid, in the form `needed()` gives. */
+  private readonly written = new Map<string, string>();
 
   constructor(root: string) {
     this.dir = join(root, 'pods');
@@ -20,12 +26,16 @@ export class PodStateStore {
 
   async save(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
+    const needed = neededOf(pod);
+    if (this.written.get(uid) === needed) return;
     const tmp = join(this.dir, `.${uid}.json.tmp`);
     await writeFile(tmp, JSON.stringify(pod), { mode: 0o600 });
     await rename(tmp, join(this.dir, `${uid}.json`));
+    this.written.set(uid, needed);
   }
 
   async remove(uid: string): Promise<void> {
+    this.written.delete(uid);
     await rm(join(this.dir, `${uid}.json`), { force: true });
   }
 
@@ -34,11 +44,18 @@ export class PodStateStore {
     for (const file of await readdir(this.dir)) {
       if (!file.endsWith('.json') || file.startsWith('.')) continue;
       try {
-        out.push(JSON.parse(await readFile(join(this.dir, file), 'utf8')) as Pod);
+        const pod = JSON.parse(await readFile(join(this.dir, file), 'utf8')) as Pod;
+        this.written.set(pod.metadata.uid ?? '', neededOf(pod));
+        out.push(pod);
       } catch {
         // A file cut short by a crash mid-write never replaced the previous one (rename), so this is foreign: skip it.
       }
     }
     return out;
   }
+}
+
+/** The parts of a pod a restarted agent needs, as one comparable string. */
+function neededOf(pod: Pod): string {
+  return JSON.stringify([{ ...pod.metadata, resourceVersion: undefined }, pod.spec, pod.status?.startTime]);
 }
