@@ -36,8 +36,8 @@ export class BerthRuntimeCli {
     readonly stateRoot: string,
   ) {}
 
-  async create(id: string, bundle: string, pidFile: string, logFile: string): Promise<void> {
-    await this.run(['create', '--bundle', bundle, '--pid-file', pidFile, '--container-log', logFile, id]);
+  async create(id: string, bundle: string, logFile: string, pidFile?: string): Promise<void> {
+    await this.run(['create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), '--container-log', logFile, id]);
   }
 
   async start(id: string): Promise<void> {
@@ -45,8 +45,8 @@ export class BerthRuntimeCli {
   }
 
   /** `run --detach`: create and start in one command (one process instead of two), as runc/crun run -d. */
-  async runDetached(id: string, bundle: string, pidFile: string, logFile: string): Promise<void> {
-    await this.run(['run', '--detach', '--bundle', bundle, '--pid-file', pidFile, '--container-log', logFile, id]);
+  async runDetached(id: string, bundle: string, logFile: string, pidFile?: string): Promise<void> {
+    await this.run(['run', '--detach', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), '--container-log', logFile, id]);
   }
 
   /**

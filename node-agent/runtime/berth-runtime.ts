@@ -5,12 +5,12 @@
  *   state/                   berth-runtime's own state root (--root)
  *   containers/<id>/         the container's bundle and everything else it owns:
  *     config.json            the OCI spec (oci-bundle.ts)
- *     rootfs/ l/ upper/ work/  the overlay root filesystem (rootfs.ts)
+ *     rootfs/ upper/ work/   the overlay root filesystem (rootfs.ts; l/ too for very many layers)
  *     berth-container.json   name, image, labels (container-meta.ts)
- *     container.log init.pid  written by berth-runtime's monitor
+ *     container.log          written by berth-runtime's monitor (no pid file: the state has the pid)
  *
  * berth-runtime is run only for changes: create, start, run --detach (createAndStart), kill and
- * delete. The state of a container is read from berth-runtime's state directory (format
+ * delete; every file the runtime makes per container costs an inode, which is why there are few. The state of a container is read from berth-runtime's state directory (format
  * version 1, a documented part of its contract: node-agent/native/runtime/state.c, read by
  * runtime-state-dir.ts), never with `berth-runtime state` or `list`: each command costs the
  * agent a fork of its whole process, and a container start used to ask for the state four to
@@ -120,9 +120,9 @@ export class BerthRuntime implements Runtime {
         undo.push('delete the berth-runtime container', async () => {
           if (await this.state(id)) await this.cli.delete(id, true);
         });
-        const [pidFile, logFile] = [join(dir, 'init.pid'), join(dir, 'container.log')];
-        if (start) await this.cli.runDetached(id, dir, pidFile, logFile);
-        else await this.cli.create(id, dir, pidFile, logFile);
+        const logFile = join(dir, 'container.log');
+        if (start) await this.cli.runDetached(id, dir, logFile);
+        else await this.cli.create(id, dir, logFile);
         // create and run --detach return once state.json is written: the state is there to read.
         return toStatus(meta, dir, await this.state(id));
       } catch (err) {

@@ -4,7 +4,7 @@
  * berth-runtime's state directory it is all a new runtime instance needs to re-adopt the
  * container after an agent restart.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** ContainerMeta is used for the contents of `<bundle>/berth-container.json`. */
@@ -21,16 +21,14 @@ export interface ContainerMeta {
 
 const fileName = 'berth-container.json';
 
-/** Writes the metadata atomically (fsync, then rename), so a crash never leaves half a file. */
+/**
+ * Writes the metadata atomically (rename), so a killed agent never leaves half a file. There
+ * is no fsync: only a machine crash can lose the file, and a machine crash ends the container
+ * it describes (readMeta then finds none, and the leftovers are removed like any half-made one).
+ */
 export async function writeMeta(bundleDir: string, meta: ContainerMeta): Promise<void> {
   const tmp = join(bundleDir, `.${fileName}.tmp`);
-  const file = await open(tmp, 'w', 0o600);
-  try {
-    await file.writeFile(JSON.stringify(meta, null, 2) + '\n');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
+  await writeFile(tmp, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, join(bundleDir, fileName));
 }
 

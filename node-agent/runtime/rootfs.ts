@@ -3,9 +3,10 @@
  * per-container writable upper directory, mounted at `<bundle>/rootfs`.
  *
  * Layout inside the container's directory:
- *   l/0 … l/N-1   short symlinks to the layer directories, 0 = base layer
  *   upper/ work/  overlay's upperdir and workdir (same filesystem, as overlay requires)
  *   rootfs/       the mount point
+ *   l/0 … l/N-1   only for images whose layer paths do not fit in one mount(2) call: short
+ *                 symlinks to the layer directories, 0 = base layer
  */
 import { chmod, chown, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -42,17 +43,26 @@ export class Rootfs {
     for (const dir of layerDirs) {
       if (!isAbsolute(dir)) throw new InvalidSpecError('image.layerDirs', `'${dir}' is not an absolute path`);
     }
-    const made = ['upper', 'work', 'l', 'rootfs'].map((d) => join(this.containerDir, d));
+    const made = ['upper', 'work', 'rootfs'].map((d) => join(this.containerDir, d));
     try {
       for (const dir of made) await mkdir(dir, { mode: 0o700 });
       // The upper dir's owner and mode become those of the container's `/`: take the image's.
       const top = await stat(layerDirs[layerDirs.length - 1] as string);
       await chown(join(this.containerDir, 'upper'), top.uid, top.gid);
       await chmod(join(this.containerDir, 'upper'), top.mode & 0o7777);
-      // Overlay needs every lowerdir in one mount(2) data string of at most a page, and
-      // layer paths are long (content store + digest): a hundred of them would not fit. Short
+      // Overlay needs every lowerdir in one mount(2) data string of at most a page. The layer
+      // paths themselves fit for images of up to a couple of dozen layers. Beyond, short
       // numbered links (l/0 … l/N-1) fit for most images; for the rest, the mount runs in the
       // link dir with bare numbers as relative paths, which fits for any image overlay takes.
+      // (The links are made only when needed: each file costs an inode per container start.)
+      const direct = overlayDataFor(layerDirs, this.containerDir);
+      // ':' and ',' separate overlay's options: a layer path holding one must go through a link.
+      if (direct.length <= maxMountData && !layerDirs.some((d) => /[:,\\]/.test(d))) {
+        await this.mounter.mount('overlay', this.target, 'overlay', direct);
+        return;
+      }
+      made.push(this.linkDir);
+      await mkdir(this.linkDir, { mode: 0o700 });
       for (const [i, dir] of layerDirs.entries()) await symlink(dir, join(this.linkDir, String(i)));
       const absolute = overlayData(layerDirs.length, this.linkDir);
       if (absolute.length <= maxMountData) await this.mounter.mount('overlay', this.target, 'overlay', absolute);
@@ -82,6 +92,11 @@ export class Rootfs {
       await rm(join(this.containerDir, dir), { recursive: true, force: true });
     }
   }
+}
+
+/** The overlay mount options naming the layer directories themselves (topmost first). */
+export function overlayDataFor(layerDirs: readonly string[], containerDir: string): string {
+  return `lowerdir=${[...layerDirs].reverse().join(':')},upperdir=${containerDir}/upper,workdir=${containerDir}/work`;
 }
 
 /**

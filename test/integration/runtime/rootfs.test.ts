@@ -45,7 +45,9 @@ describe('runtime/Rootfs (overlayfs, as root)', function () {
     // `/` looks as the image says (here 0755), not like the private upper dir, or non-root users could not reach /bin.
     expect((await stat(rootfs.target)).mode & 0o7777).to.equal(0o755);
     expect(await readFile(join(rootfs.target, 'etc/os'), 'utf8')).to.equal('top');
-    expect(await superOptions(rootfs.target)).to.contain(`lowerdir=${containerDir}/l/1:${containerDir}/l/0,`);
+    // Two short layer paths fit in one mount(2) call: no links are made.
+    expect(await superOptions(rootfs.target)).to.contain(`lowerdir=${upper}:${lower},`);
+    expect(await readdir(containerDir)).to.have.members(['upper', 'work', 'rootfs']);
     expect(await readFile(join(rootfs.target, 'etc/only-base'), 'utf8')).to.equal('b');
     await writeFile(join(rootfs.target, 'etc/os'), 'written');
     expect(await readFile(join(containerDir, 'upper/etc/os'), 'utf8')).to.equal('written');
@@ -78,6 +80,32 @@ describe('runtime/Rootfs (overlayfs, as root)', function () {
     expect(await readdir(rootfs.target)).to.include.members(['only-0', 'only-119']);
     await rootfs.unmountAndRemove();
     expect(await mountPointsUnder(base)).to.deep.equal([]);
+  });
+
+  it('mounts through short links when the layer paths do not fit in a page, or hold a separator', async () => {
+    // 30 layers at ~170 bytes a path: ~5 KB of absolute lowerdirs, but ~1.5 KB of links.
+    const deep = join(base, 'store'.repeat(20));
+    const layers: string[] = [];
+    for (let i = 0; i < 30; i++) layers.push(await layer(join('store'.repeat(20), `${String(i).padStart(2, '0')}${'e'.repeat(60)}`), { which: String(i) }));
+    expect(layers.join(':').length).to.be.greaterThan(4096);
+    const containerDir = join(base, 'c4');
+    await mkdir(containerDir);
+    const rootfs = new Rootfs(containerDir, mounter);
+    await rootfs.mount(layers);
+    expect(await superOptions(rootfs.target)).to.contain(`lowerdir=${containerDir}/l/29:${containerDir}/l/28:`);
+    expect(await readFile(join(rootfs.target, 'which'), 'utf8')).to.equal('29');
+    await rootfs.unmountAndRemove();
+    expect(deep.length).to.be.greaterThan(100);
+
+    const odd = await layer('with:colon', { which: 'odd' });
+    const containerDir2 = join(base, 'c5');
+    await mkdir(containerDir2);
+    const rootfs2 = new Rootfs(containerDir2, mounter);
+    await rootfs2.mount([odd]);
+    expect(await superOptions(rootfs2.target)).to.contain(`lowerdir=${containerDir2}/l/0,`);
+    expect(await readFile(join(rootfs2.target, 'which'), 'utf8')).to.equal('odd');
+    await rootfs2.unmountAndRemove();
+    expect(await readdir(containerDir2)).to.deep.equal([]);
   });
 
   it('removes what it made when the mount fails', async () => {

@@ -53,7 +53,7 @@ describe('runtime/BerthRuntimeCli', () => {
   });
 
   it('runs create and start as one `run --detach` with the same options as create', async () => {
-    await cli.runDetached('known', '/bundle dir', '/pid', '/log');
+    await cli.runDetached('known', '/bundle dir', '/log', '/pid');
     const lines = (await readFile(join(dir, 'args'), 'utf8')).trim().split('\n');
     expect(lines).to.include('--root|/state root|run|--detach|--bundle|/bundle dir|--pid-file|/pid|--container-log|/log|known|');
   });
@@ -61,7 +61,7 @@ describe('runtime/BerthRuntimeCli', () => {
   it('turns a failure into RuntimeCommandError carrying stderr and the exit code', async () => {
     let error: unknown;
     try {
-      await cli.create('new', '/bundle', '/pid', '/log');
+      await cli.create('new', '/bundle', '/log', '/pid');
     } catch (err) {
       error = err;
     }
