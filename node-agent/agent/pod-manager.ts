@@ -33,15 +33,25 @@ export class PodManager {
     this.logger.info('pods adopted from the state directory', { pods: this.workers.size });
   }
 
-  /** upsert starts or updates the worker of a pod bound to this node. */
+  /**
+   * upsert starts or updates the worker of a pod bound to this node. The pod's state file is
+   * written meanwhile: a new worker creates no container before its file is on disk (a restarted
+   * agent must know every pod it has containers of), but no pod waits for another pod's file.
+   */
   async upsert(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid;
     if (!uid) return;
-    await this.state.save(pod);
-    const worker = this.workers.get(uid);
+    const known = this.workers.get(uid);
+    // The agent admits a pod when it first sees it: that is its startTime, kept in the state file
+    // with the spec, so a restarted agent reports the same one before the control plane answers.
+    if (!pod.status?.startTime) pod.status = { ...pod.status, startTime: known?.startTime ?? rfc3339Now() };
+    const saved = this.state.save(pod).catch((err: unknown) => {
+      this.logger.warn('saving the pod to the state directory failed; an agent restart would not adopt it', { uid, error: String(err) });
+    });
+    const worker = known;
     if (worker && !this.removing.has(worker)) return worker.update(pod);
     if (worker) return; // being removed; the next list after its removal starts it again
-    const created = new PodWorker(pod, this.deps, undefined);
+    const created = new PodWorker(pod, this.deps, undefined, saved);
     this.workers.set(uid, created);
     created.kick();
   }
@@ -89,4 +99,9 @@ export class PodManager {
   find(namespace: string, name: string): PodWorker | undefined {
     return [...this.workers.values()].find((w) => (w.spec.metadata.namespace ?? 'default') === namespace && w.spec.metadata.name === name);
   }
+}
+
+/** Now in RFC 3339 with second precision, as Kubernetes writes times. */
+function rfc3339Now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

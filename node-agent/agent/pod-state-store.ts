@@ -13,8 +13,10 @@ import type { Pod } from '../../proto/objects/pod.js';
  */
 export class PodStateStore {
   private readonly dir: string;
-  /** What was last written per pod uid, in the form `needed()` gives. */
+  /** What was last written (or is being written) per pod uid, in the form `neededOf()` gives. */
   private readonly written = new Map<string, string>();
+  /** The last write or removal per pod uid: those of one pod run one after another, never at once. */
+  private readonly queue = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.dir = join(root, 'pods');
@@ -24,19 +26,39 @@ export class PodStateStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  async save(pod: Pod): Promise<void> {
+  /** Writes the pod (unless unchanged in what matters); resolves once this version is on disk. */
+  save(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     const needed = neededOf(pod);
-    if (this.written.get(uid) === needed) return;
-    const tmp = join(this.dir, `.${uid}.json.tmp`);
-    await writeFile(tmp, JSON.stringify(pod), { mode: 0o600 });
-    await rename(tmp, join(this.dir, `${uid}.json`));
+    if (this.written.get(uid) === needed) return this.queue.get(uid) ?? Promise.resolve();
     this.written.set(uid, needed);
+    const text = JSON.stringify(pod);
+    return this.enqueue(uid, async () => {
+      const tmp = join(this.dir, `.${uid}.json.tmp`);
+      try {
+        await writeFile(tmp, text, { mode: 0o600 });
+        await rename(tmp, join(this.dir, `${uid}.json`));
+      } catch (err) {
+        if (this.written.get(uid) === needed) this.written.delete(uid); // not on disk: the next save writes
+        throw err;
+      }
+    });
   }
 
-  async remove(uid: string): Promise<void> {
+  /** Removes the pod's file, after any write of it still under way. */
+  remove(uid: string): Promise<void> {
     this.written.delete(uid);
-    await rm(join(this.dir, `${uid}.json`), { force: true });
+    return this.enqueue(uid, () => rm(join(this.dir, `${uid}.json`), { force: true }));
+  }
+
+  private enqueue(uid: string, work: () => Promise<void>): Promise<void> {
+    const done = (this.queue.get(uid) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.queue.set(uid, done);
+    const forget = () => {
+      if (this.queue.get(uid) === done) this.queue.delete(uid);
+    };
+    done.then(forget, forget);
+    return done;
   }
 
   async list(): Promise<Pod[]> {

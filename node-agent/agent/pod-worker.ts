@@ -52,11 +52,16 @@ export class PodWorker {
   private timer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private lastStatus: PodStatus | undefined;
-  private readonly startTime: string;
+  /** When the agent admitted the pod (status.startTime). */
+  readonly startTime: string;
   private resolveFinished!: () => void;
   readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
 
-  constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined) {
+  /**
+   * @param adopted the containers of an earlier agent, by container name
+   * @param persisted resolves once the pod's state file is written: no container is made before
+   */
+  constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined, private readonly persisted: Promise<void> = Promise.resolve()) {
     this.startTime = pod.status?.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     this.lastStatus = pod.status;
     for (const [name, instances] of adopted ?? []) {
@@ -134,6 +139,7 @@ export class PodWorker {
   }
 
   private async sync(): Promise<void> {
+    await this.persisted;
     if (!this.netnsPath) this.netnsPath = (await this.deps.network.setUp(this.uid)).netnsPath;
     for (const spec of this.pod.spec.containers) await this.syncContainer(spec);
     this.reportStatus();
