@@ -12,6 +12,7 @@ import { ObjectStore } from './store/object-store.js';
 import { NodeService } from './nodes/node-service.js';
 import { ControllerManager } from './controllers/manager.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { EventWriter } from './events/event-writer.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
@@ -73,12 +74,14 @@ export class ControlPlane {
       const service = new ObjectService(store, logger);
       await service.ensureNamespace(DEFAULT_NAMESPACE);
       service.compileSchemas();
-      this.nodes = new NodeService(store, logger);
+      // One EventWriter per process: the events of agents, controllers and scheduler share its group commit.
+      const events = new EventWriter(store);
+      this.nodes = new NodeService(store, logger, events);
       const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger, this.nodes);
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
-      if (this.options.runControllers ?? true) this.startLeaderWork(store);
+      if (this.options.runControllers ?? true) this.startLeaderWork(store, this.nodes, events);
     } catch (err) {
       await this.stop();
       throw err;
@@ -86,12 +89,14 @@ export class ControlPlane {
   }
 
   /** Controllers and the scheduler run only on the leader, under one leadership term at a time. */
-  private startLeaderWork(store: ObjectStore): void {
+  private startLeaderWork(store: ObjectStore, nodes: NodeService, events: EventWriter): void {
     const { logger } = this.options;
-    const controllers = new ControllerManager(store, new EventRecorder(store, 'controller-manager', logger), logger, {
+    const controllers = new ControllerManager(store, new EventRecorder(events, 'controller-manager', logger), logger, {
       ...(this.options.nodeGracePeriodMs === undefined ? {} : { nodeGracePeriodMs: this.options.nodeGracePeriodMs }),
+      // One pod informer per process: every pod change is decoded once, not once for NodeAPI and once for the leader.
+      borrowedInformers: [nodes.pods.informer],
       alsoRun: (informers) => [
-        new Scheduler(store, informers.forResource('pods'), informers.forResource('nodes'), new EventRecorder(store, 'default-scheduler', logger), logger.child({ component: 'scheduler' })),
+        new Scheduler(store, informers.forResource('pods'), informers.forResource('nodes'), new EventRecorder(events, 'default-scheduler', logger), logger.child({ component: 'scheduler' })),
       ],
     });
     this.controllers = controllers;

@@ -8,7 +8,6 @@ import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
-import { writePodStatus } from '../nodes/pod-status-writer.js';
 import { failStream, unary } from './grpc-errors.js';
 
 /**
@@ -68,7 +67,7 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
       return { lease_duration_seconds: leaseDurationSeconds };
     }),
     UpdatePodStatus: unary(logger, async (req) => {
-      const pod = await writePodStatus(nodes.store, req.node_name, req.namespace, req.name, req.uid, parse<PodStatus>(req.status_json, 'status_json'));
+      const pod = await nodes.statuses.write({ nodeName: req.node_name, namespace: req.namespace, name: req.name, uid: req.uid, status: parse<PodStatus>(req.status_json, 'status_json') });
       return { object_json: JSON.stringify(pod) };
     }),
     RecordEvent: unary(logger, async (req) => ({

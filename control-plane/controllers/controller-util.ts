@@ -1,7 +1,10 @@
 import type { Logger } from 'winston';
 import type { BerthObject, Condition, OwnerReference } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { NotFoundError } from '../errors.js';
+import type { ResourceInfo } from '../../proto/resources.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { deepCopy } from '../store/codec.js';
+import type { Mutation, ObjectStore } from '../store/object-store.js';
 import { runWorkers } from './work-queue.js';
 import type { ReconcileResult, WorkQueue } from './work-queue.js';
 
@@ -78,6 +81,24 @@ export async function ignoreNotFound<T>(op: Promise<T>): Promise<T | undefined> 
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
+}
+
+/**
+ * updateFromCache is guaranteedUpdate that starts from an informer's copy instead of a read: the
+ * write is guarded on the copy's revision, so a current copy (the usual case) costs one round
+ * trip instead of two, and a stale one fails its guard and falls back to read, mutate, write.
+ * `mutate` gets a copy and may be called twice. A deleted object ends quietly (undefined).
+ */
+export async function updateFromCache(store: ObjectStore, info: ResourceInfo, cached: BerthObject, mutate: Mutation): Promise<{ object: BerthObject; changed: boolean } | undefined> {
+  const next = mutate(deepCopy(cached));
+  if (!next) return { object: cached, changed: false };
+  try {
+    return { object: await store.update(info, next), changed: true };
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    if (!(err instanceof ConflictError)) throw err;
+  }
+  return ignoreNotFound(store.guaranteedUpdate(info, cached.metadata.namespace, cached.metadata.name, mutate));
 }
 
 /**

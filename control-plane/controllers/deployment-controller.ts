@@ -9,7 +9,7 @@ import { deepEqual } from '../api/merge.js';
 import { AlreadyExistsError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { DONE, KeyedMutex, controllerRef, ignoreNotFound, ownerReferenceTo, runUntilAborted } from './controller-util.js';
+import { DONE, KeyedMutex, controllerRef, ignoreNotFound, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import {
   REVISION_ANNOTATION,
   deploymentStatus,
@@ -23,7 +23,8 @@ import {
   templatesEqualIgnoringHash,
 } from './deployment-logic.js';
 import { cacheKey } from './informer.js';
-import type { Informer } from './informer.js';
+import { StatusPacer } from './status-pacer.js';
+import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 
@@ -33,6 +34,8 @@ const replicasets = resourceByName('replicasets') as ResourceInfo;
 /** DeploymentControllerOptions tune the controller. */
 export interface DeploymentControllerOptions {
   workers?: number;
+  /** Least time between two status writes of one Deployment (StatusPacer); 0 (default) writes every change. */
+  statusIntervalMs?: number;
   now?: () => number;
 }
 
@@ -55,17 +58,19 @@ export class HashCollisionError extends Error {
 export class DeploymentController {
   readonly queue = new WorkQueue('deployment');
   private readonly mutex = new KeyedMutex();
+  private readonly statusPacer: StatusPacer;
   private readonly now: () => number;
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly deployments: Informer,
-    private readonly replicaSets: Informer,
+    private readonly deployments: ObjectCache,
+    private readonly replicaSets: ObjectCache,
     private readonly events: EventSink,
     private readonly logger: Logger,
     private readonly options: DeploymentControllerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.statusPacer = new StatusPacer(options.statusIntervalMs ?? 0, this.now);
     deployments.onChange((_type, d) => this.queue.add(cacheKey(d)));
     replicaSets.onChange((type, rs, previous) => {
       const known = type === 'DELETED' ? (previous ?? rs) : rs;
@@ -86,6 +91,7 @@ export class DeploymentController {
 
   private async reconcileOnce(key: string): Promise<ReconcileResult> {
     const d = this.deployments.get(key) as Deployment | undefined;
+    if (!d) this.statusPacer.forget(key);
     if (!d || d.metadata.deletionTimestamp) return DONE;
     const selector = selectorFromLabelSelector(d.spec.selector);
     // Kubernetes refuses to act on an empty selector: it would claim every ReplicaSet in the namespace.
@@ -112,9 +118,9 @@ export class DeploymentController {
         this.logger.info('deleted old replica set', { deployment: key, replicaSet: rs.metadata.name });
       }
     }
-    const status = await this.updateDeployment(d, [...old, ...(newRS ? [newRS] : [])], newRS, created, nowMs);
-    const check = progressCheckInMs(d, status, nowMs);
-    return check === undefined ? DONE : { kind: 'requeueAfter', delayMs: check };
+    const { status, waitMs } = await this.updateDeployment(key, d, [...old, ...(newRS ? [newRS] : [])], newRS, created, nowMs);
+    const waits = [waitMs, progressCheckInMs(d, status, nowMs)].filter((w): w is number => w !== undefined);
+    return waits.length === 0 ? DONE : { kind: 'requeueAfter', delayMs: Math.min(...waits) };
   }
 
   private selectingDeployments(rs: ReplicaSet): Deployment[] {
@@ -202,24 +208,26 @@ export class DeploymentController {
     this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata.name} to ${replicas}`);
   }
 
-  private async updateDeployment(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean, nowMs: number): Promise<DeploymentStatus> {
+  /** updateDeployment writes status and revision if they changed, or says how long to wait before it may (StatusPacer). */
+  private async updateDeployment(key: string, d: Deployment, all: ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean, nowMs: number): Promise<{ status: DeploymentStatus; waitMs?: number }> {
     const status = deploymentStatus(d, all, newRS, created, nowMs);
     const revision = newRS ? String(revisionOf(newRS)) : undefined;
     const revisionChanged = revision !== undefined && d.metadata.annotations?.[REVISION_ANNOTATION] !== revision;
-    if (!revisionChanged && deepEqual(d.status ?? {}, status)) return status;
-    await ignoreNotFound(
-      this.store.guaranteedUpdate(deployments, d.metadata.namespace, d.metadata.name, (current) => {
-        const cur = current as Deployment;
-        if (cur.metadata.uid !== d.metadata.uid) return undefined;
-        const next = { ...status };
-        if (cur.status?.collisionCount !== undefined) next.collisionCount = cur.status.collisionCount;
-        const sameRevision = revision === undefined || cur.metadata.annotations?.[REVISION_ANNOTATION] === revision;
-        if (sameRevision && deepEqual(cur.status ?? {}, next)) return undefined;
-        if (!sameRevision) cur.metadata.annotations = { ...cur.metadata.annotations, [REVISION_ANNOTATION]: revision as string };
-        cur.status = next;
-        return cur;
-      }),
-    );
-    return status;
+    if (!revisionChanged && deepEqual(d.status ?? {}, status)) return { status };
+    const waitMs = this.statusPacer.waitMs(key);
+    if (waitMs > 0) return { status, waitMs };
+    await updateFromCache(this.store, deployments, d, (current) => {
+      const cur = current as Deployment;
+      if (cur.metadata.uid !== d.metadata.uid) return undefined;
+      const next = { ...status };
+      if (cur.status?.collisionCount !== undefined) next.collisionCount = cur.status.collisionCount;
+      const sameRevision = revision === undefined || cur.metadata.annotations?.[REVISION_ANNOTATION] === revision;
+      if (sameRevision && deepEqual(cur.status ?? {}, next)) return undefined;
+      if (!sameRevision) cur.metadata.annotations = { ...cur.metadata.annotations, [REVISION_ANNOTATION]: revision as string };
+      cur.status = next;
+      return cur;
+    });
+    this.statusPacer.wrote(key);
+    return { status };
   }
 }

@@ -7,7 +7,7 @@ import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
 import { cacheKey } from './informer.js';
-import type { Informer } from './informer.js';
+import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 
@@ -43,13 +43,13 @@ export type OwnerVerdict =
 export class GarbageCollector {
   readonly queue = new WorkQueue('garbage-collector');
   private readonly mutex = new KeyedMutex();
-  private readonly byResource = new Map<string, Informer>();
+  private readonly byResource = new Map<string, ObjectCache>();
   /** owner uid → gcKeys of the objects that reference it, so an owner's deletion finds its dependents at once. */
   private readonly dependents = new Map<string, Set<string>>();
 
   constructor(
     private readonly store: ObjectStore,
-    informers: readonly Informer[],
+    informers: readonly ObjectCache[],
     // Taken like every controller's; the collector records no events (Kubernetes' does not either).
     _events: EventSink,
     private readonly logger: Logger,
@@ -67,7 +67,8 @@ export class GarbageCollector {
           for (const dependent of (uid && this.dependents.get(uid)) || []) this.queue.add(dependent);
           return;
         }
-        if (after.length > 0 && (type === 'ADDED' || !deepEqual(after, before))) this.queue.add(key);
+        // Most changes (status) leave the references as they were: the plain text comparison settles those cheaply.
+        if (after.length > 0 && (type === 'ADDED' || (JSON.stringify(after) !== JSON.stringify(before) && !deepEqual(after, before)))) this.queue.add(key);
       });
     }
   }

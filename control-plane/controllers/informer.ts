@@ -14,21 +14,41 @@ export function cacheKey(object: { metadata: { namespace?: string; name: string 
 }
 
 /**
+ * ObjectCache is what controllers and the scheduler use of an informer: the in-memory copy of one
+ * resource and its change notifications. Objects handed out are the cache's own: copy before
+ * changing one (STYLE.md item 3), or use getCopy(). onChange returns the function that removes
+ * the handler again.
+ */
+export interface ObjectCache {
+  readonly info: ResourceInfo;
+  readonly hasSynced: boolean;
+  /** The etcd revision the cache reflects. */
+  readonly revision: string;
+  onChange(handler: InformerHandler): () => void;
+  get(key: string): BerthObject | undefined;
+  getCopy(key: string): BerthObject | undefined;
+  list(filter?: (o: BerthObject) => boolean): BerthObject[];
+}
+
+/**
  * Informer keeps an in-memory copy of one resource, fed by a PrefixWatch (list, then changes; a
  * compaction re-lists). Controllers and the scheduler read from it instead of etcd, and are told
  * of changes through handlers. Objects handed out are the cache's own: copy before changing one
  * (STYLE.md item 3), or use getCopy().
  *
  * Lifecycle: start() begins the watch and resolves once the initial list is in the cache
- * (hasSynced); stop() ends the watch.
+ * (hasSynced); stop() ends the watch. An informer that lives as long as the process and is
+ * shared by components that come and go (the pod informer of NodeAPI and of each leadership
+ * term's controllers) is started with ensureStarted(), which any of them may call.
  */
-export class Informer {
+export class Informer implements ObjectCache {
   private readonly cache = new Map<string, BerthObject>();
   private readonly handlers: InformerHandler[] = [];
   private watch: PrefixWatch | undefined;
   private synced = false;
   private stopped = false;
   private lastRevision = '0';
+  private starting: Promise<void> | undefined;
 
   constructor(
     readonly info: ResourceInfo,
@@ -36,8 +56,21 @@ export class Informer {
     private readonly logger: Logger,
   ) {}
 
-  onChange(handler: InformerHandler): void {
+  onChange(handler: InformerHandler): () => void {
     this.handlers.push(handler);
+    return () => {
+      const i = this.handlers.indexOf(handler);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  /** ensureStarted starts the informer once, however many callers ask; a failed start may be tried again. */
+  ensureStarted(): Promise<void> {
+    this.starting ??= this.start().catch((err: unknown) => {
+      this.starting = undefined;
+      throw err;
+    });
+    return this.starting;
   }
 
   get hasSynced(): boolean {
@@ -66,13 +99,15 @@ export class Informer {
       else if (before.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('MODIFIED', item, before);
     }
     for (const [key, before] of previous) if (!this.cache.has(key)) this.emit('DELETED', before, before);
-    const watch = this.store.watch(this.info, undefined, { fromRevision: revision, onRecover: (what) => this.logger.warn(what) });
+    // The cache holds every object's last state, so the watch need not carry previous values.
+    const watch = this.store.watch(this.info, undefined, { fromRevision: revision, previousValues: false, onRecover: (what) => this.logger.warn(what) });
     this.watch = watch;
     void this.consume(watch);
   }
 
   stop(): void {
     this.stopped = true;
+    this.starting = undefined;
     this.watch?.close();
     this.watch = undefined;
   }
@@ -96,10 +131,14 @@ export class Informer {
       for await (const event of watch) {
         const key = cacheKey(event.object);
         const previous = this.cache.get(key);
-        if (event.type === 'DELETED') this.cache.delete(key);
-        else this.cache.set(key, event.object);
+        let object = event.object;
+        if (event.type === 'DELETED') {
+          this.cache.delete(key);
+          // The watch sends only the identity of a deleted object: hand out its last known state.
+          if (previous) object = { ...previous, metadata: { ...previous.metadata, resourceVersion: event.revision } };
+        } else this.cache.set(key, object);
         this.lastRevision = event.revision;
-        this.emit(event.type, event.object, previous);
+        this.emit(event.type, object, previous);
       }
     } catch (err) {
       // The start revision was compacted before the watch began: list again from scratch.

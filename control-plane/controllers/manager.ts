@@ -5,7 +5,11 @@ import { DeploymentController } from './deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector } from './garbage-collector.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset-controller.js';
+import type { Informer } from './informer.js';
 import { SharedInformers } from './shared-informers.js';
+
+/** Least time between two status writes of one ReplicaSet or Deployment (StatusPacer explains why). */
+const STATUS_INTERVAL_MS = 250;
 
 /** Runnable is anything that runs until its signal aborts: every controller, and the scheduler. */
 export interface Runnable {
@@ -20,6 +24,11 @@ export interface ControllerManagerOptions {
    * so each resource is watched once. Called once per term, before the informers start.
    */
   alsoRun?: (informers: SharedInformers) => Runnable[];
+  /**
+   * Informers that outlive a leadership term (the control plane's pod informer, which NodeAPI
+   * uses too): each term borrows them instead of listing and watching those resources again.
+   */
+  borrowedInformers?: Informer[];
   /** --node-grace-period: lease silence before a node is NotReady (default 5000 ms). */
   nodeGracePeriodMs?: number;
   replicaSetWorkers?: number;
@@ -56,7 +65,7 @@ export class ControllerManager {
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const informers = new SharedInformers(this.store, this.logger);
+    const informers = new SharedInformers(this.store, this.logger, this.options.borrowedInformers);
     const pods = informers.forResource('pods');
     const replicaSets = informers.forResource('replicasets');
     const deployments = informers.forResource('deployments');
@@ -64,8 +73,8 @@ export class ControllerManager {
     const leases = informers.forResource('leases');
     const { store, events, logger, options } = this;
     const controllers: Runnable[] = [
-      new ReplicaSetController(store, replicaSets, pods, events, logger.child({ controller: 'replicaset' }), { workers: options.replicaSetWorkers ?? 4 }),
-      new DeploymentController(store, deployments, replicaSets, events, logger.child({ controller: 'deployment' }), { workers: options.deploymentWorkers ?? 2 }),
+      new ReplicaSetController(store, replicaSets, pods, events, logger.child({ controller: 'replicaset' }), { workers: options.replicaSetWorkers ?? 4, statusIntervalMs: STATUS_INTERVAL_MS }),
+      new DeploymentController(store, deployments, replicaSets, events, logger.child({ controller: 'deployment' }), { workers: options.deploymentWorkers ?? 2, statusIntervalMs: STATUS_INTERVAL_MS }),
       new NodeLifecycleController(store, nodes, leases, pods, events, logger.child({ controller: 'node-lifecycle' }), { gracePeriodMs: options.nodeGracePeriodMs ?? 5000 }),
       new GarbageCollector(store, GC_RESOURCES.map((r) => informers.forResource(r.resource)), events, logger.child({ controller: 'garbage-collector' }), { workers: options.garbageCollectorWorkers ?? 2 }),
       ...(options.alsoRun?.(informers) ?? []),

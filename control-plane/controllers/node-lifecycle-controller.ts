@@ -6,7 +6,7 @@ import type { ResourceInfo } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted, timestamp } from './controller-util.js';
-import type { Informer } from './informer.js';
+import type { ObjectCache } from './informer.js';
 import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, withReadyCondition } from './node-lifecycle-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
@@ -42,9 +42,9 @@ export class NodeLifecycleController {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly nodes: Informer,
-    private readonly leases: Informer,
-    private readonly pods: Informer,
+    private readonly nodes: ObjectCache,
+    private readonly leases: ObjectCache,
+    private readonly pods: ObjectCache,
     private readonly events: EventSink,
     private readonly logger: Logger,
     private readonly options: NodeLifecycleControllerOptions = {},

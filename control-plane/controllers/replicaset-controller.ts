@@ -6,17 +6,18 @@ import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
 import { resourceByName } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
 import { deepEqual } from '../api/merge.js';
-import { AlreadyExistsError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
-import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted } from './controller-util.js';
+import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import { Expectations } from './expectations.js';
+import { StatusPacer } from './status-pacer.js';
 import { cacheKey } from './informer.js';
-import type { Informer } from './informer.js';
-import { decideReplicas, generatedPodName, nextAvailabilityCheckMs, podFromTemplate, replicaSetStatus, slowStartBatches } from './replicaset-logic.js';
+import type { ObjectCache } from './informer.js';
+import { ReplicaCreator } from './replica-creator.js';
+import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './replicaset-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 
@@ -30,6 +31,8 @@ export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
   /** How long to wait for the informer to show our own writes before acting anyway. */
   expectationsTimeoutMs?: number;
+  /** Least time between two status writes of one ReplicaSet (StatusPacer); 0 (default) writes every change. */
+  statusIntervalMs?: number;
   now?: () => number;
 }
 
@@ -41,25 +44,29 @@ export interface ReplicaSetControllerOptions {
  * One reconcile: claim pods (adopt matching orphans, release owned pods that no longer match),
  * then, unless writes of an earlier step are still unseen by the informer (expectations), create
  * or delete pods toward spec.replicas (failed pods are deleted and replaced), then write status
- * if it changed. Lifecycle: construct (registers informer handlers), start(signal) runs workers
+ * if it changed (at most once per statusIntervalMs). Lifecycle: construct (registers informer handlers), start(signal) runs workers
  * until the signal aborts; one start per instance.
  */
 export class ReplicaSetController {
   readonly queue = new WorkQueue('replicaset');
   private readonly mutex = new KeyedMutex();
   readonly expectations: Expectations;
+  private readonly creator: ReplicaCreator;
+  private readonly statusPacer: StatusPacer;
   private readonly now: () => number;
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly replicaSets: Informer,
-    private readonly pods: Informer,
+    private readonly replicaSets: ObjectCache,
+    private readonly pods: ObjectCache,
     private readonly events: EventSink,
     private readonly logger: Logger,
     private readonly options: ReplicaSetControllerOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.expectations = new Expectations(options.expectationsTimeoutMs ?? 30_000, this.now);
+    this.creator = new ReplicaCreator(store, this.expectations, events, this.now);
+    this.statusPacer = new StatusPacer(options.statusIntervalMs ?? 0, this.now);
     replicaSets.onChange((_type, rs) => this.queue.add(cacheKey(rs)));
     pods.onChange((type, pod, previous) => this.onPodChange(type, pod as Pod, previous as Pod | undefined));
   }
@@ -77,6 +84,7 @@ export class ReplicaSetController {
     const rs = this.replicaSets.get(key) as ReplicaSet | undefined;
     if (!rs) {
       this.expectations.forget(key);
+      this.statusPacer.forget(key);
       return DONE;
     }
     const nowMs = this.now();
@@ -90,10 +98,10 @@ export class ReplicaSetController {
         failure = err;
       }
     }
-    await this.updateStatus(rs, owned, nowMs);
+    const statusWait = await this.updateStatus(key, rs, owned, nowMs);
     if (failure !== undefined) throw failure;
-    const wait = nextAvailabilityCheckMs(rs, owned, nowMs);
-    return wait === undefined ? DONE : { kind: 'requeueAfter', delayMs: wait };
+    const waits = [statusWait, nextAvailabilityCheckMs(rs, owned, nowMs)].filter((w): w is number => w !== undefined);
+    return waits.length === 0 ? DONE : { kind: 'requeueAfter', delayMs: Math.min(...waits) };
   }
 
   private onPodChange(type: StoreEventType, pod: Pod, previous: Pod | undefined): void {
@@ -180,39 +188,7 @@ export class ReplicaSetController {
     const burst = this.options.burstReplicas ?? 500;
     const victims = [...decision.failed, ...(decision.kind === 'delete' ? decision.pods : [])].slice(0, burst);
     await this.deletePods(key, rs, victims);
-    if (decision.kind === 'create') await this.createPods(key, rs, Math.min(decision.count, burst));
-  }
-
-  private async createPods(key: string, rs: ReplicaSet, count: number): Promise<void> {
-    for (const batch of slowStartBatches(count)) {
-      const names = Array.from({ length: batch }, () => generatedPodName(rs.metadata.name));
-      this.expectations.expect(key, names, []);
-      const results = await Promise.allSettled(names.map((name) => this.createPod(key, rs, name)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      // Stop at the first failing batch: the remaining creations would most likely fail the same way.
-      if (failed) throw failed.reason;
-    }
-  }
-
-  private async createPod(key: string, rs: ReplicaSet, firstName: string): Promise<void> {
-    let name = firstName;
-    for (let attempt = 0; ; attempt++) {
-      const pod = podFromTemplate(rs, name, newIdentity(new Date(this.now())));
-      try {
-        await this.store.create(pods, pod);
-        this.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
-        return;
-      } catch (err) {
-        this.expectations.lower(key, [name], []);
-        if (err instanceof AlreadyExistsError && attempt < 3) {
-          name = generatedPodName(rs.metadata.name);
-          this.expectations.expect(key, [name], []);
-          continue;
-        }
-        this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
-        throw err;
-      }
-    }
+    if (decision.kind === 'create') await this.creator.create(key, rs, Math.min(decision.count, burst));
   }
 
   private async deletePods(key: string, rs: ReplicaSet, victims: Pod[]): Promise<void> {
@@ -235,15 +211,18 @@ export class ReplicaSetController {
     if (failed) throw failed.reason;
   }
 
-  private async updateStatus(rs: ReplicaSet, owned: Pod[], nowMs: number): Promise<void> {
+  /** updateStatus writes the status if it changed, or says how long to wait before it may (StatusPacer). */
+  private async updateStatus(key: string, rs: ReplicaSet, owned: Pod[], nowMs: number): Promise<number | undefined> {
     const status = replicaSetStatus(rs, owned, nowMs);
-    if (deepEqual(rs.status ?? {}, status)) return;
-    await ignoreNotFound(
-      this.store.guaranteedUpdate(replicasets, rs.metadata.namespace, rs.metadata.name, (current: BerthObject) => {
-        if (current.metadata.uid !== rs.metadata.uid || deepEqual(current.status ?? {}, status)) return undefined;
-        current.status = status;
-        return current;
-      }),
-    );
+    if (deepEqual(rs.status ?? {}, status)) return undefined;
+    const wait = this.statusPacer.waitMs(key);
+    if (wait > 0) return wait;
+    await updateFromCache(this.store, replicasets, rs, (current: BerthObject) => {
+      if (current.metadata.uid !== rs.metadata.uid || deepEqual(current.status ?? {}, status)) return undefined;
+      current.status = status;
+      return current;
+    });
+    this.statusPacer.wrote(key);
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { applyDefaults } from '../api/defaults.js';
 import type { NewObjectIdentity } from '../api/apply-plan.js';
 import { deepCopy } from '../store/codec.js';
+import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/object-store.js';
 import { isPodActive, isPodAvailable, isPodReady, ownerReferenceTo } from './controller-util.js';
 
 /** The pure decisions of the ReplicaSet controller, tested without etcd. */
@@ -83,20 +84,27 @@ export function decideReplicas(desired: number, owned: readonly Pod[]): ReplicaD
 }
 
 /**
- * slowStartBatches splits `count` creations into batches of 1, 2, 4, ... as Kubernetes does, so
- * a template that cannot be created fails once rather than hundreds of times.
+ * slowStartBatches splits `count` creations into the batches a reconcile commits one after the
+ * other, stopping at the first that fails. Kubernetes grows its batches 1, 2, 4, ... so that a
+ * template that cannot be created (quota, admission) fails once rather than hundreds of times:
+ * each of its batches is as many API calls. Berth commits a batch as ONE etcd transaction, all
+ * or nothing, so a failing batch costs one failed write whatever its size, while every further
+ * batch costs a round trip before the next may start (seven for 100 replicas, each slower while
+ * the cluster is busy starting the pods of the batches before). So the first batch is still a
+ * single pod, the probe that stops a hopeless step after one write as Kubernetes' does, and the
+ * rest follow in batches as large as one transaction holds (`perBatch`).
  */
-export function slowStartBatches(count: number, initial = 1): number[] {
-  const batches: number[] = [];
-  let remaining = count;
-  let size = initial;
-  while (remaining > 0) {
-    const n = Math.min(size, remaining);
-    batches.push(n);
-    remaining -= n;
-    size *= 2;
-  }
+export function slowStartBatches(count: number, perBatch: number): number[] {
+  if (count <= 0) return [];
+  const batches = [1];
+  const size = Math.max(1, perBatch);
+  for (let remaining = count - 1; remaining > 0; remaining -= size) batches.push(Math.min(size, remaining));
   return batches;
+}
+
+/** podsPerTransaction: how many pods of `podBytes` (encoded) one etcd transaction may create. */
+export function podsPerTransaction(podBytes: number): number {
+  return Math.max(1, Math.min(MAX_TXN_OPS, Math.floor(MAX_TXN_VALUE_BYTES / Math.max(1, podBytes))));
 }
 
 /** replicaSetStatus counts the owned pods as Kubernetes reports them. */

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Lease as EtcdLease } from 'etcd3';
 import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
@@ -8,14 +7,9 @@ import type { ResourceInfo } from '../../proto/resources.js';
 import { newIdentity } from '../api/apply-plan.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { EventWriter } from './event-writer.js';
 
 const events = resourceByName('events') as ResourceInfo;
-
-/** How long events live, as in Kubernetes (kube-apiserver --event-ttl). */
-const EVENT_TTL_SECONDS = 3600;
-
-/** Events per group-commit transaction: under etcd's default limit of 128 operations. */
-const MAX_EVENTS_PER_TXN = 100;
 
 /** EventSink is what components use to record events; tests can collect them instead. */
 export interface EventSink {
@@ -26,17 +20,19 @@ export interface EventSink {
 /**
  * EventRecorder writes Events (shown by `berth describe` and `berth get events`). Repeats of the
  * same reason and message about the same object are folded into one Event whose count grows, as
- * Kubernetes does. Events are bound to an etcd lease and expire after an hour.
+ * Kubernetes does. Events are bound to an etcd lease and expire after an hour (EventWriter).
  */
 export class EventRecorder implements EventSink {
   /** object uid + reason + message → the Event's name, for folding repeats. */
   private readonly recent = new Map<string, string>();
-  private lease: EtcdLease | undefined;
-  private leaseRenewedAt = 0;
-  /** New Events waiting for the next group commit (see createBatched). */
-  private pending: { event: Event; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private readonly writer: EventWriter;
+  private readonly store: ObjectStore;
 
-  constructor(private readonly store: ObjectStore, private readonly component: string, private readonly logger: Logger, private readonly host?: string) {}
+  /** Give the recorders of one process one EventWriter (one group commit for all); a store gets a writer of its own. */
+  constructor(writerOrStore: EventWriter | ObjectStore, private readonly component: string, private readonly logger: Logger, private readonly host?: string) {
+    this.writer = writerOrStore instanceof EventWriter ? writerOrStore : new EventWriter(writerOrStore);
+    this.store = this.writer.store;
+  }
 
   record(about: Pick<BerthObject, 'apiVersion' | 'kind' | 'metadata'>, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.write(about, type, reason, message).catch((err: unknown) =>
@@ -47,7 +43,9 @@ export class EventRecorder implements EventSink {
   private async write(about: Pick<BerthObject, 'apiVersion' | 'kind' | 'metadata'>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const namespace = about.metadata.namespace ?? DEFAULT_NAMESPACE;
     const foldKey = `${about.metadata.uid ?? about.metadata.name}|${reason}|${message}`;
-    const now = newIdentity().creationTimestamp;
+    // One identity per event, chosen before any write (STYLE.md item 10); a fold uses only its time.
+    const identity = newIdentity();
+    const now = identity.creationTimestamp;
     const existing = this.recent.get(foldKey);
     if (existing) {
       try {
@@ -57,14 +55,13 @@ export class EventRecorder implements EventSink {
           e.lastTimestamp = now;
           return e;
           // A put without a lease would detach the key from it: the event would never expire.
-        }, { leaseId: await this.leaseId() });
+        }, { leaseId: await this.writer.leaseId() });
         return;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         this.recent.delete(foldKey);
       }
     }
-    const identity = newIdentity();
     const name = `${about.metadata.name}.${randomBytes(8).toString('hex')}`;
     const event: Event = {
       apiVersion: 'v1',
@@ -85,52 +82,9 @@ export class EventRecorder implements EventSink {
       lastTimestamp: now,
       count: 1,
     };
-    await this.createBatched(event);
+    await this.writer.create(event);
     this.recent.set(foldKey, name);
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as string);
-  }
-
-  /**
-   * createBatched is group commit for new Events: those recorded during one turn of the event
-   * loop go to etcd as one transaction (a pod start records several per pod), not one each.
-   */
-  private createBatched(event: Event): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0, MAX_EVENTS_PER_TXN);
-    if (this.pending.length > 0) setImmediate(() => void this.flush());
-    try {
-      const leaseId = await this.leaseId();
-      const stored = batch.length === 1 ? undefined : await this.store.createAll(batch.map((p) => ({ info: events, object: p.event })), [], { leaseId });
-      if (stored) {
-        for (const p of batch) p.resolve();
-        return;
-      }
-      // One alone, or a name already taken (random suffixes: practically never): one create each.
-      await Promise.all(batch.map((p) => this.store.create(events, p.event, { leaseId }).then(() => p.resolve(), p.reject)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    }
-  }
-
-  /** One etcd lease per hour of events, so expiry costs etcd one lease, not one per event. */
-  private async leaseId(): Promise<string> {
-    if (!this.lease || Date.now() - this.leaseRenewedAt > (EVENT_TTL_SECONDS / 2) * 1000) {
-      this.lease = this.store.etcd.lease(EVENT_TTL_SECONDS, { autoKeepAlive: false });
-      this.leaseRenewedAt = Date.now();
-    }
-    try {
-      return await this.lease.grant();
-    } catch (err) {
-      // etcd3 caches the grant's promise: a failed one would fail every event for half an hour.
-      this.lease = undefined;
-      throw err;
-    }
   }
 }
 

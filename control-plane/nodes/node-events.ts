@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import { InvalidError } from '../errors.js';
 import { EventRecorder } from '../events/event-recorder.js';
-import type { ObjectStore } from '../store/object-store.js';
+import type { EventWriter } from '../events/event-writer.js';
 
 /**
  * NodeEvents is used by NodeAPI.RecordEvent: agents report Pulling, Started, BackOff… and the
@@ -12,7 +12,8 @@ import type { ObjectStore } from '../store/object-store.js';
 export class NodeEvents {
   private readonly recorders = new Map<string, EventRecorder>();
 
-  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {}
+  /** `writer` is the process's EventWriter: the agents' events share its group commit. */
+  constructor(private readonly writer: EventWriter, private readonly logger: Logger) {}
 
   /** Records asynchronously; returns the event as it will be written (without server fields). */
   record(nodeName: string, event: Partial<Event>): Partial<Event> {
@@ -20,7 +21,7 @@ export class NodeEvents {
     if (!about?.kind || !about.name) throw new InvalidError('an event needs involvedObject.kind and involvedObject.name');
     if (!event.reason) throw new InvalidError('an event needs a reason');
     let recorder = this.recorders.get(nodeName);
-    if (!recorder) this.recorders.set(nodeName, (recorder = new EventRecorder(this.store, 'berth-agent', this.logger, nodeName)));
+    if (!recorder) this.recorders.set(nodeName, (recorder = new EventRecorder(this.writer, 'berth-agent', this.logger, nodeName)));
     recorder.record(
       {
         apiVersion: about.apiVersion ?? 'v1',

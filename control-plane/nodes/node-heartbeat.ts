@@ -24,23 +24,32 @@ export function renewedLease(nodeName: string, stored: Lease | undefined, now: s
 }
 
 /**
- * NodeHeartbeat is used by NodeAPI.Heartbeat. A heartbeat costs two serializable reads (lease,
- * node: local, no quorum round) and one write guarded on the lease's revision, so 1,000 nodes
- * beating every second stay cheap for etcd. The Node is written only when its Ready condition
- * was not True (the node-lifecycle controller marked it NotReady and it is back).
+ * NodeHeartbeat is used by NodeAPI.Heartbeat. A heartbeat costs a serializable read of the node
+ * (local, no quorum round) and one write of its lease guarded on the lease's revision, planned on
+ * the lease this replica wrote last (a serializable read when it has none, or when another
+ * replica renewed it meanwhile), so 1,000 nodes beating every second stay cheap for etcd. The
+ * Node is written only when its Ready condition was not True (the node-lifecycle controller
+ * marked it NotReady and it is back).
  */
 export class NodeHeartbeat {
+  /** node name → its lease as this replica last wrote it. */
+  private readonly written = new Map<string, Lease>();
+
   constructor(private readonly store: ObjectStore, private readonly logger: Logger) {}
 
   async beat(nodeName: string): Promise<{ leaseDurationSeconds: number }> {
     // RFC 3339 with milliseconds: lease ages are compared at sub-second precision.
     const now = new Date().toISOString();
     const identity = newIdentity();
+    const remembered = this.written.get(nodeName);
     const [lease, node] = await Promise.all([
-      this.store.tryGet(leases, undefined, nodeName, { serializable: true }) as Promise<Lease | undefined>,
+      remembered ?? (this.store.tryGet(leases, undefined, nodeName, { serializable: true }) as Promise<Lease | undefined>),
       this.store.tryGet(nodes, undefined, nodeName, { serializable: true }) as Promise<Node | undefined>,
     ]);
-    if (!node) throw new NotFoundError('nodes', nodeName);
+    if (!node) {
+      this.written.delete(nodeName);
+      throw new NotFoundError('nodes', nodeName);
+    }
     await this.renew(nodeName, lease, now, identity);
     if (readyConditionsIfChanged(node, now)) await this.markReady(nodeName, now);
     return { leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS };
@@ -51,11 +60,12 @@ export class NodeHeartbeat {
     for (let attempt = 0; attempt < 5; attempt++) {
       const next = renewedLease(nodeName, stored, now, identity);
       try {
-        if (stored) await this.store.update(leases, next);
-        else await this.store.create(leases, next);
+        const written = (stored ? await this.store.update(leases, next) : await this.store.create(leases, next)) as Lease;
+        this.written.set(nodeName, written);
         return;
       } catch (err) {
-        // A serializable read may be a little stale: re-read from the quorum and try again.
+        // A serializable read may be a little stale, a remembered lease too: re-read from the quorum and try again.
+        this.written.delete(nodeName);
         if (!(err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError)) throw err;
         stored = (await this.store.tryGet(leases, undefined, nodeName)) as Lease | undefined;
       }

@@ -35,18 +35,19 @@ export function routePodChange(type: StoreEventType, object: BerthObject, previo
 
 /**
  * NodePodIndex is used to serve every node's WatchPods from ONE pod Informer (one etcd watch
- * for the whole cluster, not one per node), indexed by spec.nodeName. Lifecycle: the informer
- * starts on the first subscribe and runs until stop().
+ * for the whole cluster, not one per node), indexed by spec.nodeName. The informer is the
+ * control plane's only pod informer: the leader's controllers and scheduler borrow it too
+ * (`informer`). Lifecycle: the informer starts on the first subscribe (or when a leadership term
+ * begins) and runs until stop().
  */
 export class NodePodIndex {
-  private readonly informer: Informer;
+  readonly informer: Informer;
   /** node → (pod cache key → pod uid): the pods bound to each node. */
   private readonly byNode = new Map<string, Map<string, string>>();
   /** pod cache key → the node it is indexed under. */
   private readonly nodeOf = new Map<string, string>();
   private pruneScheduled = false;
   private readonly listeners = new Map<string, Set<NodePodListener>>();
-  private started: Promise<void> | undefined;
 
   constructor(store: ObjectStore, private readonly logger: Logger) {
     this.informer = new Informer(pods, store, logger);
@@ -58,11 +59,7 @@ export class NodePodIndex {
    * synced), then each change. Returns the function that ends the subscription.
    */
   async subscribe(node: string, listener: NodePodListener): Promise<() => void> {
-    this.started ??= this.informer.start().catch((err: unknown) => {
-      this.started = undefined;
-      throw err;
-    });
-    await this.started;
+    await this.informer.ensureStarted();
     // No await between the snapshot and the registration: no change can fall in between.
     for (const key of this.byNode.get(node)?.keys() ?? []) {
       const pod = this.informer.get(key);
@@ -80,6 +77,11 @@ export class NodePodIndex {
   /** podsOf lists the pods bound to `node` right now, from the cache (shared: do not change them). */
   podsOf(node: string): Pod[] {
     return [...(this.byNode.get(node)?.keys() ?? [])].map((k) => this.informer.get(k)).filter((p): p is Pod => p !== undefined) as Pod[];
+  }
+
+  /** cached is the informer's copy of a pod (`namespace/name`), possibly behind etcd; shared: do not change it. */
+  cached(key: string): Pod | undefined {
+    return this.informer.get(key) as Pod | undefined;
   }
 
   stop(): void {

@@ -1,9 +1,15 @@
 import type { Pod, PodStatus } from '../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { objectKey, resourceByName, type ResourceInfo } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { decodeObject, encodeObject } from '../store/codec.js';
+import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES, type ObjectStore } from '../store/object-store.js';
 
 const pods = resourceByName('pods') as ResourceInfo;
+
+/** Batched attempts before a report that keeps conflicting is written on its own. */
+const MAX_ROUNDS = 4;
+/** Pods whose last written copy is remembered (see PodStatusWriter.written). */
+const MAX_REMEMBERED = 10_000;
 
 /** PodNotOnNodeError is thrown when a node reports the status of a pod that is not bound to it. */
 export class PodNotOnNodeError extends NotFoundError {
@@ -14,19 +20,217 @@ export class PodNotOnNodeError extends NotFoundError {
   }
 }
 
+/** PodStatusReport is one NodeAPI.UpdatePodStatus call: a node's agent reporting a pod's status. */
+export interface PodStatusReport {
+  nodeName: string;
+  namespace: string;
+  name: string;
+  /** The pod instance the agent runs; empty: any instance bound to the node. */
+  uid: string;
+  status: PodStatus;
+}
+
 /**
- * writePodStatus replaces the status of a pod bound to `nodeName` (DESIGN.md section 3: the
- * agent of that node is the only writer of pod.status). Guarded update: spec and metadata are
- * never touched; a pod whose uid differs (deleted and re-created under the same name) or that
- * is bound elsewhere is refused with PodNotOnNodeError (a NotFoundError).
+ * withReportedStatus is the pod with the reported status in place, or undefined when it already
+ * has that status. DESIGN.md section 3: the agent of the pod's node is the only writer of
+ * pod.status, so a pod whose uid differs (deleted and re-created under the same name) or that is
+ * bound elsewhere is refused with PodNotOnNodeError (a NotFoundError). Spec and metadata are never
+ * touched; `pod` itself is not changed (it may be a cache's).
  */
-export async function writePodStatus(store: ObjectStore, nodeName: string, namespace: string, name: string, uid: string, status: PodStatus): Promise<Pod> {
-  const { object } = await store.guaranteedUpdate(pods, namespace, name, (current) => {
-    const pod = current as Pod;
-    if ((uid && pod.metadata.uid !== uid) || pod.spec.nodeName !== nodeName) throw new PodNotOnNodeError(namespace, name, nodeName);
-    if (JSON.stringify(pod.status ?? {}) === JSON.stringify(status)) return undefined;
-    pod.status = status;
-    return pod;
-  });
+export function withReportedStatus(pod: Pod, report: PodStatusReport): Pod | undefined {
+  if ((report.uid && pod.metadata.uid !== report.uid) || pod.spec.nodeName !== report.nodeName) throw new PodNotOnNodeError(report.namespace, report.name, report.nodeName);
+  if (JSON.stringify(pod.status ?? {}) === JSON.stringify(report.status)) return undefined;
+  return { ...pod, status: report.status };
+}
+
+/** writePodStatus applies one report on its own: read, check, guarded write, retried on conflict. */
+export async function writePodStatus(store: ObjectStore, report: PodStatusReport): Promise<Pod> {
+  const { object } = await store.guaranteedUpdate(pods, report.namespace, report.name, (current) => withReportedStatus(current as Pod, report));
   return object as Pod;
+}
+
+interface PendingReport {
+  report: PodStatusReport;
+  key: string;
+  resolve: (pod: Pod) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What a report is planned on: a copy of the pod and whether it was just read from etcd. */
+type Base = { pod: Pod; read: boolean } | 'gone' | undefined;
+/** A report not yet settled, with its base (undefined: to be read). */
+type Open = { p: PendingReport; base: Base };
+/** A report in the next transaction: guarded on base's revision, writing `value` unless unchanged. */
+type Planned = { p: PendingReport; base: { pod: Pod; read: boolean }; next: Pod | undefined; value: string | undefined };
+
+/**
+ * PodStatusWriter is used to apply the agents' status reports with few etcd round trips. Agents
+ * report every pod start at least once, and a get plus a guarded put per report made status
+ * writes the largest share of the control plane's etcd traffic during a rollout.
+ *
+ * Group commit: the reports that arrive during one turn of the event loop go to etcd as one
+ * transaction (up to 128 pods) whose compares guard every pod on the revision its report was
+ * planned on. The plan starts from a cached copy (the NodeAPI pod informer, or what this writer
+ * wrote last, whichever is newer) instead of a read: the guard makes a stale copy cost a retry,
+ * never a wrong write. When a guard fails nothing is written; the transaction's failure branch
+ * returns every pod as it is now, and the batch is planned again from those. A report the check
+ * refuses (another node, another uid, pod gone) is refused alone, and only after a fresh read
+ * confirms it, so a lagging cache never refuses a good report. Two reports of one pod are never
+ * in flight together: they are applied in the order they arrived.
+ */
+export class PodStatusWriter {
+  private pending: PendingReport[] = [];
+  private scheduled = false;
+  private readonly inFlight = new Set<string>();
+  /**
+   * etcd key → the pod as this writer last stored it. An agent often reports a pod twice in quick
+   * succession (created, then running); the informer may not show the first write yet.
+   */
+  private readonly written = new Map<string, Pod>();
+
+  /** `cached` looks a pod up by `namespace/name` in an informer; undefined when it has none. */
+  constructor(private readonly store: ObjectStore, private readonly cached: (cacheKey: string) => Pod | undefined) {}
+
+  /** write applies one report and resolves with the pod as stored (as writePodStatus would). */
+  write(report: PodStatusReport): Promise<Pod> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ report, key: objectKey(pods, report.namespace, report.name), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (let batch = this.takeBatch(); batch.length > 0; batch = this.takeBatch()) {
+      for (const p of batch) this.inFlight.add(p.key);
+      // commit settles every report itself and never rejects.
+      void this.commit(batch).then(() => {
+        for (const p of batch) this.inFlight.delete(p.key);
+        this.schedule();
+      });
+    }
+  }
+
+  /** takeBatch removes up to 128 reports of distinct pods, none with a report already in flight. */
+  private takeBatch(): PendingReport[] {
+    const batch: PendingReport[] = [];
+    const keys = new Set<string>();
+    const rest: PendingReport[] = [];
+    for (const p of this.pending) {
+      if (batch.length < MAX_TXN_OPS && !keys.has(p.key) && !this.inFlight.has(p.key)) {
+        keys.add(p.key);
+        batch.push(p);
+      } else rest.push(p);
+    }
+    this.pending = rest;
+    return batch;
+  }
+
+  private async commit(batch: PendingReport[]): Promise<void> {
+    let open: Open[] = batch.map((p) => ({ p, base: this.cachedBase(p) }));
+    try {
+      for (let round = 0; round < MAX_ROUNDS && open.length > 0; round++) {
+        await this.readMissing(open);
+        const { planned, again } = this.plan(open, batch);
+        open = again;
+        if (planned.length === 0) continue;
+        const result = await this.store.commitIfUnchanged(
+          planned.map(({ p, base }) => ({ key: p.key, revision: base.pod.metadata.resourceVersion ?? '0' })),
+          planned.flatMap(({ p, value }) => (value === undefined ? [] : [{ key: p.key, value }])),
+        );
+        if (result.committed) {
+          for (const { p, base, next } of planned) p.resolve(next ? this.remember(p.key, next, result.revision) : base.pod);
+          continue;
+        }
+        // Nothing was written: plan every report again on what its pod holds now.
+        planned.forEach(({ p, base }, i) => {
+          const kv = result.current[i];
+          const unchanged = kv && String(kv.mod_revision) === base.pod.metadata.resourceVersion;
+          open.push({ p, base: !kv ? 'gone' : unchanged ? base : { pod: decodeObject(kv) as Pod, read: true } });
+        });
+      }
+      // Still conflicting after every round (the pods keep changing): one at a time, as before batching.
+      await Promise.all(open.map(({ p }) => writePodStatus(this.store, p.report).then(p.resolve, p.reject)));
+    } catch (err) {
+      // etcd failed: every report not yet settled fails with it (settled promises ignore this).
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /**
+   * plan checks each report against its base: refused ones are settled (after a fresh read),
+   * the others planned for one transaction. Reports to read first come back in `again`, and so
+   * do reports beyond one transaction's size, which go back to the queue.
+   */
+  private plan(open: Open[], batch: PendingReport[]): { planned: Planned[]; again: Open[] } {
+    const planned: Planned[] = [];
+    const again: Open[] = [];
+    let bytes = 0;
+    for (const o of open) {
+      if (o.base === undefined) continue;
+      if (o.base === 'gone') {
+        o.p.reject(new NotFoundError('pods', `${o.p.report.namespace}/${o.p.report.name}`));
+        continue;
+      }
+      let next: Pod | undefined;
+      try {
+        next = withReportedStatus(o.base.pod, o.p.report);
+      } catch (err) {
+        // Refused on a cached copy that may lag: read the pod and judge again before refusing.
+        if (o.base.read) o.p.reject(err);
+        else again.push({ p: o.p, base: undefined });
+        continue;
+      }
+      const value = next && encodeObject(next);
+      if (value !== undefined && bytes > 0 && bytes + value.length > MAX_TXN_VALUE_BYTES) {
+        this.requeue(o.p, batch);
+        continue;
+      }
+      bytes += value?.length ?? 0;
+      planned.push({ p: o.p, base: o.base, next, value });
+    }
+    return { planned, again };
+  }
+
+  /** requeue hands a report back for a later transaction, ahead of any later report of its pod. */
+  private requeue(p: PendingReport, batch: PendingReport[]): void {
+    batch.splice(batch.indexOf(p), 1);
+    this.inFlight.delete(p.key);
+    this.pending.unshift(p);
+    this.schedule();
+  }
+
+  /** readMissing reads, in one round trip, the pods of the reports that have no base. */
+  private async readMissing(open: Open[]): Promise<void> {
+    const missing = open.filter((o) => o.base === undefined);
+    if (missing.length === 0) return;
+    const read = await this.store.getMany(missing.map(({ p }) => ({ info: pods, namespace: p.report.namespace, name: p.report.name })));
+    missing.forEach((o, i) => {
+      const pod = read[i] as Pod | undefined;
+      o.base = pod ? { pod, read: true } : 'gone';
+    });
+  }
+
+  /** cachedBase is the newest copy of the pod this process has, if any. */
+  private cachedBase(p: PendingReport): Base {
+    const fromInformer = this.cached(`${p.report.namespace}/${p.report.name}`);
+    const mine = this.written.get(p.key);
+    if (mine && (!fromInformer || Number(mine.metadata.resourceVersion) > Number(fromInformer.metadata.resourceVersion))) return { pod: mine, read: false };
+    if (mine) this.written.delete(p.key);
+    return fromInformer ? { pod: fromInformer, read: false } : undefined;
+  }
+
+  private remember(key: string, pod: Pod, revision: string): Pod {
+    const stored: Pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: revision } };
+    this.written.delete(key);
+    this.written.set(key, stored);
+    if (this.written.size > MAX_REMEMBERED) this.written.delete(this.written.keys().next().value as string);
+    return stored;
+  }
 }

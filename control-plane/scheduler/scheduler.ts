@@ -4,7 +4,7 @@ import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { objectKey, resourceByName } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import type { Informer } from '../controllers/informer.js';
+import type { ObjectCache } from '../controllers/informer.js';
 import type { EventSink } from '../events/event-recorder.js';
 import { encodeObject } from '../store/codec.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -71,8 +71,8 @@ export class Scheduler {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly podInformer: Informer,
-    private readonly nodeInformer: Informer,
+    private readonly podInformer: ObjectCache,
+    private readonly nodeInformer: ObjectCache,
     events: EventSink,
     private readonly logger: Logger,
     private readonly options: SchedulerOptions = {},

@@ -17,8 +17,13 @@ export interface ListResult {
 export type Mutation = (current: BerthObject) => BerthObject | undefined;
 
 const MAX_CONFLICT_RETRIES = 50;
-/** etcd's default --max-txn-ops. */
-const MAX_TXN_OPS = 128;
+/** etcd's default --max-txn-ops: operations per transaction branch. */
+export const MAX_TXN_OPS = 128;
+/**
+ * Bytes of values one transaction should carry at most: etcd refuses requests over
+ * --max-request-bytes (1.5 MiB by default); the rest is headroom for keys and framing.
+ */
+export const MAX_TXN_VALUE_BYTES = 1024 * 1024;
 
 /**
  * ObjectStore keeps Berth objects in etcd, one key per object (DESIGN.md section 2).
@@ -165,6 +170,26 @@ export class ObjectStore {
       }
     }
     throw new ConflictError(qualifiedResource(info), name, `still conflicting after ${MAX_CONFLICT_RETRIES} attempts`);
+  }
+
+  /**
+   * commitIfUnchanged is a multi-key guarded write in one round trip: every key in `guards` must
+   * still be at its mod revision, and then `puts` are written (all or nothing). A guard may have no
+   * put: that confirms a read without writing. On failure nothing is written and `current` holds,
+   * per guard, what its key holds now (undefined: the key is gone), so the caller can plan again.
+   * At most MAX_TXN_OPS guards.
+   */
+  async commitIfUnchanged(guards: { key: string; revision: string }[], puts: { key: string; value: string }[]): Promise<{ committed: true; revision: string } | { committed: false; current: (IKeyValue | undefined)[] }> {
+    if (guards.length > MAX_TXN_OPS || puts.length > MAX_TXN_OPS) throw new RangeError(`commitIfUnchanged takes at most ${MAX_TXN_OPS} keys`);
+    const res = await this.call(() =>
+      this.client.kv.txn({
+        compare: guards.map((g) => ({ key: Buffer.from(g.key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: g.revision })),
+        success: puts.map((p) => ({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } })),
+        failure: guards.map((g) => ({ request_range: { key: Buffer.from(g.key) } })),
+      }),
+    );
+    if (res.succeeded) return { committed: true, revision: String(res.header.revision) };
+    return { committed: false, current: guards.map((_g, i) => res.responses[i]?.response_range?.kvs[0]) };
   }
 
   /** watch streams changes under a resource (and namespace); see PrefixWatch for the guarantees. */

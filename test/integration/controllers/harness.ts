@@ -5,7 +5,7 @@ import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
 import { cacheKey } from '../../../control-plane/controllers/informer.js';
-import type { Informer } from '../../../control-plane/controllers/informer.js';
+import type { Informer, ObjectCache } from '../../../control-plane/controllers/informer.js';
 import { NodeLifecycleController } from '../../../control-plane/controllers/node-lifecycle-controller.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
 import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
@@ -48,9 +48,9 @@ export class ControllerHarness {
   readonly gc: GarbageCollector;
   /** The node-lifecycle controller's clock, in ms. */
   clock = Date.parse('2026-01-01T00:00:00Z');
-  private readonly all: Informer[];
+  private readonly all: ObjectCache[];
 
-  constructor(endpoint: string, nodeGracePeriodMs = 5000) {
+  constructor(readonly endpoint: string, nodeGracePeriodMs = 5000) {
     this.client = connectEtcd([endpoint]);
     this.store = new ObjectStore(this.client);
     const logger = silentLogger();
@@ -103,8 +103,9 @@ export class ControllerHarness {
     throw new Error('controllers did not converge in 30 rounds');
   }
 
+  /** informer is the harness's own informer of a resource (it borrows none), to stop and start it. */
   informer(resource: string): Informer {
-    return this.informers.forResource(resource);
+    return this.informers.forResource(resource) as Informer;
   }
 
   async list<T extends BerthObject>(info: ResourceInfo): Promise<T[]> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { applyDefaults } from '../../../control-plane/api/defaults.js';
-import type { Informer } from '../../../control-plane/controllers/informer.js';
+import type { ObjectCache } from '../../../control-plane/controllers/informer.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { silentLogger } from '../../../control-plane/log.js';
@@ -40,7 +40,7 @@ describe('ControllerManager end to end on a real etcd', function () {
     const store = new ObjectStore(client);
     const events = new CollectingEventSink();
     // Another leader-only worker (the scheduler, in the control plane) runs on the same informers.
-    let extra: { pods: Informer; started: boolean } | undefined;
+    let extra: { pods: ObjectCache; started: boolean } | undefined;
     manager = new ControllerManager(store, events, silentLogger(), {
       alsoRun: (informers) => {
         const state = { pods: informers.forResource('pods'), started: false };

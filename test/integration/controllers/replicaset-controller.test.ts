@@ -1,5 +1,10 @@
 import { expect } from 'chai';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
+import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
+import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
+import { silentLogger } from '../../../control-plane/log.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { ControllerHarness, R, ownedBy, useControllerHarness } from './harness.js';
@@ -33,6 +38,56 @@ describe('ReplicaSet controller and garbage collector on a real etcd', function 
     expect(h.replicaSets.expectations.outstanding('default/api').creates).to.deep.equal([]);
     expect(await h.list(R.pods)).to.have.length(5);
     expect(h.events.events.filter((e) => e.reason === 'SuccessfulCreate')).to.have.length(5);
+  });
+
+  it('creates one pod first, then the other 99 of 100 replicas in one transaction', async () => {
+    await h.createReplicaSet('big', 100, { app: 'big' });
+    await h.caughtUp();
+    await h.replicaSets.reconcile('default/big');
+    const pods = await h.list<Pod>(R.pods);
+    expect(pods).to.have.length(100);
+    // Objects written by one transaction share its revision.
+    const byRevision = new Map<string, number>();
+    for (const p of pods) byRevision.set(p.metadata.resourceVersion ?? '', (byRevision.get(p.metadata.resourceVersion ?? '') ?? 0) + 1);
+    expect([...byRevision.values()].sort((a, b) => a - b)).to.deep.equal([1, 99]);
+    expect(new Set(pods.map((p) => p.metadata.uid)).size).to.equal(100);
+    expect(h.events.events.filter((e) => e.reason === 'SuccessfulCreate')).to.have.length(100);
+    await h.caughtUp();
+    expect(h.replicaSets.expectations.outstanding('default/big').creates).to.deep.equal([]);
+  });
+
+  it('stops at the first pod whose creation fails, and expects none of the pods it did not create', async () => {
+    await h.createReplicaSet('doomed', 50, { app: 'doomed' });
+    await h.caughtUp();
+    // A controller whose etcd client is closed: every write fails.
+    const closed = connectEtcd([h.endpoint]);
+    closed.close();
+    const events = new CollectingEventSink();
+    const controller = new ReplicaSetController(new ObjectStore(closed), h.informer('replicasets'), h.informer('pods'), events, silentLogger());
+    let failure: unknown;
+    await controller.reconcile('default/doomed').catch((err: unknown) => (failure = err));
+    expect(failure).to.be.instanceOf(Error);
+    expect(events.events.map((e) => e.reason)).to.deep.equal(['FailedCreate']);
+    expect(controller.expectations.outstanding('default/doomed').creates).to.deep.equal([]);
+    expect(await h.list(R.pods)).to.have.length(0);
+  });
+
+  it('with a status interval, writes a changed status at once, then holds the next change until the interval has passed', async () => {
+    await h.createReplicaSet('paced', 2, { app: 'paced' });
+    await h.caughtUp();
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const controller = new ReplicaSetController(h.store, h.informer('replicasets'), h.informer('pods'), new CollectingEventSink(), silentLogger(), { statusIntervalMs: 1000, now: () => clock });
+    // The first step creates the pods and writes the status it saw before them.
+    expect(await controller.reconcile('default/paced')).to.deep.equal({ kind: 'done' });
+    await h.caughtUp();
+    expect((await h.get<ReplicaSet>(R.replicasets, 'paced')).status).to.include({ replicas: 0 });
+
+    clock += 400;
+    expect(await controller.reconcile('default/paced')).to.deep.equal({ kind: 'requeueAfter', delayMs: 600 });
+    expect((await h.get<ReplicaSet>(R.replicasets, 'paced')).status).to.include({ replicas: 0 });
+    clock += 600;
+    expect(await controller.reconcile('default/paced')).to.deep.equal({ kind: 'done' });
+    expect((await h.get<ReplicaSet>(R.replicasets, 'paced')).status).to.include({ replicas: 2 });
   });
 
   it('adopts a matching orphan pod instead of creating another', async () => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
+import { Informer } from '../../../control-plane/controllers/informer.js';
+import { silentLogger } from '../../../control-plane/log.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { WatchExpiredError } from '../../../control-plane/store/prefix-watch.js';
@@ -178,6 +180,28 @@ describe('PrefixWatch on a real etcd', function () {
       expect(err).to.be.instanceOf(WatchExpiredError);
       expect((err as Error).message).to.contain('list again');
     }
+  });
+
+  it('without previous values, delivers a deletion with the object\'s identity; an informer hands out its last state', async () => {
+    const watch = writer.watch(pods, 'w9', { previousValues: false });
+    cleanups.push(() => watch.close());
+    const got = new Collector(watch);
+    await watch.ready();
+    await writer.create(pods, pod('gone', 'w9', '7'));
+    await writer.delete(pods, 'w9', 'gone');
+    await eventually(() => expect(got.summary()).to.deep.equal(['ADDED gone', 'DELETED gone']));
+    expect(got.events[1]?.object.metadata).to.include({ name: 'gone', namespace: 'w9' });
+    expect(got.events[1]?.previous).to.equal(undefined);
+
+    const informer = new Informer(pods, writer, silentLogger());
+    cleanups.push(() => informer.stop());
+    const deleted: BerthObject[] = [];
+    informer.onChange((type, object) => type === 'DELETED' && deleted.push(object));
+    await writer.create(pods, pod('last', 'w9', '9'));
+    await informer.start();
+    await writer.delete(pods, 'w9', 'last');
+    await eventually(() => expect(deleted).to.have.length(1));
+    expect(deleted[0]?.metadata.labels).to.deep.equal({ version: '9' });
   });
 
   it('from a recent revision, delivers only the changes after it', async () => {

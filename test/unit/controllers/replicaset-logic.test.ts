@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decideReplicas, generatedPodName, nextAvailabilityCheckMs, podFromTemplate, podsToDelete, replicaSetStatus, slowStartBatches } from '../../../control-plane/controllers/replicaset-logic.js';
+import { decideReplicas, generatedPodName, nextAvailabilityCheckMs, podFromTemplate, podsPerTransaction, podsToDelete, replicaSetStatus, slowStartBatches } from '../../../control-plane/controllers/replicaset-logic.js';
 import { pod, replicaSet } from './fixtures.js';
 
 describe('ReplicaSet controller logic', () => {
@@ -43,9 +43,17 @@ describe('ReplicaSet controller logic', () => {
     expect(d.kind === 'delete' && d.pods.map((p) => p.metadata.name)).to.deep.equal(['a', 'b']);
   });
 
-  it('creates in slow-start batches of 1, 2, 4, ...', () => {
-    expect(slowStartBatches(10)).to.deep.equal([1, 2, 4, 3]);
-    expect(slowStartBatches(0)).to.deep.equal([]);
+  it('creates one pod first, then the rest in batches of one transaction each', () => {
+    expect(slowStartBatches(100, 128)).to.deep.equal([1, 99]);
+    expect(slowStartBatches(300, 128)).to.deep.equal([1, 128, 128, 43]);
+    expect(slowStartBatches(1, 128)).to.deep.equal([1]);
+    expect(slowStartBatches(0, 128)).to.deep.equal([]);
+  });
+
+  it('fits a transaction\'s pods under etcd\'s request size as well as its operation count', () => {
+    expect(podsPerTransaction(2_000)).to.equal(128);
+    expect(podsPerTransaction(100_000)).to.equal(10);
+    expect(podsPerTransaction(5_000_000)).to.equal(1);
   });
 
   it('counts replicas, ready, available (minReadySeconds) and fully labeled pods', () => {

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import type { Etcd3 } from 'etcd3';
+import { newIdentity } from '../../../control-plane/api/apply-plan.js';
+import { silentLogger } from '../../../control-plane/log.js';
+import { NodeHeartbeat } from '../../../control-plane/nodes/node-heartbeat.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { Lease, Node } from '../../../proto/objects/cluster.js';
+import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
+
+const leases = resourceByName('leases') as ResourceInfo;
+const nodes = resourceByName('nodes') as ResourceInfo;
+
+describe('NodeHeartbeat on a real etcd', function () {
+  this.timeout(30_000);
+  let etcd: TestEtcd;
+  let client: Etcd3;
+  let store: ObjectStore;
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    client = connectEtcd([etcd.endpoint]);
+    store = new ObjectStore(client);
+  });
+  after(async () => {
+    await client?.delete().prefix('/berth/');
+    client?.close();
+    await etcd?.stop();
+  });
+
+  it('renews the lease it wrote last, and still renews it after another replica did', async () => {
+    await store.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'hb-node', ...newIdentity() }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as Node);
+    const heartbeat = new NodeHeartbeat(store, silentLogger());
+    const renewTime = async () => ((await store.get(leases, undefined, 'hb-node')) as Lease).spec.renewTime ?? '';
+    await heartbeat.beat('hb-node');
+    const first = await renewTime();
+    await new Promise((r) => setTimeout(r, 5));
+    await heartbeat.beat('hb-node');
+    const second = await renewTime();
+    expect(second > first).to.equal(true);
+    // Another control-plane replica renews it: the remembered copy is stale, its guard fails, the beat reads and renews.
+    await new NodeHeartbeat(store, silentLogger()).beat('hb-node');
+    const third = await renewTime();
+    await new Promise((r) => setTimeout(r, 5));
+    await heartbeat.beat('hb-node');
+    expect((await renewTime()) > third).to.equal(true);
+  });
+});
