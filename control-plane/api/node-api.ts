@@ -8,7 +8,7 @@ import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
-import { failStream, unary } from './grpc-errors.js';
+import { failStream, toServiceError, unary } from './grpc-errors.js';
 
 /**
  * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
@@ -73,6 +73,32 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
     RecordEvent: unary(logger, async (req) => ({
       object_json: JSON.stringify(nodes.events.record(req.node_name, parse<Partial<Event>>(req.event_json, 'event_json'))),
     })),
+    // Each update on its own, all at once: the status writer commits those of one turn together.
+    UpdatePodStatuses: unary(logger, async (req) => ({
+      results: await Promise.all(
+        req.updates.map(async (u) => {
+          try {
+            await nodes.statuses.write({ nodeName: req.node_name, namespace: u.namespace, name: u.name, uid: u.uid, status: parse<PodStatus>(u.status_json, 'status_json') });
+            return { code: grpc.status.OK, message: '' };
+          } catch (err) {
+            const { code, details } = toServiceError(err);
+            if (code === grpc.status.INTERNAL) logger.error('pod status update failed', { pod: `${u.namespace}/${u.name}`, error: err });
+            return { code, message: details };
+          }
+        }),
+      ),
+    })),
+    RecordEvents: unary(logger, async (req) => {
+      const problems: string[] = [];
+      req.events_json.forEach((json, i) => {
+        try {
+          nodes.events.record(req.node_name, parse<Partial<Event>>(json, 'event_json'));
+        } catch (err) {
+          problems.push(`event ${i + 1}: ${(err as Error).message}`);
+        }
+      });
+      return { problems };
+    }),
     WatchPods: (call) =>
       serveSubscription(
         call,

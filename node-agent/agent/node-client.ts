@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { NodeAPIClient } from '../../proto/generated/berth/v1/NodeAPI.js';
+import type { RecordEventsReply__Output } from '../../proto/generated/berth/v1/RecordEventsReply.js';
+import type { UpdatePodStatusesReply__Output } from '../../proto/generated/berth/v1/UpdatePodStatusesReply.js';
 import type { WatchEvent__Output } from '../../proto/generated/berth/v1/WatchEvent.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
@@ -40,15 +42,19 @@ export class NodeClient {
     await this.unary((cb) => this.client.Heartbeat({ node_name: this.nodeName }, this.deadline(), cb));
   }
 
-  /** updatePodStatus sends a pod's status already serialized (the status reporter compares that text, so it serializes once). */
-  async updatePodStatus(pod: { namespace: string; name: string; uid: string }, statusJson: string): Promise<void> {
-    await this.unary((cb) =>
-      this.client.UpdatePodStatus({ node_name: this.nodeName, namespace: pod.namespace, name: pod.name, uid: pod.uid, status_json: statusJson }, this.deadline(), cb),
+  /** updatePodStatuses sends many statuses (already serialized) in one call; one result per update, in order. */
+  async updatePodStatuses(updates: Array<{ namespace: string; name: string; uid: string; statusJson: string }>): Promise<Array<{ code: number; message: string }>> {
+    const reply = await this.unary<UpdatePodStatusesReply__Output>((cb) =>
+      this.client.UpdatePodStatuses({ node_name: this.nodeName, updates: updates.map((u) => ({ namespace: u.namespace, name: u.name, uid: u.uid, status_json: u.statusJson })) }, this.deadline(), cb),
     );
+    if (reply.results.length !== updates.length) throw new Error(`UpdatePodStatuses answered ${reply.results.length} results for ${updates.length} updates`);
+    return reply.results;
   }
 
-  async recordEvent(event: Partial<Event>): Promise<void> {
-    await this.unary((cb) => this.client.RecordEvent({ node_name: this.nodeName, event_json: JSON.stringify(event) }, this.deadline(), cb));
+  /** recordEvents records many events in one call; returns the problems of those refused. */
+  async recordEvents(events: Array<Partial<Event>>): Promise<string[]> {
+    const reply = await this.unary<RecordEventsReply__Output>((cb) => this.client.RecordEvents({ node_name: this.nodeName, events_json: events.map((e) => JSON.stringify(e)) }, this.deadline(), cb));
+    return reply.problems;
   }
 
   /** watchPods opens the stream of this node's pods (see NodeAPI.WatchPods); the caller reconnects. */

@@ -1,6 +1,7 @@
+import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import type { PodStatus } from '../../proto/objects/pod.js';
-import { isNotFound, type NodeClient } from './node-client.js';
+import type { NodeClient } from './node-client.js';
 
 /** PodRef names one pod instance. */
 export interface PodRef {
@@ -15,80 +16,128 @@ interface Entry {
   latest?: PodStatus;
   wanted: string;
   sent?: string;
-  inFlight: boolean;
-  /** A flush is scheduled for the end of this turn of the event loop. */
-  queued: boolean;
+  /** Refusals of this pod's status in a row (not NOT_FOUND), for its own back-off. */
   failures: number;
-  timer?: NodeJS.Timeout;
+  /** Not to be sent before this time (ms since the epoch): the pod's back-off. */
+  retryAt: number;
+}
+
+/** At most this many statuses per call (a message stays far below gRPC's size limit). */
+const MAX_BATCH = 200;
+
+function backoffMs(failures: number): number {
+  return Math.min(500 * 2 ** (failures - 1), 5_000);
 }
 
 /**
- * StatusReporter is used to send each pod's status through NodeAPI.UpdatePodStatus only when
- * it changed, and to keep retrying while the control plane is unreachable (500 ms doubling to
- * 5 s), so the latest status arrives once it is back. A NOT_FOUND answer (the pod is deleted or
- * no longer bound here) ends the reporting of that pod. Reports of one pod within the same
- * turn of the event loop are coalesced: only the last one is serialized and sent.
+ * StatusReporter is used to send each pod's status through NodeAPI.UpdatePodStatuses only when
+ * it changed. All the node's changed statuses go in one call, and while a call is in flight
+ * new changes wait for it and go in the next one (group commit): 100 pods starting cost a
+ * handful of calls, not 200. Reports of one pod before its status is sent are coalesced: only
+ * the last one is serialized and sent.
+ *
+ * While the control plane is unreachable, calls are retried (500 ms doubling to 5 s), so the
+ * latest statuses arrive once it is back. A status refused on its own is retried with the same
+ * back-off for that pod; NOT_FOUND (the pod is deleted or no longer bound here) ends the
+ * reporting of that pod's status.
  */
 export class StatusReporter {
   private readonly entries = new Map<string, Entry>();
+  private scheduled = false;
+  private inFlight = false;
+  /** Set while the whole call is backing off (control plane unreachable). */
+  private callTimer: NodeJS.Timeout | undefined;
+  private callFailures = 0;
+  /** Set while only some pods back off: wakes the reporter when the first may go again. */
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly client: NodeClient, private readonly logger: Logger) {}
 
   /** report queues `status` for the pod; nothing is sent when it equals the last one sent. */
   report(pod: PodRef, status: PodStatus): void {
     let entry = this.entries.get(pod.uid);
-    if (!entry) this.entries.set(pod.uid, (entry = { pod, wanted: '', inFlight: false, queued: false, failures: 0 }));
+    if (!entry) this.entries.set(pod.uid, (entry = { pod, wanted: '', failures: 0, retryAt: 0 }));
     entry.pod = pod;
     entry.latest = status;
-    if (entry.queued) return;
-    entry.queued = true;
-    const queued = entry;
-    setImmediate(() => {
-      queued.queued = false;
-      if (queued.latest) queued.wanted = JSON.stringify(queued.latest);
-      queued.latest = undefined;
-      if (this.entries.get(queued.pod.uid) === queued) this.flush(queued);
-    });
+    this.schedule();
   }
 
   /** forget stops reporting a pod (it is being removed). */
   forget(uid: string): void {
-    const entry = this.entries.get(uid);
-    if (entry?.timer) clearTimeout(entry.timer);
     this.entries.delete(uid);
   }
 
   /** pending counts pods whose latest status has not reached the control plane yet. */
   get pending(): number {
-    return [...this.entries.values()].filter((e) => e.queued || e.wanted !== e.sent).length;
+    return [...this.entries.values()].filter((e) => e.latest !== undefined || e.wanted !== e.sent).length;
   }
 
-  private flush(entry: Entry): void {
-    if (entry.inFlight || entry.timer || entry.wanted === entry.sent) return;
-    entry.inFlight = true;
-    const body = entry.wanted;
-    this.client.updatePodStatus(entry.pod, body).then(
-      () => {
-        entry.inFlight = false;
-        entry.sent = body;
-        entry.failures = 0;
-        this.flush(entry);
+  /** A flush at the end of this turn of the event loop, so that reports of one turn share a call. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.inFlight || this.callTimer) return;
+    const now = Date.now();
+    const batch: Array<{ entry: Entry; body: string }> = [];
+    let nextRetry = Infinity;
+    for (const entry of this.entries.values()) {
+      if (entry.latest) entry.wanted = JSON.stringify(entry.latest);
+      entry.latest = undefined;
+      if (entry.wanted === entry.sent) continue;
+      if (entry.retryAt > now) nextRetry = Math.min(nextRetry, entry.retryAt);
+      else if (batch.length < MAX_BATCH) batch.push({ entry, body: entry.wanted });
+    }
+    this.wakeAt(nextRetry);
+    if (batch.length === 0) return;
+    this.inFlight = true;
+    this.client.updatePodStatuses(batch.map(({ entry, body }) => ({ ...entry.pod, statusJson: body }))).then(
+      (results) => {
+        this.inFlight = false;
+        this.callFailures = 0;
+        results.forEach(({ code, message }, i) => this.settle(batch[i]!.entry, batch[i]!.body, code, message));
+        this.flush();
       },
       (err: unknown) => {
-        entry.inFlight = false;
-        if (isNotFound(err)) {
-          this.logger.debug('pod status not accepted: pod gone from this node', { pod: `${entry.pod.namespace}/${entry.pod.name}` });
-          entry.sent = body;
-          return;
-        }
-        entry.failures++;
-        const delay = Math.min(500 * 2 ** (entry.failures - 1), 5_000);
-        this.logger.debug('pod status update failed; retrying', { pod: `${entry.pod.namespace}/${entry.pod.name}`, delayMs: delay, error: String(err) });
-        entry.timer = setTimeout(() => {
-          entry.timer = undefined;
-          if (this.entries.get(entry.pod.uid) === entry) this.flush(entry);
+        this.inFlight = false;
+        this.callFailures++;
+        const delay = backoffMs(this.callFailures);
+        this.logger.debug('pod status updates failed; retrying', { pods: batch.length, delayMs: delay, error: String(err) });
+        this.callTimer = setTimeout(() => {
+          this.callTimer = undefined;
+          this.flush();
         }, delay);
       },
     );
+  }
+
+  private settle(entry: Entry, body: string, code: number, message: string): void {
+    const pod = `${entry.pod.namespace}/${entry.pod.name}`;
+    if (code === grpc.status.OK || code === grpc.status.NOT_FOUND) {
+      if (code === grpc.status.NOT_FOUND) this.logger.debug('pod status not accepted: pod gone from this node', { pod });
+      entry.sent = body;
+      entry.failures = 0;
+      entry.retryAt = 0;
+      return;
+    }
+    entry.failures++;
+    entry.retryAt = Date.now() + backoffMs(entry.failures);
+    this.logger.debug('pod status update refused; retrying', { pod, code, error: message });
+  }
+
+  private wakeAt(when: number): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (when === Infinity) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flush();
+    }, Math.max(0, when - Date.now()));
   }
 }

@@ -138,4 +138,47 @@ describe('NodeAPI on a real control plane and etcd', function () {
     const staleUid = await call((cb) => client.UpdatePodStatus({ ...req, uid: 'not-this-one' }, cb)).catch((e: grpc.ServiceError) => e.code);
     expect(staleUid).to.equal(grpc.status.NOT_FOUND);
   });
+
+  it('UpdatePodStatuses applies each update on its own: a foreign, stale or invalid one is refused alone', async () => {
+    const good = await createPod('batch-good', 'batch-node');
+    const elsewhere = await createPod('batch-elsewhere', 'other-node');
+    const alsoGood = await createPod('batch-good-2', 'batch-node');
+    const status = (phase: string) => JSON.stringify({ phase, hostIP: '10.0.0.9' });
+    const update = (pod: Pod, statusJson: string, uid = pod.metadata.uid ?? '') => ({ namespace: 'default', name: pod.metadata.name, uid, status_json: statusJson });
+    const reply = await call<{ results: Array<{ code: number; message: string }> }>((cb) =>
+      client.UpdatePodStatuses(
+        {
+          node_name: 'batch-node',
+          updates: [update(good, status('Running')), update(elsewhere, status('Running')), update(alsoGood, status('Running'), 'stale-uid'), update(alsoGood, '{not json'), update(alsoGood, status('Pending'))],
+        },
+        cb,
+      ),
+    );
+    expect(reply.results.map((r) => r.code)).to.deep.equal([grpc.status.OK, grpc.status.NOT_FOUND, grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT, grpc.status.OK]);
+    expect(reply.results[1]!.message).to.contain('not bound to node batch-node');
+    expect(reply.results[3]!.message).to.contain('status_json is not valid JSON');
+    expect(((await store.get(pods, 'default', 'batch-good')) as Pod).status?.phase).to.equal('Running');
+    expect(((await store.get(pods, 'default', 'batch-elsewhere')) as Pod).status?.phase).to.not.equal('Running');
+    expect(((await store.get(pods, 'default', 'batch-good-2')) as Pod).status?.phase).to.equal('Pending');
+  });
+
+  it('RecordEvents records the valid events of a batch and names the refused ones', async () => {
+    const pod = await createPod('events-pod', 'events-node');
+    const about = { apiVersion: 'v1', kind: 'Pod', name: 'events-pod', namespace: 'default', uid: pod.metadata.uid };
+    const reply = await call<{ problems: string[] }>((cb) =>
+      client.RecordEvents(
+        {
+          node_name: 'events-node',
+          events_json: [JSON.stringify({ involvedObject: about, type: 'Normal', reason: 'Pulled', message: 'image present' }), JSON.stringify({ involvedObject: about, type: 'Normal', message: 'no reason' }), JSON.stringify({ involvedObject: about, type: 'Normal', reason: 'Started', message: 'Started container c' })],
+        },
+        cb,
+      ),
+    );
+    expect(reply.problems).to.deep.equal(['event 2: an event needs a reason']);
+    await eventually(async () => {
+      const events = await store.list(resourceByName('events') as ResourceInfo, 'default');
+      const reasons = events.items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'events-pod').map((e) => (e as { reason?: string }).reason);
+      expect(reasons.sort()).to.deep.equal(['Pulled', 'Started']);
+    });
+  });
 });
