@@ -19,18 +19,29 @@ export type NodePodListener = (event: NodePodEvent) => void;
 
 /**
  * routePodChange turns one informer change into per-node events: a pod that moves from node A
- * to B (or is unbound) is DELETED for A and ADDED for B. Pure.
+ * to B (or is unbound) is DELETED for A and ADDED for B. A change of the status alone is sent
+ * to nobody: the node's agent is the one that wrote it (DESIGN.md section 3), and echoing each
+ * of its reports back doubled the traffic of a pod start on both ends. Pure.
  */
 export function routePodChange(type: StoreEventType, object: BerthObject, previous: BerthObject | undefined): { node: string; event: NodePodEvent }[] {
   const before = (previous as Pod | undefined)?.spec?.nodeName;
   const pod = object as Pod;
   if (type === 'DELETED') return before ? [{ node: before, event: { type: 'DELETED', pod: (previous as Pod | undefined) ?? pod } }] : [];
   const after = pod.spec?.nodeName;
-  if (before === after) return after ? [{ node: after, event: { type: previous ? type : 'ADDED', pod } }] : [];
+  if (before === after) {
+    if (!after || (previous && onlyStatusChanged(previous as Pod, pod))) return [];
+    return [{ node: after, event: { type: previous ? type : 'ADDED', pod } }];
+  }
   const out: { node: string; event: NodePodEvent }[] = [];
   if (before) out.push({ node: before, event: { type: 'DELETED', pod: previous as Pod } });
   if (after) out.push({ node: after, event: { type: 'ADDED', pod } });
   return out;
+}
+
+/** Whether `after` differs from `before` only in status and resourceVersion. */
+function onlyStatusChanged(before: Pod, after: Pod): boolean {
+  const rest = (pod: Pod) => JSON.stringify([pod.spec, { ...pod.metadata, resourceVersion: undefined }]);
+  return rest(before) === rest(after);
 }
 
 /**

@@ -15,10 +15,19 @@ describe('NodeAPI logic (control plane side of the agents)', () => {
     expect(() => firstFreeNodeCidr(['10.0.0.0/24'], '10.0.0.0/24')).to.throw(PodCidrExhaustedError);
   });
 
+  it('sends a node no change of a pod\'s status alone: its agent wrote it', () => {
+    const before = { ...pod('a'), metadata: { ...pod('a').metadata, resourceVersion: '7' } };
+    const reported = { ...before, metadata: { ...before.metadata, resourceVersion: '8' }, status: { phase: 'Running' } };
+    expect(routePodChange('MODIFIED', reported, before)).to.deep.equal([]);
+    const deleting = { ...reported, metadata: { ...reported.metadata, resourceVersion: '9', deletionTimestamp: '2026-11-30T05:00:00Z' } };
+    expect(routePodChange('MODIFIED', deleting, reported).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'MODIFIED']]);
+  });
+
   it('routes pod changes to nodes: binding is ADDED, moving away or deletion is DELETED', () => {
     expect(routePodChange('ADDED', pod(), undefined)).to.deep.equal([]);
     expect(routePodChange('MODIFIED', pod('a'), pod()).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'ADDED']]);
-    expect(routePodChange('MODIFIED', pod('a'), pod('a')).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'MODIFIED']]);
+    const labelled = { ...pod('a'), metadata: { ...pod('a').metadata, labels: { tier: 'web' } } };
+    expect(routePodChange('MODIFIED', labelled, pod('a')).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'MODIFIED']]);
     expect(routePodChange('MODIFIED', pod('b'), pod('a')).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'DELETED'], ['b', 'ADDED']]);
     expect(routePodChange('DELETED', pod(), pod('a')).map((r) => [r.node, r.event.type])).to.deep.equal([['a', 'DELETED']]);
   });
