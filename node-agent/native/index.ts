@@ -67,6 +67,7 @@ export interface CommandOptions {
 
 interface Addon {
   runCommand(file: string, argv: string[], env: string[], options: CommandOptions): Promise<CommandOutcome>;
+  markTopDir(path: PathArg): boolean;
   netnsCreate(path: PathArg): Promise<void>;
   netnsLoopbackUp(path: PathArg): Promise<void>;
   mountAsync(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): Promise<void>;
@@ -202,6 +203,13 @@ export const mountAsync = (source: PathArg, target: PathArg, fstype: PathArg, fl
   addon.mountAsync(source, target, fstype, flags, data);
 /** umount2(2) on a thread of its own (an unmount can wait on writeback). */
 export const umount2Async = (target: PathArg, flags = 0): Promise<void> => addon.umount2Async(target, flags);
+
+/**
+ * Marks a directory as the top of a hierarchy for ext4's Orlov allocator (chattr +T): its
+ * subdirectories are spread over block groups instead of piling into its own (addon/inode_flags.cc
+ * says why that matters). False when the filesystem has no such flag.
+ */
+export const markTopDir = (path: PathArg): boolean => addon.markTopDir(path);
 
 // Network namespaces, each call on a thread of its own that enters the namespace and ends.
 /** A new network namespace bound on `path` (which must not exist: EEXIST), its loopback up. */

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { markTopDir } from '../native/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthRuntimeCli, defaultBinaryPath, type RuntimeState } from './berth-runtime-cli.js';
 import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
@@ -321,6 +322,8 @@ export class BerthRuntime implements Runtime {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await chmod(dir, 0o700); // also when it existed: bundles hold env values (secrets)
       }
+      // One directory per container below each: spread them over ext4's block groups (chattr +T).
+      for (const dir of [join(this.root, 'state'), join(this.root, 'containers')]) markTopDir(dir);
     })().catch((err: unknown) => {
       this.rootReady = undefined; // the next call tries again
       throw err;

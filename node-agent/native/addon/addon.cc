@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitPidfd(env, exports);
   berth::InitSpawn(env, exports);
   berth::InitNetns(env, exports);
+  berth::InitInodeFlags(env, exports);
   return exports;
 }
 

@@ -12,6 +12,7 @@ import { buildBusyboxImage } from '../../support/image-build.js';
 import { startRegistry, type TestRegistry } from '../../support/registry-server.js';
 import { cgroupDirs, cgroupMounts, cgroupPids, entriesNamed, exists, processesMatching, removeCgroupTree } from '../../support/runtime-host.js';
 import { identityLayerEntries } from '../../support/runtime-layers.js';
+import { markTopDir, runCommand } from '../../../node-agent/native/index.js';
 import { describeRuntimeConformance, type RuntimeUnderTest } from './runtime-conformance.js';
 
 /**
@@ -111,6 +112,30 @@ describe('BerthRuntime cgroup settings', function () {
         ? { version: 2, memory: '67108864', cpu: '50000 100000', weight: String(1 + Math.floor(((256 - 2) * 9999) / 262142)), pids: '4096' }
         : { version: 1, memory: '67108864', cpu: '50000 100000', weight: '256', pids: '4096' },
     );
+  });
+});
+
+describe('BerthRuntime directories', function () {
+  this.timeout(60_000);
+  let rt: Awaited<ReturnType<typeof makeBerthRuntimeUnderTest>> | undefined;
+  before(async () => {
+    rt = await makeBerthRuntimeUnderTest();
+  });
+  after(async () => {
+    await rt?.dispose();
+  });
+
+  it('marks the per-container parents as hierarchy tops for ext4 (chattr +T), so containers spread over block groups', async () => {
+    if (!rt) throw new Error('fixture missing');
+    expect(await rt.runtime.list()).to.deep.equal([]);
+    const fsType = (await runCommand('stat', ['-f', '-c', '%T', rt.root])).stdout.trim();
+    for (const dir of ['containers', 'state']) {
+      const { stdout } = await runCommand('lsattr', ['-d', join(rt.root, dir)]);
+      const flags = stdout.split(' ')[0] ?? '';
+      // ext4 shows as ext2/ext3 to stat -f; other filesystems have no such flag, and nothing else changes.
+      if (fsType === 'ext2/ext3') expect(flags, `${dir}: ${stdout}`).to.contain('T');
+      else expect(markTopDir(join(rt.root, dir))).to.equal(false);
+    }
   });
 });
 
