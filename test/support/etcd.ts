@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
 import { EmbeddedEtcd } from '../../control-plane/etcd/embedded-etcd.js';
+import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../control-plane/store/object-store.js';
 import { freePort } from './ports.js';
 
 /** TestEtcd is a real etcd for one test suite, in its own temp directory, on free ports. */
@@ -31,4 +34,36 @@ export async function startTestEtcd(): Promise<TestEtcd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** EtcdStore is one suite's real etcd, a client of it, and an ObjectStore over that client. */
+export interface EtcdStore {
+  etcd: TestEtcd;
+  client: Etcd3;
+  store: ObjectStore;
+}
+
+/**
+ * useEtcdStore registers what a store-level suite needs: one real etcd for the suite with a
+ * client and an ObjectStore, handed to `use` before the first test, and all of it stopped after
+ * the last, also when a test fails. With `emptyAfterEach`, every key under /berth/ is deleted
+ * after each test.
+ */
+export function useEtcdStore(use: (env: EtcdStore) => void, options: { emptyAfterEach?: boolean } = {}): void {
+  let env: EtcdStore | undefined;
+  before(async () => {
+    const etcd = await startTestEtcd();
+    const client = connectEtcd([etcd.endpoint]);
+    env = { etcd, client, store: new ObjectStore(client) };
+    use(env);
+  });
+  if (options.emptyAfterEach) {
+    afterEach(async () => {
+      await env?.client.delete().prefix('/berth/').exec();
+    });
+  }
+  after(async () => {
+    env?.client.close();
+    await env?.etcd.stop();
+  });
 }

@@ -4,35 +4,25 @@ import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { Informer } from '../../../control-plane/controllers/informer.js';
 import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
 import { silentLogger } from '../../../control-plane/log.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
-import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
+import { useEtcdStore } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 import { R } from './harness.js';
 
 describe('SharedInformers borrowing a longer-lived informer, on a real etcd', function () {
   this.timeout(30_000);
-  let etcd: TestEtcd;
   let client: Etcd3;
   let store: ObjectStore;
   let podInformer: Informer;
 
-  before(async () => {
-    etcd = await startTestEtcd();
-    client = connectEtcd([etcd.endpoint]);
-    store = new ObjectStore(client);
-  });
+  useEtcdStore((env) => ({ client, store } = env));
   beforeEach(() => {
     podInformer = new Informer(R.pods, store, silentLogger());
   });
   afterEach(async () => {
     podInformer.stop();
     await client.delete().prefix('/berth/');
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.stop();
   });
 
   const createPod = (name: string) =>

@@ -1,33 +1,20 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { NodeHeartbeat } from '../../../control-plane/nodes/node-heartbeat.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
-import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
-import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
+import { useEtcdStore } from '../../support/etcd.js';
 
 const leases = resourceByName('leases') as ResourceInfo;
 const nodes = resourceByName('nodes') as ResourceInfo;
 
 describe('NodeHeartbeat on a real etcd', function () {
   this.timeout(30_000);
-  let etcd: TestEtcd;
-  let client: Etcd3;
   let store: ObjectStore;
 
-  before(async () => {
-    etcd = await startTestEtcd();
-    client = connectEtcd([etcd.endpoint]);
-    store = new ObjectStore(client);
-  });
-  after(async () => {
-    await client?.delete().prefix('/berth/');
-    client?.close();
-    await etcd?.stop();
-  });
+  useEtcdStore((env) => ({ store } = env));
 
   it('renews the lease it wrote last, and still renews it after another replica did', async () => {
     await store.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'hb-node', ...newIdentity() }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as Node);

@@ -1,42 +1,27 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import { NotFoundError } from '../../../control-plane/errors.js';
 import { PodNotOnNodeError, PodStatusWriter } from '../../../control-plane/nodes/pod-status-writer.js';
 import type { PodStatusReport } from '../../../control-plane/nodes/pod-status-writer.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
-import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod, PodStatus } from '../../../proto/objects/pod.js';
 import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
-import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
+import { useEtcdStore } from '../../support/etcd.js';
 
 const pods = resourceByName('pods') as ResourceInfo;
 
 describe('PodStatusWriter on a real etcd', function () {
   this.timeout(30_000);
-  let etcd: TestEtcd;
-  let client: Etcd3;
   let store: ObjectStore;
   /** What the writer finds in its "informer": set per test, possibly behind etcd. */
   let cache: Map<string, Pod>;
   let writer: PodStatusWriter;
 
-  before(async () => {
-    etcd = await startTestEtcd();
-    client = connectEtcd([etcd.endpoint]);
-    store = new ObjectStore(client);
-  });
+  useEtcdStore((env) => ({ store } = env), { emptyAfterEach: true });
   beforeEach(() => {
     cache = new Map();
     writer = new PodStatusWriter(store, (key) => cache.get(key));
-  });
-  afterEach(async () => {
-    await client.delete().prefix('/berth/');
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.stop();
   });
 
   async function createPod(name: string, nodeName: string | undefined, cached = true): Promise<Pod> {

@@ -1,34 +1,20 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
 import { Binder } from '../../../control-plane/scheduler/binder.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
-import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { resourceByName } from '../../../proto/resources.js';
 import type { ResourceInfo } from '../../../proto/resources.js';
-import { startTestEtcd } from '../../support/etcd.js';
-import type { TestEtcd } from '../../support/etcd.js';
+import { useEtcdStore } from '../../support/etcd.js';
 
 const pods = resourceByName('pods') as ResourceInfo;
 
 describe('Binder on a real etcd', function () {
   this.timeout(30_000);
-  let etcd: TestEtcd;
   let client: Etcd3;
   let store: ObjectStore;
 
-  before(async () => {
-    etcd = await startTestEtcd();
-    client = connectEtcd([etcd.endpoint]);
-    store = new ObjectStore(client);
-  });
-  afterEach(async () => {
-    await client.delete().prefix('/berth/').exec();
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
+  useEtcdStore((env) => ({ client, store } = env), { emptyAfterEach: true });
 
   const newPod = (name: string): Pod => ({
     apiVersion: 'v1',

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../control-plane/errors.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
-import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
 import { resourceForKind } from '../../../proto/resources.js';
 import type { ResourceInfo } from '../../../proto/resources.js';
-import { startTestEtcd } from '../../support/etcd.js';
-import type { TestEtcd } from '../../support/etcd.js';
+import { useEtcdStore } from '../../support/etcd.js';
 
 const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
 const nodes = resourceForKind('v1', 'Node') as ResourceInfo;
@@ -18,19 +16,10 @@ function pod(name: string, namespace = 'default', labels: Record<string, string>
 
 describe('ObjectStore on a real etcd', function () {
   this.timeout(30_000);
-  let etcd: TestEtcd;
   let client: Etcd3;
   let store: ObjectStore;
 
-  before(async () => {
-    etcd = await startTestEtcd();
-    client = connectEtcd([etcd.endpoint]);
-    store = new ObjectStore(client);
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.stop();
-  });
+  useEtcdStore((env) => ({ client, store } = env));
 
   it('stores one key per object under /berth/<resource>/<namespace>/<name>', async () => {
     await store.create(pods, pod('layout', 'team-a'));
