@@ -25,19 +25,17 @@ import { markTopDir } from '../native/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthRuntimeCli, defaultBinaryPath, type RuntimeState } from './berth-runtime-cli.js';
 import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
-import { effectiveRunAs } from './container-spec.js';
+import { buildContainerSpec } from './container-spec-builder.js';
+import { toStatus } from './container-status.js';
 import { readCriLog, type LogEntry } from './cri-log.js';
-import { ContainerExistsError, ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
+import { ContainerExistsError, ContainerNotFoundError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 import { HostMounter, type Mounter } from './mounter.js';
-import { buildOciSpec, defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
-import type { OciSpec } from './oci-types.js';
-import { findExecutable, readFileInRoot } from './root-path.js';
+import { defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
 import { Rootfs } from './rootfs.js';
 import { listStateDir, readStateDir } from './runtime-state-dir.js';
 import { transition, type ContainerStatus, type CreateContainerRequest, type LogOptions, type RemoveOptions, type Runtime, type WaitOptions } from './runtime.js';
 import { UndoStack } from './undo.js';
-import { resolveUser } from './user.js';
 
 /** BerthRuntimeOptions is used to configure a BerthRuntime. */
 export interface BerthRuntimeOptions {
@@ -114,7 +112,7 @@ export class BerthRuntime implements Runtime {
         const rootfs = new Rootfs(dir, this.mounter);
         await rootfs.mount(request.image.layerDirs);
         undo.push('unmount the rootfs', () => rootfs.unmountAndRemove());
-        await writeOciSpec(dir, await this.buildSpec(id, request, rootfs.target));
+        await writeOciSpec(dir, await buildContainerSpec(id, request, rootfs.target, { defaultCgroupParent: this.options.defaultCgroupParent ?? 'berth', pidsLimit: this.options.pidsLimit ?? defaultPidsLimit }));
         // berth-runtime state without a bundle here is a leftover of someone else: not ours to delete.
         if (await this.state(id)) throw new ContainerExistsError(id);
         // Pushed before the create: a create that fails half-way may leave its state behind.
@@ -288,30 +286,6 @@ export class BerthRuntime implements Runtime {
     }
   }
 
-  private async buildSpec(id: string, request: CreateContainerRequest, rootfs: string): Promise<OciSpec> {
-    const imageConfig = request.image.config.config ?? {};
-    const user = resolveUser(
-      { imageUser: imageConfig.User, ...effectiveRunAs(request.container, request.pod ?? {}) },
-      await readFileInRoot(rootfs, '/etc/passwd'),
-      await readFileInRoot(rootfs, '/etc/group'),
-    );
-    const spec = buildOciSpec({
-      containerId: id,
-      container: request.container,
-      image: request.image,
-      pod: request.pod ?? {},
-      user,
-      defaultCgroupParent: this.options.defaultCgroupParent ?? 'berth',
-      pidsLimit: this.options.pidsLimit ?? defaultPidsLimit,
-      annotations: { 'io.berth.container.name': request.container.name, 'io.berth.image': request.image.reference },
-    });
-    // Caught here rather than at start: a container that can never run should not be created.
-    const argv0 = spec.process.args[0] ?? '';
-    const path = spec.process.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
-    if (!(await findExecutable(rootfs, argv0, path, spec.process.cwd))) throw new ExecutableNotFoundError(argv0, path);
-    return spec;
-  }
-
   private bundleDir(id: string): string {
     return join(this.root, 'containers', id);
   }
@@ -330,29 +304,4 @@ export class BerthRuntime implements Runtime {
     });
     return this.rootReady;
   }
-}
-
-/**
- * Joins the metadata with berth-runtime's state. No state at all means creation has not got
- * that far or was cut short (the agent killed mid-create): reported as exited, so that
- * remove() cleans up.
- */
-function toStatus(meta: ContainerMeta, bundle: string, state: RuntimeState | undefined): ContainerStatus {
-  const status: ContainerStatus = {
-    id: meta.id,
-    name: meta.name,
-    state: state === undefined || state.status === 'stopped' ? 'exited' : state.status,
-    image: meta.image,
-    imageDigest: meta.imageDigest,
-    labels: meta.labels,
-    oomKilled: state?.oomKilled ?? false,
-    createdAt: meta.createdAt,
-    logPath: join(bundle, 'container.log'),
-    bundle,
-  };
-  if (state && state.status !== 'stopped' && state.pid > 0) status.pid = state.pid;
-  if (state?.exitCode !== undefined && state.status === 'stopped') status.exitCode = state.exitCode;
-  if (state?.startedAt) status.startedAt = state.startedAt;
-  if (state?.finishedAt) status.finishedAt = state.finishedAt;
-  return status;
 }

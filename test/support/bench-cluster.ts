@@ -199,9 +199,10 @@ export function cpuReport(procs: Array<{ name: string; pid: number }>, before: M
     const self = now.selfMs - was.selfMs;
     const children = now.childrenMs - was.childrenMs;
     total += self + children;
-    lines.push(`    ${p.name.padEnd(14)} ${String(self).padStart(6)} ms itself + ${String(children).padStart(6)} ms in commands it ran (ip, mount, berth-runtime)`);
+    lines.push(`    ${p.name.padEnd(14)} ${String(self).padStart(6)} ms itself + ${String(children).padStart(6)} ms in commands it waited for (berth-runtime)`);
   }
-  lines.push(`    total ${total} ms CPU in ${wallMs.toFixed(0)} ms wall (${(total / wallMs).toFixed(2)} cores busy of this machine's ${cpuCount()})`);
+  // Containers and their monitors are detached from the agent, so their CPU is not in these figures.
+  lines.push(`    total ${total} ms CPU in ${wallMs.toFixed(0)} ms wall (${(total / wallMs).toFixed(2)} cores busy of this machine's ${cpuCount()}; containers and monitors not counted)`);
   return lines;
 }
 
