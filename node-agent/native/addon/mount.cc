@@ -10,18 +10,32 @@
 namespace berth {
 namespace {
 
+// The arguments of mount and mountAsync: (source, target, fstype, flags?, data?).
+struct MountArgs {
+  std::string source, target, fstype, data;
+  int64_t flags = 0;
+  bool hasData = false;
+
+  // Reads them from `info`; false after throwing a TypeError.
+  bool Read(const Napi::CallbackInfo& info) {
+    return ArgPath(info, 0, "source", &source) && ArgPath(info, 1, "target", &target) &&
+           ArgPath(info, 2, "fstype", &fstype) && ArgOptInt(info, 3, 0, &flags) && ArgOptString(info, 4, &data, &hasData);
+  }
+
+  // mount(2); 0 or the errno.
+  int Mount() const {
+    int rc = mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), (unsigned long)flags,
+                   hasData ? data.c_str() : nullptr);
+    return rc != 0 ? errno : 0;
+  }
+};
+
 // mount(source, target, fstype, flags, data?)
 Napi::Value Mount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string source, target, fstype, data;
-  int64_t flags;
-  bool hasData;
-  if (!ArgPath(info, 0, "source", &source) || !ArgPath(info, 1, "target", &target) ||
-      !ArgPath(info, 2, "fstype", &fstype) || !ArgOptInt(info, 3, 0, &flags) || !ArgOptString(info, 4, &data, &hasData))
-    return env.Undefined();
-  if (mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), (unsigned long)flags,
-            hasData ? data.c_str() : nullptr) != 0)
-    return ThrowErrno(env, errno, "mount", target, source);
+  MountArgs args;
+  if (!args.Read(info)) return env.Undefined();
+  if (int err = args.Mount()) return ThrowErrno(env, err, "mount", args.target, args.source);
   return env.Undefined();
 }
 
@@ -42,21 +56,12 @@ struct MountResult {
 // own. An overlay mount takes milliseconds in the kernel, an unmount that flushes longer.
 Napi::Value MountAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string source, target, fstype, data;
-  int64_t flags;
-  bool hasData;
-  if (!ArgPath(info, 0, "source", &source) || !ArgPath(info, 1, "target", &target) ||
-      !ArgPath(info, 2, "fstype", &fstype) || !ArgOptInt(info, 3, 0, &flags) || !ArgOptString(info, 4, &data, &hasData))
-    return env.Undefined();
+  MountArgs args;
+  if (!args.Read(info)) return env.Undefined();
   return RunOnThread<MountResult>(
-      env, "berth.mount",
-      [=]() {
-        int rc = mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), (unsigned long)flags,
-                       hasData ? data.c_str() : nullptr);
-        return MountResult{rc != 0 ? errno : 0};
-      },
-      [target, source](Napi::Env env, Napi::Promise::Deferred& deferred, MountResult& res) {
-        if (res.err != 0) deferred.Reject(ErrnoError(env, res.err, "mount", target, source).Value());
+      env, "berth.mount", [args]() { return MountResult{args.Mount()}; },
+      [args](Napi::Env env, Napi::Promise::Deferred& deferred, MountResult& res) {
+        if (res.err != 0) deferred.Reject(ErrnoError(env, res.err, "mount", args.target, args.source).Value());
         else deferred.Resolve(env.Undefined());
       });
 }
