@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { apiTimestamp } from '../../proto/time.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
@@ -41,7 +42,7 @@ export interface NewObjectIdentity {
 }
 
 export function newIdentity(now = new Date()): NewObjectIdentity {
-  return { uid: randomUUID(), creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return { uid: randomUUID(), creationTimestamp: apiTimestamp(now.getTime()) };
 }
 
 /**

@@ -17,16 +17,19 @@ export function toServiceError(err: unknown): grpc.ServiceError {
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
+/** answerError maps a failure to the status a caller gets; one that is not the caller's doing (INTERNAL) is logged. */
+export function answerError(logger: Logger, err: unknown, context: Record<string, unknown>): grpc.ServiceError {
+  const serviceError = toServiceError(err);
+  if (serviceError.code === grpc.status.INTERNAL) logger.error('request failed', { ...context, error: err });
+  return serviceError;
+}
+
 /** unary runs a unary handler body and answers with its result or its mapped error. */
 export function unary<Req, Res>(logger: Logger, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     body(call.request).then(
       (res) => callback(null, res),
-      (err: unknown) => {
-        const serviceError = toServiceError(err);
-        if (serviceError.code === grpc.status.INTERNAL) logger.error('request failed', { method: call.getPath(), error: err });
-        callback(serviceError);
-      },
+      (err: unknown) => callback(answerError(logger, err, { method: call.getPath() })),
     );
   };
 }

@@ -8,7 +8,7 @@ import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
-import { failStream, toServiceError, unary } from './grpc-errors.js';
+import { answerError, failStream, unary } from './grpc-errors.js';
 
 /**
  * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
@@ -81,8 +81,7 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
             await nodes.statuses.write({ nodeName: req.node_name, namespace: u.namespace, name: u.name, uid: u.uid, status: parse<PodStatus>(u.status_json, 'status_json') });
             return { code: grpc.status.OK, message: '' };
           } catch (err) {
-            const { code, details } = toServiceError(err);
-            if (code === grpc.status.INTERNAL) logger.error('pod status update failed', { pod: `${u.namespace}/${u.name}`, error: err });
+            const { code, details } = answerError(logger, err, { method: 'UpdatePodStatuses', pod: `${u.namespace}/${u.name}` });
             return { code, message: details };
           }
         }),

@@ -46,11 +46,6 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number)
   return Number.isFinite(since) && since + minReadySeconds * 1000 <= nowMs;
 }
 
-/** timestamp formats a time as the API stores them: RFC 3339, whole seconds. */
-export function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /**
  * setCondition returns the conditions with `next` in place of the one of its type. The
  * transition time moves only when the status changes; an unchanged condition is kept as it is

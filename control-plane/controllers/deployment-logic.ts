@@ -5,7 +5,8 @@ import type { NewObjectIdentity } from '../api/apply-plan.js';
 import { defaultPodSpec } from '../api/defaults.js';
 import { canonicalJson, deepEqual } from '../api/merge.js';
 import { deepCopy } from '../store/codec.js';
-import { ownerReferenceTo, setCondition, timestamp } from './controller-util.js';
+import { ownerReferenceTo, setCondition } from './controller-util.js';
+import { apiTimestamp } from '../../proto/time.js';
 
 /** The pure decisions of the Deployment controller, tested without etcd. */
 
@@ -130,7 +131,7 @@ export function maxUnavailable(d: Deployment): number {
  * conditions in Kubernetes' words. `created` says this step created the new ReplicaSet.
  */
 export function deploymentStatus(d: Deployment, all: readonly ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean, nowMs: number): DeploymentStatus {
-  const now = timestamp(nowMs);
+  const now = apiTimestamp(nowMs);
   const desired = d.spec.replicas ?? 1;
   const sum = (f: (rs: ReplicaSet) => number | undefined) => all.reduce((n, rs) => n + (f(rs) ?? 0), 0);
   const available = sum((rs) => rs.status?.availableReplicas);

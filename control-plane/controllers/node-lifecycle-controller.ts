@@ -5,7 +5,8 @@ import { resourceByName } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted, timestamp } from './controller-util.js';
+import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
+import { apiTimestamp } from '../../proto/time.js';
 import type { ObjectCache } from './informer.js';
 import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, withReadyCondition } from './node-lifecycle-logic.js';
 import { WorkQueue } from './work-queue.js';
@@ -87,9 +88,9 @@ export class NodeLifecycleController {
     }
     const health = judgeLease(seen.atMs, nowMs, this.gracePeriodMs);
     const action = decideNodeAction(node, health);
-    if (action.kind !== 'none') await this.setReady(node, action.kind, timestamp(nowMs));
+    if (action.kind !== 'none') await this.setReady(node, action.kind, apiTimestamp(nowMs));
     if (health.kind === 'stale') {
-      await this.markPodsLost(nodeName, timestamp(nowMs));
+      await this.markPodsLost(nodeName, apiTimestamp(nowMs));
       return DONE;
     }
     return { kind: 'requeueAfter', delayMs: health.staleInMs + 1 };

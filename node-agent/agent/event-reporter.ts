@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
+import { EndOfTurn } from './end-of-turn.js';
 import type { NodeClient } from './node-client.js';
 
 /** EventReporter is used to record pod events (Pulling, Started, BackOff…) through NodeAPI. */
@@ -20,7 +21,7 @@ const MAX_QUEUED = 1_000;
  */
 export class NodeEventReporter implements EventReporter {
   private queue: Array<Partial<Event>> = [];
-  private scheduled = false;
+  private readonly flushAtTurnEnd = new EndOfTurn(() => this.flush());
   private inFlight = false;
 
   constructor(private readonly client: NodeClient, private readonly logger: Logger) {}
@@ -41,12 +42,7 @@ export class NodeEventReporter implements EventReporter {
       message,
     });
     if (this.queue.length > MAX_QUEUED) this.queue.shift();
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
+    this.flushAtTurnEnd.request();
   }
 
   private flush(): void {

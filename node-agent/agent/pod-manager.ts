@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { Pod } from '../../proto/objects/pod.js';
+import { apiTimestamp } from '../../proto/time.js';
 import type { Runtime } from '../runtime/index.js';
 import { groupByPod } from './container-naming.js';
 import { removePodCgroup } from './pod-cgroup.js';
@@ -44,13 +45,12 @@ export class PodManager {
     const known = this.workers.get(uid);
     // The agent admits a pod when it first sees it: that is its startTime, kept in the state file
     // with the spec, so a restarted agent reports the same one before the control plane answers.
-    if (!pod.status?.startTime) pod.status = { ...pod.status, startTime: known?.startTime ?? rfc3339Now() };
+    if (!pod.status?.startTime) pod.status = { ...pod.status, startTime: known?.startTime ?? apiTimestamp() };
     const saved = this.state.save(pod).catch((err: unknown) => {
       this.logger.warn('saving the pod to the state directory failed; an agent restart would not adopt it', { uid, error: String(err) });
     });
-    const worker = known;
-    if (worker && !this.removing.has(worker)) return worker.update(pod);
-    if (worker) return; // being removed; the next list after its removal starts it again
+    if (known && !this.removing.has(known)) return known.update(pod);
+    if (known) return; // being removed; the next list after its removal starts it again
     const created = new PodWorker(pod, this.deps, undefined, saved);
     this.workers.set(uid, created);
     created.kick();
@@ -99,9 +99,4 @@ export class PodManager {
   find(namespace: string, name: string): PodWorker | undefined {
     return [...this.workers.values()].find((w) => (w.spec.metadata.namespace ?? 'default') === namespace && w.spec.metadata.name === name);
   }
-}
-
-/** Now in RFC 3339 with second precision, as Kubernetes writes times. */
-function rfc3339Now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
+import { apiTimestamp } from '../../proto/time.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
 import { containerId, containerLabels, instanceOf } from './container-naming.js';
@@ -62,7 +63,7 @@ export class PodWorker {
    * @param persisted resolves once the pod's state file is written: no container is made before
    */
   constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined, private readonly persisted: Promise<void> = Promise.resolve()) {
-    this.startTime = pod.status?.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.startTime = pod.status?.startTime ?? apiTimestamp();
     this.lastStatus = pod.status;
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
@@ -256,7 +257,7 @@ export class PodWorker {
   private reportStatus(): void {
     const policy = this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }

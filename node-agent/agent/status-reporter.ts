@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import type { PodStatus } from '../../proto/objects/pod.js';
+import { EndOfTurn } from './end-of-turn.js';
 import type { NodeClient } from './node-client.js';
 
 /** PodRef names one pod instance. */
@@ -43,7 +44,7 @@ function backoffMs(failures: number): number {
  */
 export class StatusReporter {
   private readonly entries = new Map<string, Entry>();
-  private scheduled = false;
+  private readonly flushAtTurnEnd = new EndOfTurn(() => this.flush());
   private inFlight = false;
   /** Set while the whole call is backing off (control plane unreachable). */
   private callTimer: NodeJS.Timeout | undefined;
@@ -53,13 +54,13 @@ export class StatusReporter {
 
   constructor(private readonly client: NodeClient, private readonly logger: Logger) {}
 
-  /** report queues `status` for the pod; nothing is sent when it equals the last one sent. */
+  /** report queues `status` for the pod; nothing is sent when it equals the last one sent. Reports of one turn share a call. */
   report(pod: PodRef, status: PodStatus): void {
     let entry = this.entries.get(pod.uid);
     if (!entry) this.entries.set(pod.uid, (entry = { pod, wanted: '', failures: 0, retryAt: 0 }));
     entry.pod = pod;
     entry.latest = status;
-    this.schedule();
+    this.flushAtTurnEnd.request();
   }
 
   /** forget stops reporting a pod (it is being removed). */
@@ -70,16 +71,6 @@ export class StatusReporter {
   /** pending counts pods whose latest status has not reached the control plane yet. */
   get pending(): number {
     return [...this.entries.values()].filter((e) => e.latest !== undefined || e.wanted !== e.sent).length;
-  }
-
-  /** A flush at the end of this turn of the event loop, so that reports of one turn share a call. */
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
-    });
   }
 
   private flush(): void {
