@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { makeBusyboxRootfs, removeDir } from './native-busybox-bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/test/support -> repo root. */
@@ -194,4 +195,36 @@ export function crunRun(bundle: string, id: string, crunRoot: string): Promise<C
     ? 'exec crun --root "$1" run --bundle "$2" "$3"'
     : 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$1" run --bundle "$2" "$3"';
   return runCmd('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', crunRoot, bundle, id]);
+}
+
+/** NativeFixture is what a berth-runtime suite works with: a busybox rootfs, a work dir for bundles, a state root. */
+export interface NativeFixture {
+  rootfs: string;
+  work: string;
+  rt: NativeRuntime;
+}
+
+/**
+ * useNativeFixture registers one NativeFixture for the calling suite, handed to `use` before the
+ * first test and removed after the last (containers, cgroups, directories), also when a test
+ * fails. With `deleteAfterEach`, every container is deleted after each test.
+ */
+export function useNativeFixture(workPrefix: string, use: (fixture: NativeFixture) => void, options: { deleteAfterEach?: boolean } = {}): void {
+  let fixture: NativeFixture | undefined;
+  before(() => {
+    fixture = { rootfs: makeBusyboxRootfs(), work: mkdtempSync(join(tmpdir(), workPrefix)), rt: new NativeRuntime() };
+    use(fixture);
+  });
+  if (options.deleteAfterEach) {
+    afterEach(async () => {
+      await fixture?.rt.deleteAll();
+    });
+  }
+  after(async () => {
+    await fixture?.rt.cleanup();
+    if (fixture) {
+      removeDir(fixture.rootfs);
+      removeDir(fixture.work);
+    }
+  });
 }

@@ -7,11 +7,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capMask, DOCKER_DEFAULT_CAPS, makeBundle, makeBusyboxRootfs, removeDir, type BundleOptions } from '../../support/native-busybox-bundle.js';
+import { capMask, DOCKER_DEFAULT_CAPS, makeBundle, type BundleOptions } from '../../support/native-busybox-bundle.js';
 import { runCommand } from '../../../node-agent/native/index.js';
-import { BERTH_RUNTIME, NativeRuntime, randomSuffix, runCmd } from '../../support/native-runtime.js';
+import { BERTH_RUNTIME, NativeRuntime, randomSuffix, runCmd, useNativeFixture } from '../../support/native-runtime.js';
 
 describe('berth-runtime isolation (native)', function () {
   this.timeout(30000);
@@ -27,16 +26,7 @@ describe('berth-runtime isolation (native)', function () {
     return rt.exec(['run', '--bundle', bundle, id]);
   }
 
-  before(() => {
-    rootfs = makeBusyboxRootfs();
-    work = mkdtempSync(join(tmpdir(), 'native-iso-'));
-    rt = new NativeRuntime();
-  });
-  after(async () => {
-    await rt.cleanup();
-    removeDir(rootfs);
-    removeDir(work);
-  });
+  useNativeFixture('native-iso-', (f) => ({ rootfs, work, rt } = f));
 
   it('passes env, cwd and user (uid, gid, additional groups)', async () => {
     const r = await inContainer('echo "$GREETING"; pwd; id -u; id -g; id -G', {

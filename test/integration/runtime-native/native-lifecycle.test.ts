@@ -3,11 +3,10 @@
  * detached monitor, the CRI log, and that delete leaves nothing behind.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeBusyboxRootfs, removeDir } from '../../support/native-busybox-bundle.js';
-import { alive, NativeRuntime, parentPid, readCriLog } from '../../support/native-runtime.js';
+import { makeBundle } from '../../support/native-busybox-bundle.js';
+import { alive, NativeRuntime, parentPid, readCriLog, useNativeFixture } from '../../support/native-runtime.js';
 
 describe('berth-runtime lifecycle (native)', function () {
   this.timeout(30000);
@@ -18,19 +17,7 @@ describe('berth-runtime lifecycle (native)', function () {
   const nextId = (): string => rt.track(`life-${++n}`);
   const bundle = (id: string, args: string[]): string => makeBundle(work, id, { rootfs, args, cgroupsPath: rt.cgroupsPath(id) });
 
-  before(() => {
-    rootfs = makeBusyboxRootfs();
-    work = mkdtempSync(join(tmpdir(), 'native-life-'));
-    rt = new NativeRuntime();
-  });
-  afterEach(async () => {
-    await rt.deleteAll();
-  });
-  after(async () => {
-    await rt.cleanup();
-    removeDir(rootfs);
-    removeDir(work);
-  });
+  useNativeFixture('native-life-', (f) => ({ rootfs, work, rt } = f), { deleteAfterEach: true });
 
   it('run exits with the container exit code and passes stdout/stderr through', async () => {
     const id = nextId();

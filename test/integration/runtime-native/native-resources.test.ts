@@ -4,11 +4,9 @@
  * Works on cgroup v1 (this machine's hybrid layout) and v2.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DOCKER_DEFAULT_CAPS, makeBundle, makeBusyboxRootfs, removeDir } from '../../support/native-busybox-bundle.js';
-import { CGROUP_V2, NativeRuntime, readCriLog } from '../../support/native-runtime.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { DOCKER_DEFAULT_CAPS, makeBundle } from '../../support/native-busybox-bundle.js';
+import { CGROUP_V2, NativeRuntime, readCriLog, useNativeFixture } from '../../support/native-runtime.js';
 
 describe('berth-runtime resources (native)', function () {
   this.timeout(30000);
@@ -17,16 +15,7 @@ describe('berth-runtime resources (native)', function () {
   let rt: NativeRuntime;
   let n = 0;
 
-  before(() => {
-    rootfs = makeBusyboxRootfs();
-    work = mkdtempSync(join(tmpdir(), 'native-res-'));
-    rt = new NativeRuntime();
-  });
-  after(async () => {
-    await rt.cleanup();
-    removeDir(rootfs);
-    removeDir(work);
-  });
+  useNativeFixture('native-res-', (f) => ({ rootfs, work, rt } = f));
 
   function bundle(id: string, script: string, resources: Record<string, unknown>): string {
     return makeBundle(work, id, { rootfs, args: ['sh', '-c', script], cgroupsPath: rt.cgroupsPath(id), resources });

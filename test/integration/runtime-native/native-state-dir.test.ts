@@ -4,12 +4,11 @@
  * and `list` print, through the whole lifecycle of real containers.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listStateDir, readStateDir } from '../../../node-agent/runtime/runtime-state-dir.js';
-import { makeBundle, makeBusyboxRootfs, removeDir } from '../../support/native-busybox-bundle.js';
-import { NativeRuntime } from '../../support/native-runtime.js';
+import { makeBundle, removeDir } from '../../support/native-busybox-bundle.js';
+import { NativeRuntime, useNativeFixture } from '../../support/native-runtime.js';
 
 describe('berth-runtime state directory read from disk (native)', function () {
   this.timeout(30000);
@@ -25,19 +24,7 @@ describe('berth-runtime state directory read from disk (native)', function () {
   };
   const fromBinary = async (id: string): Promise<unknown> => JSON.parse(await rt.ok(['state', id]));
 
-  before(() => {
-    rootfs = makeBusyboxRootfs();
-    work = mkdtempSync(join(tmpdir(), 'native-sdir-'));
-    rt = new NativeRuntime();
-  });
-  afterEach(async () => {
-    await rt.deleteAll();
-  });
-  after(async () => {
-    await rt.cleanup();
-    removeDir(rootfs);
-    removeDir(work);
-  });
+  useNativeFixture('native-sdir-', (f) => ({ rootfs, work, rt } = f), { deleteAfterEach: true });
 
   it('equals `berth-runtime state` when created, running, and stopped with its exit record', async () => {
     const id = nextId();
