@@ -6,47 +6,25 @@ import * as grpc from '@grpc/grpc-js';
 import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
 import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Event, Lease, Node } from '../../../proto/objects/cluster.js';
-import type { ContainerStatus, Pod } from '../../../proto/objects/pod.js';
+import type { Pod } from '../../../proto/objects/pod.js';
 import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
 import { netnsName } from '../../../node-agent/agent/pod-network.js';
 import { mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
-import { AgentTestCluster, podsResource } from '../../support/agent-cluster.js';
-import { TestAgent } from '../../support/agent-process.js';
+import { podsResource, type AgentTestCluster } from '../../support/agent-cluster.js';
+import type { TestAgent } from '../../support/agent-process.js';
+import { only, runtimeId, useAgentCluster } from '../../support/agent-suite.js';
 import { buildBusyboxImage } from '../../support/image-build.js';
 import { cgroupDirs } from '../../support/runtime-host.js';
 import { eventually } from '../../support/wait.js';
 
 const run = promisify(execFile);
 
-/** The status of the pod's only container, or a failing assertion. */
-function only(pod: Pod): ContainerStatus {
-  const s = pod.status?.containerStatuses?.[0];
-  if (!s) throw new Error(`pod ${pod.metadata.name} has no container status yet: ${JSON.stringify(pod.status)}`);
-  return s;
-}
-
-export function runtimeId(status: ContainerStatus): string {
-  return (status.containerID ?? '').replace(/^berth:\/\//, '');
-}
-
 describe('berth-agent: running pods (real agent, control plane, registry, containers)', function () {
   this.timeout(120_000);
   let cluster: AgentTestCluster;
   let agent: TestAgent;
 
-  before(async () => {
-    cluster = await AgentTestCluster.start();
-    agent = await TestAgent.start({ server: cluster.server, insecureRegistries: [cluster.registry.address] });
-  });
-
-  after(async () => {
-    await agent?.cleanup();
-    await cluster?.stop();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(agent.logs());
-  });
+  useAgentCluster((c, a) => ([cluster, agent] = [c, a]));
 
   async function hostPid(name: string): Promise<number> {
     const status = only(await cluster.pod(name));

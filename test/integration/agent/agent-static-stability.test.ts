@@ -1,39 +1,20 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
 import type { Lease } from '../../../proto/objects/cluster.js';
-import type { ContainerStatus, Pod } from '../../../proto/objects/pod.js';
+import type { Pod } from '../../../proto/objects/pod.js';
 import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
-import { AgentTestCluster, podsResource } from '../../support/agent-cluster.js';
-import { TestAgent } from '../../support/agent-process.js';
+import { podsResource, type AgentTestCluster } from '../../support/agent-cluster.js';
+import type { TestAgent } from '../../support/agent-process.js';
+import { only, runtimeId, useAgentCluster } from '../../support/agent-suite.js';
 import { isAlive } from '../../support/processes.js';
 import { eventually } from '../../support/wait.js';
-
-function only(pod: Pod): ContainerStatus {
-  const s = pod.status?.containerStatuses?.[0];
-  if (!s) throw new Error(`pod ${pod.metadata.name} has no container status yet: ${JSON.stringify(pod.status)}`);
-  return s;
-}
-
-const runtimeId = (s: ContainerStatus) => (s.containerID ?? '').replace(/^berth:\/\//, '');
 
 describe('berth-agent: static stability (agent restarts, control plane outages, unbinding)', function () {
   this.timeout(180_000);
   let cluster: AgentTestCluster;
   let agent: TestAgent;
 
-  before(async () => {
-    cluster = await AgentTestCluster.start();
-    agent = await TestAgent.start({ server: cluster.server, insecureRegistries: [cluster.registry.address] });
-  });
-
-  after(async () => {
-    await agent?.cleanup();
-    await cluster?.stop();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(agent.logs());
-  });
+  useAgentCluster((c, a) => ([cluster, agent] = [c, a]));
 
   /** Starts the agent again over the same root and waits until it renews its lease. */
   async function relaunch(): Promise<void> {
