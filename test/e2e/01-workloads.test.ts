@@ -1,19 +1,12 @@
 import { expect } from 'chai';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
-import { apply, deployment, isRunning, pods, run, SLEEP, useCluster, waitFor } from '../support/e2e-cluster.js';
+import { apply, deployment, isRunning, pods, run, SLEEP, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 
 describe('e2e: a Deployment on the 3-node cluster', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
-  before(async function () {
-    this.timeout(240_000);
-    cluster = await useCluster();
-  });
-
-  after(async () => {
-    if (cluster) await run(cluster, ['delete', 'deployment', 'web', 'echo', '--ignore-not-found']);
-  });
+  useSharedCluster((c) => (cluster = c), (c) => run(c, ['delete', 'deployment', 'web', 'echo', '--ignore-not-found']));
 
   it('runs 3 replicas, one per node', async () => {
     await apply(cluster, deployment('web', 3, SLEEP));

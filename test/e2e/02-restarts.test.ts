@@ -6,7 +6,7 @@ import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { isAlive } from '../support/processes.js';
 import { restartAgent, restartControlPlane, type LocalClusterHandle } from '../support/local-cluster.js';
-import { apply, deployment, getJson, hostPid, isRunning, pod, pods, run, SLEEP, useCluster, waitFor } from '../support/e2e-cluster.js';
+import { apply, deployment, getJson, hostPid, isRunning, pod, pods, run, SLEEP, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 
 /** What a user sees of a pod that must not have been restarted: its name, node, restart count and container pid. */
 function fingerprint(cluster: LocalClusterHandle, items: Pod[]): Array<[string, string, number, number]> {
@@ -47,14 +47,7 @@ describe('e2e: crashes and restarts', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
-  before(async function () {
-    this.timeout(240_000);
-    cluster = await useCluster();
-  });
-
-  after(async () => {
-    if (cluster) await run(cluster, ['delete', 'deployment', 'victim', 'crashloop', 'steady', 'probe', '--ignore-not-found']);
-  });
+  useSharedCluster((c) => (cluster = c), (c) => run(c, ['delete', 'deployment', 'victim', 'crashloop', 'steady', 'probe', '--ignore-not-found']));
 
   it('restarts a container whose main process is killed with -9: Running again, restartCount 1', async () => {
     await apply(cluster, deployment('victim', 1, SLEEP));

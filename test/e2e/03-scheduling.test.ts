@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
-import { apply, pod, run, useCluster, waitFor } from '../support/e2e-cluster.js';
+import { apply, pod, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 
 function barePod(name: string, image: string, resources = ''): string {
   return `apiVersion: v1
@@ -20,14 +20,7 @@ describe('e2e: pods that cannot run', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
-  before(async function () {
-    this.timeout(240_000);
-    cluster = await useCluster();
-  });
-
-  after(async () => {
-    if (cluster) await run(cluster, ['delete', 'pod', 'huge', 'missing-image', '--ignore-not-found']);
-  });
+  useSharedCluster((c) => (cluster = c), (c) => run(c, ['delete', 'pod', 'huge', 'missing-image', '--ignore-not-found']));
 
   it('keeps an oversized pod Pending and says why, in get and in describe', async () => {
     await apply(cluster, barePod('huge', 'busybox:1.35', '    resources:\n      requests:\n        memory: 100Ti\n'));

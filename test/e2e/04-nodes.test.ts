@@ -3,7 +3,7 @@ import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { isAlive } from '../support/processes.js';
 import { nodeContainers, startAgent, stopAgent, type LocalClusterHandle } from '../support/local-cluster.js';
-import { apply, deployment, getJson, hostPid, isRunning, pods, run, SLEEP, useCluster, waitFor } from '../support/e2e-cluster.js';
+import { apply, deployment, getJson, hostPid, isRunning, pods, run, SLEEP, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 
 function ready(node: Node): string | undefined {
   return node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
@@ -21,15 +21,9 @@ describe('e2e: nodes drained and lost', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
-  before(async function () {
-    this.timeout(240_000);
-    cluster = await useCluster();
-  });
-
-  after(async () => {
-    if (!cluster) return;
-    await run(cluster, ['uncordon', 'node-2']);
-    await run(cluster, ['delete', 'deployment', 'drained', 'lost', '--ignore-not-found']);
+  useSharedCluster((c) => (cluster = c), async (c) => {
+    await run(c, ['uncordon', 'node-2']);
+    await run(c, ['delete', 'deployment', 'drained', 'lost', '--ignore-not-found']);
   });
 
   it('drain leaves no pods on the node and every replica Running elsewhere; uncordon makes it schedulable again', async () => {

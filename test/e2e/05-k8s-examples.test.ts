@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { buildBusyboxImage } from '../../cli/local-cluster/busybox-image.js';
 import { REPO_ROOT } from '../support/cli.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
-import { getJson, isRunning, pods, run, useCluster, waitFor } from '../support/e2e-cluster.js';
+import { getJson, isRunning, pods, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 
 const EXAMPLES = join(REPO_ROOT, '..', 'shared', 'k8s-examples');
 
@@ -38,9 +38,9 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
+  useSharedCluster((c) => (cluster = c));
   before(async function () {
     this.timeout(240_000);
-    cluster = await useCluster();
     await buildBusyboxImage(cluster.registry, 'library/nginx', '1.14.2', undefined, { config: HTTPD_CONFIG, extraTags: ['1.15', '1.16.1', 'latest'] });
     await buildBusyboxImage(cluster.registry, 'google-samples/hello-go-gke', '1.0', undefined, { config: HTTPD_CONFIG });
   });

@@ -1,6 +1,6 @@
 /**
  * The one real 3-node local cluster every e2e suite of issue 4 shares (starting one costs far
- * more than any test). Suites call `useCluster()` in their `before`; the first call runs
+ * more than any test). Suites call `useSharedCluster()`; the first suite to run starts it with
  * `berth up`. A root-level `after` hook, registered once when this module loads, runs
  * `berth down` after the last suite, also when tests failed, and fails the run if anything of
  * the cluster is left on the machine (leftovers()).
@@ -21,10 +21,29 @@ const seenPids = new Set<number>();
 const seenPodUids = new Set<string>();
 
 /** useCluster returns the shared cluster, starting it on first use. */
-export function useCluster(): Promise<LocalClusterHandle> {
+function useCluster(): Promise<LocalClusterHandle> {
   users++;
   started ??= startLocalCluster({ nodes: 3 });
   return started;
+}
+
+/**
+ * useSharedCluster registers, for the calling suite, the shared cluster handed to `use` before its
+ * first test (starting it may take minutes), and `cleanUp` after its last test, also when one failed:
+ * each suite removes what it applied, so the next suite starts from an empty namespace.
+ */
+export function useSharedCluster(use: (cluster: LocalClusterHandle) => void, cleanUp?: (cluster: LocalClusterHandle) => Promise<unknown>): void {
+  let cluster: LocalClusterHandle | undefined;
+  before(async function () {
+    this.timeout(240_000);
+    cluster = await useCluster();
+    use(cluster);
+  });
+  if (cleanUp) {
+    after(async () => {
+      if (cluster) await cleanUp(cluster);
+    });
+  }
 }
 
 after('berth down of the shared e2e cluster leaves nothing behind', async function () {

@@ -318,22 +318,6 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
       await removeAndExpectNothingLeft(id);
     });
 
-    it('createAndStart undoes every step when the low-level command fails (a bind mount without source)', async () => {
-      const id = newId();
-      created.push(id);
-      const err = await rejection(
-        rt.runtime.createAndStart({
-          id,
-          container: { name: 'test', command: ['true'] },
-          image: imageWith({}),
-          pod: { ...rt.pod, mounts: [{ hostPath: `/nonexistent-${id}`, containerPath: '/data' }] },
-        }),
-      );
-      expect(err).to.be.instanceOf(Error);
-      expect(await rt.leftovers(id)).to.deep.equal([]);
-      expect((await rt.runtime.list()).map((c: ContainerStatus) => c.id)).to.not.include(id);
-    });
-
     it('stops a container that was created but never started', async () => {
       const { id } = await create({ command: ['sleep', '1000'] });
       const stopped = await rt.runtime.stop(id, 1_000);
@@ -362,20 +346,22 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
       expect(await rejection(rt.runtime.inspect(id))).to.be.instanceOf(ContainerNotFoundError);
     });
 
-    it('undoes every step when the low-level create fails (a bind mount without source), leaving nothing behind', async () => {
-      const id = newId();
-      created.push(id);
-      const err = await rejection(
-        rt.runtime.create({
-          id,
-          container: { name: 'test', command: ['true'] },
-          image: imageWith({}),
-          pod: { ...rt.pod, mounts: [{ hostPath: `/nonexistent-${id}`, containerPath: '/data' }] },
-        }),
-      );
-      expect(err).to.be.instanceOf(Error);
-      expect(await rt.leftovers(id)).to.deep.equal([]);
-      expect((await rt.runtime.list()).map((c: ContainerStatus) => c.id)).to.not.include(id);
-    });
+    for (const method of ['create', 'createAndStart'] as const) {
+      it(`${method} undoes every step when the low-level command fails (a bind mount without source), leaving nothing behind`, async () => {
+        const id = newId();
+        created.push(id);
+        const err = await rejection(
+          rt.runtime[method]({
+            id,
+            container: { name: 'test', command: ['true'] },
+            image: imageWith({}),
+            pod: { ...rt.pod, mounts: [{ hostPath: `/nonexistent-${id}`, containerPath: '/data' }] },
+          }),
+        );
+        expect(err).to.be.instanceOf(Error);
+        expect(await rt.leftovers(id)).to.deep.equal([]);
+        expect((await rt.runtime.list()).map((c: ContainerStatus) => c.id)).to.not.include(id);
+      });
+    }
   });
 }
