@@ -5,6 +5,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 import type { Endpoints, Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
+import { findCondition } from '../../proto/objects/conditions.js';
 
 /** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
 export interface Columns {
@@ -41,7 +42,7 @@ export function podReadyText(pod: Pod): string {
 }
 
 export function nodeStatusText(node: Node): string {
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = findCondition(node.status?.conditions, 'Ready');
   const base = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
   return node.spec.unschedulable ? `${base},SchedulingDisabled` : base;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
+import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
@@ -86,7 +86,7 @@ export class ObjectService {
     }
 
     // One transaction reads every live object and every namespace the documents need.
-    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const neededNamespaces = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))];
     const reads = await this.store.getMany([
@@ -126,7 +126,7 @@ export class ObjectService {
    */
   private async tryCreateAll(accepted: { info: ResourceInfo; intent: BerthObject }[]): Promise<ApplyOutcome['results'] | undefined> {
     if (accepted.length === 0 || accepted.length > MAX_FAST_PATH_DOCUMENTS) return undefined;
-    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const mustExist = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))].map((ns) => objectKey(namespaces, undefined, ns));
     const items = accepted.map(({ info, intent }) => {

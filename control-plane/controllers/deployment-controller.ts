@@ -2,8 +2,7 @@ import type { Logger } from 'winston';
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objects/apps.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { newIdentity } from '../api/apply-plan.js';
 import { deepEqual } from '../api/merge.js';
 import { AlreadyExistsError } from '../errors.js';
@@ -28,8 +27,8 @@ import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 
-const deployments = resourceByName('deployments') as ResourceInfo;
-const replicasets = resourceByName('replicasets') as ResourceInfo;
+const deployments = RESOURCE.deployments;
+const replicasets = RESOURCE.replicasets;
 
 /** DeploymentControllerOptions tune the controller. */
 export interface DeploymentControllerOptions {

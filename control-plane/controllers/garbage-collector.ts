@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import type { BerthObject, OwnerReference } from '../../proto/objects/meta.js';
-import { resourceByName, resourceForKind } from '../../proto/resources.js';
+import { RESOURCE, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { deepEqual } from '../api/merge.js';
 import type { EventSink } from '../events/event-recorder.js';
@@ -149,4 +149,4 @@ export class GarbageCollector {
 }
 
 /** The resources whose objects own or are owned by others today. */
-export const GC_RESOURCES: readonly ResourceInfo[] = ['deployments', 'replicasets', 'pods'].map((r) => resourceByName(r) as ResourceInfo);
+export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods];

@@ -1,7 +1,6 @@
 import type { ReplicaSet } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { newIdentity } from '../api/apply-plan.js';
 import { AlreadyExistsError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
@@ -10,7 +9,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { Expectations } from './expectations.js';
 import { generatedPodName, podFromTemplate, podsPerTransaction, slowStartBatches } from './replicaset-logic.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** Attempts at a generated name before a create fails (names are random: a clash is rare). */
 const NAME_ATTEMPTS = 4;

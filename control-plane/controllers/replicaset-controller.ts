@@ -4,8 +4,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { deepEqual } from '../api/merge.js';
 import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
@@ -21,8 +20,8 @@ import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './rep
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 
-const replicasets = resourceByName('replicasets') as ResourceInfo;
-const pods = resourceByName('pods') as ResourceInfo;
+const replicasets = RESOURCE.replicasets;
+const pods = RESOURCE.pods;
 
 /** ReplicaSetControllerOptions tune the controller; the defaults are Kubernetes'. */
 export interface ReplicaSetControllerOptions {

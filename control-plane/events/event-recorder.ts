@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import { DEFAULT_NAMESPACE, resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import { newIdentity } from '../api/apply-plan.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { EventWriter } from './event-writer.js';
 
-const events = resourceByName('events') as ResourceInfo;
+const events = RESOURCE.events;
 
 /** EventSink is what components use to record events; tests can collect them instead. */
 export interface EventSink {

@@ -1,10 +1,9 @@
 import type { Lease as EtcdLease } from 'etcd3';
 import type { Event } from '../../proto/objects/cluster.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import type { ObjectStore } from '../store/object-store.js';
 
-const events = resourceByName('events') as ResourceInfo;
+const events = RESOURCE.events;
 
 /** How long events live, as in Kubernetes (kube-apiserver --event-ttl). */
 export const EVENT_TTL_SECONDS = 3600;

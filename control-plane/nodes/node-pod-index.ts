@@ -1,12 +1,12 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { cacheKey, Informer } from '../controllers/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** NodePodEvent is one change to the set of pods bound to a node. */
 export interface NodePodEvent {

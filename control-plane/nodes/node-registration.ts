@@ -1,13 +1,13 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { newIdentity } from '../api/apply-plan.js';
 import { AlreadyExistsError, ConflictError, InvalidError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { PodCidrAllocator } from './pod-cidr-allocator.js';
 import { readyConditionsIfChanged } from './node-ready.js';
 
-const nodes = resourceByName('nodes') as ResourceInfo;
+const nodes = RESOURCE.nodes;
 const MAX_ATTEMPTS = 20;
 
 /** RegisteredNode is what Register answers: the stored Node and its pod CIDR. */

@@ -1,11 +1,11 @@
 import type { Node } from '../../proto/objects/cluster.js';
-import { objectKey, resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, objectKey } from '../../proto/resources.js';
 import { ConflictError } from '../errors.js';
 import { encodeObject } from '../store/codec.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DEFAULT_CLUSTER_CIDR, firstFreeNodeCidr } from './pod-cidr.js';
 
-const nodes = resourceByName('nodes') as ResourceInfo;
+const nodes = RESOURCE.nodes;
 
 /**
  * One etcd key per handed-out CIDR (value: the node's name). Kept outside /berth/<resource>/ so

@@ -1,10 +1,10 @@
 import type { Pod, PodStatus } from '../../proto/objects/pod.js';
-import { objectKey, resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, objectKey } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import { decodeObject, encodeObject } from '../store/codec.js';
 import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES, type ObjectStore } from '../store/object-store.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** Batched attempts before a report that keeps conflicting is written on its own. */
 const MAX_ROUNDS = 4;

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { Informer } from '../controllers/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
@@ -19,7 +19,7 @@ export class ServiceFeed {
   private started: Promise<void> | undefined;
 
   constructor(store: ObjectStore, private readonly logger: Logger) {
-    this.informers = ['services', 'endpoints'].map((r) => new Informer(resourceByName(r) as ResourceInfo, store, logger));
+    this.informers = [RESOURCE.services, RESOURCE.endpoints].map((info) => new Informer(info, store, logger));
     for (const informer of this.informers) informer.onChange((type, object) => this.emit(type, object));
   }
 

@@ -1,14 +1,13 @@
 import type { Etcd3 } from 'etcd3';
 import type { Pod } from '../../proto/objects/pod.js';
-import { objectKey, resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, objectKey } from '../../proto/resources.js';
 import { decodeObject, encodeObject } from '../store/codec.js';
 import { putGuarded } from './guarded-batch.js';
 import type { GuardedPutResult } from './guarded-batch.js';
 import { needsScheduling } from './pod-info.js';
 import { boundPod } from './pod-conditions.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** Binding asks to put this pod, as read at its resourceVersion, on nodeName. */
 export interface Binding {

@@ -2,8 +2,7 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { objectKey, resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, objectKey } from '../../proto/resources.js';
 import type { ObjectCache } from '../controllers/informer.js';
 import type { EventSink } from '../events/event-recorder.js';
 import { encodeObject } from '../store/codec.js';
@@ -23,7 +22,7 @@ import { podSpecChanged, schedulingView } from './retry-triggers.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 import { ClusterSnapshot } from './snapshot.js';
 
-const podsResource = resourceByName('pods') as ResourceInfo;
+const podsResource = RESOURCE.pods;
 
 /** SchedulerOptions tune the scheduler; every field has a default. */
 export interface SchedulerOptions extends Pick<PlannerOptions, 'percentageOfNodesToScore'> {

@@ -15,13 +15,13 @@ import { silentLogger } from '../../control-plane/log.js';
 import { connectEtcd } from '../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
 import type { Pod, PodSpec } from '../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { startTestEtcd, type TestEtcd } from './etcd.js';
 import { buildBusyboxImage } from './image-build.js';
 import { freePort } from './ports.js';
 import { startRegistry, type TestRegistry } from './registry-server.js';
 
-export const podsResource = resourceByName('pods') as ResourceInfo;
+export const podsResource = RESOURCE.pods;
 
 /** AgentTestCluster is used by the agent integration tests; stop() removes all of it. */
 export class AgentTestCluster {

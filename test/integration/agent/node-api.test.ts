@@ -8,11 +8,11 @@ import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { applyDefaults } from '../../../control-plane/api/defaults.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -61,8 +61,8 @@ describe('NodeAPI on a real control plane and etcd', function () {
   });
 
   it('Heartbeat renews the node\'s Lease and turns a NotReady node Ready again', async () => {
-    const nodes = resourceByName('nodes') as ResourceInfo;
-    const leases = resourceByName('leases') as ResourceInfo;
+    const nodes = RESOURCE.nodes;
+    const leases = RESOURCE.leases;
     await call((cb) => client.Register({ node_json: nodeJson('beat-node') }, cb));
     await store.guaranteedUpdate(nodes, undefined, 'beat-node', (n) => {
       const node = n as Node;
@@ -105,7 +105,7 @@ describe('NodeAPI on a real control plane and etcd', function () {
   });
 
   it('WatchServices streams Services and Endpoints: the existing ones as ADDED, then changes', async () => {
-    const services = resourceByName('services') as ResourceInfo;
+    const services = RESOURCE.services;
     const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', ...newIdentity() }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
     await store.create(services, svc('first') as never);
     const seen: string[] = [];
@@ -176,7 +176,7 @@ describe('NodeAPI on a real control plane and etcd', function () {
     );
     expect(reply.problems).to.deep.equal(['event 2: an event needs a reason']);
     await eventually(async () => {
-      const events = await store.list(resourceByName('events') as ResourceInfo, 'default');
+      const events = await store.list(RESOURCE.events, 'default');
       const reasons = events.items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'events-pod').map((e) => (e as { reason?: string }).reason);
       expect(reasons.sort()).to.deep.equal(['Pulled', 'Started']);
     });

@@ -17,18 +17,18 @@ import type { Deployment, ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import type { ResourceInfo } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 
 export const R = {
-  pods: resourceByName('pods') as ResourceInfo,
-  replicasets: resourceByName('replicasets') as ResourceInfo,
-  deployments: resourceByName('deployments') as ResourceInfo,
-  nodes: resourceByName('nodes') as ResourceInfo,
-  leases: resourceByName('leases') as ResourceInfo,
+  pods: RESOURCE.pods,
+  replicasets: RESOURCE.replicasets,
+  deployments: RESOURCE.deployments,
+  nodes: RESOURCE.nodes,
+  leases: RESOURCE.leases,
 };
 
 /**

@@ -6,10 +6,10 @@ import { PodNotOnNodeError, PodStatusWriter } from '../../../control-plane/nodes
 import type { PodStatusReport } from '../../../control-plane/nodes/pod-status-writer.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod, PodStatus } from '../../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 describe('PodStatusWriter on a real etcd', function () {
   this.timeout(30_000);

@@ -3,11 +3,10 @@ import type { Etcd3 } from 'etcd3';
 import { Binder } from '../../../control-plane/scheduler/binder.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 describe('Binder on a real etcd', function () {
   this.timeout(30_000);

@@ -8,14 +8,13 @@ import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
-const nodes = resourceByName('nodes') as ResourceInfo;
+const pods = RESOURCE.pods;
+const nodes = RESOURCE.nodes;
 const logger = () => (process.env.DEBUG_SCHEDULER ? createLogger('debug', 'scheduler') : silentLogger());
 
 /** A scheduler with its own etcd client and informers, as one control-plane replica has. */

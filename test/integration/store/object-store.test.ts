@@ -3,12 +3,11 @@ import type { Etcd3 } from 'etcd3';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../control-plane/errors.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
 
-const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
-const nodes = resourceForKind('v1', 'Node') as ResourceInfo;
+const pods = RESOURCE.pods;
+const nodes = RESOURCE.nodes;
 
 function pod(name: string, namespace = 'default', labels: Record<string, string> = {}): BerthObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };

@@ -7,14 +7,13 @@ import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { WatchExpiredError } from '../../../control-plane/store/prefix-watch.js';
 import type { PrefixWatch, StoreEvent } from '../../../control-plane/store/prefix-watch.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { eventually } from '../../support/wait.js';
 
-const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 function pod(name: string, namespace: string, version = '1'): BerthObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { version } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
