@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { apiTimestamp } from '../../proto/time.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { deepCopy } from '../store/codec.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults } from '../objects/defaults.js';
+import type { NewObjectIdentity } from '../objects/identity.js';
+import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
 import { immutableFieldProblems } from './immutable-fields.js';
-import { canonicalJson, deepEqual, threeWayMerge } from './merge.js';
+import { threeWayMerge } from './merge.js';
 
 /** The annotation that records what the user last applied, as kubectl's does. */
 export const LAST_APPLIED_ANNOTATION = 'berth.dev/last-applied-configuration';
@@ -33,16 +32,6 @@ export function userIntent(document: BerthObject): BerthObject {
     if (Object.keys(intent.metadata.annotations).length === 0) delete intent.metadata.annotations;
   }
   return intent;
-}
-
-/** NewObjectIdentity is chosen once, before any transaction (STYLE.md item 10). */
-export interface NewObjectIdentity {
-  uid: string;
-  creationTimestamp: string;
-}
-
-export function newIdentity(now = new Date()): NewObjectIdentity {
-  return { uid: randomUUID(), creationTimestamp: apiTimestamp(now.getTime()) };
 }
 
 /**

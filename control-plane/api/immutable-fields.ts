@@ -3,7 +3,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Service } from '../../proto/objects/service.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { deepEqual } from './merge.js';
+import { deepEqual } from '../objects/json.js';
 
 /** Fields Kubernetes refuses to change after creation, with its wording. */
 export function immutableFieldProblems(info: ResourceInfo, live: BerthObject, next: BerthObject): ObjectProblem[] {

@@ -10,8 +10,9 @@ import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '
 import { CreateBatcher } from '../store/create-batcher.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { PrefixWatch, StoreEvent } from '../store/prefix-watch.js';
-import { newIdentity, planApply, userIntent } from './apply-plan.js';
+import { planApply, userIntent } from './apply-plan.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
+import { newIdentity } from '../objects/identity.js';
 
 /** ApplyDocument is one parsed manifest document and where it came from. */
 export interface ApplyDocument {

@@ -4,10 +4,10 @@ import type { BerthObject, OwnerReference } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { deepCopy } from '../store/codec.js';
 import type { Mutation, ObjectStore } from '../store/object-store.js';
 import { runWorkers } from './work-queue.js';
 import type { ReconcileResult, WorkQueue } from './work-queue.js';
+import { deepCopy } from '../objects/json.js';
 
 /** Helpers shared by the controllers: owner references, pod predicates, conditions, worker loops. */
 

@@ -3,8 +3,6 @@ import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objec
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
-import { deepEqual } from '../api/merge.js';
 import { AlreadyExistsError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -26,6 +24,8 @@ import { StatusPacer } from './status-pacer.js';
 import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { newIdentity } from '../objects/identity.js';
+import { deepEqual } from '../objects/json.js';
 
 const deployments = RESOURCE.deployments;
 const replicasets = RESOURCE.replicasets;

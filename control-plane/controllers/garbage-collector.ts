@@ -2,7 +2,6 @@ import type { Logger } from 'winston';
 import type { BerthObject, OwnerReference } from '../../proto/objects/meta.js';
 import { RESOURCE, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { deepEqual } from '../api/merge.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
@@ -10,6 +9,7 @@ import { cacheKey } from './informer.js';
 import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { deepEqual } from '../objects/json.js';
 
 /** GarbageCollectorOptions tune the collector. */
 export interface GarbageCollectorOptions {

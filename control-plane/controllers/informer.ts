@@ -1,9 +1,9 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { deepCopy } from '../store/codec.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { PrefixWatch, StoreEventType } from '../store/prefix-watch.js';
+import { deepCopy } from '../objects/json.js';
 
 /** InformerHandler is told about every change after the cache has applied it. */
 export type InformerHandler = (type: StoreEventType, object: BerthObject, previous: BerthObject | undefined) => void;

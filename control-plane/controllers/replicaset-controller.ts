@@ -5,7 +5,6 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { deepEqual } from '../api/merge.js';
 import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -19,6 +18,7 @@ import { ReplicaCreator } from './replica-creator.js';
 import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './replicaset-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { deepEqual } from '../objects/json.js';
 
 const replicasets = RESOURCE.replicasets;
 const pods = RESOURCE.pods;

@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { ReplicaSet, ReplicaSetStatus } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { applyDefaults } from '../api/defaults.js';
-import type { NewObjectIdentity } from '../api/apply-plan.js';
-import { deepCopy } from '../store/codec.js';
 import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/object-store.js';
 import { isPodActive, isPodAvailable, ownerReferenceTo } from './controller-util.js';
 import { findCondition, isReady } from '../../proto/objects/conditions.js';
+import { applyDefaults } from '../objects/defaults.js';
+import type { NewObjectIdentity } from '../objects/identity.js';
+import { deepCopy } from '../objects/json.js';
 
 /** The pure decisions of the ReplicaSet controller, tested without etcd. */
 

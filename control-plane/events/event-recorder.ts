@@ -3,10 +3,10 @@ import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { RESOURCE, DEFAULT_NAMESPACE } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { EventWriter } from './event-writer.js';
+import { newIdentity } from '../objects/identity.js';
 
 const events = RESOURCE.events;
 

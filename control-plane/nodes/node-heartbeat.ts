@@ -1,10 +1,10 @@
 import type { Logger } from 'winston';
 import type { Lease, Node } from '../../proto/objects/cluster.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { readyConditionsIfChanged } from './node-ready.js';
+import { newIdentity } from '../objects/identity.js';
 
 const leases = RESOURCE.leases;
 const nodes = RESOURCE.nodes;

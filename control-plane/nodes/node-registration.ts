@@ -1,11 +1,11 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
 import { AlreadyExistsError, ConflictError, InvalidError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { PodCidrAllocator } from './pod-cidr-allocator.js';
 import { readyConditionsIfChanged } from './node-ready.js';
+import { newIdentity } from '../objects/identity.js';
 
 const nodes = RESOURCE.nodes;
 const MAX_ATTEMPTS = 20;

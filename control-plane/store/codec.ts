@@ -15,11 +15,3 @@ export function decodeObject(kv: IKeyValue): BerthObject {
   object.metadata.resourceVersion = String(kv.mod_revision);
   return object;
 }
-
-/**
- * deepCopy is used wherever an object read from the store or a cache is about to be changed.
- * Objects are plain JSON, and a JSON round trip copies those faster than structuredClone.
- */
-export function deepCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}

@@ -3,9 +3,10 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import { listPrefix, objectKey, qualifiedResource } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../errors.js';
-import { decodeObject, deepCopy, encodeObject } from './codec.js';
+import { decodeObject, encodeObject } from './codec.js';
 import { PrefixWatch } from './prefix-watch.js';
 import type { PrefixWatchOptions } from './prefix-watch.js';
+import { deepCopy } from '../objects/json.js';
 
 /** ListResult is a consistent snapshot: every item as of `revision`. */
 export interface ListResult {

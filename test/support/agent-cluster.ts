@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { applyDefaults } from '../../control-plane/api/defaults.js';
-import { newIdentity } from '../../control-plane/api/apply-plan.js';
 import { ControlPlane } from '../../control-plane/control-plane.js';
 import { silentLogger } from '../../control-plane/log.js';
 import { connectEtcd } from '../../control-plane/store/etcd-client.js';
@@ -20,6 +18,8 @@ import { startTestEtcd, type TestEtcd } from './etcd.js';
 import { buildBusyboxImage } from './image-build.js';
 import { freePort } from './ports.js';
 import { startRegistry, type TestRegistry } from './registry-server.js';
+import { applyDefaults } from '../../control-plane/objects/defaults.js';
+import { newIdentity } from '../../control-plane/objects/identity.js';
 
 export const podsResource = RESOURCE.pods;
 

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
 import { cacheKey } from '../../../control-plane/controllers/informer.js';
@@ -22,6 +20,8 @@ import type { ResourceInfo } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 
 export const R = {
   pods: RESOURCE.pods,

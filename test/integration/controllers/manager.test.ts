@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import type { ObjectCache } from '../../../control-plane/controllers/informer.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
@@ -15,6 +13,8 @@ import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 import { R } from './harness.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 
 describe('ControllerManager end to end on a real etcd', function () {
   this.timeout(60_000);

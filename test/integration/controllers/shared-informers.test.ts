@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { Informer } from '../../../control-plane/controllers/informer.js';
 import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
 import { silentLogger } from '../../../control-plane/log.js';
@@ -9,6 +8,7 @@ import type { Pod } from '../../../proto/objects/pod.js';
 import { useEtcdStore } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 import { R } from './harness.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 describe('SharedInformers borrowing a longer-lived informer, on a real etcd', function () {
   this.timeout(30_000);

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { NodeHeartbeat } from '../../../control-plane/nodes/node-heartbeat.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 const leases = RESOURCE.leases;
 const nodes = RESOURCE.nodes;

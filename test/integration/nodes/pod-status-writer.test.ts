@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import { NotFoundError } from '../../../control-plane/errors.js';
 import { PodNotOnNodeError, PodStatusWriter } from '../../../control-plane/nodes/pod-status-writer.js';
 import type { PodStatusReport } from '../../../control-plane/nodes/pod-status-writer.js';
@@ -8,6 +6,8 @@ import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod, PodStatus } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 
 const pods = RESOURCE.pods;
 

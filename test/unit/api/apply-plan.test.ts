@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { LAST_APPLIED_ANNOTATION, newIdentity, planApply, userIntent } from '../../../control-plane/api/apply-plan.js';
+import { LAST_APPLIED_ANNOTATION, planApply, userIntent } from '../../../control-plane/api/apply-plan.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
 import { RESOURCE } from '../../../proto/resources.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 const info = RESOURCE.deployments;
 

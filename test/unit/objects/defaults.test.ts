@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { applyDefaults, imageTag } from '../../../control-plane/api/defaults.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import type { Service } from '../../../proto/objects/service.js';
+import { applyDefaults, imageTag } from '../../../control-plane/objects/defaults.js';
 
 describe('applyDefaults', () => {
   it('gives a Deployment Kubernetes defaults', () => {
