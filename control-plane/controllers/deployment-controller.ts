@@ -19,13 +19,12 @@ import {
   revisionOf,
   templatesEqualIgnoringHash,
 } from './deployment-logic.js';
-import { cacheKey } from './informer.js';
 import { StatusPacer } from './status-pacer.js';
-import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 import { newIdentity } from '../objects/identity.js';
 import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
 const deployments = RESOURCE.deployments;
 const replicasets = RESOURCE.replicasets;

@@ -5,11 +5,10 @@ import type { ResourceInfo } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
-import { cacheKey } from './informer.js';
-import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
 /** GarbageCollectorOptions tune the collector. */
 export interface GarbageCollectorOptions {

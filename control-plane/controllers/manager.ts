@@ -5,8 +5,8 @@ import { DeploymentController } from './deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector } from './garbage-collector.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset-controller.js';
-import type { Informer } from './informer.js';
-import { SharedInformers } from './shared-informers.js';
+import type { Informer } from '../watch/informer.js';
+import { SharedInformers } from '../watch/shared-informers.js';
 
 /** Least time between two status writes of one ReplicaSet or Deployment (StatusPacer explains why). */
 const STATUS_INTERVAL_MS = 250;

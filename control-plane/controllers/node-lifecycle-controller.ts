@@ -6,10 +6,10 @@ import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
 import { apiTimestamp } from '../../proto/time.js';
-import type { ObjectCache } from './informer.js';
 import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, withReadyCondition } from './node-lifecycle-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import type { ObjectCache } from '../watch/object-cache.js';
 
 const nodes = RESOURCE.nodes;
 const pods = RESOURCE.pods;

@@ -12,13 +12,12 @@ import type { StoreEventType } from '../store/prefix-watch.js';
 import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import { Expectations } from './expectations.js';
 import { StatusPacer } from './status-pacer.js';
-import { cacheKey } from './informer.js';
-import type { ObjectCache } from './informer.js';
 import { ReplicaCreator } from './replica-creator.js';
 import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './replicaset-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
 const replicasets = RESOURCE.replicasets;
 const pods = RESOURCE.pods;

@@ -2,9 +2,10 @@ import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { cacheKey, Informer } from '../controllers/informer.js';
+import { Informer } from '../watch/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
+import { cacheKey } from '../watch/object-cache.js';
 
 const pods = RESOURCE.pods;
 

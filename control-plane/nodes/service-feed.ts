@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { Informer } from '../controllers/informer.js';
+import { Informer } from '../watch/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 

@@ -3,7 +3,6 @@ import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE, objectKey } from '../../proto/resources.js';
-import type { ObjectCache } from '../controllers/informer.js';
 import type { EventSink } from '../events/event-recorder.js';
 import { encodeObject } from '../store/codec.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -21,6 +20,7 @@ import type { PlannerOptions } from './planner.js';
 import { podSpecChanged, schedulingView } from './retry-triggers.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 import { ClusterSnapshot } from './snapshot.js';
+import type { ObjectCache } from '../watch/object-cache.js';
 
 const podsResource = RESOURCE.pods;
 

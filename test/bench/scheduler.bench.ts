@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
-import { Informer } from '../../control-plane/controllers/informer.js';
+import { Informer } from '../../control-plane/watch/informer.js';
 import { EventRecorder } from '../../control-plane/events/event-recorder.js';
 import type { EventSink } from '../../control-plane/events/event-recorder.js';
 import { createLogger, silentLogger } from '../../control-plane/log.js';

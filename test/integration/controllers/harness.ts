@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
 import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
-import { cacheKey } from '../../../control-plane/controllers/informer.js';
-import type { Informer, ObjectCache } from '../../../control-plane/controllers/informer.js';
+import type { Informer } from '../../../control-plane/watch/informer.js';
 import { NodeLifecycleController } from '../../../control-plane/controllers/node-lifecycle-controller.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
-import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
+import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
@@ -22,6 +21,7 @@ import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
 import { applyDefaults } from '../../../control-plane/objects/defaults.js';
+import { cacheKey, type ObjectCache } from '../../../control-plane/watch/object-cache.js';
 
 export const R = {
   pods: RESOURCE.pods,

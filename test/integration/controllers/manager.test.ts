@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import type { ObjectCache } from '../../../control-plane/controllers/informer.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { silentLogger } from '../../../control-plane/log.js';
@@ -15,6 +14,7 @@ import { eventually } from '../../support/wait.js';
 import { R } from './harness.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
 import { applyDefaults } from '../../../control-plane/objects/defaults.js';
+import type { ObjectCache } from '../../../control-plane/watch/object-cache.js';
 
 describe('ControllerManager end to end on a real etcd', function () {
   this.timeout(60_000);

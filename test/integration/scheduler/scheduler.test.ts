@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { Informer } from '../../../control-plane/controllers/informer.js';
+import { Informer } from '../../../control-plane/watch/informer.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { createLogger, silentLogger } from '../../../control-plane/log.js';
 import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { Informer } from '../../../control-plane/controllers/informer.js';
+import { Informer } from '../../../control-plane/watch/informer.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import type { Etcd3 } from 'etcd3';
-import { Informer } from '../../../control-plane/controllers/informer.js';
-import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
+import { Informer } from '../../../control-plane/watch/informer.js';
+import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { useEtcdStore } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
-import { R } from './harness.js';
+import { R } from '../controllers/harness.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 describe('SharedInformers borrowing a longer-lived informer, on a real etcd', function () {

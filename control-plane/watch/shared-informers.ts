@@ -4,7 +4,7 @@ import { resourceByName } from '../../proto/resources.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 import { Informer } from './informer.js';
-import type { InformerHandler, ObjectCache } from './informer.js';
+import type { InformerHandler, ObjectCache } from './object-cache.js';
 
 /**
  * SharedInformers hands out one informer per resource, however many controllers ask for it, so
