@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from './store/etcd-client.js';
 import type { Logger } from 'winston';
 import { DEFAULT_NAMESPACE } from '../proto/resources.js';
 import { startGrpcServer } from './api/grpc-server.js';
@@ -44,7 +44,7 @@ export interface ControlPlaneOptions {
  */
 export class ControlPlane {
   private etcd: EmbeddedEtcd | undefined;
-  private client: Etcd3 | undefined;
+  private client: EtcdClient | undefined;
   private server: grpc.Server | undefined;
   private nodes: NodeService | undefined;
   private controllers: ControllerManager | undefined;
@@ -100,7 +100,7 @@ export class ControlPlane {
       ],
     });
     this.controllers = controllers;
-    this.election = new LeaderElection(store.etcd, { onStartedLeading: (signal) => controllers.start(signal) }, logger, { name: 'controllers' });
+    this.election = new LeaderElection(store, { onStartedLeading: (signal) => controllers.start(signal) }, logger, { name: 'controllers' });
     this.election.start();
   }
 

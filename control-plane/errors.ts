@@ -40,10 +40,10 @@ export class InvalidError extends Error {
   }
 }
 
-/** StoreUnavailableError: etcd could not be reached; the caller may retry later. */
+/** StoreUnavailableError: etcd could not be reached; the caller may retry later. `cause` is etcd's error. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   constructor(cause: unknown) {
-    super(`etcd is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`etcd is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

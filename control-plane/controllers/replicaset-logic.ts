@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { ReplicaSet, ReplicaSetStatus } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/object-store.js';
+import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/guarded-change.js';
 import { isPodActive, isPodAvailable, ownerReferenceTo } from './controller-util.js';
 import { findCondition, isReady } from '../../proto/objects/conditions.js';
 import { applyDefaults } from '../objects/defaults.js';

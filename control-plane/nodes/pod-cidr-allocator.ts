@@ -1,7 +1,8 @@
 import type { Node } from '../../proto/objects/cluster.js';
-import { RESOURCE, objectKey } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { ConflictError } from '../errors.js';
-import { encodeObject } from '../store/codec.js';
+import { combine, createObject, updateObject } from '../store/guarded-change.js';
+import type { GuardedChange } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DEFAULT_CLUSTER_CIDR, firstFreeNodeCidr } from './pod-cidr.js';
 
@@ -29,20 +30,14 @@ export class PodCidrAllocator {
 
   /** Writes `node` (new when `stored` is undefined) with a fresh pod CIDR; ConflictError on any race. */
   async assignAndSave(node: Node, stored: Node | undefined): Promise<Node> {
-    const etcd = this.store.etcd;
-    const claims = await etcd.getAll().prefix(POD_CIDR_CLAIM_PREFIX).keys();
+    const claims = await this.store.keys.listKeys(POD_CIDR_CLAIM_PREFIX);
     const used = claims.map((k) => k.slice(POD_CIDR_CLAIM_PREFIX.length).replace('_', '/'));
     const cidr = firstFreeNodeCidr(used, this.clusterCidr);
     const next: Node = { ...node, spec: { ...node.spec, podCIDR: cidr, podCIDRs: [cidr] } };
-    const key = objectKey(nodes, undefined, node.metadata.name);
-    const guard = stored
-      ? etcd.if(key, 'Mod', '==', stored.metadata.resourceVersion ?? '0')
-      : etcd.if(key, 'Create', '==', 0);
-    const res = await guard
-      .and(claimKey(cidr), 'Create', '==', 0)
-      .then(etcd.put(key).value(encodeObject(next)), etcd.put(claimKey(cidr)).value(node.metadata.name))
-      .commit();
-    if (!res.succeeded) throw new ConflictError('nodes', node.metadata.name, `pod CIDR ${cidr} or the node changed meanwhile`);
-    return { ...next, metadata: { ...next.metadata, resourceVersion: String(res.header.revision) } };
+    const nodeWrite = stored ? updateObject(nodes, { ...next, metadata: { ...next.metadata, resourceVersion: stored.metadata.resourceVersion ?? '0' } }) : createObject(nodes, next);
+    const claim: GuardedChange = { guards: [{ key: claimKey(cidr), expect: 'absent' }], writes: [{ key: claimKey(cidr), put: node.metadata.name }] };
+    const outcome = await this.store.transact(combine([nodeWrite, claim]));
+    if (!outcome.committed) throw new ConflictError('nodes', node.metadata.name, `pod CIDR ${cidr} or the node changed meanwhile`);
+    return { ...next, metadata: { ...next.metadata, resourceVersion: outcome.revision } };
   }
 }

@@ -1,4 +1,3 @@
-import type { IKeyValue } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
 
 /**
@@ -10,8 +9,14 @@ export function encodeObject(object: BerthObject): string {
   return JSON.stringify({ ...object, metadata });
 }
 
-export function decodeObject(kv: IKeyValue): BerthObject {
+/** decodeObject reads a stored value back, its resourceVersion being the key's mod revision. */
+export function decodeObject(kv: { value: Buffer; mod_revision: string }): BerthObject {
   const object = JSON.parse(kv.value.toString('utf8')) as BerthObject;
   object.metadata.resourceVersion = String(kv.mod_revision);
   return object;
+}
+
+/** withRevision is the object as stored at `revision` (a copy; the object itself is not changed). */
+export function withRevision<T extends BerthObject>(object: T, revision: string | number): T {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
 }

@@ -1,5 +1,6 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
+import { isCompacted } from './store-errors.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -115,7 +116,7 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
         const res = await this.client.getAll().prefix(this.options.prefix).revision(from).exec();
         for (const kv of res.kvs) this.known.set(kv.key.toString('utf8'), Number(kv.mod_revision));
       } catch (err) {
-        if (/compacted/i.test(String(err))) return this.fail(new WatchExpiredError(from));
+        if (isCompacted(err)) return this.fail(new WatchExpiredError(from));
         // etcd unreachable for a moment: try again, as every other step of the watch does.
         this.options.onRecover?.(`watch ${this.options.prefix}: first read at revision ${from} failed (${String(err)}); retrying`);
         this.known.clear();

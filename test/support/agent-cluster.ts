@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Etcd3 } from 'etcd3';
 import { ControlPlane } from '../../control-plane/control-plane.js';
 import { silentLogger } from '../../control-plane/log.js';
-import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import { connectEtcd, type EtcdClient } from '../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
 import type { Pod, PodSpec } from '../../proto/objects/pod.js';
 import { RESOURCE } from '../../proto/resources.js';
@@ -28,7 +27,7 @@ export class AgentTestCluster {
   controlPlane: ControlPlane | undefined;
   private constructor(
     readonly etcd: TestEtcd,
-    readonly client: Etcd3,
+    readonly client: EtcdClient,
     readonly store: ObjectStore,
     readonly registry: TestRegistry,
     readonly image: string,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
 import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
 import type { Informer } from '../../../control-plane/watch/informer.js';
@@ -38,7 +38,7 @@ export const R = {
  * clock the test moves.
  */
 export class ControllerHarness {
-  readonly client: Etcd3;
+  readonly client: EtcdClient;
   readonly store: ObjectStore;
   readonly events = new CollectingEventSink();
   readonly informers: SharedInformers;

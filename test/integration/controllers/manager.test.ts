@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { silentLogger } from '../../../control-plane/log.js';
@@ -19,7 +19,7 @@ import type { ObjectCache } from '../../../control-plane/watch/object-cache.js';
 describe('ControllerManager end to end on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let client: Etcd3;
+  let client: EtcdClient;
   let manager: ControllerManager | undefined;
 
   before(async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
@@ -15,7 +15,7 @@ const events = RESOURCE.events;
 describe('EventRecorder on a real etcd', function () {
   this.timeout(20_000);
   let etcd: TestEtcd;
-  let client: Etcd3;
+  let client: EtcdClient;
 
   before(async () => {
     etcd = await startTestEtcd();

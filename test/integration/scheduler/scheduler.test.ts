@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
 import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
 import { createLogger, silentLogger } from '../../../control-plane/log.js';
@@ -19,7 +19,7 @@ const logger = () => (process.env.DEBUG_SCHEDULER ? createLogger('debug', 'sched
 
 /** A scheduler with its own etcd client and informers, as one control-plane replica has. */
 interface Replica {
-  client: Etcd3;
+  client: EtcdClient;
   store: ObjectStore;
   podInformer: Informer;
   nodeInformer: Informer;
@@ -32,7 +32,7 @@ interface Replica {
 describe('Scheduler on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let admin: Etcd3;
+  let admin: EtcdClient;
   let store: ObjectStore;
   const replicas: Replica[] = [];
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../control-plane/errors.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
@@ -15,7 +15,7 @@ function pod(name: string, namespace = 'default', labels: Record<string, string>
 
 describe('ObjectStore on a real etcd', function () {
   this.timeout(30_000);
-  let client: Etcd3;
+  let client: EtcdClient;
   let store: ObjectStore;
 
   useEtcdStore((env) => ({ client, store } = env));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
 import { silentLogger } from '../../../control-plane/log.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
@@ -55,7 +55,7 @@ async function storeState(store: ObjectStore, namespace: string): Promise<Map<st
 describe('PrefixWatch on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let writerClient: Etcd3;
+  let writerClient: EtcdClient;
   let writer: ObjectStore;
   const cleanups: (() => Promise<void> | void)[] = [];
 

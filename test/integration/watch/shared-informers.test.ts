@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
 import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
 import { silentLogger } from '../../../control-plane/log.js';
@@ -12,7 +12,7 @@ import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 describe('SharedInformers borrowing a longer-lived informer, on a real etcd', function () {
   this.timeout(30_000);
-  let client: Etcd3;
+  let client: EtcdClient;
   let store: ObjectStore;
   let podInformer: Informer;
 
