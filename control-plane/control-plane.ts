@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EtcdClient } from './store/etcd-client.js';
 import type { Logger } from 'winston';
 import { DEFAULT_NAMESPACE } from '../proto/resources.js';
-import { startGrpcServer } from './api/grpc-server.js';
+import { startGrpcServer } from './grpc/server.js';
 import { NodeOperations } from './api/node-operations.js';
 import { ObjectService } from './api/object-service.js';
 import { EmbeddedEtcd } from './etcd/embedded-etcd.js';

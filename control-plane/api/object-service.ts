@@ -1,7 +1,6 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
-import type { Selector } from '../../proto/labels.js';
 import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
@@ -9,9 +8,10 @@ import type { ObjectProblem } from '../../proto/validation/index.js';
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { CreateBatcher } from '../store/create-batcher.js';
 import type { ObjectStore } from '../store/object-store.js';
-import type { PrefixWatch, StoreEvent } from '../store/prefix-watch.js';
 import { planApply, userIntent } from './apply-plan.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
+import { labelSelector, selectedWatch } from './selected-watch.js';
+import type { ObjectWatch } from './selected-watch.js';
 import { newIdentity } from '../objects/identity.js';
 
 /** ApplyDocument is one parsed manifest document and where it came from. */
@@ -40,8 +40,9 @@ const MAX_APPLY_ATTEMPTS = 20;
 const MAX_FAST_PATH_DOCUMENTS = 60;
 
 /**
- * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store. It throws the
- * domain errors of ../errors.ts; api/grpc-server.ts maps them to status codes.
+ * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store, list and
+ * watch with label selectors. It throws the domain errors of ../errors.ts; the gRPC edge
+ * (grpc/errors.ts) maps them to status codes.
  */
 export class ObjectService {
   private readonly createBatcher: CreateBatcher;
@@ -166,9 +167,14 @@ export class ObjectService {
     return this.store.get(info, this.namespaceFor(info, namespace), name);
   }
 
-  async list(resource: string, namespace: string | undefined, selector: Selector): Promise<{ items: BerthObject[]; revision: string }> {
+  /**
+   * list reads one namespace ('' means `default`), or every namespace when `namespace` is
+   * undefined, keeping the objects that match the label selector (its text, as kubectl's -l).
+   */
+  async list(resource: string, namespace: string | undefined, selectorText = ''): Promise<{ items: BerthObject[]; revision: string }> {
     const info = this.resource(resource);
-    const { items, revision } = await this.store.list(info, info.namespaced ? namespace : undefined);
+    const selector = labelSelector(selectorText);
+    const { items, revision } = await this.store.list(info, namespace === undefined ? undefined : this.namespaceFor(info, namespace));
     return { items: items.filter((o) => matches(selector, o.metadata.labels)), revision };
   }
 
@@ -208,14 +214,20 @@ export class ObjectService {
     return object;
   }
 
-  /** watch streams changes; the caller filters by label selector and closes the watch. */
-  watch(resource: string, namespace: string | undefined, fromRevision: string | undefined): { info: ResourceInfo; watch: PrefixWatch } {
+  /**
+   * watch streams the changes a client with this label selector sees (see selectedChange), in
+   * one namespace ('' means `default`) or all (undefined); without `fromRevision` it starts with
+   * every current object as ADDED, as `kubectl get -w` does. The caller closes it. A bad
+   * selector or resource throws before anything is watched.
+   */
+  watch(resource: string, namespace: string | undefined, fromRevision: string | undefined, selectorText = ''): ObjectWatch {
     const info = this.resource(resource);
-    const watch = this.store.watch(info, info.namespaced ? namespace : undefined, {
+    const selector = labelSelector(selectorText);
+    const watch = this.store.watch(info, namespace === undefined ? undefined : this.namespaceFor(info, namespace), {
       ...(fromRevision ? { fromRevision } : {}),
       onRecover: (what) => this.logger.warn(what),
     });
-    return { info, watch };
+    return selectedWatch(watch, selector);
   }
 
   /** ensureNamespace creates a namespace if it is missing (the control plane's `default`). */
@@ -234,7 +246,6 @@ export class ObjectService {
   }
 }
 
-export type { StoreEvent };
 
 function subjectOf(object: unknown): string {
   const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;

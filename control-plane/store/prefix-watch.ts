@@ -1,5 +1,6 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
+import { WatchExpiredError } from '../errors.js';
 import { isCompacted } from './store-errors.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -35,14 +36,6 @@ export interface PrefixWatchOptions {
    * carries only the object's identity (as after a re-list).
    */
   previousValues?: boolean;
-}
-
-/** WatchExpiredError: the requested start revision was compacted away; list again and re-watch. */
-export class WatchExpiredError extends Error {
-  override name = 'WatchExpiredError';
-  constructor(revision: string) {
-    super(`too old resource version: ${revision} has been compacted; list again and watch from the list's resourceVersion`);
-  }
 }
 
 const INITIAL_BACKOFF_MS = 100;

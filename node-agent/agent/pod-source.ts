@@ -1,10 +1,9 @@
 import type { Logger } from 'winston';
+import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import type { NodeClient } from './node-client.js';
 import type { PodManager } from './pod-manager.js';
 
-/** The event type NodeAPI.WatchPods sends once the initial list is complete (control-plane/api/node-api.ts). */
-const INITIAL_EVENTS_END = 'BOOKMARK';
 
 /**
  * PodSource is used to feed the PodManager from NodeAPI.WatchPods, reconnecting (500 ms

@@ -11,13 +11,13 @@
  * same concurrency the store benchmark uses. `--events none` drops Scheduled events (one etcd
  * write per pod) to show what they cost.
  */
+import { connectEtcd } from '../../control-plane/store/etcd-client.js';
 import { parseArgs } from 'node:util';
-import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError } from 'etcd3';
 import { Informer } from '../../control-plane/watch/informer.js';
 import { EventRecorder } from '../../control-plane/events/event-recorder.js';
 import type { EventSink } from '../../control-plane/events/event-recorder.js';
-import { createLogger, silentLogger } from '../../control-plane/log.js';
+import { createLogger } from '../../control-plane/log.js';
+import { silentLogger } from '../support/logger.js';
 import { Scheduler } from '../../control-plane/scheduler/scheduler.js';
 import { encodeObject } from '../../control-plane/store/codec.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
@@ -89,22 +89,6 @@ function benchPod(i: number): Pod {
   };
 }
 
-/**
- * benchClient is connectEtcd's client with a larger gRPC receive limit: listing 10,000 pods is
- * about 6 MB, over gRPC's default 4 MiB, which connectEtcd does not raise (yet).
- */
-function benchClient(endpoint: string): Etcd3 {
-  return new Etcd3({
-    hosts: [endpoint],
-    dialTimeout: 3000,
-    grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
-    faultHandling: {
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) }),
-    },
-  });
-}
-
 /** runConcurrently runs `op(i)` for i in [0, n) with `concurrency` in flight; returns ops/s. */
 async function runConcurrently(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
@@ -119,7 +103,7 @@ async function runConcurrently(n: number, concurrency: number, op: (i: number) =
 
 async function main(): Promise<void> {
   const etcd = await startTestEtcd();
-  const client = benchClient(etcd.endpoint);
+  const client = connectEtcd([etcd.endpoint]);
   const store = new ObjectStore(client);
   const podValue = encodeObject(benchPod(0));
   const abort = new AbortController();
@@ -146,7 +130,7 @@ async function main(): Promise<void> {
     const bound = new Set<string>();
     let allBound: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (allBound = resolve));
-    const observer = benchClient(etcd.endpoint);
+    const observer = connectEtcd([etcd.endpoint]);
     const watcher = await observer.watch().prefix('/berth/pods/').create();
     watcher.on('put', (kv) => {
       if (kv.value.includes('"nodeName":')) bound.add(kv.key.toString('utf8'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ControlPlane } from '../../control-plane/control-plane.js';
-import { silentLogger } from '../../control-plane/log.js';
+import { silentLogger } from './logger.js';
 import { connectEtcd, type EtcdClient } from '../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
 import type { Pod, PodSpec } from '../../proto/objects/pod.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../../control-plane/control-plane.js';
-import { silentLogger } from '../../control-plane/log.js';
+import { silentLogger } from './logger.js';
 import { startTestEtcd } from './etcd.js';
 import type { TestEtcd } from './etcd.js';
 

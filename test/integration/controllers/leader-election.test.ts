@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { LeaderElection } from '../../../control-plane/leader/leader-election.js';
-import { createLogger, silentLogger } from '../../../control-plane/log.js';
+import { createLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { startTestEtcd } from '../../support/etcd.js';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Deployment } from '../../../proto/objects/apps.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { ReplicaSet } from '../../../proto/objects/apps.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Event } from '../../../proto/objects/cluster.js';

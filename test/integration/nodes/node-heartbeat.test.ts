@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { NodeHeartbeat } from '../../../control-plane/nodes/node-heartbeat.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';

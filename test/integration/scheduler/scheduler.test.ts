@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { createLogger, silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { createLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';

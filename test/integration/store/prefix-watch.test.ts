@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
-import { WatchExpiredError } from '../../../control-plane/store/prefix-watch.js';
+import { WatchExpiredError } from '../../../control-plane/errors.js';
 import type { PrefixWatch, StoreEvent } from '../../../control-plane/store/prefix-watch.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
 import { RESOURCE } from '../../../proto/resources.js';

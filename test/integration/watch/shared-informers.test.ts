@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Informer } from '../../../control-plane/watch/informer.js';
 import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { useEtcdStore } from '../../support/etcd.js';

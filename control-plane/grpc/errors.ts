@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, StoreUnavailableError } from '../errors.js';
-import { WatchExpiredError } from '../store/prefix-watch.js';
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, StoreUnavailableError, WatchExpiredError } from '../errors.js';
 
 /** toServiceError maps a domain error to a gRPC status; unknown errors become INTERNAL. */
 export function toServiceError(err: unknown): grpc.ServiceError {

@@ -2,7 +2,7 @@ import type { ApplyRequest__Output } from '../../proto/generated/berth/v1/ApplyR
 import type { ApplyResponse } from '../../proto/generated/berth/v1/ApplyResponse.js';
 import type { Problem } from '../../proto/generated/berth/v1/Problem.js';
 import { InvalidError } from '../errors.js';
-import type { ApplyDocument, ApplyOutcome, DocumentProblem } from './object-service.js';
+import type { ApplyDocument, ApplyOutcome, DocumentProblem } from '../api/object-service.js';
 
 /** Conversion between ClusterAPI messages and the domain types: the only place that knows both. */
 

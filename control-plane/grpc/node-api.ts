@@ -3,19 +3,14 @@ import type { Logger } from 'winston';
 import type { LogChunk, LogChunk__Output } from '../../proto/generated/berth/v1/LogChunk.js';
 import type { LogsRequest__Output } from '../../proto/generated/berth/v1/LogsRequest.js';
 import type { NodeAPIHandlers } from '../../proto/generated/berth/v1/NodeAPI.js';
+import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
 import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
-import { answerError, failStream, unary } from './grpc-errors.js';
-
-/**
- * After the initial ADDED events of WatchPods, one event of this type tells the agent that it
- * has seen every pod bound to it (Kubernetes' BOOKMARK with k8s.io/initial-events-end): pods it
- * runs that were not listed may be stopped. Its object_json is an empty object.
- */
-export const INITIAL_EVENTS_END = 'BOOKMARK';
+import { answerError, failStream, unary } from './errors.js';
+import { onClientGone, serveSubscription } from './streams.js';
 
 function parse<T>(json: string, what: string): T {
   try {
@@ -25,35 +20,6 @@ function parse<T>(json: string, what: string): T {
   }
 }
 
-
-/** Ends a stream when the client goes away; `unsubscribe` may arrive after that. */
-function onClientGone(call: grpc.ServerWritableStream<unknown, unknown>, done: () => void): void {
-  call.on('cancelled', done);
-  call.on('close', done);
-  call.on('error', done);
-}
-
-/**
- * serveSubscription keeps a subscription open for as long as the client stays: `subscribe`
- * resolves with its stop function once the initial events are written (then `afterInitial`
- * runs); a client gone before that, or later, stops it. A failure ends the stream with a status.
- */
-function serveSubscription(call: grpc.ServerWritableStream<unknown, unknown>, subscribe: () => Promise<() => void>, afterInitial?: () => void): void {
-  let unsubscribe: (() => void) | undefined;
-  let gone = false;
-  onClientGone(call, () => {
-    gone = true;
-    unsubscribe?.();
-  });
-  subscribe().then(
-    (stop) => {
-      if (gone) return stop();
-      unsubscribe = stop;
-      afterInitial?.();
-    },
-    (err: unknown) => failStream(call, err),
-  );
-}
 
 /** nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. */
 export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
@@ -66,13 +32,6 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
       const { leaseDurationSeconds } = await nodes.heartbeat.beat(req.node_name);
       return { lease_duration_seconds: leaseDurationSeconds };
     }),
-    UpdatePodStatus: unary(logger, async (req) => {
-      const pod = await nodes.statuses.write({ nodeName: req.node_name, namespace: req.namespace, name: req.name, uid: req.uid, status: parse<PodStatus>(req.status_json, 'status_json') });
-      return { object_json: JSON.stringify(pod) };
-    }),
-    RecordEvent: unary(logger, async (req) => ({
-      object_json: JSON.stringify(nodes.events.record(req.node_name, parse<Partial<Event>>(req.event_json, 'event_json'))),
-    })),
     // Each update on its own, all at once: the status writer commits those of one turn together.
     UpdatePodStatuses: unary(logger, async (req) => ({
       results: await Promise.all(
