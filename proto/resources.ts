@@ -1,6 +1,6 @@
 /**
  * The resources Berth serves, and how their names map to etcd keys and CLI words.
- * Storage layout (DESIGN.md section 2): one key per object, `/berth/<resource>/<namespace>/<name>`,
+ * Storage layout (docs/architecture.md section 2): one key per object, `/berth/<resource>/<namespace>/<name>`,
  * cluster-scoped resources without the namespace segment.
  */
 

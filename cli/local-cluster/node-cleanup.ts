@@ -1,6 +1,6 @@
 /**
  * What `berth down` removes for one node after its agent is stopped: the containers the agent
- * started (they outlive agents by design, DESIGN.md section 5), the pod network namespaces they
+ * started (they outlive agents by design, docs/architecture.md section 8), the pod network namespaces they
  * used, every mount left under the node's root, and the node's cgroup parent on every cgroup
  * hierarchy (v1 controllers, named v1 hierarchies and v2). Each step is idempotent, so it is
  * safe after a crash or a second time.

@@ -40,7 +40,7 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number)
   return Number.isFinite(since) && since + minReadySeconds * 1000 <= nowMs;
 }
 
-/** ignoreNotFound ends a step quietly when its object is already gone (STYLE.md item 3). */
+/** ignoreNotFound ends a step quietly when its object is already gone. */
 export async function ignoreNotFound<T>(op: Promise<T>): Promise<T | undefined> {
   try {
     return await op;

@@ -20,7 +20,7 @@ export function gcKey(info: ResourceInfo, object: BerthObject): string {
   return `${info.resource}/${cacheKey(object)}`;
 }
 
-/** OwnerVerdict is what the collector concludes about one dependent (STYLE.md item 4). */
+/** OwnerVerdict is what the collector concludes about one dependent. */
 export type OwnerVerdict =
   /** Some owner exists (or is of a kind the collector cannot check): keep it. */
   | { kind: 'keep'; dangling: OwnerReference[] }

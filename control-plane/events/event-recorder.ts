@@ -42,7 +42,7 @@ export class EventRecorder implements EventSink {
   private async write(about: Pick<BerthObject, 'apiVersion' | 'kind' | 'metadata'>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const namespace = about.metadata.namespace ?? DEFAULT_NAMESPACE;
     const foldKey = `${about.metadata.uid ?? about.metadata.name}|${reason}|${message}`;
-    // One identity per event, chosen before any write (STYLE.md item 10); a fold uses only its time.
+    // One identity per event, chosen before any write; a fold uses only its time.
     const identity = newIdentity();
     const now = identity.creationTimestamp;
     const existing = this.recent.get(foldKey);

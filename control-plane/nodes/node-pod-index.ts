@@ -21,7 +21,7 @@ export type NodePodListener = (event: NodePodEvent) => void;
 /**
  * routePodChange turns one informer change into per-node events: a pod that moves from node A
  * to B (or is unbound) is DELETED for A and ADDED for B. A change of the status alone is sent
- * to nobody: the node's agent is the one that wrote it (DESIGN.md section 3), and echoing each
+ * to nobody: the node's agent is the one that wrote it (docs/architecture.md section 3), and echoing each
  * of its reports back doubled the traffic of a pod start on both ends. Pure.
  */
 export function routePodChange(type: StoreEventType, object: BerthObject, previous: BerthObject | undefined): { node: string; event: NodePodEvent }[] {

@@ -34,7 +34,7 @@ export interface PodStatusReport {
 
 /**
  * withReportedStatus is the pod with the reported status in place, or undefined when it already
- * has that status. DESIGN.md section 3: the agent of the pod's node is the only writer of
+ * has that status. The agent of the pod's node is the only writer of
  * pod.status, so a pod whose uid differs (deleted and re-created under the same name) or that is
  * bound elsewhere is refused with PodNotOnNodeError (a NotFoundError). Spec and metadata are never
  * touched; `pod` itself is not changed (it may be a cache's).

@@ -4,8 +4,8 @@ import type { Pod } from '../../proto/objects/pod.js';
 
 /**
  * boundPod is the pod as the binding writes it: spec.nodeName set and PodScheduled True.
- * It copies only what it changes and leaves the informer's object untouched (STYLE.md item 3).
- * `now` is chosen before any transaction (STYLE.md item 10).
+ * It copies only what it changes and leaves the informer's object untouched.
+ * `now` is chosen before any transaction.
  */
 export function boundPod(pod: Pod, nodeName: string, now: string): Pod {
   return {

@@ -2,7 +2,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 
 /**
  * How objects are stored: JSON without `metadata.resourceVersion`, which is derived on every
- * read from the key's etcd mod_revision (DESIGN.md section 2), so it can never go stale.
+ * read from the key's etcd mod_revision (docs/architecture.md section 2), so it can never go stale.
  */
 export function encodeObject(object: BerthObject): string {
   const { resourceVersion: _ignored, ...metadata } = object.metadata;

@@ -10,8 +10,8 @@ import { deepCopy } from '../objects/json.js';
 /**
  * Informer keeps an in-memory copy of one resource, fed by a PrefixWatch (list, then changes; a
  * compaction re-lists). Controllers and the scheduler read from it instead of etcd, and are told
- * of changes through handlers. Objects handed out are the cache's own: copy before changing one
- * (STYLE.md item 3), or use getCopy().
+ * of changes through handlers. Objects handed out are the cache's own: copy before changing one,
+ * or use getCopy().
  *
  * Lifecycle: start() begins the watch and resolves once the initial list is in the cache
  * (hasSynced); stop() ends the watch. An informer that lives as long as the process and is

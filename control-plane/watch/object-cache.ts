@@ -13,7 +13,7 @@ export function cacheKey(object: { metadata: { namespace?: string; name: string 
 /**
  * ObjectCache is what controllers and the scheduler use of an informer: the in-memory copy of one
  * resource and its change notifications. Objects handed out are the cache's own: copy before
- * changing one (STYLE.md item 3), or use getCopy(). onChange returns the function that removes
+ * changing one, or use getCopy(). onChange returns the function that removes
  * the handler again.
  */
 export interface ObjectCache {
