@@ -6,7 +6,6 @@ import { ImageStore } from '../image/index.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
-import { ExitWatcher } from './exit-watcher.js';
 import { ImagePuller } from './image-puller.js';
 import { NodeClient } from './node-client.js';
 import { nodeObject } from './node-info.js';
@@ -41,13 +40,11 @@ export class Agent {
     this.client = new NodeClient(options.server, options.name);
     this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
-    const runtimeRoot = join(options.root, 'runtime');
     this.pods = new PodManager(
       {
         runtime: this.runtime,
         images: new ImagePuller(images),
         network: new LoopbackPodNetwork(),
-        exits: new ExitWatcher(runtimeRoot),
         status: new StatusReporter(this.client, logger),
         events: new NodeEventReporter(this.client, logger),
         logger,
