@@ -64,6 +64,7 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
         () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' }),
       ),
     WatchServices: (call) => serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))),
+    WatchNodes: (call) => serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))),
   };
 }
 

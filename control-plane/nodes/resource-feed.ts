@@ -1,30 +1,31 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import { RESOURCE } from '../../proto/resources.js';
+import type { ResourceInfo } from '../../proto/resources.js';
 import { Informer } from '../watch/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 
-/** ServiceFeedListener receives Services and Endpoints changes; it must not block. */
-export type ServiceFeedListener = (type: StoreEventType, object: BerthObject) => void;
+/** FeedListener receives the changes of a feed's objects; it must not block. */
+export type FeedListener = (type: StoreEventType, object: BerthObject) => void;
 
 /**
- * ServiceFeed is used by NodeAPI.WatchServices: one shared Informer for Services and one for
- * Endpoints serve every node (service networking needs all of them on every node). Lifecycle:
+ * ResourceFeed is used by the NodeAPI streams that every node needs whole: WatchServices
+ * (Services and EndpointSlices, for the service proxy and DNS) and WatchNodes (Nodes, for routes
+ * to other nodes' pod CIDRs). One shared Informer per resource serves every node. Lifecycle:
  * the informers start on the first subscribe and run until stop().
  */
-export class ServiceFeed {
+export class ResourceFeed {
   private readonly informers: Informer[];
-  private readonly listeners = new Set<ServiceFeedListener>();
+  private readonly listeners = new Set<FeedListener>();
   private started: Promise<void> | undefined;
 
-  constructor(store: ObjectStore, private readonly logger: Logger) {
-    this.informers = [RESOURCE.services, RESOURCE.endpoints].map((info) => new Informer(info, store, logger));
+  constructor(store: ObjectStore, private readonly logger: Logger, resources: readonly ResourceInfo[]) {
+    this.informers = resources.map((info) => new Informer(info, store, logger));
     for (const informer of this.informers) informer.onChange((type, object) => this.emit(type, object));
   }
 
-  /** Sends every Service and Endpoints as ADDED, then changes. Returns the unsubscribe function. */
-  async subscribe(listener: ServiceFeedListener): Promise<() => void> {
+  /** Sends every object as ADDED, then changes. Returns the unsubscribe function. */
+  async subscribe(listener: FeedListener): Promise<() => void> {
     this.started ??= Promise.all(this.informers.map((i) => i.start())).then(
       () => undefined,
       (err: unknown) => {
@@ -48,7 +49,7 @@ export class ServiceFeed {
       try {
         listener(type, object);
       } catch (err) {
-        this.logger.warn('service watch listener failed', { error: String(err) });
+        this.logger.warn('feed listener failed', { error: String(err) });
       }
     }
   }
