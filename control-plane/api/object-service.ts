@@ -9,6 +9,7 @@ import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '
 import { CreateBatcher } from '../store/create-batcher.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { planApply, userIntent } from './apply-plan.js';
+import { patchObject } from './patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
@@ -211,6 +212,14 @@ export class ObjectService {
       return current;
     });
     this.logger.info(`${info.kind} scaled`, { namespace: object.metadata.namespace, name, replicas });
+    return object;
+  }
+
+  /** patch applies a JSON merge patch to one object (api/patch.ts); with a precondition, only at that revision. */
+  async patch(resource: string, namespace: string, name: string, patchJson: string, precondition?: string): Promise<BerthObject> {
+    const info = this.resource(resource);
+    const { object, changed } = await patchObject(this.store, info, this.namespaceFor(info, namespace), name, patchJson, precondition);
+    if (changed) this.logger.info(`${info.kind} patched`, { namespace: object.metadata.namespace, name, resourceVersion: object.metadata.resourceVersion });
     return object;
   }
 

@@ -29,6 +29,7 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
     Scale: unary(logger, async (req) => ({
       object_json: JSON.stringify(await service.scale(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.replicas, req.resource_version || undefined)),
     })),
+    Patch: unary(logger, async (req) => ({ object_json: JSON.stringify(await service.patch(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.patch_json, req.resource_version || undefined)) })),
     Cordon: unary(logger, async (req) => ({ object_json: JSON.stringify(await nodeOps.cordon(req.node_name, req.unschedulable)) })),
     Drain: unary(logger, async (req) => {
       const { node, evicted } = await nodeOps.drain(req.node_name);
