@@ -5,7 +5,7 @@ import type { ResourceInfo } from '../../proto/resources.js';
 import { ApiError } from '../client.js';
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
-import { namespaceOf, print, printErr, resourceOf } from './context.js';
+import { namespaceOf, resourceOf } from './context.js';
 
 /*
  * The shared part of `berth label`, `annotate` and `taint`: which objects the arguments name, and
@@ -72,6 +72,12 @@ export interface EditClient {
   patch(resource: string, namespace: string, name: string, patch: object, resourceVersion?: string): Promise<BerthObject>;
 }
 
+/** Output is where the loop prints: stdout and stderr lines (collected in tests). */
+export interface Output {
+  print(line: string): void;
+  printErr(line: string): void;
+}
+
 /** How often an edit is recomputed when the object changed between the read and the patch. */
 const MAX_EDIT_ATTEMPTS = 5;
 
@@ -81,7 +87,7 @@ const MAX_EDIT_ATTEMPTS = 5;
  * again and recomputes, as kubectl does. With `resourceVersion` given by the user, a conflict is
  * reported instead. Like kubectl it goes on after an object that fails and fails at the end.
  */
-export async function editObjects(client: EditClient, selection: Selection, edit: (live: BerthObject) => ObjectEdit, resourceVersion?: string): Promise<void> {
+export async function editObjects(client: EditClient, selection: Selection, edit: (live: BerthObject) => ObjectEdit, out: Output, resourceVersion?: string): Promise<void> {
   let objects: { info: ResourceInfo; live: BerthObject | undefined; namespace: string; name: string }[];
   if (selection.kind === 'named') {
     objects = selection.targets.map((t) => ({ ...t, live: undefined }));
@@ -89,15 +95,16 @@ export async function editObjects(client: EditClient, selection: Selection, edit
     const { info, namespace, allNamespaces, selector } = selection;
     const list = await client.list({ resource: info.resource, namespace, all_namespaces: allNamespaces, label_selector: selector });
     objects = list.items.map((o) => ({ info, live: o, namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
-    if (objects.length === 0) printErr(allNamespaces || !info.namespaced ? 'No resources found' : `No resources found in ${namespace} namespace.`);
+    if (objects.length === 0) out.printErr(allNamespaces || !info.namespaced ? 'No resources found' : `No resources found in ${namespace} namespace.`);
   }
   if (resourceVersion && objects.length !== 1) throw new CliError('--resource-version may only be used with a single resource');
 
   const failures: CliError[] = [];
   for (const o of objects) {
     try {
-      const operation = await editOne(client, o, edit, resourceVersion);
-      print(`${qualifiedKind(o.info)}/${o.name} ${operation}`);
+      const { operation, notes } = await editOne(client, o, edit, resourceVersion);
+      for (const note of notes) out.print(note);
+      out.print(`${qualifiedKind(o.info)}/${o.name} ${operation}`);
     } catch (err) {
       if (err instanceof ApiError && err.message.startsWith('cannot reach')) throw err;
       if (!(err instanceof CliError)) throw err;
@@ -105,22 +112,24 @@ export async function editObjects(client: EditClient, selection: Selection, edit
     }
   }
   const last = failures.pop();
-  for (const f of failures) printErr(f.message.startsWith('Error from server') ? f.message : `error: ${f.message}`);
+  for (const f of failures) out.printErr(f.message.startsWith('Error from server') ? f.message : `error: ${f.message}`);
   if (last) throw last;
 }
 
-async function editOne(client: EditClient, o: { info: ResourceInfo; live: BerthObject | undefined; namespace: string; name: string }, edit: (live: BerthObject) => ObjectEdit, resourceVersion?: string): Promise<string> {
+async function editOne(
+  client: EditClient,
+  o: { info: ResourceInfo; live: BerthObject | undefined; namespace: string; name: string },
+  edit: (live: BerthObject) => ObjectEdit,
+  resourceVersion?: string,
+): Promise<{ operation: string; notes: string[] }> {
   let live = o.live ?? (await client.get(o.info.resource, o.namespace, o.name));
   for (let attempt = 1; ; attempt++) {
     const result = edit(live);
-    if (!result.patch) {
-      for (const note of result.notes ?? []) print(note);
-      return result.operation;
-    }
+    const done = { operation: result.operation, notes: result.notes ?? [] };
+    if (!result.patch) return done;
     try {
       await client.patch(o.info.resource, o.namespace, o.name, result.patch, resourceVersion ?? live.metadata.resourceVersion ?? '');
-      for (const note of result.notes ?? []) print(note);
-      return result.operation;
+      return done;
     } catch (err) {
       const conflict = err instanceof ApiError && err.code === grpc.status.ABORTED;
       if (!conflict || resourceVersion || attempt >= MAX_EDIT_ATTEMPTS) throw err;

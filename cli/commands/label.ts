@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import { editMap, labelOperation } from '../edits/metadata-map.js';
 import { parseAnnotationArgs, parseLabelArgs, splitResourcesAndPairs } from '../edits/pairs.js';
-import { withClient } from './context.js';
+import { print, printErr, withClient } from './context.js';
 import type { SelectionOptions } from './edit-objects.js';
 import { checkSelectionFlags, editObjects, selectObjects } from './edit-objects.js';
 
@@ -34,6 +34,7 @@ export async function labelCommand(args: string[], options: MetadataEditOptions)
           notes: missing.map((key) => `label ${JSON.stringify(key)} not found.`),
         };
       },
+      { print, printErr },
       options.resourceVersion,
     ),
   );
@@ -55,6 +56,7 @@ export async function annotateCommand(args: string[], options: MetadataEditOptio
         // kubectl says "annotated" whether or not anything changed.
         return { ...(Object.keys(patch).length > 0 ? { patch: { metadata: { annotations: patch } } } : {}), operation: 'annotated' };
       },
+      { print, printErr },
       options.resourceVersion,
     ),
   );

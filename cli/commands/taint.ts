@@ -2,7 +2,7 @@ import type { Node } from '../../proto/objects/cluster.js';
 import { CliError } from '../errors.js';
 import { splitResourcesAndPairs } from '../edits/pairs.js';
 import { isTaintArg, parseTaintArgs, updateTaints } from '../edits/taints.js';
-import { resourceOf, withClient } from './context.js';
+import { print, printErr, resourceOf, withClient } from './context.js';
 import type { SelectionOptions } from './edit-objects.js';
 import { editObjects, selectObjects } from './edit-objects.js';
 
@@ -34,6 +34,6 @@ export async function taintCommand(args: string[], options: TaintOptions): Promi
       const same = JSON.stringify(taints) === JSON.stringify(current);
       // A merge patch replaces a list whole; the write is guarded on the version the list was read at.
       return { ...(same ? {} : { patch: { spec: { taints: taints.length > 0 ? taints : null } } }), operation };
-    }),
+    }, { print, printErr }),
   );
 }

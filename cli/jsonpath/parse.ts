@@ -196,8 +196,8 @@ class Parser {
     }
     const key = DICT_KEY.exec(text);
     if (key) {
-      // kubectl re-parses ['k'] as .k, splitting a key with dots; Berth keeps the quoted key whole.
-      cur.nodes.push({ type: 'field', name: key[1] as string });
+      // As in kubectl, ['a.b'] is the path .a.b; a key with dots is written with escaped dots (.a\.b).
+      cur.nodes.push(...parseAction(`.${key[1] as string}`).nodes);
       return this.parseInsideAction(cur);
     }
     const m = SLICE.exec(text);
