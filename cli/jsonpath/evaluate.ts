@@ -5,7 +5,7 @@ import { parseTemplate } from './parse.js';
 import type { JsonPathNode, ListNode, SliceParam } from './parse.js';
 
 /*
- * The evaluator of kubectl's JSONPath templates (k8s.io/client-go/util/jsonpath), over decoded
+ * The evaluator of kubectl's JSONPath templates (its jsonpath package in client-go), over decoded
  * JSON. Each step maps the current values to new ones; a template prints, per top-level node,
  * its values separated by spaces. Deliberate differences, where kubectl's behaviour is an
  * accident of Go: map wildcards and `..` keep the object's key order (Go's is random); `*` and

@@ -3,10 +3,10 @@ import { unquote } from './unquote.js';
 
 /*
  * The parser of kubectl's JSONPath templates (`-o jsonpath=...`, custom-columns): literal text
- * with `{...}` actions. It follows the grammar of k8s.io/client-go/util/jsonpath, which is not the
- * JSONPath RFC: fields need a leading dot (`{.metadata.name}`), `range`/`end` repeat a part of the
- * template, quoted strings are literals, `[?(@.k=="v")]` filters, `..` descends. Error messages
- * are kubectl's.
+ * with `{...}` actions. It follows the grammar of kubectl's jsonpath package (in client-go),
+ * which is not the JSONPath RFC: fields need a leading dot (`{.metadata.name}`), `range`/`end`
+ * repeat a part of the template, quoted strings are literals, `[?(@.k=="v")]` filters, `..`
+ * descends. Error messages are kubectl's.
  */
 
 /** ListNode is a sequence of steps applied one after the other (one `{...}` action). */
