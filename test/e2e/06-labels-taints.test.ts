@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Node } from '../../proto/objects/cluster.js';
+import { findCondition } from '../../proto/objects/conditions.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { berth } from '../support/cli.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
@@ -25,7 +26,7 @@ const tolerateDedicated = '  tolerations:\n  - key: dedicated\n    operator: Equ
 const PODS = ['wants-ssd', 'wants-ssd-later', 'pinned-plain', 'pinned-tolerant'];
 
 function scheduledCondition(p: Pod) {
-  return p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  return findCondition(p.status?.conditions, 'PodScheduled');
 }
 
 describe('e2e: berth label and berth taint steer the scheduler', function () {

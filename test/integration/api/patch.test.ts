@@ -5,6 +5,7 @@ import { LAST_APPLIED_ANNOTATION } from '../../../control-plane/api/apply-plan.j
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
 import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
+import { findCondition } from '../../../proto/objects/conditions.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
@@ -125,7 +126,7 @@ describe('ClusterAPI.Patch on a real control plane', function () {
     await apply(podJson('wants-ssd', { nodeSelector: { disktype: 'ssd' } }));
     await eventually(async () => {
       const p = (await client.get('pods', 'default', 'wants-ssd')) as Pod;
-      expect(p.status?.conditions?.find((c) => c.type === 'PodScheduled')?.reason).to.equal('Unschedulable');
+      expect(findCondition(p.status?.conditions, 'PodScheduled')?.reason).to.equal('Unschedulable');
     }, 20_000);
     await client.patch('nodes', '', 'patch-node', { metadata: { labels: { disktype: 'ssd' } } });
     await eventually(async () => expect(((await client.get('pods', 'default', 'wants-ssd')) as Pod).spec.nodeName).to.equal('patch-node'), 20_000);
@@ -136,7 +137,7 @@ describe('ClusterAPI.Patch on a real control plane', function () {
     await eventually(async () => expect(((await client.get('pods', 'default', 'tolerant')) as Pod).spec.nodeName).to.equal('patch-node'), 20_000);
     await eventually(async () => {
       const p = (await client.get('pods', 'default', 'plain')) as Pod;
-      expect(p.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).to.contain('untolerated taint {dedicated: db}');
+      expect(findCondition(p.status?.conditions, 'PodScheduled')?.message).to.contain('untolerated taint {dedicated: db}');
     }, 20_000);
     expect(((await client.get('pods', 'default', 'plain')) as Pod).spec.nodeName).to.equal(undefined);
 

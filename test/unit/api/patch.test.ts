@@ -6,11 +6,10 @@ import { newIdentity } from '../../../control-plane/objects/identity.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import type { Node } from '../../../proto/objects/cluster.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 
-const deployments = resourceForKind('apps/v1', 'Deployment') as ResourceInfo;
-const nodes = resourceForKind('v1', 'Node') as ResourceInfo;
+const deployments = RESOURCE.deployments;
+const nodes = RESOURCE.nodes;
 
 function liveDeployment(): Deployment {
   const intent = userIntent({

@@ -8,10 +8,9 @@ import { parseOutputFormat } from '../../../cli/printers/output-format.js';
 import { labelsText, render } from '../../../cli/printers/render.js';
 import type { RenderOptions } from '../../../cli/printers/render.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 
-const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
+const pods = RESOURCE.pods;
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 
 function pod(name: string, nodeName?: string, labels?: Record<string, string>): Pod {
