@@ -7,6 +7,7 @@ import type { RenderOptions } from '../printers/render.js';
 import type { GlobalOptions } from './context.js';
 import { namespaceOf, printErr, resourceOf, withClient } from './context.js';
 
+/** GetOptions are the flags of `berth get`. */
 export interface GetOptions extends GlobalOptions {
   output?: string;
   allNamespaces?: boolean;
