@@ -1,68 +1,49 @@
+/**
+ * Pod network namespaces, made the way `ip netns add` makes them (a bind mount under
+ * /var/run/netns, so `ip netns exec berth-…` works for debugging) but in-process by the addon:
+ * making one costs no `ip` process and no fork of the agent.
+ */
 import { mkdir, rm } from 'node:fs/promises';
 import { isErrno, MNT_DETACH, mount, MS_BIND, MS_REC, MS_SHARED, netnsCreate, netnsLoopbackUp, umount2Async } from '../native/index.js';
+import { NETNS_DIR } from './pod-network.js';
+
+let dirReady: Promise<void> | undefined;
 
 /**
- * PodNetwork is used to give each pod its network namespace, shared by all its containers.
- *
- * Lifecycle: setUp(pod) makes the namespace (idempotent: an agent restart calls it again for a
- * pod that has one) and returns the path containers join; tearDown(pod) removes it and
- * everything attached (absent is fine). Today: loopback only. CNI (bridge + host-local) comes
- * with the networking issue, behind this same interface; it will also return the pod's IP.
+ * createPodNetns makes the namespace bound at `path` with its loopback up, and says whether it
+ * made it (false: it existed, e.g. across an agent restart; its loopback is then made sure of).
+ * A file there that is no usable namespace is removed, and the error thrown.
  */
-export interface PodNetwork {
-  setUp(podUid: string): Promise<{ netnsPath: string; podIP?: string }>;
-  tearDown(podUid: string): Promise<void>;
+export async function createPodNetns(path: string): Promise<boolean> {
+  await (dirReady ??= prepareNetnsDir().catch((err: unknown) => {
+    dirReady = undefined;
+    throw err;
+  }));
+  try {
+    await netnsCreate(path);
+    return true;
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw new Error(`setting up network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    await netnsLoopbackUp(path);
+  } catch (upErr) {
+    await removePodNetns(path); // undo: a file that is no namespace, or a broken one, goes
+    throw new Error(`network namespace ${path} exists but is unusable: ${(upErr as Error).message}`, { cause: upErr });
+  }
+  return false;
 }
 
-/** Where named network namespaces are bound, as `ip netns` keeps them. */
-const NETNS_DIR = '/var/run/netns';
-
-/** netnsName is the pod's namespace name under /var/run/netns: berth-<first 12 hex of the uid>. */
-export function netnsName(podUid: string): string {
-  return `berth-${podUid.replace(/-/g, '').slice(0, 12)}`;
-}
-
-/**
- * LoopbackPodNetwork is the PodNetwork with a loopback interface only. The namespaces are the
- * ones `ip netns add` makes (a bind mount under /var/run/netns, so `ip netns exec berth-…`
- * works for debugging), but made in-process by the addon: a pod start costs no `ip` process,
- * and no fork of the agent.
- */
-export class LoopbackPodNetwork implements PodNetwork {
-  private dirReady: Promise<void> | undefined;
-
-  async setUp(podUid: string): Promise<{ netnsPath: string }> {
-    const path = `${NETNS_DIR}/${netnsName(podUid)}`;
-    await (this.dirReady ??= prepareNetnsDir().catch((err: unknown) => {
-      this.dirReady = undefined;
-      throw err;
-    }));
-    try {
-      await netnsCreate(path);
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw new Error(`setting up network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
-      // Made before (an agent restart): only make sure its loopback is up.
-      try {
-        await netnsLoopbackUp(path);
-      } catch (upErr) {
-        await this.tearDown(podUid); // undo: a file that is no namespace, or a broken one, goes
-        throw new Error(`network namespace ${path} exists but is unusable: ${(upErr as Error).message}`, { cause: upErr });
-      }
-    }
-    return { netnsPath: path };
+/** removePodNetns unbinds and removes the namespace at `path`; absent is fine. */
+export async function removePodNetns(path: string): Promise<void> {
+  try {
+    // Detached: a container still holding the namespace keeps it until it is gone.
+    await umount2Async(path, MNT_DETACH);
+  } catch (err) {
+    // Not mounted (EINVAL: a plain file left by a crash) or absent: the file still goes.
+    if (!isErrno(err, 'EINVAL') && !isErrno(err, 'ENOENT')) throw new Error(`removing network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
   }
-
-  async tearDown(podUid: string): Promise<void> {
-    const path = `${NETNS_DIR}/${netnsName(podUid)}`;
-    try {
-      // Detached: a container still holding the namespace keeps it until it is gone.
-      await umount2Async(path, MNT_DETACH);
-    } catch (err) {
-      // Not mounted (EINVAL: a plain file left by a crash) or absent: the file still goes.
-      if (!isErrno(err, 'EINVAL') && !isErrno(err, 'ENOENT')) throw new Error(`removing network namespace ${path} failed: ${(err as Error).message}`, { cause: err });
-    }
-    await rm(path, { force: true });
-  }
+  await rm(path, { force: true });
 }
 
 /**
