@@ -5,7 +5,7 @@ import type { NodeRoute, RouteTable } from './route-table.js';
 /** After a (re)connected watch, how long without a Node event means its initial list is complete. */
 const DEFAULT_QUIET_MS = 1_000;
 /** How soon a failed change of the routes is tried again. */
-const RETRY_MS = 2_000;
+const DEFAULT_RETRY_MS = 2_000;
 
 /** routeOf is the route this node needs to `node`'s pods: its pod CIDR via its InternalIP; none to itself or to a node without both. */
 export function routeOf(node: Node, self: string): NodeRoute | undefined {
@@ -48,7 +48,14 @@ export class NodeRoutes {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly self: string, private readonly table: RouteTable, private readonly logger: Logger, private readonly quietMs = DEFAULT_QUIET_MS) {}
+  private readonly quietMs: number;
+  private readonly retryMs: number;
+
+  /** `timing` shortens the waits for tests: quietMs after a resync, retryMs after a failure. */
+  constructor(private readonly self: string, private readonly table: RouteTable, private readonly logger: Logger, timing: { quietMs?: number; retryMs?: number } = {}) {
+    this.quietMs = timing.quietMs ?? DEFAULT_QUIET_MS;
+    this.retryMs = timing.retryMs ?? DEFAULT_RETRY_MS;
+  }
 
   resync(): void {
     this.wanted.clear();
@@ -101,7 +108,7 @@ export class NodeRoutes {
     } catch (err) {
       this.logger.warn('changing the routes to other nodes failed; retrying', { error: String(err) });
       this.applied = undefined;
-      this.schedule(RETRY_MS);
+      this.schedule(this.retryMs);
     } finally {
       this.running = false;
     }
