@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { AttachmentStore, type AttachmentRecord } from './attachment-store.js';
@@ -8,7 +7,7 @@ import { DEFAULT_BRIDGE, podNetworkConfig, type NodeNetworkSettings } from './cn
 import { CniPluginChain, DEFAULT_CNI_BIN_DIR } from './cni-plugins.js';
 import { podIPOf } from './cni-result.js';
 import type { CniAttachment, CniRuntimeConfig } from './cni-types.js';
-import { createPodNetns, removePodNetns } from './pod-netns.js';
+import { createPodNetns, isBoundNetns, removePodNetns } from './pod-netns.js';
 import { podNetnsPath, type PodAttachment, type PodNetwork, type PodNetworkRequest } from './pod-network.js';
 
 /** The pod's interface inside its namespace. */
@@ -87,8 +86,9 @@ export class CniPodNetwork implements PodNetwork {
     await this.load();
     const netnsPath = podNetnsPath(podUid);
     const record = this.records.get(podUid);
-    const exists = await access(netnsPath).then(() => true, () => false);
-    if (record || exists) await this.detach(podUid, exists ? netnsPath : '', record);
+    // The plugins are given the namespace only if it is one: gone, or a file a crash left, they only release the address.
+    const bound = await isBoundNetns(netnsPath);
+    if (record || bound) await this.detach(podUid, bound ? netnsPath : '', record);
     await removePodNetns(netnsPath);
     await this.forget(podUid);
   }

@@ -3,7 +3,7 @@
  * /var/run/netns, so `ip netns exec berth-…` works for debugging) but in-process by the addon:
  * making one costs no `ip` process and no fork of the agent.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import { isErrno, MNT_DETACH, mount, MS_BIND, MS_REC, MS_SHARED, netnsCreate, netnsLoopbackUp, umount2Async } from '../native/index.js';
 import { NETNS_DIR } from './pod-network.js';
 
@@ -32,6 +32,18 @@ export async function createPodNetns(path: string): Promise<boolean> {
     throw new Error(`network namespace ${path} exists but is unusable: ${(upErr as Error).message}`, { cause: upErr });
   }
   return false;
+}
+
+/** The filesystem magic of nsfs, what a bound namespace file is on (linux/magic.h NSFS_MAGIC). */
+const NSFS_MAGIC = 0x6e736673;
+
+/** isBoundNetns tells whether `path` is a bound namespace (not absent, and not a plain file a crash left). */
+export async function isBoundNetns(path: string): Promise<boolean> {
+  try {
+    return (await statfs(path)).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** removePodNetns unbinds and removes the namespace at `path`; absent is fine. */

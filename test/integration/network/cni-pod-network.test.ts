@@ -4,16 +4,19 @@
  * and veths are made there and nothing of the host's network is touched.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CniPodNetwork } from '../../../node-agent/network/cni-pod-network.js';
 import { agentRunner, inNetns } from '../../../node-agent/network/commands.js';
 import { podNetnsPath, type PodNetworkRequest } from '../../../node-agent/network/pod-network.js';
 import { silentLogger } from '../../support/logger.js';
 import { TestNetns } from '../../support/test-netns.js';
 
+const execFileAsync = promisify(execFile);
 const POD_CIDR = '10.244.5.0/24';
 const GATEWAY = '10.244.5.1';
 
@@ -116,6 +119,17 @@ describe('CNI pod network with the real plugins', function () {
     expect(leases()).to.deep.equal([]);
     expect(await veths()).to.deep.equal([]);
     expect(records()).to.deep.equal([]);
+  });
+
+  it('tearDown of a pod whose namespace file is no namespace any more (a crash) still releases its address', async () => {
+    const network = agentNetwork();
+    const a = pod('a');
+    const attached = await network.setUp(a);
+    await execFileAsync('umount', [attached.netnsPath]); // the bind goes, the file stays: as a crash mid-creation leaves it
+    await network.tearDown(a.uid);
+    expect(leases()).to.deep.equal([]);
+    expect(records()).to.deep.equal([]);
+    expect(existsSync(attached.netnsPath)).to.equal(false);
   });
 
   it('a pod namespace whose ADD never got recorded (agent stopped in between) is detached and attached again', async () => {
