@@ -30,7 +30,8 @@ export interface NodeNetworkOptions {
  * answers) given to the pod network, and the masquerade rule for it.
  *
  * Lifecycle: start() picks up the pod CIDR an earlier agent kept; configure() with the one each
- * registration gives (a change is kept and applied); stop() ends the retries.
+ * registration gives (a change is kept, and the masquerade rule follows in the background);
+ * stop() ends the retries.
  */
 export class NodeNetwork {
   private current: string | undefined;
@@ -68,7 +69,8 @@ export class NodeNetwork {
     const tmp = `${this.file()}.tmp`;
     await writeFile(tmp, JSON.stringify({ podCIDR }), { mode: 0o600 });
     await rename(tmp, this.file());
-    await this.masquerade();
+    // In the background (it retries on its own): an agent restarting must not be slower to register and renew its lease.
+    void this.masquerade();
   }
 
   stop(): void {

@@ -71,15 +71,30 @@ async function nodeRoutes(node: LocalClusterNode): Promise<Record<string, string
   return Object.fromEntries((JSON.parse(stdout) as Array<{ dst: string; gateway: string }>).map((r) => [r.dst, r.gateway]));
 }
 
-/** What of the pod network a node holds: veths in its namespace, addresses leased, attachment records. */
-async function nodeNetworkState(node: LocalClusterNode): Promise<{ veths: string[]; leases: string[]; records: string[] }> {
-  const { stdout } = await sh('ip', ['-n', node.netns, '-j', 'link', 'show', 'type', 'veth']);
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
-  return {
-    veths: (JSON.parse(stdout) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => n !== 'eth0'),
-    leases: list(join(node.root, 'network', 'ipam', 'berth')).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)),
-    records: list(join(node.root, 'network', 'pods')),
-  };
+/** What of the pod network a node holds for a pod: its veth (the host end, in the node's namespace), its address's lease, its attachment record. */
+interface PodNetworkTraces {
+  veth: string;
+  lease: string;
+  record: string;
+}
+
+/** hostVeth is the name of the pod's veth in its node's namespace: the peer of the pod's eth0. */
+async function hostVeth(cluster: LocalClusterHandle, p: Pod): Promise<string> {
+  const inPodNetns = await sh('nsenter', ['-t', String(hostPid(cluster, p)), '-n', '--', 'ip', '-j', 'link', 'show', 'dev', 'eth0']);
+  const [eth0] = JSON.parse(inPodNetns.stdout) as Array<{ link_index: number }>;
+  const { stdout } = await sh('ip', ['-n', nodeOf(cluster, p).netns, '-j', 'link', 'show']);
+  return (JSON.parse(stdout) as Array<{ ifindex: number; ifname: string }>).find((l) => l.ifindex === eth0?.link_index)?.ifname ?? '';
+}
+
+/** Which of a pod's traces are still on its node. */
+async function tracesLeft(node: LocalClusterNode, traces: PodNetworkTraces): Promise<string[]> {
+  const { stdout } = await sh('ip', ['-n', node.netns, '-j', 'link', 'show']);
+  const links = (JSON.parse(stdout) as Array<{ ifname: string }>).map((l) => l.ifname);
+  return [
+    ...(links.includes(traces.veth) ? [`veth ${traces.veth}`] : []),
+    ...(existsSync(join(node.root, 'network', 'ipam', 'berth', traces.lease)) ? [`lease ${traces.lease}`] : []),
+    ...(existsSync(join(node.root, 'network', 'pods', traces.record)) ? [`record ${traces.record}`] : []),
+  ];
 }
 
 /** How often a node's agent has registered, from its log. */
@@ -159,18 +174,20 @@ describe('e2e: pod network', function () {
     expect(await inPod(cluster, a, ['ping', '-c1', '-W2', b.status?.podIP ?? ''])).to.contain('1 packets received');
   });
 
-  it('after the pods are deleted, no address, veth, namespace or record is left on any node', async () => {
-    const uids = seen.map((p) => p.metadata.uid ?? '');
+  it('after the pods are deleted, no address, veth, namespace or record of theirs is left on any node', async () => {
+    const current = await webPods(cluster);
+    const traces = await Promise.all(current.map(async (p) => ({ pod: p, traces: { veth: await hostVeth(cluster, p), lease: p.status?.podIP ?? '', record: `${p.metadata.uid}.json` } })));
+    for (const { pod: p, traces: t } of traces) expect(await tracesLeft(nodeOf(cluster, p), t), p.metadata.name).to.have.length(3);
     await run(cluster, ['delete', 'deployment', 'netweb']);
     await waitFor(async () => {
       expect(await pods(cluster, 'app=netweb')).to.deep.equal([]);
-      for (const n of cluster.nodes) {
-        expect(nodeContainers(n.root).filter((c) => uids.some((u) => c.id.startsWith(u)))).to.deep.equal([]);
-        expect(await nodeNetworkState(n), n.name).to.deep.equal({ veths: [], leases: [], records: [] });
+      for (const { pod: p, traces: t } of traces) {
+        expect(nodeContainers(nodeOf(cluster, p).root).filter((c) => c.id.startsWith(p.metadata.uid ?? '?'))).to.deep.equal([]);
+        expect(await tracesLeft(nodeOf(cluster, p), t), p.metadata.name).to.deep.equal([]);
       }
     }, 60_000);
     const { stdout } = await sh('ip', ['netns', 'list']);
-    for (const uid of uids) expect(stdout).to.not.contain(`berth-${uid.replace(/-/g, '').slice(0, 12)}`);
+    for (const p of current) expect(stdout).to.not.contain(`berth-${(p.metadata.uid ?? '').replace(/-/g, '').slice(0, 12)}`);
   });
 
   it('a deleted node\'s route goes from every other node, and comes back with the same pod CIDR when the node registers again', async () => {
