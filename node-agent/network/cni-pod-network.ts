@@ -45,6 +45,8 @@ export class CniPodNetwork implements PodNetwork {
   private readonly store: AttachmentStore;
   private readonly chain: CniPluginChain;
   private readonly limit: ConcurrencyLimit;
+  /** CHECKs come all at once when an agent restarts and adopts its pods: one at a time, so the agent's own start (registration, lease) keeps a core. */
+  private readonly checkLimit = new ConcurrencyLimit(1);
 
   constructor(private readonly options: CniPodNetworkOptions) {
     this.store = new AttachmentStore(join(options.stateDir, 'pods'));
@@ -69,7 +71,7 @@ export class CniPodNetwork implements PodNetwork {
     if (record && !made) {
       // Re-adoption by a restarted agent: the attachment should be as its ADD left it.
       try {
-        await this.limit.run(() => this.chain.check(record.config, record.attachment, record.result, record.runtimeConfig));
+        await this.checkLimit.run(() => this.chain.check(record.config, record.attachment, record.result, record.runtimeConfig));
         return { netnsPath, podIP: this.ipOf(record) };
       } catch (err) {
         this.options.logger.warn('pod network check failed; attaching the pod again', { uid: pod.uid, podIP: this.ipOf(record), error: String(err) });
