@@ -11,6 +11,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { planApply, userIntent } from './apply-plan.js';
 import { patchObject } from './patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
+import { deleteNode } from './node-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
 import { newIdentity } from '../objects/identity.js';
@@ -179,7 +180,7 @@ export class ObjectService {
     return { items: items.filter((o) => matches(selector, o.metadata.labels)), revision };
   }
 
-  /** delete removes one object; a Namespace takes every object in it along. */
+  /** delete removes one object; a Namespace takes every object in it along, a Node its pod CIDR. */
   async delete(resource: string, namespace: string, name: string, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
     if (info.kind === 'Namespace') {
@@ -193,7 +194,8 @@ export class ObjectService {
         }
       }
     }
-    const deleted = await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
+    const deleted =
+      info.kind === 'Node' ? await deleteNode(this.store, name, precondition || undefined) : await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
     this.logger.info(`${info.kind} deleted`, { namespace: deleted.metadata.namespace, name });
     return deleted;
   }

@@ -65,7 +65,7 @@ export class NodeRegistration {
       const stored = (await this.store.tryGet(nodes, undefined, name)) as Node | undefined;
       const node = mergeRegistration(reported, stored, identity, now);
       try {
-        const saved = node.spec.podCIDR ? await this.save(node, stored) : await this.cidrs.assignAndSave(node, stored);
+        const saved = node.spec.podCIDR ? await this.save(node, stored) : await this.cidrs.assignAndSave(node, stored, reported.spec?.podCIDR);
         this.logger.info('node registered', { node: name, podCIDR: saved.spec.podCIDR, created: !stored });
         return { node: saved, podCIDR: saved.spec.podCIDR ?? '' };
       } catch (err) {

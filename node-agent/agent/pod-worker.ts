@@ -9,7 +9,8 @@ import type { EventReporter } from './event-reporter.js';
 import type { ImagePuller } from './image-puller.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import { afterCreateError, afterPullError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
-import type { PodNetwork } from './pod-network.js';
+import { portMappingsOf } from '../network/cni-config.js';
+import type { PodNetwork } from '../network/pod-network.js';
 import { computePodStatus } from './pod-status.js';
 import { pullRetryDelayMs } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -45,6 +46,7 @@ export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
+  private podIP: string | undefined;
   private terminating = false;
   /** Torn down: nothing runs any more. */
   private done = false;
@@ -141,7 +143,7 @@ export class PodWorker {
 
   private async sync(): Promise<void> {
     await this.persisted;
-    if (!this.netnsPath) this.netnsPath = (await this.deps.network.setUp(this.uid)).netnsPath;
+    if (!this.netnsPath) await this.setUpNetwork();
     for (const spec of this.pod.spec.containers) {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await this.inspect(rec.current.id);
@@ -154,6 +156,19 @@ export class PodWorker {
       this.followExit(rec);
     }
     this.reportStatus();
+  }
+
+  /** setUpNetwork makes and attaches the pod's network namespace; no container starts before (they join it). */
+  private async setUpNetwork(): Promise<void> {
+    const { metadata } = this.pod;
+    try {
+      const attached = await this.deps.network.setUp({ uid: this.uid, namespace: metadata.namespace ?? 'default', name: metadata.name, portMappings: portMappingsOf(this.pod) });
+      this.podIP = attached.podIP;
+      this.netnsPath = attached.netnsPath;
+    } catch (err) {
+      this.deps.events.pod(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
   }
 
   /** act carries out one decision (pod-decision.ts) about container `spec`. */
@@ -250,7 +265,7 @@ export class PodWorker {
   private reportStatus(): void {
     const policy = this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }

@@ -62,6 +62,8 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Bytes per output stream before it is killed (default 16 MiB). */
   maxOutput?: number;
+  /** Variables set for the command on top of the agent's environment (a name given here wins). */
+  env?: Readonly<Record<string, string>>;
 }
 
 interface Addon {
@@ -178,7 +180,14 @@ let commandEnv: string[] | undefined;
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandOutcome> {
   commandEnv ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  return addon.runCommand(file, [file, ...args], commandEnv, options);
+  const { env: extra, ...rest } = options;
+  return addon.runCommand(file, [file, ...args], extra ? withVariables(commandEnv, extra) : commandEnv, rest);
+}
+
+/** withVariables is `env` with the variables of `extra` added, replacing those of the same name. */
+function withVariables(env: readonly string[], extra: Readonly<Record<string, string>>): string[] {
+  const names = new Set(Object.keys(extra));
+  return [...env.filter((entry) => !names.has(entry.slice(0, entry.indexOf('=')))), ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
 }
 
 // Device nodes (overlay whiteouts, a layer's character devices and fifos).

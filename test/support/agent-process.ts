@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LABEL_POD_UID } from '../../node-agent/agent/container-naming.js';
-import { netnsName } from '../../node-agent/agent/pod-network.js';
+import { netnsName } from '../../node-agent/network/pod-network.js';
 import { BerthRuntime } from '../../node-agent/runtime/berth-runtime.js';
 import { HostMounter, mountPointsUnder } from '../../node-agent/runtime/mounter.js';
 import { freePort } from './ports.js';
@@ -76,6 +76,8 @@ export class TestAgent {
       '--agent-port', String(this.agentPort),
       '--cgroup-parent', `/${this.cgroupParent}`,
       '--log-level', 'debug',
+      // Test agents share the test's own network namespace: a bridge, routes and nftables rules there would be the host's.
+      '--pod-network', 'loopback',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@ import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Event, Lease, Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
-import { netnsName } from '../../../node-agent/agent/pod-network.js';
+import { netnsName } from '../../../node-agent/network/pod-network.js';
 import { mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
 import { podsResource, type AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';

@@ -1,0 +1,120 @@
+import type { Logger } from 'winston';
+import type { Node } from '../../proto/objects/cluster.js';
+import type { NodeRoute, RouteTable } from './route-table.js';
+
+/** After a (re)connected watch, how long without a Node event means its initial list is complete. */
+const DEFAULT_QUIET_MS = 1_000;
+/** How soon a failed change of the routes is tried again. */
+const DEFAULT_RETRY_MS = 2_000;
+
+/** routeOf is the route this node needs to `node`'s pods: its pod CIDR via its InternalIP; none to itself or to a node without both. */
+export function routeOf(node: Node, self: string): NodeRoute | undefined {
+  if (node.metadata.name === self) return undefined;
+  const cidr = node.spec?.podCIDR;
+  const via = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  return cidr && via ? { cidr, via } : undefined;
+}
+
+/** RoutePlan is what to change so the kernel's routes (Berth's) become the wanted ones. */
+export interface RoutePlan {
+  replace: NodeRoute[];
+  remove: string[];
+}
+
+/** planRoutes compares wanted and current routes (pod CIDR → gateway). Pure. */
+export function planRoutes(wanted: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): RoutePlan {
+  const replace = [...wanted].filter(([cidr, via]) => current.get(cidr) !== via).map(([cidr, via]) => ({ cidr, via }));
+  const remove = [...current.keys()].filter((cidr) => !wanted.has(cidr));
+  return { replace, remove };
+}
+
+/**
+ * NodeRoutes is used to keep a route to every other node's pod CIDR, fed by the Node watch
+ * (NodeAPI.WatchNodes). Level-triggered: events change the wanted routes, and a reconcile makes
+ * the kernel's routes (RouteTable, Berth's protocol number only) match them.
+ *
+ * Lifecycle: resync() when a watch (re)connects (its Nodes then arrive as ADDED), upsert() and
+ * remove() per event, stop() at the end. The watch says nothing when its initial list is over,
+ * so the reconcile after a resync waits until Node events have been quiet for a moment: only
+ * then does it read the kernel's routes and remove those of nodes that are gone (a node deleted
+ * while the agent was down). A Node arriving later than that only adds its route back.
+ */
+export class NodeRoutes {
+  private readonly wanted = new Map<string, NodeRoute>();
+  /** Berth's routes in the kernel, as last read or changed; undefined: read them at the next reconcile. */
+  private applied: Map<string, string> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private again = false;
+  private stopped = false;
+
+  private readonly quietMs: number;
+  private readonly retryMs: number;
+
+  /** `timing` shortens the waits for tests: quietMs after a resync, retryMs after a failure. */
+  constructor(private readonly self: string, private readonly table: RouteTable, private readonly logger: Logger, timing: { quietMs?: number; retryMs?: number } = {}) {
+    this.quietMs = timing.quietMs ?? DEFAULT_QUIET_MS;
+    this.retryMs = timing.retryMs ?? DEFAULT_RETRY_MS;
+  }
+
+  resync(): void {
+    this.wanted.clear();
+    this.applied = undefined;
+    this.schedule(this.quietMs);
+  }
+
+  upsert(node: Node): void {
+    const route = routeOf(node, this.self);
+    if (route) this.wanted.set(node.metadata.name, route);
+    else this.wanted.delete(node.metadata.name);
+    this.schedule(this.applied ? 0 : this.quietMs);
+  }
+
+  remove(node: Node): void {
+    this.wanted.delete(node.metadata.name);
+    this.schedule(this.applied ? 0 : this.quietMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.reconcile(), delayMs);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      const applied = (this.applied ??= new Map((await this.table.list()).map((r) => [r.cidr, r.via])));
+      const plan = planRoutes(new Map([...this.wanted.values()].map((r) => [r.cidr, r.via])), applied);
+      for (const cidr of plan.remove) {
+        await this.table.remove(cidr);
+        applied.delete(cidr);
+        this.logger.info('route to a node\'s pods removed', { cidr });
+      }
+      for (const route of plan.replace) {
+        await this.table.replace(route);
+        applied.set(route.cidr, route.via);
+        this.logger.info('route to a node\'s pods set', { cidr: route.cidr, via: route.via });
+      }
+    } catch (err) {
+      this.logger.warn('changing the routes to other nodes failed; retrying', { error: String(err) });
+      this.applied = undefined;
+      this.schedule(this.retryMs);
+    } finally {
+      this.running = false;
+    }
+    if (this.again) {
+      this.again = false;
+      this.schedule(0);
+    }
+  }
+}
