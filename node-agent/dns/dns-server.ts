@@ -42,7 +42,7 @@ const TCP_MAX_BYTES = 65_535;
  *
  * Lifecycle: start() binds both sockets (failing if it cannot); listen() keeps trying while the
  * address does not exist yet (the pod bridge appears with the first pod); stop() closes
- * everything.
+ * everything, the forwarder included.
  */
 export class DnsServer {
   readonly counters: DnsCounters = { answered: 0, forwarded: 0, failed: 0, malformed: 0, dropped: 0 };
@@ -112,6 +112,7 @@ export class DnsServer {
     this.udp?.close();
     this.tcp?.close();
     for (const socket of this.connections) socket.destroy();
+    this.options.forwarder?.close();
     this.udp = undefined;
     this.tcp = undefined;
   }

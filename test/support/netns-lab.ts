@@ -7,6 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { isAlive } from './processes.js';
 
@@ -61,6 +62,20 @@ export class NetnsLab {
     await run('ip', ['-n', b, 'link', 'set', bName, 'up']);
   }
 
+  /**
+   * hostLink joins the test's own (host) namespace to `ns` with a veth pair: `<prefix>h<n>` on
+   * the host side with `hostAddr`, `eth<n>` inside with `nsAddr`. It goes with the namespace.
+   */
+  async hostLink(ns: string, n: number, hostAddr: string, nsAddr: string): Promise<string> {
+    const host = `${this.prefix}h${n}`;
+    await run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', `eth${n}`, 'netns', ns]);
+    await run('ip', ['addr', 'add', hostAddr, 'dev', host]);
+    await run('ip', ['-n', ns, 'addr', 'add', nsAddr, 'dev', `eth${n}`]);
+    await run('ip', ['link', 'set', host, 'up']);
+    await run('ip', ['-n', ns, 'link', 'set', `eth${n}`, 'up']);
+    return host;
+  }
+
   /** bridge adds a bridge with an address to a namespace. */
   async bridge(ns: string, name: string, addr: string): Promise<void> {
     await run('ip', ['-n', ns, 'link', 'add', name, 'type', 'bridge']);
@@ -82,6 +97,17 @@ export class NetnsLab {
     return ns;
   }
 
+  /** resolvConf gives `ip netns exec <ns>` commands their own /etc/resolv.conf (iproute2 binds /etc/netns/<ns>/resolv.conf over it). */
+  async resolvConf(ns: string, text: string): Promise<void> {
+    await mkdir(`/etc/netns/${ns}`, { recursive: true });
+    await writeFile(`/etc/netns/${ns}/resolv.conf`, text);
+  }
+
+  /** netnsExec runs a command with `ip netns exec` (which also applies /etc/netns/<ns>/), returning its stdout. */
+  netnsExec(ns: string, argv: string[], timeoutMs?: number): Promise<string> {
+    return run('ip', ['netns', 'exec', ns, ...argv], timeoutMs);
+  }
+
   /** spawn starts a long-running process inside a namespace; it is killed by dispose(). */
   spawn(ns: string, argv: string[]): ChildProcess {
     const child = spawn('nsenter', [`--net=${this.path(ns)}`, '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,6 +124,7 @@ export class NetnsLab {
     }
     for (const ns of this.namespaces.reverse()) {
       if (existsSync(this.path(ns))) await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+      await rm(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
   }
 }
