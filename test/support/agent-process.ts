@@ -76,6 +76,9 @@ export class TestAgent {
       '--agent-port', String(this.agentPort),
       '--cgroup-parent', `/${this.cgroupParent}`,
       '--log-level', 'debug',
+      // These agents share the test's own network namespace: no nftables table, no DNS server there.
+      '--no-service-proxy',
+      '--no-cluster-dns',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
