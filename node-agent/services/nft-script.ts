@@ -45,17 +45,29 @@ export function fullScope(state: TableState, plan: TablePlan): Scope {
   return { chains: new Set([...state.chains.keys(), ...plan.chains.keys()]), elements };
 }
 
-/** Transaction is the script to run and the table state it leaves once it succeeds. */
+/** Transaction is the script to run, and what it changes in the table once it succeeded. */
 export interface Transaction {
   /** nft commands, one per line; empty when nothing in scope differs. */
   commands: string[];
-  after: TableState;
+  /** Chains written (their new hash) or deleted (undefined). */
+  chains: Map<string, string | undefined>;
+  /** Elements added or changed (their value) or deleted (undefined), by set. */
+  elements: Record<SetName, Map<string, string | undefined>>;
 }
 
-function cloneState(state: TableState): TableState {
-  const elements = {} as Record<SetName, Map<string, string>>;
-  for (const set of SET_NAMES) elements[set] = new Map(state.elements[set]);
-  return { exists: state.exists, chains: new Map(state.chains), elements };
+/** applyTransaction records in `state` what a successful transaction changed. */
+export function applyTransaction(state: TableState, tx: Transaction): void {
+  state.exists = true;
+  for (const [name, hash] of tx.chains) {
+    if (hash === undefined) state.chains.delete(name);
+    else state.chains.set(name, hash);
+  }
+  for (const set of SET_NAMES) {
+    for (const [key, value] of tx.elements[set]) {
+      if (value === undefined) state.elements[set].delete(key);
+      else state.elements[set].set(key, value);
+    }
+  }
 }
 
 function ruleLines(name: string, chain: ChainPlan, hash: string): string[] {
@@ -75,12 +87,11 @@ function elementLine(verb: 'add' | 'delete', set: SetName, entries: Array<[strin
  * and rules that jumped to them.
  */
 export function transaction(state: TableState, plan: TablePlan, scope: Scope): Transaction {
-  const after = cloneState(state);
+  const tx: Transaction = { commands: [], chains: new Map(), elements: { 'service-ips': new Map(), 'service-nodeports': new Map(), 'cluster-ips': new Map(), hairpin: new Map() } };
   const head: string[] = [];
   if (!state.exists) {
     head.push(`add table ip ${TABLE}`);
     for (const set of SET_NAMES) head.push(`add ${SET_DECLARATIONS[set]}`);
-    after.exists = true;
   }
   const declare: string[] = [];
   const rules: string[] = [];
@@ -93,7 +104,7 @@ export function transaction(state: TableState, plan: TablePlan, scope: Scope): T
       if (current === undefined) continue;
       flushStale.push(`flush chain ip ${TABLE} ${name}`);
       deleteStale.push(`delete chain ip ${TABLE} ${name}`);
-      after.chains.delete(name);
+      tx.chains.set(name, undefined);
       continue;
     }
     const hash = chainHash(wanted);
@@ -101,7 +112,7 @@ export function transaction(state: TableState, plan: TablePlan, scope: Scope): T
     if (current === undefined || wanted.base !== undefined) declare.push(`add chain ip ${TABLE} ${name}${wanted.base ? ` ${wanted.base}` : ''}`);
     if (current !== undefined) rules.push(`flush chain ip ${TABLE} ${name}`);
     rules.push(...ruleLines(name, wanted, hash));
-    after.chains.set(name, hash);
+    tx.chains.set(name, hash);
   }
   const removals: string[] = [];
   const additions: string[] = [];
@@ -114,12 +125,12 @@ export function transaction(state: TableState, plan: TablePlan, scope: Scope): T
       if (wanted === current) continue;
       if (current !== undefined) toDelete.push([key, current]);
       if (wanted !== undefined) toAdd.push([key, wanted]);
-      if (wanted === undefined) after.elements[set].delete(key);
-      else after.elements[set].set(key, wanted);
+      tx.elements[set].set(key, wanted);
     }
     if (toDelete.length > 0) removals.push(elementLine('delete', set, toDelete));
     if (toAdd.length > 0) additions.push(elementLine('add', set, toAdd));
   }
   const changes = [...declare, ...rules, ...removals, ...additions, ...flushStale, ...deleteStale];
-  return { commands: changes.length > 0 || !state.exists ? [...head, ...changes] : [], after };
+  tx.commands = changes.length > 0 || !state.exists ? [...head, ...changes] : [];
+  return tx;
 }

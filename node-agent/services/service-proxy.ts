@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import { DesiredTable, emptyScope } from './desired-table.js';
 import { emptyPlan, planService, TABLE, type TablePlan } from './nft-plan.js';
 import { NftError, type Nft } from './nft-runner.js';
-import { emptyState, fullScope, transaction, type TableState } from './nft-script.js';
+import { applyTransaction, emptyState, fullScope, transaction, type TableState } from './nft-script.js';
 import { NftStateError, parseTableState } from './nft-state.js';
 import type { ServiceCache, ServiceKey } from './service-cache.js';
 
@@ -152,7 +152,8 @@ export class ServiceProxy {
       keys.forEach((key, i) => this.dirty.set(key, started[i] ?? performance.now()));
       return this.reconcileFailed(err);
     }
-    this.state = tx.after;
+    applyTransaction(state, tx);
+    this.state = state;
     this.reconcileFailures = 0;
     const now = performance.now();
     const latenciesMs = started.filter((t): t is number => t !== undefined).map((t) => now - t);
@@ -192,7 +193,8 @@ export class ServiceProxy {
       if (err instanceof NftError && err.outcomeUnknown) this.state = undefined;
       return this.incrementalFailed(keys, err);
     }
-    this.state = tx.after;
+    applyTransaction(state, tx);
+    this.state = state;
     for (const key of keys) {
       this.isolating.delete(key);
       this.failures.delete(key);

@@ -11,6 +11,7 @@
  * then restarts the proxy over the full table (the restart reconcile). Prints figures only.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,14 @@ const ENDPOINTS = Number(values.endpoints);
 const CHANGES = Number(values.changes);
 
 const ip = (base: number, n: number) => `${base}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+/** childCpuSeconds is the CPU time (user + system) of this process's reaped children so far: the nft commands. */
+function childCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // cutime and cstime are fields 16 and 17 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -62,6 +71,8 @@ async function measure(): Promise<void> {
 
   const latencies: number[] = [];
   const applies: number[] = [];
+  const nftCpu0 = childCpuSeconds();
+  const ownCpu0 = process.cpuUsage();
   for (let i = 0; i < CHANGES; i++) {
     const s = Math.floor(Math.random() * SERVICES);
     const eps = endpointsOf(s);
@@ -73,9 +84,13 @@ async function measure(): Promise<void> {
     latencies.push(...r.latenciesMs);
     applies.push(r.applyMs);
   }
+  const nftCpuMs = ((childCpuSeconds() - nftCpu0) * 1000) / CHANGES;
+  const own = process.cpuUsage(ownCpu0);
+  const ownCpuMs = (own.user + own.system) / 1000 / CHANGES;
   latencies.sort((a, b) => a - b);
   applies.sort((a, b) => a - b);
   console.log(`one endpoint change → rules committed, ${CHANGES} changes: p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies[latencies.length - 1] ?? NaN)} (nft alone: p50 ${fmt(percentile(applies, 50))}, p99 ${fmt(percentile(applies, 99))})`);
+  console.log(`CPU per change: nft ${nftCpuMs.toFixed(1)} ms, the proxy itself ${ownCpuMs.toFixed(2)} ms (the figures above include waiting for a CPU on a shared machine)`);
   proxy.stop();
 
   const restarted = new ServiceProxy(cache, new CommandNft(), silentLogger(), (r) => waiting?.(r));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DesiredTable, emptyScope } from '../../../node-agent/services/desired-table.js';
 import { emptyPlan, planService, skeletonPlan } from '../../../node-agent/services/nft-plan.js';
-import { emptyState, fullScope, transaction, type TableState } from '../../../node-agent/services/nft-script.js';
+import { applyTransaction, emptyState, fullScope, transaction, type TableState } from '../../../node-agent/services/nft-script.js';
 import { parseTableState } from '../../../node-agent/services/nft-state.js';
 import { service, slice, type EndpointSpec } from '../../support/service-objects.js';
 
@@ -17,11 +17,11 @@ const webSlice = (endpoints: EndpointSpec[]) => slice('web', 'web-1', [{ name: '
 /** Programs plans one after another through a DesiredTable, as the proxy does, returning each transaction's commands. */
 function programmer() {
   const desired = new DesiredTable();
-  let state: TableState = emptyState();
+  const state: TableState = emptyState();
   return (key: string, plan = emptyPlan()): string[] => {
     const scope = desired.set(key, plan, emptyScope());
     const tx = state.exists ? transaction(state, desired.merged, scope) : transaction(state, desired.merged, fullScope(state, desired.merged));
-    state = tx.after;
+    applyTransaction(state, tx);
     return tx.commands;
   };
 }
