@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { runCommand, type CommandOutcome } from '../native/index.js';
 import { TABLE } from './nft-plan.js';
 
@@ -21,6 +22,9 @@ export interface Nft {
   /** listTable returns `nft -j list table ip berth-proxy`, or undefined when the table does not exist. */
   listTable(): Promise<string | undefined>;
 }
+
+/** Debian's nft, used by path when present: an agent started without /usr/sbin in its PATH still finds it. */
+const DEFAULT_NFT = existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
 
 /** How long one nft command may take before it is killed and counted as failed. */
 const NFT_TIMEOUT_MS = 30_000;
@@ -52,7 +56,7 @@ export class CommandNft implements Nft {
   }
 
   private run(args: string[], input: string | undefined, maxOutput: number): Promise<CommandOutcome> {
-    const nft = this.options.binary ?? 'nft';
+    const nft = this.options.binary ?? DEFAULT_NFT;
     const [file, argv] = this.options.netns ? ['nsenter', [`--net=${this.options.netns}`, '--', nft, ...args]] : [nft, args];
     return runCommand(file, argv, { timeoutMs: NFT_TIMEOUT_MS, maxOutput, ...(input !== undefined ? { input } : {}) });
   }
