@@ -7,6 +7,7 @@ import { PodResolvFiles } from '../dns/pod-resolv.js';
 import { parseResolvConf } from '../dns/resolv-conf.js';
 import { feedZone } from '../dns/zone-feed.js';
 import { isIPv4 } from '../services/endpoints.js';
+import { CommandConntrack } from '../services/conntrack.js';
 import { CommandNft } from '../services/nft-runner.js';
 import { ServiceCache } from '../services/service-cache.js';
 import { ServiceProxy } from '../services/service-proxy.js';
@@ -84,7 +85,7 @@ export class ServiceDiscovery {
     this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger);
     this.source.start();
     if (this.options.proxy) {
-      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger);
+      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, undefined, new CommandConntrack());
       this.proxy.start();
     }
     await this.startDns(podCIDR);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { runCommand, type CommandOutcome } from '../native/index.js';
+import { runCommand, type CommandOptions, type CommandOutcome } from '../native/index.js';
 import { TABLE } from './nft-plan.js';
 
 /** NftError is a failed nft command, with what nft said. */
@@ -56,8 +56,11 @@ export class CommandNft implements Nft {
   }
 
   private run(args: string[], input: string | undefined, maxOutput: number): Promise<CommandOutcome> {
-    const nft = this.options.binary ?? DEFAULT_NFT;
-    const [file, argv] = this.options.netns ? ['nsenter', [`--net=${this.options.netns}`, '--', nft, ...args]] : [nft, args];
-    return runCommand(file, argv, { timeoutMs: NFT_TIMEOUT_MS, maxOutput, ...(input !== undefined ? { input } : {}) });
+    return runIn(this.options.netns, this.options.binary ?? DEFAULT_NFT, args, { timeoutMs: NFT_TIMEOUT_MS, maxOutput, ...(input !== undefined ? { input } : {}) });
   }
+}
+
+/** runIn runs a command through runCommand, in the network namespace at `netns` (entered with nsenter) when given. */
+export function runIn(netns: string | undefined, binary: string, args: readonly string[], options: CommandOptions): Promise<CommandOutcome> {
+  return netns ? runCommand('nsenter', [`--net=${netns}`, '--', binary, ...args], options) : runCommand(binary, args, options);
 }

@@ -4,7 +4,9 @@ import { emptyPlan, planService, TABLE, type TablePlan } from './nft-plan.js';
 import { NftError, type Nft } from './nft-runner.js';
 import { applyTransaction, emptyState, fullScope, transaction, type TableState } from './nft-script.js';
 import { NftStateError, parseTableState } from './nft-state.js';
+import type { Conntrack } from './conntrack.js';
 import type { ServiceCache, ServiceKey } from './service-cache.js';
+import { staleFlows, udpFrontends, type ConntrackDeletion, type UdpFrontend } from './udp-flows.js';
 
 /** SyncReport describes one transaction the proxy ran (for logs and benchmarks). */
 export interface SyncReport {
@@ -53,12 +55,17 @@ export class ServiceProxy {
   private running = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
+  /** The UDP frontends programmed per Service, to know which conntrack entries a change leaves stale. */
+  private readonly udp = new Map<ServiceKey, UdpFrontend[]>();
+  /** Conntrack deletions run one after another, after the rules that made them necessary. */
+  private flows: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cache: ServiceCache,
     private readonly nft: Nft,
     private readonly logger: Logger,
     private readonly onSync: (report: SyncReport) => void = () => undefined,
+    private readonly conntrack?: Conntrack,
   ) {}
 
   start(): void {
@@ -114,6 +121,21 @@ export class ServiceProxy {
     return isolated !== undefined ? [isolated] : ready;
   }
 
+  private udpOf(key: ServiceKey): UdpFrontend[] {
+    const { service, slices } = this.cache.get(key);
+    return udpFrontends(service, slices);
+  }
+
+  private clearFlows(deletions: ConntrackDeletion[]): void {
+    const conntrack = this.conntrack;
+    if (!conntrack || deletions.length === 0) return;
+    this.flows = this.flows.then(async () => {
+      for (const d of deletions) {
+        await conntrack.delete(d).catch((err: unknown) => this.logger.warn('deleting stale UDP conntrack entries failed', { ...d, error: String(err) }));
+      }
+    });
+  }
+
   private plan(key: ServiceKey): TablePlan {
     const { service, slices } = this.cache.get(key);
     return planService(service, slices);
@@ -143,6 +165,8 @@ export class ServiceProxy {
       this.desired.set(key, this.plan(key));
       this.dirty.delete(key);
     }
+    // Flows made before this agent are left alone: which backends they were sent to is not known.
+    for (const key of keys) this.udp.set(key, this.udpOf(key));
     const tx = transaction(state, this.desired.merged, fullScope(state, this.desired.merged));
     const commands = replace ? [`add table ip ${TABLE}`, `delete table ip ${TABLE}`, ...tx.commands] : tx.commands;
     const t0 = performance.now();
@@ -195,10 +219,16 @@ export class ServiceProxy {
     }
     applyTransaction(state, tx);
     this.state = state;
+    const stale: ConntrackDeletion[] = [];
     for (const key of keys) {
       this.isolating.delete(key);
       this.failures.delete(key);
+      const after = this.udpOf(key);
+      stale.push(...staleFlows(this.udp.get(key) ?? [], after));
+      if (after.length > 0) this.udp.set(key, after);
+      else this.udp.delete(key);
     }
+    this.clearFlows(stale);
     const now = performance.now();
     this.onSync({ kind: 'incremental', services: keys.length, commands: tx.commands.length, applyMs: now - t0, latenciesMs: started.map((t) => now - t) });
   }

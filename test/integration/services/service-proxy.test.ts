@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CommandConntrack } from '../../../node-agent/services/conntrack.js';
 import { CommandNft } from '../../../node-agent/services/nft-runner.js';
 import { ServiceCache } from '../../../node-agent/services/service-cache.js';
 import { ServiceProxy, type SyncReport } from '../../../node-agent/services/service-proxy.js';
@@ -46,8 +47,8 @@ describe('service proxy (nftables in a network namespace)', function () {
     slice('web', 'web-abc', [{ name: 'http', port: 8080 }, { name: 'dns', protocol: 'UDP', port: 5353 }], ips);
 
   /** Runs the client inside `ns` and returns its answer lines. */
-  async function ask(ns: string, proto: 'tcp' | 'udp', host: string, port: number, count = 1): Promise<string[]> {
-    const out = await lab.exec(ns, [process.execPath, join(tools, 'echo-client.js'), proto, host, String(port), String(count)], 60_000);
+  async function ask(ns: string, proto: 'tcp' | 'udp', host: string, port: number, count = 1, localPort?: number): Promise<string[]> {
+    const out = await lab.exec(ns, [process.execPath, join(tools, 'echo-client.js'), proto, host, String(port), String(count), ...(localPort ? [String(localPort)] : [])], 60_000);
     return out.trim().split('\n');
   }
   const table = () => lab.exec(node, ['nft', 'list', 'table', 'ip', 'berth-proxy']);
@@ -62,7 +63,7 @@ describe('service proxy (nftables in a network namespace)', function () {
       pods[name] = await lab.pod(name, node, 'cni0', `${ip}/24`, '10.250.0.1');
       await waitForLine(lab.spawn(pods[name], [process.execPath, join(tools, 'echo-server.js'), name, '8080', '5353']));
     }
-    proxy = new ServiceProxy(cache, new CommandNft({ netns: lab.path(node) }), silentLogger(), (r) => reports.push(r));
+    proxy = new ServiceProxy(cache, new CommandNft({ netns: lab.path(node) }), silentLogger(), (r) => reports.push(r), new CommandConntrack({ netns: lab.path(node) }));
     proxy.start();
     cache.upsert(web());
     cache.upsert(webSlice([{ ip: '10.250.0.2' }, { ip: '10.250.0.3' }]));
@@ -113,6 +114,14 @@ describe('service proxy (nftables in a network namespace)', function () {
     const answers = await ask(pods['pod1']!, 'tcp', clusterIP, 80, 10);
     expect(new Set(answers.map((a) => a.split(' ')[0]))).to.deep.equal(new Set(['pod2']));
     expect(await table()).to.not.contain('30080');
+  });
+
+  it('moves a UDP flow off an endpoint that goes (its conntrack entry is deleted), instead of sending it there until it idles out', async () => {
+    cache.upsert(webSlice([{ ip: '10.250.0.2' }]));
+    await eventually(async () => expect(await ask(pods['pod2']!, 'udp', clusterIP, 53, 1, 40_053)).to.deep.equal(['pod1 10.250.0.3']));
+    cache.upsert(webSlice([{ ip: '10.250.0.3' }]));
+    // Same source port, same flow: without the deletion its entry would keep it on pod1 (which still answers) for 30 s.
+    await eventually(async () => expect(await ask(pods['pod2']!, 'udp', clusterIP, 53, 1, 40_053)).to.deep.equal(['pod2 10.250.0.1']), 5_000);
   });
 
   it('uses serving terminating endpoints only while no endpoint is ready, and refuses connections when there is none', async () => {

@@ -1,13 +1,14 @@
 /**
- * A test client, run inside a network namespace: `echo-client tcp|udp HOST PORT COUNT`. Makes
- * COUNT connections (or sends COUNT datagrams, each from a new socket) one after another and
+ * A test client, run inside a network namespace: `echo-client tcp|udp HOST PORT COUNT [LOCAL_PORT]`.
+ * Makes COUNT connections (or sends COUNT datagrams, each from a new socket, from LOCAL_PORT when
+ * given: the same UDP flow each time) one after another and
  * prints one line per attempt: the answer, or "error <code>" (ECONNREFUSED, TIMEOUT…). Each
  * attempt gives up after 2 s.
  */
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 
-const [proto = 'tcp', host = '127.0.0.1', port = '80', count = '1'] = process.argv.slice(2);
+const [proto = 'tcp', host = '127.0.0.1', port = '80', count = '1', localPort] = process.argv.slice(2);
 
 function tcp(): Promise<string> {
   return new Promise((resolve) => {
@@ -31,7 +32,7 @@ function tcp(): Promise<string> {
 
 function udp(): Promise<string> {
   return new Promise((resolve) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket({ type: 'udp4', reuseAddr: true });
     const finish = (line: string) => {
       clearTimeout(timer);
       socket.close();
@@ -41,7 +42,9 @@ function udp(): Promise<string> {
     socket.on('message', (msg) => finish(msg.toString()));
     socket.on('error', (err: NodeJS.ErrnoException) => finish(`error ${err.code ?? err.message}`));
     // Connected, so an ICMP port unreachable (a rejected datagram) comes back as ECONNREFUSED.
-    socket.connect(Number(port), host, () => socket.send('ping'));
+    const start = () => socket.connect(Number(port), host, () => socket.send('ping'));
+    if (localPort) socket.bind(Number(localPort), start);
+    else start();
   });
 }
 
