@@ -16,6 +16,7 @@ export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP:
 /** Header flag bits. */
 export const FLAG = { QR: 0x8000, AA: 0x0400, TC: 0x0200, RD: 0x0100, RA: 0x0080, AD: 0x0020, CD: 0x0010 } as const;
 
+/** A DNS header is 12 bytes; the question follows it. */
 export const HEADER_BYTES = 12;
 /** The largest UDP answer without EDNS. */
 export const CLASSIC_UDP_BYTES = 512;
