@@ -63,8 +63,11 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
         () => nodes.pods.subscribe(call.request.node_name, ({ type, pod }) => call.write({ type, object_json: JSON.stringify(pod) })),
         () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' }),
       ),
-    WatchServices: (call) => serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))),
-    WatchNodes: (call) => serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) }))),
+    // A BOOKMARK after the initial ADDED events, as WatchPods: the node may then forget what was not listed (stale rules, routes).
+    WatchServices: (call) =>
+      serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
+    WatchNodes: (call) =>
+      serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
   };
 }
 

@@ -23,6 +23,7 @@ import { NodeSource } from './node-source.js';
 import { PodManager } from './pod-manager.js';
 import { PodSource } from './pod-source.js';
 import { PodStateStore } from './pod-state-store.js';
+import { ServiceDiscovery } from './service-discovery.js';
 import { StatusReporter } from './status-reporter.js';
 
 /** The node-wide half of the CNI pod network: pod CIDR and masquerade, and the routes to other nodes fed by the Node watch. */
@@ -35,7 +36,8 @@ interface NodeNetworking {
 /**
  * Agent is one node agent (DESIGN.md section 1). Layout under --root: images/ (ImageStore),
  * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
- * CIDR, CNI attachment records, host-local's leases).
+ * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
+ * get, ServiceDiscovery).
  *
  * Lifecycle: start() adopts the pods and containers of an earlier agent from the state
  * directory and the runtime (they keep running and restarting even before the control plane
@@ -50,12 +52,18 @@ export class Agent {
   private readonly pods: PodManager;
   private readonly runtime: BerthRuntime;
   private readonly networking: NodeNetworking | undefined;
+  private readonly services: ServiceDiscovery;
   private server: grpc.Server | undefined;
   agentPort = 0;
 
   constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
     this.client = new NodeClient(options.server, options.name);
     this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
+    this.services = new ServiceDiscovery(
+      { root: options.root, clusterDomain: options.clusterDomain, ...(options.clusterDNS ? { clusterDNS: options.clusterDNS } : {}), dns: options.dns, proxy: options.serviceProxy, resolvConf: options.resolvConf },
+      this.client,
+      logger,
+    );
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
     let network: PodNetwork = new LoopbackPodNetwork();
     if (options.podNetwork === 'cni') {
@@ -79,6 +87,7 @@ export class Agent {
         logger,
         hostIP: options.nodeIP,
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
+        extras: this.services.extras,
       },
       this.runtime,
       new PodStateStore(options.root),
@@ -103,18 +112,20 @@ export class Agent {
     await mkdir(this.options.root, { recursive: true, mode: 0o700 });
     // The pod CIDR an earlier agent kept: adopted pods stay attached before the control plane answers.
     await this.networking?.network.start();
+    await this.services.restore();
     await this.pods.start();
     const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, agentApiHandlers(this.pods, this.runtime, this.logger));
     this.server = server;
     this.agentPort = port;
     this.logger.info('AgentAPI serving', { address: `${this.options.nodeIP}:${port}` });
     this.lease.start().then(
-      () => {
+      async () => {
         this.source.start();
         this.networking?.nodes.start();
+        await this.services.start(this.lease.podCIDR);
       },
       (err: unknown) => this.logger.error('registration stopped', { error: String(err) }),
-    );
+    ).catch((err: unknown) => this.logger.error('service discovery failed to start', { error: String(err) }));
   }
 
   /** Ends the agent's own work; containers keep running. */
@@ -123,6 +134,7 @@ export class Agent {
     this.networking?.nodes.stop();
     this.networking?.routes.stop();
     this.networking?.network.stop();
+    this.services.stop();
     this.lease.stop();
     this.client.close();
     this.server?.forceShutdown();

@@ -67,6 +67,11 @@ export class NodeClient {
     return this.client.WatchNodes({ node_name: this.nodeName });
   }
 
+  /** watchServices opens the stream of every Service and EndpointSlice (see NodeAPI.WatchServices); the caller reconnects. */
+  watchServices(): grpc.ClientReadableStream<WatchEvent__Output> {
+    return this.client.WatchServices({ node_name: this.nodeName });
+  }
+
   close(): void {
     this.client.close();
   }

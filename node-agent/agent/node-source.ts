@@ -1,11 +1,14 @@
 import type { Logger } from 'winston';
+import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { NodeClient } from './node-client.js';
 
 /** NodeListener is what NodeSource feeds: a fresh start per (re)connection, then each Node's changes. */
 export interface NodeListener {
-  /** A new stream: every Node follows as upsert(); what is not among them is gone. */
+  /** A new stream: every Node follows as upsert(), then listed(); what is not among them is gone. */
   resync(): void;
+  /** The stream's initial list is complete. */
+  listed(): void;
   upsert(node: Node): void;
   remove(node: Node): void;
 }
@@ -13,7 +16,7 @@ export interface NodeListener {
 /**
  * NodeSource is used to feed a NodeListener (the routes to other nodes' pods) from
  * NodeAPI.WatchNodes, reconnecting (500 ms doubling to 5 s) whenever the stream breaks. Every
- * (re)connection starts with every Node as ADDED. Lifecycle: start() runs until stop().
+ * (re)connection starts with every Node as ADDED, then a BOOKMARK. Lifecycle: start() runs until stop().
  */
 export class NodeSource {
   private stopped = false;
@@ -50,13 +53,14 @@ export class NodeSource {
         first = false;
         this.listener.resync();
       }
+      if (event.type === INITIAL_EVENTS_END) return this.listener.listed();
       let node: Node;
       try {
         node = JSON.parse(event.object_json) as Node;
       } catch {
         return this.logger.warn('node watch sent an event that is no JSON object; ignored', { type: event.type });
       }
-      if (!node.metadata?.name) return; // not a Node (e.g. a bookmark)
+      if (!node.metadata?.name) return this.logger.warn('node watch sent an event without a Node; ignored', { type: event.type });
       if (event.type === 'DELETED') this.listener.remove(node);
       else this.listener.upsert(node);
     });

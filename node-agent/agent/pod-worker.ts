@@ -3,6 +3,7 @@ import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
+import type { ContainerExtras } from './container-extras.js';
 import { containerId, containerLabels } from './container-naming.js';
 import { newRecord, toView, type ContainerRecord } from './container-record.js';
 import type { EventReporter } from './event-reporter.js';
@@ -26,6 +27,8 @@ export interface PodWorkerDeps {
   hostIP: string;
   /** The pod's cgroup parent, from the node's and the pod's uid. */
   cgroupParentOf: (uid: string) => string;
+  /** What containers get besides their spec: resolv.conf, Service environment variables. */
+  extras: ContainerExtras;
 }
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
@@ -222,16 +225,19 @@ export class PodWorker {
     if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
   }
 
-  private createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+  private async createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+    const extras = await this.deps.extras.forContainer(this.pod);
+    for (const w of extras.warnings) this.deps.events.pod(this.pod, 'Warning', w.reason, w.message);
     return createAndStartInstance(this.deps.runtime, {
       id,
-      container: spec,
+      container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
       image,
       pod: {
         hostname: this.pod.spec.hostname ?? this.pod.metadata.name,
         ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}),
         cgroupParent: this.deps.cgroupParentOf(this.uid),
         ...(this.pod.spec.securityContext ? { securityContext: this.pod.spec.securityContext } : {}),
+        ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
       },
       labels: containerLabels({ uid: this.uid, namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name }, spec.name, instance),
     });

@@ -2,8 +2,6 @@ import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { NodeRoute, RouteTable } from './route-table.js';
 
-/** After a (re)connected watch, how long without a Node event means its initial list is complete. */
-const DEFAULT_QUIET_MS = 1_000;
 /** How soon a failed change of the routes is tried again. */
 const DEFAULT_RETRY_MS = 2_000;
 
@@ -34,10 +32,10 @@ export function planRoutes(wanted: ReadonlyMap<string, string>, current: Readonl
  * the kernel's routes (RouteTable, Berth's protocol number only) match them.
  *
  * Lifecycle: resync() when a watch (re)connects (its Nodes then arrive as ADDED), upsert() and
- * remove() per event, stop() at the end. The watch says nothing when its initial list is over,
- * so the reconcile after a resync waits until Node events have been quiet for a moment: only
- * then does it read the kernel's routes and remove those of nodes that are gone (a node deleted
- * while the agent was down). A Node arriving later than that only adds its route back.
+ * remove() per event, listed() when the watch's initial list is complete (its BOOKMARK), stop()
+ * at the end. Nothing is changed between resync() and listed(): only then does the reconcile read
+ * the kernel's routes and remove those of nodes that are gone (a node deleted while the agent was
+ * down), so a half-received list never removes a route that is still wanted.
  */
 export class NodeRoutes {
   private readonly wanted = new Map<string, NodeRoute>();
@@ -47,32 +45,38 @@ export class NodeRoutes {
   private running = false;
   private again = false;
   private stopped = false;
+  /** Between resync() and listed(): the wanted routes are still arriving. */
+  private listing = true;
 
-  private readonly quietMs: number;
   private readonly retryMs: number;
 
-  /** `timing` shortens the waits for tests: quietMs after a resync, retryMs after a failure. */
-  constructor(private readonly self: string, private readonly table: RouteTable, private readonly logger: Logger, timing: { quietMs?: number; retryMs?: number } = {}) {
-    this.quietMs = timing.quietMs ?? DEFAULT_QUIET_MS;
+  /** `timing` shortens the wait after a failure for tests. */
+  constructor(private readonly self: string, private readonly table: RouteTable, private readonly logger: Logger, timing: { retryMs?: number } = {}) {
     this.retryMs = timing.retryMs ?? DEFAULT_RETRY_MS;
   }
 
   resync(): void {
     this.wanted.clear();
     this.applied = undefined;
-    this.schedule(this.quietMs);
+    this.listing = true;
+    clearTimeout(this.timer);
+  }
+
+  listed(): void {
+    this.listing = false;
+    this.schedule(0);
   }
 
   upsert(node: Node): void {
     const route = routeOf(node, this.self);
     if (route) this.wanted.set(node.metadata.name, route);
     else this.wanted.delete(node.metadata.name);
-    this.schedule(this.applied ? 0 : this.quietMs);
+    if (!this.listing) this.schedule(0);
   }
 
   remove(node: Node): void {
     this.wanted.delete(node.metadata.name);
-    this.schedule(this.applied ? 0 : this.quietMs);
+    if (!this.listing) this.schedule(0);
   }
 
   stop(): void {

@@ -78,6 +78,9 @@ export class TestAgent {
       '--log-level', 'debug',
       // Test agents share the test's own network namespace: a bridge, routes and nftables rules there would be the host's.
       '--pod-network', 'loopback',
+      // These agents share the test's own network namespace: no nftables table, no DNS server there.
+      '--no-service-proxy',
+      '--no-cluster-dns',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -104,28 +104,31 @@ describe('NodeAPI on a real control plane and etcd', function () {
     }
   });
 
-  it('WatchServices streams Services and EndpointSlices, WatchNodes streams Nodes: the existing ones as ADDED, then changes', async () => {
+  it('WatchServices streams Services and EndpointSlices, WatchNodes streams Nodes: the existing ones as ADDED, a BOOKMARK, then changes', async () => {
     const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', ...newIdentity() }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
     const slice = (name: string) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': 'first' }, ...newIdentity() }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }] });
     await store.create(RESOURCE.services, svc('first') as never);
-    const seen: string[] = [];
-    const record = (e: { type: string; object_json: string }) => {
+    const seen = { services: [] as string[], nodes: [] as string[] };
+    const record = (into: string[]) => (e: { type: string; object_json: string }) => {
+      if (e.type === 'BOOKMARK') return into.push('BOOKMARK');
       const o = JSON.parse(e.object_json) as { kind: string; metadata: { name: string } };
-      seen.push(`${e.type} ${o.kind}/${o.metadata.name}`);
+      into.push(`${e.type} ${o.kind}/${o.metadata.name}`);
     };
     const services = client.WatchServices({ node_name: 'any' });
     const nodes = client.WatchNodes({ node_name: 'any' });
-    for (const stream of [services, nodes]) {
-      stream.on('data', record);
-      stream.on('error', () => undefined);
-    }
+    services.on('data', record(seen.services));
+    nodes.on('data', record(seen.nodes));
+    for (const stream of [services, nodes]) stream.on('error', () => undefined);
     try {
-      await eventually(() => expect(seen).to.include('ADDED Service/first'));
-      await eventually(() => expect(seen.some((s) => s.startsWith('ADDED Node/'))).to.equal(true));
+      await eventually(() => expect(seen.services.slice(-1)).to.deep.equal(['BOOKMARK']));
+      expect(seen.services).to.include('ADDED Service/first');
+      await eventually(() => expect(seen.nodes.slice(-1)).to.deep.equal(['BOOKMARK']));
+      expect(seen.nodes.some((s) => s.startsWith('ADDED Node/'))).to.equal(true);
       await store.create(RESOURCE.services, svc('second') as never);
       await store.create(RESOURCE.endpointslices, slice('first-abc') as never);
       await store.delete(RESOURCE.services, 'default', 'first');
-      await eventually(() => expect(seen).to.include.members(['ADDED Service/second', 'ADDED EndpointSlice/first-abc', 'DELETED Service/first']));
+      await eventually(() => expect(seen.services).to.include.members(['ADDED Service/second', 'ADDED EndpointSlice/first-abc', 'DELETED Service/first']));
+      expect(seen.services.filter((s) => s === 'BOOKMARK')).to.have.length(1);
     } finally {
       services.cancel();
       nodes.cancel();

@@ -49,11 +49,12 @@ describe('node network: routes to other nodes, masquerade', function () {
     const table = new RouteTable(inNetns(agentRunner, node));
     await netns.sh(node, 'ip', ['route', 'add', '10.250.0.0/24', 'via', '10.99.0.2']); // someone else's
     await netns.sh(node, 'ip', ['route', 'add', '10.244.9.0/24', 'via', '10.99.0.2', 'proto', '190']); // an earlier agent's, to a node now gone
-    const routes = new NodeRoutes('node-1', table, silentLogger(), { quietMs: 10, retryMs: 50 });
+    const routes = new NodeRoutes('node-1', table, silentLogger(), { retryMs: 50 });
     try {
       routes.resync();
       routes.upsert(nodeObject('node-1', '10.244.5.0/24', '10.99.0.1'));
       routes.upsert(nodeObject('node-2', '10.244.6.0/24', '10.99.0.2'));
+      routes.listed();
       await eventually(async () => expect(await table.list()).to.deep.equal([{ cidr: '10.244.6.0/24', via: '10.99.0.2' }]), 10_000, 50);
       expect(await netns.sh(node, 'ip', ['route', 'show', '10.250.0.0/24'])).to.contain('via 10.99.0.2');
       routes.remove(nodeObject('node-2', '10.244.6.0/24', '10.99.0.2'));

@@ -65,12 +65,13 @@ describe('routes to other nodes\' pods', () => {
     const table = new FakeTable();
     table.routes.set('10.244.9.0/24', '10.213.0.19'); // an earlier agent's route to a node deleted while it was down
     table.routes.set('10.244.1.0/24', '10.213.0.12');
-    const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { quietMs: 5, retryMs: 5 });
+    const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { retryMs: 5 });
     try {
       routes.resync();
       routes.upsert(node('node-1', '10.244.0.0/24', '10.213.0.11'));
       routes.upsert(node('node-2', '10.244.1.0/24', '10.213.0.12'));
       routes.upsert(node('node-3', '10.244.2.0/24', '10.213.0.13'));
+      routes.listed();
       await eventually(() => expect(Object.fromEntries(table.routes)).to.deep.equal({ '10.244.1.0/24': '10.213.0.12', '10.244.2.0/24': '10.213.0.13' }), 2_000, 5);
       routes.remove(node('node-3', '10.244.2.0/24', '10.213.0.13'));
       routes.upsert(node('node-4', '10.244.3.0/24', '10.213.0.14'));
@@ -82,9 +83,10 @@ describe('routes to other nodes\' pods', () => {
 
   it('tries a failed change again until the routes are right', async () => {
     const table = new FakeTable();
-    const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { quietMs: 5, retryMs: 5 });
+    const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { retryMs: 5 });
     try {
       routes.resync();
+      routes.listed();
       table.failNext = true;
       routes.upsert(node('node-2', '10.244.1.0/24', '10.213.0.12'));
       await eventually(() => expect(Object.fromEntries(table.routes)).to.deep.equal({ '10.244.1.0/24': '10.213.0.12' }), 5_000, 20);
