@@ -91,6 +91,9 @@ export function markAllocated(used: UsedClaims, service: Service): void {
 export function patchServiceUpdate(service: Service, live: Service | undefined): void {
   const spec = service.spec;
   if (spec.clusterIP === '') delete spec.clusterIP;
+  // A clusterIPs left as it was follows a changed clusterIP (Kubernetes' normalizeClusterIPs), so the change is judged once.
+  const ipsUnchanged = live !== undefined && JSON.stringify(spec.clusterIPs) === JSON.stringify(live.spec.clusterIPs);
+  if (live && spec.clusterIP !== undefined && spec.clusterIP !== live.spec.clusterIP && ipsUnchanged) spec.clusterIPs = [spec.clusterIP];
   if (spec.clusterIP === undefined && spec.clusterIPs?.[0]) spec.clusterIP = spec.clusterIPs[0];
   if (!live) return;
   if (needsClusterIP(live.spec) && needsClusterIP(spec) && spec.clusterIP === undefined && live.spec.clusterIP) spec.clusterIP = live.spec.clusterIP;
