@@ -3,7 +3,7 @@ import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../proto/objects/discov
 import type { Endpoint, EndpointPort, EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { HEADLESS } from '../../proto/objects/service.js';
-import type { Service, ServicePort } from '../../proto/objects/service.js';
+import type { Endpoints, Service, ServicePort } from '../../proto/objects/service.js';
 import { parseIpv4 } from '../../proto/ipv4.js';
 import { canonicalJson } from '../objects/json.js';
 
@@ -11,7 +11,8 @@ import { canonicalJson } from '../objects/json.js';
  * The pure decisions of the endpoints controller about pods (tested without etcd): which pods
  * back a Service, what endpoint each becomes, and which ports it serves. Kubernetes' rules
  * (pkg/controller/endpointslice): a pod is an endpoint once it has an IP and until it is
- * finished; a terminating pod stays, marked terminating, so proxies can drain it.
+ * finished; a terminating pod stays, marked terminating, so proxies can drain it. A Service
+ * without a selector gets the endpoints of the v1 Endpoints of its name, if a user wrote one.
  */
 
 /** The manager label value of the slices this controller keeps. */
@@ -119,6 +120,35 @@ export function desiredGroups(service: Service, pods: readonly Pod[]): Map<strin
     if (!group) groups.set(key, (group = { ports, endpoints: [] }));
     group.endpoints.push(endpoint);
   }
+  return groups;
+}
+
+/**
+ * mirroredGroups turns the v1 Endpoints a user wrote for a Service without a selector into
+ * endpoint groups (Kubernetes' EndpointSlice mirroring): `addresses` are ready, `notReadyAddresses`
+ * are not; each subset's ports are the group's. Addresses that are not IPv4 are left out.
+ */
+export function mirroredGroups(endpoints: Endpoints): Map<string, EndpointGroup> {
+  const groups = new Map<string, EndpointGroup>();
+  for (const subset of endpoints.subsets ?? []) {
+    const ports: EndpointPort[] = (subset.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
+    const key = portsKey(ports);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { ports, endpoints: [] }));
+    for (const [list, ready] of [[subset.addresses ?? [], true], [subset.notReadyAddresses ?? [], false]] as const) {
+      for (const a of list) {
+        if (parseIpv4(a.ip) === undefined) continue;
+        group.endpoints.push({
+          addresses: [a.ip],
+          conditions: { ready, serving: ready, terminating: false },
+          ...(a.hostname ? { hostname: a.hostname } : {}),
+          ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+          ...(a.targetRef ? { targetRef: a.targetRef } : {}),
+        });
+      }
+    }
+  }
+  for (const [key, group] of groups) if (group.endpoints.length === 0) groups.delete(key);
   return groups;
 }
 

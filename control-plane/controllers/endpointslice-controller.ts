@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../proto/objects/discovery.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import type { Service } from '../../proto/objects/service.js';
+import type { Endpoints, Service } from '../../proto/objects/service.js';
 import { RESOURCE } from '../../proto/resources.js';
 import { newIdentity } from '../objects/identity.js';
 import { createObject, deleteObject, updateObject } from '../store/guarded-change.js';
@@ -14,7 +14,8 @@ import { cacheKey } from '../watch/object-cache.js';
 import type { ObjectCache } from '../watch/object-cache.js';
 import { ChangeBatcher } from './change-batcher.js';
 import { DONE, KeyedMutex, runUntilAborted } from './controller-util.js';
-import { ENDPOINTSLICE_CONTROLLER, desiredGroups, isManagedSliceOf, podFingerprint, selects, selectsPods } from './endpoints-logic.js';
+import { ENDPOINTSLICE_CONTROLLER, desiredGroups, isManagedSliceOf, mirroredGroups, podFingerprint, selects, selectsPods } from './endpoints-logic.js';
+import type { EndpointGroup } from './endpoints-logic.js';
 import { MAX_ENDPOINTS_PER_SLICE, planSlices } from './endpointslice-planner.js';
 import type { SlicePlan } from './endpointslice-planner.js';
 import { WorkQueue } from './work-queue.js';
@@ -38,7 +39,10 @@ export interface EndpointSliceControllerOptions {
  * its Service (`kubernetes.io/service-name`) and this controller (`endpointslice.kubernetes.io/managed-by`)
  * and owned by the Service, so the garbage collector removes it with the Service.
  *
- * Keys are Services (`namespace/name`). A Service change enqueues it; a pod change enqueues the
+ * A Service without a selector gets the endpoints of the v1 Endpoints object of its name, if a
+ * user wrote one (Kubernetes' EndpointSlice mirroring), kept by this same controller.
+ *
+ * Keys are Services (`namespace/name`). A Service or Endpoints change enqueues it; a pod change enqueues the
  * Services that select it (before or after the change), unless nothing that makes an endpoint
  * changed; a change to one of its slices (someone else's edit or deletion) enqueues its Service.
  * One reconcile plans from the informers and writes only the slices whose content changes, each
@@ -61,8 +65,11 @@ export class EndpointSliceController {
     private readonly slices: ObjectCache,
     private readonly logger: Logger,
     private readonly options: EndpointSliceControllerOptions = {},
+    /** The v1 Endpoints users write for Services without a selector, mirrored into slices. */
+    private readonly endpoints?: ObjectCache,
   ) {
     this.batcher = new ChangeBatcher(store);
+    endpoints?.onChange((_type, e) => this.queue.add(cacheKey(e)));
     services.onChange((_type, service) => this.queue.add(cacheKey(service)));
     pods.onChange((type, pod, previous) => this.onPodChange(type, pod as Pod, previous as Pod | undefined));
     slices.onChange((type, slice, previous) => {
@@ -99,8 +106,9 @@ export class EndpointSliceController {
     const written = this.writtenAt.get(key);
     if (written !== undefined && Number(this.slices.revision) < written) return { kind: 'requeueAfter', delayMs: CACHE_WAIT_MS };
     const existing = this.slices.list((o) => isManagedSliceOf(o as EndpointSlice, service)) as EndpointSlice[];
-    const plan: SlicePlan = selectsPods(service)
-      ? planSlices(service, desiredGroups(service, this.podsOf(service)), existing, () => this.newName(service), this.options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE)
+    const groups = this.desired(service);
+    const plan: SlicePlan = groups
+      ? planSlices(service, groups, existing, () => this.newName(service), this.options.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE)
       : { create: [], update: [], delete: existing };
     const changes: GuardedChange[] = [
       ...plan.create.map((s) => createObject(endpointslices, { ...s, metadata: { ...s.metadata, ...newIdentity() } })),
@@ -116,6 +124,14 @@ export class EndpointSliceController {
     if (failed?.kind === 'error') throw failed.error;
     // A conflict means the cache was behind etcd: plan again once it has caught up.
     return results.some((r) => r.kind === 'conflict') ? { kind: 'requeueAfter', delayMs: CACHE_WAIT_MS } : DONE;
+  }
+
+  /** desired is what the Service's slices should hold; undefined when it should have none (no selector, no Endpoints). */
+  private desired(service: Service): Map<string, EndpointGroup> | undefined {
+    if (selectsPods(service)) return desiredGroups(service, this.podsOf(service));
+    const written = service.spec.type === 'ExternalName' ? undefined : (this.endpoints?.get(cacheKey(service)) as Endpoints | undefined);
+    const mirrored = written && mirroredGroups(written);
+    return mirrored && mirrored.size > 0 ? mirrored : undefined;
   }
 
   private podsOf(service: Service): Pod[] {

@@ -76,12 +76,13 @@ export class ControllerManager {
     const leases = informers.forResource('leases');
     const services = informers.forResource('services');
     const endpointSlices = informers.forResource('endpointslices');
+    const endpoints = informers.forResource('endpoints');
     const { store, events, logger, options } = this;
     const controllers: Runnable[] = [
       new ReplicaSetController(store, replicaSets, pods, events, logger.child({ controller: 'replicaset' }), { workers: options.replicaSetWorkers ?? 4, statusIntervalMs: STATUS_INTERVAL_MS }),
       new DeploymentController(store, deployments, replicaSets, events, logger.child({ controller: 'deployment' }), { workers: options.deploymentWorkers ?? 2, statusIntervalMs: STATUS_INTERVAL_MS }),
       new NodeLifecycleController(store, nodes, leases, pods, events, logger.child({ controller: 'node-lifecycle' }), { gracePeriodMs: options.nodeGracePeriodMs ?? 5000 }),
-      new EndpointSliceController(store, services, pods, endpointSlices, logger.child({ controller: 'endpointslice' }), { workers: options.endpointSliceWorkers ?? 4 }),
+      new EndpointSliceController(store, services, pods, endpointSlices, logger.child({ controller: 'endpointslice' }), { workers: options.endpointSliceWorkers ?? 4 }, endpoints),
       new LoadBalancerController(store, services, nodes, logger.child({ controller: 'loadbalancer' })),
       new GarbageCollector(store, GC_RESOURCES.map((r) => informers.forResource(r.resource)), events, logger.child({ controller: 'garbage-collector' }), { workers: options.garbageCollectorWorkers ?? 2 }),
       ...(options.alsoRun?.(informers) ?? []),

@@ -86,7 +86,11 @@ export interface EndpointSubset {
   ports?: EndpointPort[];
 }
 
-/** Endpoints lists the ready addresses behind a Service; written by the endpoints controller. */
+/**
+ * Endpoints (v1) lists the addresses behind a Service, as a user writes them for a Service
+ * without a selector (an outside database, say). Berth writes no Endpoints itself: its endpoints
+ * controller mirrors these into EndpointSlices, which proxies and DNS read.
+ */
 export interface Endpoints extends BerthObject {
   apiVersion: 'v1';
   kind: 'Endpoints';

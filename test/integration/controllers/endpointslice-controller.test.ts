@@ -128,6 +128,24 @@ describe('endpoints and load-balancer controllers on a real etcd', function () {
     expect(await slicesOf('plain')).to.deep.equal([]);
   });
 
+  it('mirrors the v1 Endpoints a user wrote for a Service without a selector into a slice', async () => {
+    await createService('outside', { selector: {}, ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] });
+    const endpoints = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'outside', namespace: 'default', ...newIdentity() },
+      subsets: [{ addresses: [{ ip: '192.0.2.10' }], notReadyAddresses: [{ ip: '192.0.2.11' }], ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }],
+    };
+    await h.store.create(R.endpoints, endpoints as never);
+    await reconcile('default/outside');
+    const [slice] = await slicesOf('outside');
+    expect(slice?.ports).to.deep.equal([{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+    expect(await conditions('outside')).to.deep.equal(['192.0.2.10 true/true/false', '192.0.2.11 false/false/false']);
+    await h.store.delete(R.endpoints, 'default', 'outside');
+    await reconcile('default/outside');
+    expect(await slicesOf('outside')).to.deep.equal([]);
+  });
+
   it("reports every Ready node's InternalIP as a LoadBalancer Service's ingress, as nodes come and go", async () => {
     await h.addNode('node-a', '10.213.0.3');
     await h.addNode('node-b', '10.213.0.2');

@@ -33,6 +33,7 @@ export const R = {
   leases: RESOURCE.leases,
   services: RESOURCE.services,
   endpointslices: RESOURCE.endpointslices,
+  endpoints: RESOURCE.endpoints,
 };
 
 /**
@@ -66,9 +67,9 @@ export class ControllerHarness {
     this.deployments = new DeploymentController(this.store, f('deployments'), f('replicasets'), this.events, logger);
     this.nodeLifecycle = new NodeLifecycleController(this.store, f('nodes'), f('leases'), f('pods'), this.events, logger, { gracePeriodMs: nodeGracePeriodMs, now: () => this.clock });
     this.gc = new GarbageCollector(this.store, GC_RESOURCES.map((r) => f(r.resource)), this.events, logger);
-    this.endpointSlices = new EndpointSliceController(this.store, f('services'), f('pods'), f('endpointslices'), logger);
+    this.endpointSlices = new EndpointSliceController(this.store, f('services'), f('pods'), f('endpointslices'), logger, {}, f('endpoints'));
     this.loadBalancers = new LoadBalancerController(this.store, f('services'), f('nodes'), logger);
-    this.all = ['pods', 'replicasets', 'deployments', 'nodes', 'leases', 'services', 'endpointslices'].map(f);
+    this.all = ['pods', 'replicasets', 'deployments', 'nodes', 'leases', 'services', 'endpointslices', 'endpoints'].map(f);
   }
 
   start(): Promise<void> {
