@@ -51,7 +51,7 @@ function timestamp(ts: string | undefined): string {
 }
 
 /** Kinds whose kubectl describe prints no creation time. */
-const WITHOUT_CREATION_TIME = new Set(['Service']);
+const WITHOUT_CREATION_TIME = new Set(['Service', 'EndpointSlice']);
 
 function meta(o: BerthObject, l: Lines): void {
   l.field('Name', o.metadata.name);
@@ -175,6 +175,29 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
     l.field('Taints', taints.join(', ') || '<none>');
   },
   Endpoints: (o, l) => l.field('Subsets', endpointsText(o as never)),
+  EndpointSlice: (o, l) => {
+    const slice = o as EndpointSlice;
+    l.field('AddressType', slice.addressType);
+    const ports = slice.ports ?? [];
+    if (ports.length === 0) l.field('Ports', '<unset>');
+    else {
+      l.line('Ports:');
+      l.line(indentBlock(formatTable(['Name', 'Port', 'Protocol'], [['----', '----', '--------'], ...ports.map((p) => [p.name || '<unset>', p.port === undefined ? '<unset>' : String(p.port), p.protocol ?? 'TCP'])])));
+    }
+    if (slice.endpoints.length === 0) return l.field('Endpoints', '<none>');
+    l.line('Endpoints:');
+    for (const e of slice.endpoints) {
+      l.line(`  - Addresses:  ${e.addresses.join(', ')}`);
+      l.line('    Conditions:');
+      for (const [name, value] of [['Ready', e.conditions?.ready], ['Serving', e.conditions?.serving], ['Terminating', e.conditions?.terminating]] as const) {
+        l.line(`      ${`${name}:`.padEnd(13)}${value === undefined ? '<unset>' : String(value)}`);
+      }
+      l.line(`    Hostname:   ${e.hostname ?? '<unset>'}`);
+      l.line(`    TargetRef:  ${e.targetRef ? `${e.targetRef.kind}/${e.targetRef.name}` : '<unset>'}`);
+      l.line(`    NodeName:   ${e.nodeName ?? '<unset>'}`);
+      l.line(`    Zone:       ${e.zone ?? '<unset>'}`);
+    }
+  },
 };
 
 /** sortEvents orders events by when they last happened; the etcd revision breaks same-second ties. */

@@ -14,7 +14,7 @@ import { CreateBatcher } from '../store/create-batcher.js';
 import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
 import type { GuardedChange } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { DEFAULT_SERVICE_CIDR } from './service-allocation.js';
+import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
 import type { UsedClaims } from './service-allocation.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { planApply, userIntent } from './apply-plan.js';
@@ -130,7 +130,8 @@ export class ObjectService {
         errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
       }
       let plan = planApply(info, intent, reads[i], newIdentity());
-      if (info.kind === 'Service') {
+      // A Service found unchanged and fully allocated needs no look at the claims.
+      if (info.kind === 'Service' && (plan.kind !== 'unchanged' || !isAllocated(plan.object as Service))) {
         used ??= await this.services.readUsed();
         plan = this.services.plan(plan, reads[i] as Service | undefined, used);
       }

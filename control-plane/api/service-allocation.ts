@@ -75,6 +75,14 @@ export function allocateService(next: Service, live: Service | undefined, used: 
   return { kind: 'allocated', service, ...claimChanges(live ? serviceClaims(live) : [], serviceClaims(service)) };
 }
 
+/** isAllocated: the stored Service has every address and port its type needs, and none it does not. */
+export function isAllocated(service: Service): boolean {
+  const spec = service.spec;
+  const ipDone = needsClusterIP(spec) ? !!spec.clusterIP && spec.clusterIPs?.[0] === spec.clusterIP : spec.clusterIP !== HEADLESS || spec.clusterIPs?.[0] === HEADLESS;
+  const ports = spec.ports ?? [];
+  return ipDone && (needsNodePorts(spec) ? ports.every((p) => !!p.nodePort) : ports.every((p) => !p.nodePort));
+}
+
 /** markAllocated records a Service's address and ports as used, so the next Service of the same apply does not pick them. */
 export function markAllocated(used: UsedClaims, service: Service): void {
   const owner = claimOwner(service);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { allocateService, markAllocated, patchServiceUpdate } from '../../../control-plane/api/service-allocation.js';
+import { allocateService, isAllocated, markAllocated, patchServiceUpdate } from '../../../control-plane/api/service-allocation.js';
 import type { UsedClaims } from '../../../control-plane/api/service-allocation.js';
 import { parseIpv4Cidr } from '../../../proto/ipv4.js';
 import type { Ipv4Range } from '../../../proto/ipv4.js';
@@ -106,6 +106,13 @@ describe('Service allocation', () => {
     used.ips.set('10.96.0.1', 'default/a');
     used.ips.set('10.96.0.2', 'default/b');
     expect(allocateService(svc({}), undefined, used, tiny)).to.deep.equal({ kind: 'invalid', errors: [{ path: 'spec.clusterIP', message: 'Internal error: failed to allocate a service IP: the range 10.96.0.0/30 is full' }] });
+  });
+
+  it('tells a stored Service that has all it needs from one that lacks an address or a node port', () => {
+    expect(isAllocated(allocated(allocateService(svc({ type: 'NodePort' }), undefined, none(), range)).service)).to.equal(true);
+    expect(isAllocated(allocated(allocateService(svc({ clusterIP: 'None' }), undefined, none(), range)).service)).to.equal(true);
+    expect(isAllocated(svc({}))).to.equal(false);
+    expect(isAllocated(svc({ type: 'NodePort', clusterIP: '10.96.0.9', clusterIPs: ['10.96.0.9'] }))).to.equal(false);
   });
 
   it('never gives two Services of one apply the same address once the first is marked', () => {

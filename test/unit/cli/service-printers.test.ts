@@ -69,4 +69,26 @@ describe('CLI printers for Services and EndpointSlices', () => {
       'Events:                   <none>',
     ]);
   });
+
+  it("describes an EndpointSlice in kubectl's layout: ports, then each endpoint with its conditions", () => {
+    const text = describeObject({ ...slice([['10.244.0.2', true]]), metadata: { name: 'web-abcde', namespace: 'default' } }, []);
+    expect(text.split('\n').slice(4)).to.deep.equal([
+      'AddressType:            IPv4',
+      'Ports:',
+      '  Name   Port   Protocol',
+      '  ----   ----   --------',
+      '  http   8080   TCP',
+      'Endpoints:',
+      '  - Addresses:  10.244.0.2',
+      '    Conditions:',
+      '      Ready:       true',
+      '      Serving:     <unset>',
+      '      Terminating: <unset>',
+      '    Hostname:   <unset>',
+      '    TargetRef:  <unset>',
+      '    NodeName:   <unset>',
+      '    Zone:       <unset>',
+      'Events:                 <none>',
+    ]);
+  });
 });
