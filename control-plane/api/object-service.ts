@@ -12,13 +12,13 @@ import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
 import { withRevision } from '../store/codec.js';
 import { CreateBatcher } from '../store/create-batcher.js';
 import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
-import type { GuardedChange } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
 import type { UsedClaims } from './service-allocation.js';
 import { ServiceAllocator } from './service-allocator.js';
 import { planApply, userIntent } from './apply-plan.js';
 import { patchObject } from './patch.js';
+import { patchService } from './service-patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
 import { deleteNode } from './node-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
@@ -168,17 +168,9 @@ export class ObjectService {
     });
     const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
     if (keys.size !== items.length) return undefined;
-    const claims: GuardedChange[] = [];
-    if (items.some((item) => item.info.kind === 'Service')) {
-      const used = await this.services.readUsed();
-      for (const item of items.filter((it) => it.info.kind === 'Service')) {
-        const plan = this.services.plan({ kind: 'write', action: 'created', object: item.object }, undefined, used);
-        // A requested address or port that cannot be had: the full path names it.
-        if (plan.kind !== 'write') return undefined;
-        item.object = plan.object;
-        claims.push(takeClaims(plan.claims?.take ?? []));
-      }
-    }
+    const claims = await this.services.allocateNew(items);
+    // A requested address or port that cannot be had: the full path names it.
+    if (!claims) return undefined;
     // Claims make the transaction larger: beyond etcd's limit, the full path writes one object at a time.
     const writes = items.length + claims.reduce((n, c) => n + c.writes.length, 0);
     if (writes + mustExist.length > MAX_TXN_OPS) return undefined;
@@ -265,7 +257,10 @@ export class ObjectService {
   /** patch applies a JSON merge patch to one object (api/patch.ts); with a precondition, only at that revision. */
   async patch(resource: string, namespace: string, name: string, patchJson: string, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
-    const { object, changed } = await patchObject(this.store, info, this.namespaceFor(info, namespace), name, patchJson, precondition);
+    const ns = this.namespaceFor(info, namespace);
+    // A Service's patch may change what it holds (a new type's node ports): it is allocated and claimed like an apply.
+    const patched = info.kind === 'Service' ? patchService(this.store, this.services, info, ns, name, patchJson, precondition) : patchObject(this.store, info, ns, name, patchJson, precondition);
+    const { object, changed } = await patched;
     if (changed) this.logger.info(`${info.kind} patched`, { namespace: object.metadata.namespace, name, resourceVersion: object.metadata.resourceVersion });
     return object;
   }

@@ -1,7 +1,11 @@
 import type { Ipv4Range } from '../../proto/ipv4.js';
+import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Service } from '../../proto/objects/service.js';
+import type { ResourceInfo } from '../../proto/resources.js';
 import { deepEqual } from '../objects/json.js';
 import { NODE_PORT_CLAIM_PREFIX, SERVICE_IP_CLAIM_PREFIX } from '../objects/service-claims.js';
+import { takeClaims } from '../store/guarded-change.js';
+import type { GuardedChange } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { ApplyPlan } from './apply-plan.js';
 import { allocateService, markAllocated } from './service-allocation.js';
@@ -29,6 +33,24 @@ export class ServiceAllocator {
       ips: new Map([...ips].map(([key, owner]) => [key.slice(SERVICE_IP_CLAIM_PREFIX.length), owner])),
       nodePorts: new Map([...ports].map(([key, owner]) => [Number(key.slice(NODE_PORT_CLAIM_PREFIX.length)), owner])),
     };
+  }
+
+  /**
+   * allocateNew gives the new Services among `items` (all creates) their addresses and ports, in
+   * place, and returns the claims to take with them; undefined when one cannot be allocated.
+   */
+  async allocateNew(items: { info: ResourceInfo; object: BerthObject }[]): Promise<GuardedChange[] | undefined> {
+    const services = items.filter((item) => item.info.kind === 'Service');
+    if (services.length === 0) return [];
+    const used = await this.readUsed();
+    const claims: GuardedChange[] = [];
+    for (const item of services) {
+      const plan = this.plan({ kind: 'write', action: 'created', object: item.object }, undefined, used);
+      if (plan.kind !== 'write') return undefined;
+      item.object = plan.object;
+      claims.push(takeClaims(plan.claims?.take ?? []));
+    }
+    return claims;
   }
 
   /**

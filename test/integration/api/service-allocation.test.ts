@@ -117,6 +117,24 @@ describe('Service allocation through ClusterAPI, on a real etcd', function () {
     expect((await get('headless')).spec.clusterIPs).to.deep.equal(['None']);
   });
 
+  it('allocates and releases node ports when a patch changes the type, and refuses a patch to a taken address', async () => {
+    expect((await apply(manifest('patched'))).errors).to.deep.equal([]);
+    const ip = (await get('patched')).spec.clusterIP;
+    const nodePort = (await client.patch('services', 'default', 'patched', { spec: { type: 'NodePort' } })) as Service;
+    const port = nodePort.spec.ports?.[0]?.nodePort as number;
+    expect(port).to.be.within(30000, 32767);
+    expect(nodePort.spec.clusterIP).to.equal(ip);
+    expect(await claims('nodeports')).to.have.property(`/berth-internal/nodeports/${port}`, 'default/patched');
+    const back = (await client.patch('services', 'default', 'patched', { spec: { type: 'ClusterIP' } })) as Service;
+    expect(back.spec.ports?.[0]?.nodePort).to.equal(undefined);
+    expect(await claims('nodeports')).to.not.have.property(`/berth-internal/nodeports/${port}`);
+    expect((await apply(manifest('holder', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30090 }] }))).errors).to.deep.equal([]);
+    let refused: Error | undefined;
+    await client.patch('services', 'default', 'patched', { spec: { type: 'NodePort', ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30090 }] } }).catch((err: Error) => (refused = err));
+    expect(refused?.message).to.contain('spec.ports[0].nodePort: Invalid value: 30090: provided port is already allocated (to service default/holder)');
+    expect((await get('patched')).spec.type).to.equal('ClusterIP');
+  });
+
   it('releases the address and node ports on delete, and with a deleted namespace, so another Service can have them', async () => {
     expect((await apply(manifest('gone', { type: 'NodePort', clusterIP: '10.96.0.77', ports: [{ name: 'http', port: 80, nodePort: 31777 }] }))).errors).to.deep.equal([]);
     await client.delete('services', 'default', 'gone');
