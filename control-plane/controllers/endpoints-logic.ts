@@ -9,8 +9,8 @@ import { canonicalJson } from '../objects/json.js';
 
 /**
  * The pure decisions of the endpoints controller about pods (tested without etcd): which pods
- * back a Service, what endpoint each becomes, and which ports it serves. Kubernetes' rules
- * (pkg/controller/endpointslice): a pod is an endpoint once it has an IP and until it is
+ * back a Service, what endpoint each becomes, and which ports it serves. Kubernetes' rules (its
+ * EndpointSlice controller's): a pod is an endpoint once it has an IP and until it is
  * finished; a terminating pod stays, marked terminating, so proxies can drain it. A Service
  * without a selector gets the endpoints of the v1 Endpoints of its name, if a user wrote one.
  */
