@@ -60,7 +60,7 @@ function table(info: ResourceInfo, items: BerthObject[], wide: boolean, options:
   const header = [...(options.allNamespaces ? ['NAMESPACE'] : []), ...columns.headers, ...(wide ? columns.wide : []), ...(options.showLabels ? ['LABELS'] : [])];
   const rows = items.map((o) => [
     ...(options.allNamespaces ? [o.metadata.namespace ?? ''] : []),
-    ...columns.row(o, options.now),
+    ...columns.row(o, options.now, wide),
     ...(wide ? columns.wideRow(o) : []),
     ...(options.showLabels ? [labelsText(o.metadata.labels)] : []),
   ]);

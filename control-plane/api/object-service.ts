@@ -5,11 +5,20 @@ import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, reso
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { parseIpv4Cidr } from '../../proto/ipv4.js';
+import type { Ipv4Range } from '../../proto/ipv4.js';
+import type { Service } from '../../proto/objects/service.js';
+import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { withRevision } from '../store/codec.js';
 import { CreateBatcher } from '../store/create-batcher.js';
+import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
+import type { UsedClaims } from './service-allocation.js';
+import { ServiceAllocator } from './service-allocator.js';
 import { planApply, userIntent } from './apply-plan.js';
 import { patchObject } from './patch.js';
+import { patchService } from './service-patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
 import { deleteNode } from './node-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
@@ -37,6 +46,12 @@ export interface ApplyOutcome {
   warnings: DocumentProblem[];
 }
 
+/** ObjectServiceOptions are the API's flags. */
+export interface ObjectServiceOptions {
+  /** --service-cluster-ip-range (default 10.96.0.0/16). */
+  serviceIpRange?: Ipv4Range;
+}
+
 const MAX_APPLY_ATTEMPTS = 20;
 /** Documents per fast-path create transaction (keys plus namespaces stay under etcd's 128 operations). */
 const MAX_FAST_PATH_DOCUMENTS = 60;
@@ -49,8 +64,16 @@ const MAX_FAST_PATH_DOCUMENTS = 60;
 export class ObjectService {
   private readonly createBatcher: CreateBatcher;
 
-  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {
+  private readonly services: ServiceAllocator;
+
+  constructor(private readonly store: ObjectStore, private readonly logger: Logger, options: ObjectServiceOptions = {}) {
     this.createBatcher = new CreateBatcher(store);
+    this.services = new ServiceAllocator(store, options.serviceIpRange ?? (parseIpv4Cidr(DEFAULT_SERVICE_CIDR) as Ipv4Range));
+  }
+
+  /** The service CIDR ClusterIPs come from. */
+  get serviceIpRange(): Ipv4Range {
+    return this.services.range;
   }
 
   /**
@@ -100,12 +123,18 @@ export class ObjectService {
     const existingNamespaces = new Set(neededNamespaces.filter((_, i) => reads[accepted.length + i] !== undefined));
 
     const plans: ApplyPlan[] = [];
+    let used: UsedClaims | undefined;
     for (const [i, { doc, info, intent, subject }] of accepted.entries()) {
       const ns = intent.metadata.namespace;
       if (info.namespaced && ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
         errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
       }
-      const plan = planApply(info, intent, reads[i], newIdentity());
+      let plan = planApply(info, intent, reads[i], newIdentity());
+      // A Service found unchanged and fully allocated needs no look at the claims.
+      if (info.kind === 'Service' && (plan.kind !== 'unchanged' || !isAllocated(plan.object as Service))) {
+        used ??= await this.services.readUsed();
+        plan = this.services.plan(plan, reads[i] as Service | undefined, used);
+      }
       if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
       plans.push(plan);
     }
@@ -139,27 +168,35 @@ export class ObjectService {
     });
     const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
     if (keys.size !== items.length) return undefined;
-    const stored = await this.createBatcher.createAll(items, mustExist);
+    const claims = await this.services.allocateNew(items);
+    // A requested address or port that cannot be had: the full path names it.
+    if (!claims) return undefined;
+    // Claims make the transaction larger: beyond etcd's limit, the full path writes one object at a time.
+    const writes = items.length + claims.reduce((n, c) => n + c.writes.length, 0);
+    if (writes + mustExist.length > MAX_TXN_OPS) return undefined;
+    const stored = await this.createBatcher.createAll(items, mustExist, claims);
     if (!stored) return undefined;
     return stored.map((object, i) => ({ info: (items[i] as { info: ResourceInfo }).info, object, action: 'created' as const }));
   }
 
+  /** writePlanned writes one planned object with its claim changes, in one guarded transaction. */
   private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {
     let plan: ApplyPlan = first;
     for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
       if (plan.kind === 'invalid') throw new InvalidError(`${info.kind} "${intent.metadata.name}" became invalid while being applied`, plan.errors);
       if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
-      try {
-        const object = plan.action === 'created' ? await this.store.create(info, plan.object) : await this.store.update(info, plan.object);
+      const write = plan.action === 'created' ? createObject(info, plan.object) : updateObject(info, plan.object);
+      const outcome = await this.store.transact(combine([write, takeClaims(plan.claims?.take ?? []), releaseClaims(plan.claims?.release ?? [])]));
+      if (outcome.committed) {
+        const object = withRevision(plan.object, outcome.revision);
         // Per-object lines are debug: controllers write many objects. The check skips building the entry.
         if (this.logger.isDebugEnabled()) this.logger.debug(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
         return { info, object, action: plan.action };
-      } catch (err) {
-        if (!(err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError)) throw err;
-        // Someone else wrote the object since we planned: plan again from what is there now.
-        const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
-        plan = planApply(info, intent, live, newIdentity());
       }
+      // Someone else wrote the object, or took an address or port, since we planned: plan again from what is there now.
+      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
+      plan = planApply(info, intent, live, newIdentity());
+      if (info.kind === 'Service') plan = this.services.plan(plan, live as Service | undefined, await this.services.readUsed());
     }
     throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
   }
@@ -220,7 +257,10 @@ export class ObjectService {
   /** patch applies a JSON merge patch to one object (api/patch.ts); with a precondition, only at that revision. */
   async patch(resource: string, namespace: string, name: string, patchJson: string, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
-    const { object, changed } = await patchObject(this.store, info, this.namespaceFor(info, namespace), name, patchJson, precondition);
+    const ns = this.namespaceFor(info, namespace);
+    // A Service's patch may change what it holds (a new type's node ports): it is allocated and claimed like an apply.
+    const patched = info.kind === 'Service' ? patchService(this.store, this.services, info, ns, name, patchJson, precondition) : patchObject(this.store, info, ns, name, patchJson, precondition);
+    const { object, changed } = await patched;
     if (changed) this.logger.info(`${info.kind} patched`, { namespace: object.metadata.namespace, name, resourceVersion: object.metadata.resourceVersion });
     return object;
   }

@@ -7,7 +7,9 @@ import { ConflictError, InvalidError } from '../errors.js';
 import { applyDefaults } from '../objects/defaults.js';
 import { deepEqual } from '../objects/json.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Service } from '../../proto/objects/service.js';
 import { immutableFieldProblems } from './immutable-fields.js';
+import { patchServiceUpdate } from './service-allocation.js';
 
 /*
  * ClusterAPI.Patch: an RFC 7386 JSON merge patch applied to the live object, the way `kubectl
@@ -93,6 +95,7 @@ export function planPatch(info: ResourceInfo, live: BerthObject, patch: JsonObje
   }
   if (problems.length === 0) {
     applyDefaults(next);
+    if (next.kind === 'Service') patchServiceUpdate(next as Service, live as Service);
     problems.push(...validateObject(next).errors, ...immutableFieldProblems(info, live, next));
   }
   if (problems.length > 0) throw new InvalidError(invalidMessage(info, name, problems), problems);
@@ -103,7 +106,7 @@ export function planPatch(info: ResourceInfo, live: BerthObject, patch: JsonObje
 }
 
 /** invalidMessage words a refused patch as Kubernetes does: `Node "n" is invalid: path: reason`. */
-function invalidMessage(info: ResourceInfo, name: string, problems: ObjectProblem[]): string {
+export function invalidMessage(info: ResourceInfo, name: string, problems: ObjectProblem[]): string {
   const each = problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));
   return `${info.kind} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`;
 }

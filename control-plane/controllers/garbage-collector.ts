@@ -147,5 +147,5 @@ export class GarbageCollector {
   }
 }
 
-/** The resources whose objects own or are owned by others today. */
-export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods];
+/** The resources whose objects own or are owned by others today (a Service owns its EndpointSlices). */
+export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods, RESOURCE.services, RESOURCE.endpointslices];

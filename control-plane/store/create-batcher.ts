@@ -23,10 +23,14 @@ export class CreateBatcher {
 
   constructor(private readonly store: ObjectStore) {}
 
-  /** Like ObjectStore.createAll: the stored objects, or undefined if a key was taken or a `mustExist` key missing. */
-  createAll(items: PendingCreate['items'], mustExist: string[]): Promise<BerthObject[] | undefined> {
+  /**
+   * Like ObjectStore.createAll: the stored objects, or undefined if a key was taken or a
+   * `mustExist` key missing. `alongside` are changes that go in the same transaction (the claims
+   * of new Services), all or nothing with the creates.
+   */
+  createAll(items: PendingCreate['items'], mustExist: string[], alongside: readonly GuardedChange[] = []): Promise<BerthObject[] | undefined> {
     const change = combine(
-      items.map(({ info, object }) => createObject(info, object)),
+      [...items.map(({ info, object }) => createObject(info, object)), ...alongside],
       mustExist.map((key) => ({ key, expect: 'present' as const })),
     );
     return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import { decodeObject, encodeObject } from './codec.js';
  * The vocabulary of every write Berth makes to etcd. A GuardedChange is a set of writes that
  * happen together, and only if all of its guards hold; otherwise nothing of it is written.
  * Object writes (create, update, delete) and the few keys that are not objects (the leader key,
- * pod-CIDR claims) are expressed the same way, so there is one transaction path to get right.
+ * pod-CIDR, service-IP and node-port claims) are expressed the same way, so there is one transaction path to get right.
  */
 
 /** etcd's default --max-txn-ops: operations per transaction branch. */
@@ -110,4 +110,20 @@ export function combine(changes: readonly GuardedChange[], extraGuards: readonly
   const guards = new Map<string, KeyGuard>();
   for (const g of [...changes.flatMap((c) => c.guards), ...extraGuards]) guards.set(JSON.stringify(g), g);
   return { guards: [...guards.values()], writes: changes.flatMap((c) => c.writes) };
+}
+
+/** ClaimKey is a key that marks something as taken (an address, a port), holding its owner's name. */
+export interface ClaimKey {
+  key: string;
+  owner: string;
+}
+
+/** takeClaims: create each claim key naming its owner, only if none exists yet. */
+export function takeClaims(claims: readonly ClaimKey[]): GuardedChange {
+  return { guards: claims.map((c) => ({ key: c.key, expect: 'absent' as const })), writes: claims.map((c) => ({ key: c.key, put: c.owner })) };
+}
+
+/** releaseClaims: delete each claim key, only if it still names its owner. */
+export function releaseClaims(claims: readonly ClaimKey[]): GuardedChange {
+  return { guards: claims.map((c) => ({ key: c.key, expect: 'value' as const, value: c.owner })), writes: claims.map((c) => ({ key: c.key, delete: true as const })) };
 }

@@ -3,12 +3,13 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import { listPrefix, objectKey, qualifiedResource } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { deepCopy } from '../objects/json.js';
+import { heldClaims } from '../objects/service-claims.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import { decodeObject, withRevision } from './codec.js';
 import { runTxn } from './etcd-txn.js';
 import type { TxnOutcome } from './etcd-txn.js';
 import { commitChanges } from './guarded-commit.js';
-import { combine, createObject, deleteObject, MAX_TXN_OPS, updateObject } from './guarded-change.js';
+import { combine, createObject, deleteObject, MAX_TXN_OPS, releaseClaims, updateObject } from './guarded-change.js';
 import type { ChangeResult, GuardedChange } from './guarded-change.js';
 import { grantLease } from './leases.js';
 import type { StoreLease } from './leases.js';
@@ -131,15 +132,22 @@ export class ObjectStore {
 
   /**
    * delete removes an object. With a precondition, only at that resourceVersion; without one,
-   * at the revision just read, so the object returned is exactly the one deleted.
+   * at the revision just read, so the object returned is exactly the one deleted. The claims the
+   * object holds (a Service's ClusterIP and nodePorts) are released in the same transaction,
+   * whoever deletes it (the API, a namespace's deletion, the garbage collector).
    */
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, precondition?: string): Promise<BerthObject> {
+    // Claims found naming someone else are left alone (a claim is only ever released by its owner).
+    const notOurs = new Set<string>();
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await this.get(info, namespace, name);
       const revision = precondition ?? (current.metadata.resourceVersion as string);
-      const outcome = await this.transact(deleteObject(info, namespace, name, revision));
+      const claims = heldClaims(current).filter((c) => !notOurs.has(c.key));
+      const outcome = await this.transact(combine([deleteObject(info, namespace, name, revision), releaseClaims(claims)]));
       if (outcome.committed) return current;
-      if (precondition) throw new ConflictError(qualifiedResource(info), name);
+      const objectUnchanged = outcome.current.get(objectKey(info, namespace, name))?.modRevision === revision;
+      if (precondition && !objectUnchanged) throw new ConflictError(qualifiedResource(info), name);
+      for (const c of claims) if (outcome.current.get(c.key)?.value.toString('utf8') !== c.owner) notOurs.add(c.key);
     }
     throw new ConflictError(qualifiedResource(info), name, 'it kept changing while being deleted');
   }

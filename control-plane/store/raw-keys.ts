@@ -9,7 +9,7 @@ export interface KeyWatch {
 
 /**
  * RawKeys reads the few etcd keys that are not objects: the leader key under /berth/leader/ and
- * the pod-CIDR claims under /berth-internal/. They are written with guarded changes like objects
+ * the claims (pod CIDRs, service IPs, node ports) under /berth-internal/. They are written with guarded changes like objects
  * (ObjectStore.transact); this is how they are read and watched.
  */
 export class RawKeys {
@@ -19,6 +19,15 @@ export class RawKeys {
   async readValue(key: string): Promise<string | undefined> {
     try {
       return (await this.client.get(key).string()) ?? undefined;
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
+  /** listValues reads every key under a prefix with its value as text (claims and their owners). */
+  async listValues(prefix: string): Promise<Map<string, string>> {
+    try {
+      return new Map(Object.entries(await this.client.getAll().prefix(prefix).strings()));
     } catch (err) {
       throw asStoreError(err);
     }

@@ -204,10 +204,11 @@ const serviceSpec = obj(
     ipFamilies: arr(str()),
     ipFamilyPolicy: str(),
     internalTrafficPolicy: oneOf('Cluster', 'Local'),
+    externalName: str(),
   },
   {
     unsupported: [
-      'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName', 'externalTrafficPolicy',
+      'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalTrafficPolicy',
       'healthCheckNodePort', 'sessionAffinityConfig', 'allocateLoadBalancerNodePorts', 'loadBalancerClass', 'trafficDistribution',
     ],
   },

@@ -70,10 +70,11 @@ describe('berth label, annotate, taint and get output formats against a control 
   });
 
   it('labels every object of a type with --all or -l', async () => {
+    // --all includes the kubernetes Service every cluster has in default, as with kubectl.
     const all = await run('label', 'svc', '--all', 'team=shop');
-    expect(all.stdout.split('\n').sort()).to.deep.equal(['', 'service/db labeled', 'service/web labeled']);
+    expect(all.stdout.split('\n').sort()).to.deep.equal(['', 'service/db labeled', 'service/kubernetes labeled', 'service/web labeled']);
     expect(await run('label', 'svc', '-l', 'app=web', 'team-')).to.deep.equal({ code: 0, stdout: 'service/web unlabeled\n', stderr: '' });
-    expect((await run('get', 'svc', '-l', 'team=shop', '-o', 'name')).stdout).to.equal('service/db\n');
+    expect((await run('get', 'svc', '-l', 'team=shop', '-o', 'name')).stdout).to.equal('service/db\nservice/kubernetes\n');
   });
 
   it('annotates as kubectl does', async () => {
@@ -105,16 +106,17 @@ describe('berth label, annotate, taint and get output formats against a control 
   });
 
   it('prints -o jsonpath, custom-columns, --show-labels and --no-headers as kubectl does', async () => {
-    expect((await run('get', 'svc', '-o', 'jsonpath={.items[*].metadata.name}')).stdout).to.equal('db web');
-    expect((await run('get', 'svc', '-o', "jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.ports[0].port}{\"\\n\"}{end}'")).stdout).to.equal('db\t5432\nweb\t80\n');
+    expect((await run('get', 'svc', '-o', 'jsonpath={.items[*].metadata.name}')).stdout).to.equal('db kubernetes web');
+    expect((await run('get', 'svc', '-o', "jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.ports[0].port}{\"\\n\"}{end}'")).stdout).to.equal('db\t5432\nkubernetes\t443\nweb\t80\n');
     expect((await run('get', 'svc', '-o', 'custom-columns=NAME:.metadata.name,PORT:.spec.ports[*].port,TEAM:.metadata.labels.team')).stdout).to.equal(
-      'NAME   PORT   TEAM\ndb     5432   shop\nweb    80     <none>\n',
+      'NAME         PORT   TEAM\ndb           5432   shop\nkubernetes   443    shop\nweb          80     <none>\n',
     );
-    expect((await run('get', 'svc', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name')).stdout).to.equal('db\nweb\n');
+    expect((await run('get', 'svc', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name')).stdout).to.equal('db\nkubernetes\nweb\n');
     const labels = (await run('get', 'svc', '--show-labels')).stdout.split('\n');
     expect(labels[0]).to.match(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+LABELS$/);
     expect(labels[1]).to.match(/^db\s.*\steam=shop$/);
-    expect(labels[2]).to.match(/^web\s.*\sapp=web$/);
+    expect(labels[2]).to.match(/^kubernetes\s.*\scomponent=apiserver,provider=kubernetes,team=shop$/);
+    expect(labels[3]).to.match(/^web\s.*\sapp=web$/);
     expect((await run('get', 'svc', '--no-headers')).stdout.split('\n')[0]).to.match(/^db\s+ClusterIP/);
     const missing = await run('get', 'svc', 'web', '-o', 'jsonpath={.spec.nope}', '--allow-missing-template-keys=false');
     expect(missing.code).to.equal(1);
