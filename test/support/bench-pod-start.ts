@@ -1,0 +1,164 @@
+/**
+ * Pod start as a user sees it, one run: a `berth get pods -w` process is started first; then
+ * the clock starts as the `berth apply -f FILE` process is launched (a Deployment of N replicas
+ * running PROOF_COMMAND). Per pod it stops
+ * - when `berth get pods -w` printed the pod Running with its container ready (its stdout, as
+ *   it arrives here), and
+ * - when the container's own command ran: the time it printed (adjtimex, the container's
+ *   reading of this machine's clock, µs), read from the CRI log on the node's disk
+ *   (<agent root>/runtime/containers/<id>/container.log); the monitor's timestamp of that first
+ *   log line is kept too.
+ * Besides, per pod, where the time went (see STEPS) and what the cluster's processes cost.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { Event } from '../../proto/objects/cluster.js';
+import { CliPodWatch, runBerth } from './bench-cli.js';
+import { containerTimes, nowMs, parseTimeMs, sleep } from './bench-cluster.js';
+import { containerDir, NS, removeDeployment, type BenchContext } from './bench-context.js';
+import { CACHED_IMAGE, pushUniqueBusybox } from './bench-images.js';
+import { defined, proofDeployment, watchObjects, type PodTrace } from './bench-pods.js';
+import { monitorCost, type MonitorCost, type ProcessCost } from './bench-resources.js';
+
+/** The steps of pod start, each from the end of the one before (see breakdown()). */
+export const STEPS = [
+  'apply launched → Deployment stored (CLI start-up, Apply)',
+  'Deployment → ReplicaSet stored (deployment controller)',
+  'ReplicaSet → pod stored (replicaset controller)',
+  'pod stored → pod bound (scheduler)',
+  'bound → agent begins create (watch, netns, image)',
+  'create began → runtime created (rootfs, bundle)',
+  'runtime created → started (berth-runtime start)',
+  'started → command ran (the container\'s clock)',
+  'started → Running in a ClusterAPI watch (status)',
+  'ClusterAPI watch → `berth get -w` printed Running',
+] as const;
+
+/** PodStartRun is one run's figures; latencies are ms from the launch of `berth apply`. */
+export interface PodStartRun {
+  pods: number;
+  cached: boolean;
+  load1: number;
+  /** Per pod: `berth get pods -w` printed it Running. */
+  printed: number[];
+  /** Per pod: its command ran (container clock). */
+  ran: number[];
+  /** Per pod: the monitor stamped its first log line. */
+  logged: number[];
+  applyExitedMs: number;
+  steps: number[][];
+  /** Per pod of an uncached run: the Pulled event's duration (each pod waits for its node's one pull). */
+  pullMs: number[];
+  costs: ProcessCost[];
+  monitors: MonitorCost;
+}
+
+/** What the container's log says: when its command read the clock and when the monitor stamped the first line. */
+function proofOf(b: BenchContext, trace: PodTrace): { ranMs: number; loggedMs: number } | undefined {
+  try {
+    const log = readFileSync(join(containerDir(b.node(trace.node), `${trace.uid}_main_0`), 'container.log'), 'utf8');
+    const sec = /time\.tv_sec:\s+(\d+)/.exec(log)?.[1];
+    const usec = /time\.tv_usec:\s+(\d+)/.exec(log)?.[1];
+    const loggedMs = parseTimeMs(/^(\S+) std/.exec(log)?.[1]);
+    if (sec === undefined || usec === undefined || loggedMs === undefined) return undefined;
+    return { ranMs: Number(sec) * 1000 + Number(usec) / 1000, loggedMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per pod (in `traces` order) its proof, waiting until every container has written one. */
+async function proofs(b: BenchContext, traces: PodTrace[], timeoutMs: number): Promise<Array<{ ranMs: number; loggedMs: number }>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = traces.map((t) => proofOf(b, t));
+    const missing = found.filter((p) => p === undefined).length;
+    if (missing === 0) return found as Array<{ ranMs: number; loggedMs: number }>;
+    if (Date.now() > deadline) throw new Error(`${missing} of ${traces.length} containers wrote no proof of running within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** The Pulled events' durations ("… in 123ms") of the pods of app `name`. */
+async function pullTimes(b: BenchContext, name: string): Promise<number[]> {
+  const { items } = await b.client.list({ resource: 'events', namespace: NS });
+  return (items as Event[]).filter((e) => e.reason === 'Pulled' && e.involvedObject.name.startsWith(`${name}-`)).map((e) => Number(/in (\d+)ms/.exec(e.message)?.[1] ?? NaN));
+}
+
+/** firstSeen stamps the arrival of the first object of `resource` whose name starts with `prefix`. */
+function firstSeen(b: BenchContext, resource: string, prefix: string): { at(): number | undefined; stop(): void } {
+  let at: number | undefined;
+  const stop = watchObjects(b.cluster.server, resource, NS, (_type, object) => {
+    if (object.metadata.name.startsWith(prefix)) at ??= nowMs();
+  });
+  return { at: () => at, stop };
+}
+
+/** podStartRun runs one measured pod start of `pods` replicas (see the file comment) and removes the Deployment afterwards. */
+export async function podStartRun(b: BenchContext, pods: number, cached: boolean, run: number): Promise<PodStartRun> {
+  const name = `start-${pods}-${cached ? 'cached' : 'pull'}-${run}`;
+  const image = cached ? CACHED_IMAGE : (await pushUniqueBusybox(b.cluster.registry)).image;
+  const file = join(b.workDir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(proofDeployment(name, NS, pods, image), null, 2));
+  const cli = new CliPodWatch(b.cluster.server);
+  const deployment = firstSeen(b, 'deployments', name);
+  const replicaSet = firstSeen(b, 'replicasets', `${name}-`);
+  try {
+    await cli.ready();
+    // Let both watches settle before the clock starts.
+    await sleep(1000);
+    const load1 = loadavg()[0] ?? NaN;
+    b.meter.start();
+    const t0 = nowMs();
+    const applying = runBerth(b.cluster.server, ['apply', '-f', file]);
+    await cli.until(`${pods} pods Running`, () => cli.of(`${name}-`).filter((r) => r.runningMs !== undefined).length >= pods, 600_000);
+    const costs = b.meter.finish();
+    const apply = await applying;
+    await b.pods.until('every pod Running in the bench\'s ClusterAPI watch', () => b.pods.of(name).filter((t) => t.runningSeenMs !== undefined).length >= pods, 60_000);
+    const traces = b.pods.of(name);
+    const proved = await proofs(b, traces, 60_000);
+    const rows = new Map(cli.of(`${name}-`).map((r) => [r.name, r]));
+    const printedAt = traces.map((t) => rows.get(t.name)?.runningMs);
+    return {
+      pods,
+      cached,
+      load1,
+      printed: defined(printedAt).map((x) => x - t0),
+      ran: proved.map((p) => p.ranMs - t0),
+      logged: proved.map((p) => p.loggedMs - t0),
+      applyExitedMs: apply.exitedMs - t0,
+      steps: breakdown(b, traces, printedAt, proved, t0, deployment.at(), replicaSet.at()),
+      pullMs: cached ? [] : await pullTimes(b, name),
+      costs,
+      monitors: monitorCost(b.cluster.nodes),
+    };
+  } finally {
+    deployment.stop();
+    replicaSet.stop();
+    await cli.stop();
+    await removeDeployment(b, name);
+  }
+}
+
+/** breakdown: per step of STEPS, the per-pod durations (a single value for the per-Deployment steps). */
+function breakdown(b: BenchContext, traces: PodTrace[], printedAt: Array<number | undefined>, proved: Array<{ ranMs: number }>, t0: number, deploymentMs: number | undefined, replicaSetMs: number | undefined): number[][] {
+  const steps: number[][] = STEPS.map(() => []);
+  const add = (step: number, from: number | undefined, to: number | undefined) => {
+    if (from !== undefined && to !== undefined) steps[step]?.push(to - from);
+  };
+  add(0, t0, deploymentMs);
+  add(1, deploymentMs, replicaSetMs);
+  traces.forEach((t, i) => {
+    const times = containerTimes(b.node(t.node), `${t.uid}_main_0`);
+    add(2, replicaSetMs, t.addedMs);
+    add(3, t.addedMs, t.boundMs);
+    add(4, t.boundMs, times.createBeganMs);
+    add(5, times.createBeganMs, times.runtimeCreatedMs);
+    add(6, times.runtimeCreatedMs, t.startedAtMs);
+    add(7, t.startedAtMs, proved[i]?.ranMs);
+    add(8, t.startedAtMs, t.runningSeenMs);
+    add(9, t.runningSeenMs, printedAt[i]);
+  });
+  return steps;
+}
