@@ -31,7 +31,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../cli/client.js';
-import { cliStartup } from '../support/bench-cli.js';
+import { cliStartup, type CliStartup } from '../support/bench-cli.js';
 import { clusterProcesses, nowMs, withBenchCluster } from '../support/bench-cluster.js';
 import { NS, waitContainersGone, type BenchContext } from '../support/bench-context.js';
 import { podStartRun, type PodStartRun } from '../support/bench-pod-start.js';
@@ -82,7 +82,7 @@ async function prePull(b: BenchContext): Promise<void> {
   await waitContainersGone(b, new Set(uids), 'the pre-pull pods');
 }
 
-async function podStartPhase(b: BenchContext): Promise<void> {
+async function podStartPhase(b: BenchContext, cli: CliStartup): Promise<void> {
   const results = new Map<string, PodStartRun[]>();
   const profiled = clusterProcesses(b.cluster).filter((p) => p.name !== 'etcd');
   for (let run = 1; run <= RUNS; run++) {
@@ -98,7 +98,7 @@ async function podStartPhase(b: BenchContext): Promise<void> {
       }
     }
   }
-  for (const runs of results.values()) reportPodStart(runs);
+  for (const runs of results.values()) reportPodStart(runs, cli);
 }
 
 async function teardownPhase(b: BenchContext, how: 'delete' | 'scale'): Promise<void> {
@@ -114,6 +114,9 @@ async function main(): Promise<void> {
   const load = loadavg();
   await withBenchCluster(NODES, async (cluster) => {
     const workDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+    // Ctrl-C ends the process from withBenchCluster's handler, past the finally below.
+    const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+    process.once('exit', removeWorkDir);
     const client = new ClusterClient(cluster.server);
     const pods = new PodWatch(cluster.server, NS);
     const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
       const cli = await cliStartup(cluster.server);
       console.log(`CLI costs now (median of 5): node -e 0 ${ms(cli.node).trim()}; berth --help (node + CLI modules) ${ms(cli.help).trim()}; berth get namespaces (+ proto, connection, one List) ${ms(cli.getNamespaces).trim()}`);
       await prePull(b);
-      if (phases.has('start')) await podStartPhase(b);
+      if (phases.has('start')) await podStartPhase(b, cli);
       if (phases.has('delete')) await teardownPhase(b, 'delete');
       if (phases.has('scale')) await teardownPhase(b, 'scale');
       if (phases.has('restart') || phases.has('failover')) await restart(b, positive('--restarts', values.restarts));
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     } finally {
       pods.close();
       client.close();
-      rmSync(workDir, { recursive: true, force: true });
+      removeWorkDir();
     }
   });
 }

@@ -31,12 +31,13 @@ export function parseTimeMs(text: string | undefined): number | undefined {
 export async function withBenchCluster(nodes: number, body: (cluster: LocalClusterHandle) => Promise<void>): Promise<void> {
   let cluster: LocalClusterHandle | undefined;
   let interrupted = false;
+  let downing: Promise<unknown> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
     console.error(`\n${signal}: removing the cluster…`);
     // Before up has returned, up undoes itself (it gets the signal too) or the check below downs it.
-    if (cluster) void cluster.down().finally(() => process.exit(130));
+    if (cluster) downing = cluster.down().finally(() => process.exit(130));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
@@ -50,7 +51,12 @@ export async function withBenchCluster(nodes: number, body: (cluster: LocalClust
     console.log(`cluster up: ${nodes} nodes in ${((Date.now() - upStarted) / 1000).toFixed(1)} s (${cluster.flags.join(' ')})\n`);
     await body(cluster);
   } finally {
-    if (cluster && !interrupted) {
+    // The body fails once the cluster goes away under it: that failure must not end the process before down has.
+    if (interrupted) {
+      await downing;
+      process.exit(130);
+    }
+    if (cluster) {
       const record = cluster.record;
       const pids = [record.controlPlanePid ?? 0, record.registry?.pid ?? 0, ...cluster.nodes.map((n) => n.agentPid)];
       await cluster.down();

@@ -5,6 +5,7 @@
  */
 import { STEPS, type PodStartRun } from './bench-pod-start.js';
 import { ms, quantile, row } from './bench-pods.js';
+import type { CliStartup } from './bench-cli.js';
 import type { ProcessCost } from './bench-resources.js';
 
 const q = (xs: number[], p: number) => ms(quantile(xs, p)).trim();
@@ -37,7 +38,7 @@ function costSummary(runs: PodStartRun[]): string[] {
 }
 
 /** reportPodStart prints the runs of one configuration (same pod count, same image case). */
-export function reportPodStart(runs: PodStartRun[]): void {
+export function reportPodStart(runs: PodStartRun[], cli: CliStartup): void {
   const first = runs[0];
   if (!first) return;
   const all = (pick: (r: PodStartRun) => number[]) => runs.flatMap(pick);
@@ -53,10 +54,13 @@ export function reportPodStart(runs: PodStartRun[]): void {
   console.log(row('apply launched → command ran (container clock)', all((r) => r.ran)));
   console.log(row('apply launched → first log line (monitor stamp)', all((r) => r.logged)));
   console.log(row('apply launched → apply process exited (per run)', runs.map((r) => r.applyExitedMs)));
+  console.log(row('Deployment stored → Running (API watches, no CLI)', all((r) => r.storedToRunning)));
   if (!first.cached) console.log(row('image pull as each pod waited for it (Pulled event)', all((r) => r.pullMs)));
   console.log('  where the time goes (each step from the end of the one before; "started →" steps both begin at the');
-  console.log('  container start; "stored"/"bound"/"Running" = arrival at a ClusterAPI watch of the bench; all runs):');
+  console.log('  container start; "stored"/"bound"/"Running" = arrival at a ClusterAPI watch of the bench, which lags under');
+  console.log('  load: a negative minimum is that lag; node-side times are the agent\'s and berth-runtime\'s records; all runs):');
   STEPS.forEach((label, i) => console.log(row(label, all((r) => r.steps[i] ?? [])).replace(/^ {2}/, '    ')));
+  console.log(`    (the first step includes the CLI's start-up: \`node -e 0\` takes ${ms(cli.node).trim()} and \`berth --help\` ${ms(cli.help).trim()} on this machine now)`);
   console.log('  cost over apply → all printed Running (median of the runs; agents count the berth-runtime commands they waited for):');
   for (const line of costSummary(runs)) console.log(line);
 }

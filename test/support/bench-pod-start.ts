@@ -47,6 +47,8 @@ export interface PodStartRun {
   /** Per pod: the monitor stamped its first log line. */
   logged: number[];
   applyExitedMs: number;
+  /** Per pod: from the Deployment's arrival at the bench's ClusterAPI watch to the pod's Running there (no CLI on either end). */
+  storedToRunning: number[];
   steps: number[][];
   /** Per pod of an uncached run: the Pulled event's duration (each pod waits for its node's one pull). */
   pullMs: number[];
@@ -128,6 +130,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
       ran: proved.map((p) => p.ranMs - t0),
       logged: proved.map((p) => p.loggedMs - t0),
       applyExitedMs: apply.exitedMs - t0,
+      storedToRunning: defined(traces.map((t) => t.runningSeenMs)).map((x) => x - (deployment.at() ?? NaN)),
       steps: breakdown(b, traces, printedAt, proved, t0, deployment.at(), replicaSet.at()),
       pullMs: cached ? [] : await pullTimes(b, name),
       costs,
