@@ -50,6 +50,12 @@ export function runBerth(server: string, args: string[]): Promise<CliRun> {
   });
 }
 
+/** isRunningRow: STATUS Running and READY n/n. */
+function isRunningRow(row: { ready: string; status: string }): boolean {
+  const [up, of] = row.ready.split('/');
+  return row.status === 'Running' && up === of;
+}
+
 /** PodRow is what `berth get pods -w` printed about one pod: each time as its row arrived. */
 export interface PodRow {
   name: string;
@@ -104,6 +110,11 @@ export class CliPodWatch {
     return [...this.rows.values()].filter((r) => r.name.startsWith(prefix));
   }
 
+  /** The rows of pods whose name starts with `prefix` and whose latest row says Running, every container ready. */
+  runningNow(prefix: string): PodRow[] {
+    return this.of(prefix).filter((r) => isRunningRow(r.last));
+  }
+
   /** stop ends the process (SIGTERM, by its pid) and waits for it. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -147,8 +158,7 @@ export class CliPodWatch {
       this.rows.set(name, row);
     }
     row.last = { ready, status };
-    const [up, of] = ready.split('/');
-    if (status === 'Running' && up === of) row.runningMs ??= at;
+    if (isRunningRow(row.last)) row.runningMs ??= at;
     if (status === 'Terminating') row.terminatingMs ??= at;
   }
 }

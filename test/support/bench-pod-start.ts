@@ -18,7 +18,7 @@ import { CliPodWatch, runBerth } from './bench-cli.js';
 import { containerTimes, nowMs, parseTimeMs, sleep } from './bench-cluster.js';
 import { containerDir, NS, removeDeployment, type BenchContext } from './bench-context.js';
 import { CACHED_IMAGE, pushUniqueBusybox } from './bench-images.js';
-import { defined, proofDeployment, watchObjects, type PodTrace } from './bench-pods.js';
+import { defined, isRunningReady, proofDeployment, watchObjects, type PodTrace } from './bench-pods.js';
 import { monitorCost, type MonitorCost, type ProcessCost } from './bench-resources.js';
 
 /** The steps of pod start, each from the end of the one before (see breakdown()). */
@@ -46,6 +46,8 @@ export interface PodStartRun {
   ran: number[];
   /** Per pod: the monitor stamped its first log line. */
   logged: number[];
+  /** Pods of the run that did not stay (failed or deleted and replaced by the ReplicaSet): "name: why". */
+  replaced: string[];
   applyExitedMs: number;
   /** Per pod: from the Deployment's arrival at the bench's ClusterAPI watch to the pod's Running there (no CLI on either end). */
   storedToRunning: number[];
@@ -114,11 +116,14 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
     b.meter.start();
     const t0 = nowMs();
     const applying = runBerth(b.cluster.server, ['apply', '-f', file]);
-    await cli.until(`${pods} pods Running`, () => cli.of(`${name}-`).filter((r) => r.runningMs !== undefined).length >= pods, 600_000);
+    await cli.until(`${pods} pods Running`, () => cli.runningNow(`${name}-`).length >= pods, 600_000);
     const costs = b.meter.finish();
     const apply = await applying;
-    await b.pods.until('every pod Running in the bench\'s ClusterAPI watch', () => b.pods.of(name).filter((t) => t.runningSeenMs !== undefined).length >= pods, 60_000);
-    const traces = b.pods.of(name);
+    const live = () => b.pods.of(name, true).filter((t) => isRunningReady(t.latest));
+    await b.pods.until('every pod Running in the bench\'s ClusterAPI watch', () => live().length >= pods, 60_000);
+    // The figures are those of the pods that stayed; a pod that failed and was replaced is reported apart.
+    const traces = live();
+    const replaced = b.pods.of(name).filter((t) => !traces.includes(t)).map((t) => `${t.name}: ${t.deletedMs ? 'deleted ' : ''}${t.latest.status?.phase ?? '?'}/${t.latest.status?.reason ?? '-'}`);
     const proved = await proofs(b, traces, 60_000);
     const rows = new Map(cli.of(`${name}-`).map((r) => [r.name, r]));
     const printedAt = traces.map((t) => rows.get(t.name)?.runningMs);
@@ -126,6 +131,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
       pods,
       cached,
       load1,
+      replaced,
       printed: defined(printedAt).map((x) => x - t0),
       ran: proved.map((p) => p.ranMs - t0),
       logged: proved.map((p) => p.loggedMs - t0),

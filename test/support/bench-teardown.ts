@@ -31,7 +31,7 @@ export async function teardownRun(b: BenchContext, how: Teardown, pods: number, 
   try {
     await b.pods.until(`${pods} ${name} pods Running`, () => b.pods.of(name, true).filter((t) => isRunningReady(t.latest)).length === pods, 300_000);
     await sleep(1000);
-    const traces = b.pods.of(name);
+    const traces = b.pods.of(name, true);
     const uids = new Set(traces.map((t) => t.uid));
     const containersGoneAt = new Map<string, number>();
     const t0 = nowMs();
