@@ -63,9 +63,31 @@ const SEED_CONCURRENCY = 32;
 const res = (name: string) => resourceByName(name) as ResourceInfo;
 const logger = process.env.BERTH_BENCH_LOG ? createLogger(process.env.BERTH_BENCH_LOG, 'scheduler') : silentLogger();
 
+/**
+ * watchBound resolves once a watch on its own connection has seen `n` distinct keys under
+ * `prefix` written with a nodeName: both sides stop their clock the same way.
+ */
+async function watchBound(endpoint: string, prefix: string, n: number): Promise<{ done: Promise<void>; close(): Promise<void> }> {
+  const observer = connectRawEtcd(endpoint);
+  const bound = new Set<string>();
+  let allBound: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (allBound = resolve));
+  const watcher = await observer.watch().prefix(prefix).create();
+  watcher.on('put', (kv) => {
+    if (kv.value.includes('"nodeName":')) bound.add(kv.key.toString('utf8'));
+    if (bound.size >= n) allBound();
+  });
+  return {
+    done,
+    async close() {
+      await watcher.cancel();
+      observer.close();
+    },
+  };
+}
+
 /** commitLikeScheduler commits the writes as the scheduler's binder does: rounds of BATCH_SIZE, each as concurrent transactions of MAX_TXN_OPS, at most MAX_COMMITTING_ROUNDS rounds in flight. */
-async function commitLikeScheduler(raw: RawEtcd, writes: GuardedWrite[]): Promise<number> {
-  const started = process.hrtime.bigint();
+async function commitLikeScheduler(raw: RawEtcd, writes: GuardedWrite[]): Promise<void> {
   const committing = new Set<Promise<void>>();
   for (let start = 0; start < writes.length; start += BATCH_SIZE) {
     const round = writes.slice(start, start + BATCH_SIZE);
@@ -76,53 +98,68 @@ async function commitLikeScheduler(raw: RawEtcd, writes: GuardedWrite[]): Promis
     committing.add(commit);
   }
   await Promise.all(committing);
-  return writes.length / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-/** The baseline: PODS pending pods written plainly, then bound like the scheduler binds them. */
-async function baseline(raw: RawEtcd): Promise<number> {
+/** The baseline: PODS pending pods written plainly, then bound like the scheduler binds them; returns puts/s and the bytes of a bound value. */
+async function baseline(raw: RawEtcd, endpoint: string): Promise<{ rate: number; valueBytes: number }> {
   const now = new Date().toISOString();
   const keys = Array.from({ length: PODS }, (_, i) => `/bench/raw/pods/${benchPod(i).metadata.name}`);
   const revisions: string[] = new Array<string>(PODS);
   await runConcurrently(PODS, SEED_CONCURRENCY, async (i) => (revisions[i] = await putAndRevision(raw, keys[i] as string, encodeObject(benchPod(i)))));
   const writes = keys.map((key, i) => ({ key, expectedRevision: revisions[i] as string, value: encodeObject(boundPod(benchPod(i), hollowNodeName(i % NODES), now)) }));
-  const rate = await commitLikeScheduler(raw, writes);
+  const seen = await watchBound(endpoint, '/bench/raw/pods/', PODS);
+  const started = process.hrtime.bigint();
+  let rate = NaN;
+  try {
+    await Promise.all([commitLikeScheduler(raw, writes), seen.done]);
+    rate = PODS / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await seen.close();
+  }
   await deletePrefix(raw, '/bench/raw/');
-  return rate;
+  return { rate, valueBytes: writes.reduce((sum, w) => sum + Buffer.byteLength(w.value), 0) / PODS };
+}
+
+/** eventsSettled waits until the number of Events in etcd stopped growing (checked every 500 ms, for at most 60 s). */
+async function eventsSettled(raw: RawEtcd): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let before = -1;
+  for (;;) {
+    const count = await raw.getAll().prefix('/berth/events/').count();
+    if (count === before || Date.now() > deadline) return;
+    before = count;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** One scheduler run: PODS pending pods, fresh informers and scheduler; returns bindings/s and the informer sync time. */
-async function schedulerRun(raw: RawEtcd, store: ObjectStore, events: EventWriter): Promise<{ rate: number; syncMs: number }> {
+async function schedulerRun(raw: RawEtcd, endpoint: string, store: ObjectStore, events: EventWriter): Promise<{ rate: number; syncMs: number }> {
   await runConcurrently(PODS, SEED_CONCURRENCY, (i) => store.create(res('pods'), benchPod(i)));
   const podInformer = new Informer(res('pods'), store, logger);
   const nodeInformer = new Informer(res('nodes'), store, logger);
   const syncStarted = performance.now();
   await Promise.all([podInformer.start(), nodeInformer.start()]);
   const syncMs = performance.now() - syncStarted;
-  // Bindings are counted from etcd itself: every put of a pod key whose value carries a nodeName.
-  const bound = new Set<string>();
-  let allBound: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (allBound = resolve));
-  const watcher = await raw.watch().prefix('/berth/pods/').create();
-  watcher.on('put', (kv) => {
-    if (kv.value.includes('"nodeName":')) bound.add(kv.key.toString('utf8'));
-    if (bound.size >= PODS) allBound();
-  });
+  // Bindings are counted from etcd itself, as the baseline's puts are.
+  const seen = await watchBound(endpoint, '/berth/pods/', PODS);
   const sink: EventSink = values.events === 'none' ? { record: () => undefined } : new EventRecorder(events, 'default-scheduler', logger);
   const scheduler = new Scheduler(store, podInformer, nodeInformer, sink, logger, { batchSize: BATCH_SIZE, maxCommittingRounds: MAX_COMMITTING_ROUNDS });
   const abort = new AbortController();
   const started = process.hrtime.bigint();
   const running = scheduler.start(abort.signal);
+  let rate = NaN;
   try {
-    await done;
+    await seen.done;
+    rate = PODS / (Number(process.hrtime.bigint() - started) / 1e9);
   } finally {
     abort.abort();
     await running;
-    await watcher.cancel();
+    await seen.close();
     podInformer.stop();
     nodeInformer.stop();
   }
-  const rate = PODS / (Number(process.hrtime.bigint() - started) / 1e9);
+  // Scheduled events keep draining after the run (EventPacer): let them finish before the next measurement.
+  await eventsSettled(raw);
   await deletePrefix(raw, '/berth/pods/');
   await deletePrefix(raw, '/berth/events/');
   return { rate, syncMs };
@@ -130,16 +167,16 @@ async function schedulerRun(raw: RawEtcd, store: ObjectStore, events: EventWrite
 
 interface PhaseResult {
   label: string;
-  runs: Array<{ baseline: number; scheduler: number; syncMs: number }>;
+  runs: Array<{ baseline: number; scheduler: number; syncMs: number; valueBytes: number }>;
   heartbeats?: HeartbeatStats;
 }
 
-async function phase(label: string, raw: RawEtcd, store: ObjectStore, events: EventWriter): Promise<PhaseResult> {
+async function phase(label: string, raw: RawEtcd, endpoint: string, store: ObjectStore, events: EventWriter): Promise<PhaseResult> {
   const runs: PhaseResult['runs'] = [];
   for (let r = 0; r < RUNS; r++) {
-    const base = await baseline(raw);
-    const { rate, syncMs } = await schedulerRun(raw, store, events);
-    runs.push({ baseline: base, scheduler: rate, syncMs });
+    const base = await baseline(raw, endpoint);
+    const { rate, syncMs } = await schedulerRun(raw, endpoint, store, events);
+    runs.push({ baseline: base.rate, scheduler: rate, syncMs, valueBytes: base.valueBytes });
   }
   return { label, runs };
 }
@@ -148,7 +185,9 @@ function report(results: PhaseResult[], load: number[]): void {
   const n = (x: number) => x.toFixed(0).padStart(7);
   console.log(`scheduler benchmark: ${NODES} hollow nodes (benchmark-only Node objects + Leases, no agents), ${PODS} pods, ${RUNS} run(s) per column, one etcd member on loopback`);
   console.log(`  load average at start: ${load.map((x) => x.toFixed(2)).join(' ')}; Scheduled events: ${values.events}`);
-  console.log(`  baseline: raw etcd, the scheduler's transactions (${MAX_TXN_OPS} revision-guarded puts of the encoded bound pod each, rounds of ${BATCH_SIZE}, ${MAX_COMMITTING_ROUNDS} rounds in flight)\n`);
+  const bytes = results[0]?.runs[0]?.valueBytes ?? 0;
+  console.log(`  baseline: raw etcd, the scheduler's transactions (${MAX_TXN_OPS} revision-guarded puts of the encoded bound pod, ${bytes.toFixed(0)} bytes, each;`);
+  console.log(`  rounds of ${BATCH_SIZE}, ${MAX_COMMITTING_ROUNDS} rounds in flight); both clocks stop when a watch of their own has seen every pod bound\n`);
   const median = (xs: number[]) => quantile(xs, 0.5);
   const cols = results.map((r) => r.label.padStart(22)).join('');
   console.log(`  ${''.padEnd(44)}${cols}`);
@@ -189,11 +228,11 @@ async function main(): Promise<void> {
     await runConcurrently(500, SEED_CONCURRENCY, (i) => putAndRevision(raw, `/bench/warm/${i}`, encodeObject(benchPod(i))));
     await deletePrefix(raw, '/bench/warm/');
     const results: PhaseResult[] = [];
-    if (values.leases !== 'renewing') results.push(await phase('quiet', raw, store, events));
+    if (values.leases !== 'renewing') results.push(await phase('quiet', raw, etcd.endpoint, store, events));
     if (values.leases !== 'quiet') {
       api = await serveNodeApi(store, events, logger);
       fleet = await startHeartbeatFleet(api.address, NODES);
-      const renewing = await phase('leases renewing 1/s', raw, store, events);
+      const renewing = await phase('leases renewing 1/s', raw, etcd.endpoint, store, events);
       renewing.heartbeats = await fleet.stop();
       fleet = undefined;
       results.push(renewing);
