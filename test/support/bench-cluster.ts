@@ -189,33 +189,3 @@ export function clusterProcesses(cluster: LocalClusterHandle): Array<{ name: str
     ...(etcd ? [{ name: 'etcd', pid: etcd }] : []),
   ];
 }
-
-/** cpuDelta: CPU used by each process between two snapshots from cpuSnapshot. */
-export function cpuSnapshot(procs: Array<{ name: string; pid: number }>): Map<string, CpuSample> {
-  return new Map(procs.map((p) => [p.name, cpuOf(p.pid)]));
-}
-
-/** cpuReport formats the CPU each process used between `before` and now over `wallMs`. */
-export function cpuReport(procs: Array<{ name: string; pid: number }>, before: Map<string, CpuSample>, wallMs: number): string[] {
-  const lines: string[] = [];
-  let total = 0;
-  for (const p of procs) {
-    const now = cpuOf(p.pid);
-    const was = before.get(p.name) ?? { selfMs: 0, childrenMs: 0 };
-    const self = now.selfMs - was.selfMs;
-    const children = now.childrenMs - was.childrenMs;
-    total += self + children;
-    lines.push(`    ${p.name.padEnd(14)} ${String(self).padStart(6)} ms itself + ${String(children).padStart(6)} ms in commands it waited for (berth-runtime)`);
-  }
-  // Containers and their monitors are detached from the agent, so their CPU is not in these figures.
-  lines.push(`    total ${total} ms CPU in ${wallMs.toFixed(0)} ms wall (${(total / wallMs).toFixed(2)} cores busy of this machine's ${cpuCount()}; containers and monitors not counted)`);
-  return lines;
-}
-
-function cpuCount(): number {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
-  } catch {
-    return 0;
-  }
-}

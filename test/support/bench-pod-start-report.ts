@@ -33,7 +33,7 @@ function costSummary(runs: PodStartRun[]): string[] {
   const m = runs.map((r) => r.monitors);
   const count = quantile(m.map((x) => x.count), 0.5);
   const rss = quantile(m.map((x) => x.rssKb), 0.5);
-  lines.push(`    ${`monitors (${count})`.padEnd(14)} CPU ${quantile(m.map((x) => x.cpuMs / 1000), 0.5).toFixed(2)} s in total   RSS ${(rss / 1024).toFixed(1)} MB in total (${count ? (rss / count).toFixed(0) : 0} kB each)`);
+  lines.push(`    ${`monitors (${count})`.padEnd(14)} CPU ${quantile(m.map((x) => x.cpuMs / 1000), 0.5).toFixed(3)} s in total   RSS ${(rss / 1024).toFixed(1)} MB in total (${count ? (rss / count).toFixed(0) : 0} kB each)`);
   return lines;
 }
 

@@ -31,7 +31,7 @@ export interface ProcessCost {
 /** MonitorCost is the containers' monitors together at the end of a run. */
 export interface MonitorCost {
   count: number;
-  /** CPU ms over their whole lives (they were all started during the run). */
+  /** CPU ms over their whole lives (they were all started during the run); monitors are single-threaded. */
   cpuMs: number;
   rssKb: number;
   peakRssKb: number;
@@ -78,29 +78,27 @@ export class ResourceMeter {
   }
 }
 
+/** cpuNsOf reads a single-threaded process's CPU time in ns (/proc/<pid>/schedstat: finer than stat's 10 ms ticks). */
+function cpuNsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** monitorCost sums the monitors of every container the nodes' runtimes hold now. */
 export function monitorCost(nodes: LocalClusterNode[]): MonitorCost {
   const total: MonitorCost = { count: 0, cpuMs: 0, rssKb: 0, peakRssKb: 0 };
   for (const node of nodes) {
     for (const c of runtimeList(node)) {
       if (!c.monitorPid) continue;
-      const cpu = cpuOf(c.monitorPid);
       const mem = memoryOf(c.monitorPid);
       total.count++;
-      total.cpuMs += cpu.selfMs + cpu.childrenMs;
+      total.cpuMs += cpuNsOf(c.monitorPid) / 1e6;
       total.rssKb += mem.rssKb;
       total.peakRssKb += mem.peakRssKb;
     }
   }
   return total;
-}
-
-const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
-const cpu = (ms: number) => `${(ms / 1000).toFixed(2)} CPU-s`;
-
-/** costLines formats a run's costs, one line per process and one for the monitors. */
-export function costLines(costs: ProcessCost[], monitors: MonitorCost): string[] {
-  const lines = costs.map((c) => `${c.name.padEnd(14)} ${cpu(c.cpuMs).padStart(11)} (of which ${cpu(c.childrenCpuMs)} in berth-runtime commands)   peak RSS ${mb(c.peakRssKb).padStart(9)}   RSS at the end ${mb(c.rssKb).padStart(9)}`);
-  lines.push(`${`monitors (${monitors.count})`.padEnd(14)} ${cpu(monitors.cpuMs).padStart(11)} in total   RSS ${mb(monitors.rssKb)} in total (${monitors.count ? (monitors.rssKb / monitors.count).toFixed(0) : 0} kB each)`);
-  return lines;
 }
