@@ -56,9 +56,10 @@ export function reportPodStart(runs: PodStartRun[], cli: CliStartup): void {
   console.log(row('apply launched → apply process exited (per run)', runs.map((r) => r.applyExitedMs)));
   console.log(row('Deployment stored → Running (API watches, no CLI)', all((r) => r.storedToRunning)));
   if (!first.cached) console.log(row('image pull as each pod waited for it (Pulled event)', all((r) => r.pullMs)));
-  console.log('  where the time goes (each step from the end of the one before; "started →" steps both begin at the');
-  console.log('  container start; "stored"/"bound"/"Running" = arrival at a ClusterAPI watch of the bench, which lags under');
-  console.log('  load: a negative minimum is that lag; node-side times are the agent\'s and berth-runtime\'s records; all runs):');
+  console.log('  where the time goes, all runs (each step from the end of the one before; "bound" = the scheduler\'s PodScheduled');
+  console.log('  time; node-side times = the agent\'s and berth-runtime\'s records on the node\'s disk; "seen"/"Running in a watch" =');
+  console.log('  arrival at the bench\'s ClusterAPI watch, which lags under load (a negative figure is that lag); both "started →"');
+  console.log('  steps begin at the container start; "·" lines split the first step):');
   STEPS.forEach((label, i) => console.log(row(label, all((r) => r.steps[i] ?? [])).replace(/^ {2}/, '    ')));
   console.log(`    (the first step includes the CLI's start-up: \`node -e 0\` takes ${ms(cli.node).trim()} and \`berth --help\` ${ms(cli.help).trim()} on this machine now)`);
   console.log('  cost over apply → all printed Running (median of the runs; agents count the berth-runtime commands they waited for):');

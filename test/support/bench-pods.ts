@@ -20,6 +20,8 @@ export interface PodTrace {
   addedMs: number;
   /** The first event that showed spec.nodeName. */
   boundMs?: number;
+  /** The binding's own time: PodScheduled's lastTransitionTime as the scheduler wrote it (ms precision). */
+  scheduledMs?: number;
   node?: string;
   /** The first container's first running.startedAt as the agent reported it (agent clock, ns precision). */
   startedAtMs?: number;
@@ -111,6 +113,7 @@ export class PodWatch {
     if (pod.spec.nodeName && trace.boundMs === undefined) {
       trace.boundMs = at;
       trace.node = pod.spec.nodeName;
+      trace.scheduledMs = parseTimeMs(pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True')?.lastTransitionTime);
     }
     const running = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
     if (running && trace.startedAtMs === undefined) trace.startedAtMs = parseTimeMs(running);
