@@ -26,20 +26,22 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Informer } from '../../control-plane/controllers/informer.js';
+import { Informer } from '../../control-plane/watch/informer.js';
 import { EventRecorder, type EventSink } from '../../control-plane/events/event-recorder.js';
 import { EventWriter } from '../../control-plane/events/event-writer.js';
-import { createLogger, silentLogger } from '../../control-plane/log.js';
+import { createLogger } from '../../control-plane/log.js';
 import { boundPod } from '../../control-plane/scheduler/pod-conditions.js';
 import { Scheduler } from '../../control-plane/scheduler/scheduler.js';
 import { encodeObject } from '../../control-plane/store/codec.js';
-import { MAX_TXN_OPS, ObjectStore } from '../../control-plane/store/object-store.js';
+import { MAX_TXN_OPS } from '../../control-plane/store/guarded-change.js';
+import { ObjectStore } from '../../control-plane/store/object-store.js';
 import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
 import { runConcurrently } from '../support/bench-concurrency.js';
 import { benchPod, hollowLease, hollowNode, hollowNodeName, PODS_PER_HOLLOW_NODE, serveNodeApi, startHeartbeatFleet, type HeartbeatStats } from '../support/bench-hollow-nodes.js';
 import { quantile } from '../support/bench-pods.js';
 import { connectRawEtcd, deletePrefix, guardedPutTxn, putAndRevision, type GuardedWrite, type RawEtcd } from '../support/bench-raw-etcd.js';
 import { startTestEtcd } from '../support/etcd.js';
+import { silentLogger } from '../support/logger.js';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'winston';
 import { NodeOperations } from '../../control-plane/api/node-operations.js';
 import { ObjectService } from '../../control-plane/api/object-service.js';
-import { startGrpcServer } from '../../control-plane/api/grpc-server.js';
+import { startGrpcServer } from '../../control-plane/grpc/server.js';
 import type { EventWriter } from '../../control-plane/events/event-writer.js';
 import { NodeService } from '../../control-plane/nodes/node-service.js';
 import type { ObjectStore } from '../../control-plane/store/object-store.js';

@@ -6,16 +6,17 @@
  *
  * - guardedPutTxn: puts each guarded on the key's mod_revision, the failure branch reading every
  *   key back (what the scheduler's binding transactions carry);
- * - createTxn: puts each guarded on the key being absent, plus keys that must exist (what the
- *   API's create transactions carry: the objects, and their namespace).
+ * - createTxn: puts each guarded on the key being absent, plus keys that must exist, the failure
+ *   branch reading every guarded key (what the API's create transactions carry: the objects, and
+ *   their namespace).
  *
- * Kept in one small file on purpose: when ObjectStore gains its own multi-key guarded
- * transaction, only this file changes.
+ * Kept in one small file on purpose, on the raw client rather than ObjectStore.transact: a
+ * baseline must not depend on the code it measures.
  */
-import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import { connectEtcd, type EtcdClient } from '../../control-plane/store/etcd-client.js';
 
-/** RawEtcd is the etcd3 client the control plane uses (connectEtcd), for raw baselines. */
-export type RawEtcd = ReturnType<typeof connectEtcd>;
+/** RawEtcd is the etcd client the control plane uses (connectEtcd), for raw baselines. */
+export type RawEtcd = EtcdClient;
 
 /** connectRawEtcd connects the baseline's client to one etcd endpoint. */
 export function connectRawEtcd(endpoint: string): RawEtcd {
@@ -40,16 +41,17 @@ export async function guardedPutTxn(client: RawEtcd, writes: readonly GuardedWri
   if (!res.succeeded) throw new Error(`a guarded baseline transaction of ${writes.length} puts failed its guards (first key ${writes[0]?.key})`);
 }
 
-/** createTxn creates every key in one transaction, only if none exists and every `mustExist` key does. */
+/** createTxn creates every key in one transaction, only if none exists and every `mustExist` key does; the failure branch reads every guarded key. */
 export async function createTxn(client: RawEtcd, items: readonly { key: string; value: string }[], mustExist: readonly string[]): Promise<void> {
   const keys = items.map((item) => Buffer.from(item.key));
+  const present = mustExist.map((k) => Buffer.from(k));
   const res = await client.kv.txn({
     compare: [
       ...keys.map((key) => ({ key, target: 'Create' as const, result: 'Equal' as const, create_revision: '0' })),
-      ...mustExist.map((k) => ({ key: Buffer.from(k), target: 'Create' as const, result: 'Greater' as const, create_revision: '0' })),
+      ...present.map((key) => ({ key, target: 'Create' as const, result: 'Greater' as const, create_revision: '0' })),
     ],
     success: items.map((item, i) => ({ request_put: { key: keys[i] as Buffer, value: Buffer.from(item.value) } })),
-    failure: [],
+    failure: [...keys, ...present].map((key) => ({ request_range: { key } })),
   });
   if (!res.succeeded) throw new Error(`a baseline create transaction of ${items.length} keys failed its guards (first key ${items[0]?.key})`);
 }
