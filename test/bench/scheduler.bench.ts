@@ -3,7 +3,7 @@
  * writes the same way, on one fresh etcd, first with the cluster quiet, then with every hollow
  * node renewing its lease every second. Prints both side by side, with their ratios.
  *
- *   node dist/test/bench/scheduler.bench.js [--nodes 1000] [--pods 10000] [--runs 1] [--events recorder|none] [--leases both|quiet|renewing]
+ *   node dist/test/bench/scheduler.bench.js [--nodes 1000] [--pods 10000] [--runs 3] [--events recorder|none] [--leases both|quiet|renewing]
  *
  * Hollow nodes (test/support/bench-hollow-nodes.ts) are benchmark-only Node objects named
  * hollow-node-N, written Ready with a Lease; no agent runs behind them. Pods (100m CPU, 128 MiB,
@@ -47,7 +47,7 @@ const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '1000' },
     pods: { type: 'string', default: '10000' },
-    runs: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '3' },
     events: { type: 'string', default: 'recorder' },
     leases: { type: 'string', default: 'both' },
   },
