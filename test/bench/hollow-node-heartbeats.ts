@@ -5,7 +5,7 @@
  * NodeLease does. Its own process, as agents live outside the control plane. grpc-js shares one
  * connection among clients of the same address, so the fleet is one HTTP/2 connection.
  *
- *   IPC: sends {type:'started'} once every node beat once; on {type:'stop'} sends
+ *   IPC: sends {type:'started'} once every node's first heartbeat was answered; on {type:'stop'} sends
  *   {type:'stats', data: HeartbeatStats} and exits.
  */
 import { parseArgs } from 'node:util';
@@ -27,10 +27,11 @@ let beats = 0;
 let failures = 0;
 let firstError: string | undefined;
 let maxGapMs = 0;
-let started = 0;
+/** Nodes whose first heartbeat has been answered (successfully or not). */
+let firstAnswered = 0;
 const startedAt = performance.now();
 
-async function beat(i: number, client: NodeClient): Promise<void> {
+async function beat(i: number, client: NodeClient, first: boolean): Promise<void> {
   const t = performance.now();
   try {
     await client.heartbeat();
@@ -40,17 +41,17 @@ async function beat(i: number, client: NodeClient): Promise<void> {
     if (latencies.length < SAMPLE) latencies.push(done - t);
     else if (Math.random() < SAMPLE / beats) latencies[Math.floor(Math.random() * SAMPLE)] = done - t;
     const previous = lastOk.get(i);
-    if (previous === undefined && ++started === NODES) process.send?.({ type: 'started' });
     if (previous !== undefined) maxGapMs = Math.max(maxGapMs, done - previous);
     lastOk.set(i, done);
   } catch (err) {
     failures++;
     firstError ??= String(err);
   }
+  if (first && ++firstAnswered === NODES) process.send?.({ type: 'started', data: { failures, firstError } });
   if (stopping) return;
   const timer = setTimeout(() => {
     timers.delete(timer);
-    void beat(i, client);
+    void beat(i, client, false);
   }, HEARTBEAT_INTERVAL_MS);
   timers.add(timer);
 }
@@ -59,7 +60,7 @@ const clients = Array.from({ length: NODES }, (_, i) => new NodeClient(SERVER, h
 clients.forEach((client, i) => {
   const timer = setTimeout(() => {
     timers.delete(timer);
-    void beat(i, client);
+    void beat(i, client, true);
   }, (i * HEARTBEAT_INTERVAL_MS) / NODES);
   timers.add(timer);
 });

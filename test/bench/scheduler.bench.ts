@@ -62,6 +62,8 @@ if (!['recorder', 'none'].includes(values.events)) throw new Error(`--events mus
 const BATCH_SIZE = 1024;
 const MAX_COMMITTING_ROUNDS = 4;
 const SEED_CONCURRENCY = 32;
+/** A run that has not seen every pod bound by then fails (the bench stays bounded in time). */
+const RUN_TIMEOUT_MS = 300_000;
 const res = (name: string) => resourceByName(name) as ResourceInfo;
 const logger = process.env.BERTH_BENCH_LOG ? createLogger(process.env.BERTH_BENCH_LOG, 'scheduler') : silentLogger();
 
@@ -79,8 +81,12 @@ async function watchBound(endpoint: string, prefix: string, n: number): Promise<
     if (kv.value.includes('"nodeName":')) bound.add(kv.key.toString('utf8'));
     if (bound.size >= n) allBound();
   });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`only ${bound.size} of ${n} pods under ${prefix} were seen bound within ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS);
+  });
   return {
-    done,
+    done: Promise.race([done, timedOut]).finally(() => clearTimeout(timer)),
     async close() {
       await watcher.cancel();
       observer.close();
@@ -179,6 +185,7 @@ async function phase(label: string, raw: RawEtcd, endpoint: string, store: Objec
     const base = await baseline(raw, endpoint);
     const { rate, syncMs } = await schedulerRun(raw, endpoint, store, events);
     runs.push({ baseline: base.rate, scheduler: rate, syncMs, valueBytes: base.valueBytes });
+    console.error(`  [${label} run ${r + 1}/${RUNS}: baseline ${base.rate.toFixed(0)} puts/s, scheduler ${rate.toFixed(0)} bindings/s]`);
   }
   return { label, runs };
 }

@@ -115,27 +115,39 @@ export async function serveNodeApi(store: ObjectStore, events: EventWriter, logg
  * startHeartbeatFleet forks the fleet process (hollow-node-heartbeats.js): `nodes` NodeClients,
  * each calling Heartbeat for its hollow node one second after its previous beat ended, as the
  * agent's NodeLease does; their starts are spread over the first second. Resolves once every
- * node has beaten once.
+ * node's first heartbeat was answered; killed by pid when this process exits, however it exits.
  */
-export async function startHeartbeatFleet(server: string, nodes: number): Promise<HeartbeatFleet> {
+export async function startHeartbeatFleet(server: string, nodes: number, timeoutMs = 120_000): Promise<HeartbeatFleet> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'hollow-node-heartbeats.js');
   const child = fork(script, ['--server', server, '--nodes', String(nodes)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // However the bench ends (an error, a signal), the fleet does not outlive it.
+  const killFleet = () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+  process.once('exit', killFleet);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const message = <T>(type: string): Promise<T> =>
+  void exited.then(() => process.off('exit', killFleet));
+  const message = <T>(type: string, ms: number): Promise<T> =>
     new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the heartbeat fleet (pid ${child.pid}) sent no "${type}" within ${ms} ms`)), ms);
       const onMessage = (m: { type: string; data: T }) => {
         if (m.type !== type) return;
+        clearTimeout(timer);
         child.off('message', onMessage);
         resolve(m.data);
       };
       child.on('message', onMessage);
       void exited.then(() => reject(new Error(`the heartbeat fleet (pid ${child.pid}) exited before sending "${type}"`)));
     });
-  await message<undefined>('started');
+  try {
+    const first = await message<{ failures: number; firstError?: string }>('started', timeoutMs);
+    if (first.failures > 0) console.error(`  [${first.failures} of ${nodes} hollow nodes' first heartbeats failed: ${first.firstError ?? ''}]`);
+  } catch (err) {
+    killFleet();
+    throw err;
+  }
   return {
     pid: child.pid ?? 0,
     async stop() {
-      const stats = message<HeartbeatStats>('stats');
+      const stats = message<HeartbeatStats>('stats', timeoutMs);
       child.send({ type: 'stop' });
       const result = await stats;
       await exited;
