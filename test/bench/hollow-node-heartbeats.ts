@@ -2,7 +2,7 @@
  * The hollow-node heartbeat fleet, forked by startHeartbeatFleet (test/support/bench-hollow-nodes.ts):
  * one NodeClient per hollow node, each renewing its lease through NodeAPI.Heartbeat one
  * second (HEARTBEAT_INTERVAL_MS) after its previous heartbeat ended, exactly as the agent's
- * NodeLease does. Its own process, as agents live outside the control plane. grpc-js shares one
+ * NodeLease does; the first heartbeats are spread over --ramp-ms. Its own process, as agents live outside the control plane. grpc-js shares one
  * connection among clients of the same address, so the fleet is one HTTP/2 connection.
  *
  *   IPC: sends {type:'started'} once every node's first heartbeat was answered; on {type:'stop'} sends
@@ -13,10 +13,12 @@ import { NodeClient } from '../../node-agent/agent/node-client.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../node-agent/agent/node-lease.js';
 import { hollowNodeName, type HeartbeatStats } from '../support/bench-hollow-nodes.js';
 
-const { values } = parseArgs({ options: { server: { type: 'string' }, nodes: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { server: { type: 'string' }, nodes: { type: 'string', default: '1000' }, 'ramp-ms': { type: 'string', default: '5000' } } });
 if (!values.server || !process.send) throw new Error('hollow-node-heartbeats is started by startHeartbeatFleet (needs --server and an IPC channel)');
 const SERVER = values.server;
 const NODES = Number(values.nodes);
+/** First heartbeats are spread over this long, as agents of a cluster do not all start in the same second. */
+const RAMP_MS = Number(values['ramp-ms']);
 const SAMPLE = 20_000;
 
 let stopping = false;
@@ -61,7 +63,7 @@ clients.forEach((client, i) => {
   const timer = setTimeout(() => {
     timers.delete(timer);
     void beat(i, client, true);
-  }, (i * HEARTBEAT_INTERVAL_MS) / NODES);
+  }, (i * RAMP_MS) / NODES);
   timers.add(timer);
 });
 

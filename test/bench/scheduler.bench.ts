@@ -175,17 +175,27 @@ async function schedulerRun(raw: RawEtcd, endpoint: string, store: ObjectStore, 
 
 interface PhaseResult {
   label: string;
+  /** Why the phase stopped before its runs were done (etcd or the process could not keep up). */
+  error?: string;
   runs: Array<{ baseline: number; scheduler: number; syncMs: number; valueBytes: number }>;
   heartbeats?: HeartbeatStats;
 }
 
 async function phase(label: string, raw: RawEtcd, endpoint: string, store: ObjectStore, events: EventWriter): Promise<PhaseResult> {
   const runs: PhaseResult['runs'] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const base = await baseline(raw, endpoint);
-    const { rate, syncMs } = await schedulerRun(raw, endpoint, store, events);
-    runs.push({ baseline: base.rate, scheduler: rate, syncMs, valueBytes: base.valueBytes });
-    console.error(`  [${label} run ${r + 1}/${RUNS}: baseline ${base.rate.toFixed(0)} puts/s, scheduler ${rate.toFixed(0)} bindings/s]`);
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      const base = await baseline(raw, endpoint);
+      const { rate, syncMs } = await schedulerRun(raw, endpoint, store, events);
+      runs.push({ baseline: base.rate, scheduler: rate, syncMs, valueBytes: base.valueBytes });
+      console.error(`  [${label} run ${r + 1}/${RUNS}: baseline ${base.rate.toFixed(0)} puts/s, scheduler ${rate.toFixed(0)} bindings/s]`);
+    }
+  } catch (err) {
+    // Under load etcd may refuse work (the client's circuit breaker opens): report it with what was measured.
+    console.error(`  [${label} stopped: ${String(err)}]`);
+    await deletePrefix(raw, '/bench/raw/').catch(() => undefined);
+    await deletePrefix(raw, '/berth/pods/').catch(() => undefined);
+    return { label, runs, error: String(err) };
   }
   return { label, runs };
 }
@@ -197,7 +207,7 @@ function report(results: PhaseResult[], load: number[]): void {
   const bytes = results[0]?.runs[0]?.valueBytes ?? 0;
   console.log(`  baseline: raw etcd, the scheduler's transactions (${MAX_TXN_OPS} revision-guarded puts of the encoded bound pod, ${bytes.toFixed(0)} bytes, each;`);
   console.log(`  rounds of ${BATCH_SIZE}, ${MAX_COMMITTING_ROUNDS} rounds in flight); both clocks stop when a watch of their own has seen every pod bound\n`);
-  const median = (xs: number[]) => quantile(xs, 0.5);
+  const median = (xs: number[]) => (xs.length ? quantile(xs, 0.5) : NaN);
   const cols = results.map((r) => r.label.padStart(22)).join('');
   console.log(`  ${''.padEnd(44)}${cols}`);
   const line = (label: string, f: (r: PhaseResult) => string) => console.log(`  ${label.padEnd(44)}${results.map((r) => f(r).padStart(22)).join('')}`);
@@ -206,6 +216,7 @@ function report(results: PhaseResult[], load: number[]): void {
   line('scheduler, bindings/s', (r) => n(median(r.runs.map((x) => x.scheduler))));
   line('ratio scheduler / baseline (target >= 50 %)', (r) => `${(median(r.runs.map((x) => x.scheduler / x.baseline)) * 100).toFixed(0)} %`);
   if (RUNS > 1) line('  ratio over the runs, min–max', (r) => { const xs = r.runs.map((x) => (x.scheduler / x.baseline) * 100); return `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} %`; });
+  for (const r of results) if (r.error) console.log(`\n  "${r.label}" stopped after ${r.runs.length} of ${RUNS} runs: ${r.error}`);
   for (const r of results) {
     const h = r.heartbeats;
     if (!h) continue;
@@ -222,10 +233,8 @@ async function main(): Promise<void> {
   const events = new EventWriter(store);
   let api: { address: string; stop(): void } | undefined;
   let fleet: Awaited<ReturnType<typeof startHeartbeatFleet>> | undefined;
-  const onSignal = (): void => {
-    if (fleet) process.kill(fleet.pid, 'SIGKILL');
-    void etcd.stop().finally(() => process.exit(130));
-  };
+  // Exiting kills the heartbeat fleet too (startHeartbeatFleet).
+  const onSignal = (): void => void etcd.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -239,11 +248,19 @@ async function main(): Promise<void> {
     const results: PhaseResult[] = [];
     if (values.leases !== 'renewing') results.push(await phase('quiet', raw, etcd.endpoint, store, events));
     if (values.leases !== 'quiet') {
+      const label = 'leases renewing 1/s';
       api = await serveNodeApi(store, events, logger);
-      fleet = await startHeartbeatFleet(api.address, NODES);
-      const renewing = await phase('leases renewing 1/s', raw, etcd.endpoint, store, events);
-      renewing.heartbeats = await fleet.stop();
-      fleet = undefined;
+      let renewing: PhaseResult;
+      try {
+        fleet = await startHeartbeatFleet(api.address, NODES);
+        // Measure in the steady state: every node beating once a second.
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        renewing = await phase(label, raw, etcd.endpoint, store, events);
+        renewing.heartbeats = await fleet.stop();
+        fleet = undefined;
+      } catch (err) {
+        renewing = { label, runs: [], error: `the hollow nodes' heartbeats did not get going: ${String(err)}` };
+      }
       results.push(renewing);
     }
     report(results, load);
