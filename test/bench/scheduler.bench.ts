@@ -101,7 +101,7 @@ async function commitLikeScheduler(raw: RawEtcd, writes: GuardedWrite[]): Promis
     const round = writes.slice(start, start + BATCH_SIZE);
     while (committing.size >= MAX_COMMITTING_ROUNDS) await Promise.race(committing);
     const chunks: Promise<void>[] = [];
-    for (let c = 0; c < round.length; c += MAX_TXN_OPS) chunks.push(guardedPutTxn(raw, round.slice(c, c + MAX_TXN_OPS)));
+    for (let c = 0; c < round.length; c += MAX_TXN_OPS) chunks.push(guardedPutTxn(raw, round.slice(c, c + MAX_TXN_OPS)).then(() => undefined));
     const commit: Promise<void> = Promise.all(chunks).then(() => void committing.delete(commit));
     committing.add(commit);
   }
@@ -138,6 +138,25 @@ async function eventsSettled(raw: RawEtcd): Promise<void> {
     before = count;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * leaseWriteCapacity: how many single revision-guarded writes of a Lease per second raw etcd
+ * takes here (each hollow node's renewal is one), with as many in flight as there are nodes.
+ */
+async function leaseWriteCapacity(raw: RawEtcd): Promise<number> {
+  const keys = Array.from({ length: NODES }, (_, i) => `/bench/raw/leases/${hollowNodeName(i)}`);
+  const value = encodeObject(hollowLease(0));
+  const revisions = await Promise.all(keys.map((key) => putAndRevision(raw, key, value)));
+  const rounds = 3;
+  const started = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    const next = await Promise.all(keys.map((key, i) => guardedPutTxn(raw, [{ key, expectedRevision: revisions[i] as string, value }])));
+    next.forEach((rev, i) => (revisions[i] = rev));
+  }
+  const rate = (rounds * NODES) / (Number(process.hrtime.bigint() - started) / 1e9);
+  await deletePrefix(raw, '/bench/raw/');
+  return rate;
 }
 
 /** One scheduler run: PODS pending pods, fresh informers and scheduler; returns bindings/s and the informer sync time. */
@@ -200,7 +219,7 @@ async function phase(label: string, raw: RawEtcd, endpoint: string, store: Objec
   return { label, runs };
 }
 
-function report(results: PhaseResult[], load: number[]): void {
+function report(results: PhaseResult[], load: number[], leaseCapacity: number | undefined): void {
   const n = (x: number) => x.toFixed(0).padStart(7);
   console.log(`scheduler benchmark: ${NODES} hollow nodes (benchmark-only Node objects + Leases, no agents), ${PODS} pods, ${RUNS} run(s) per column, one etcd member on loopback`);
   console.log(`  load average at start: ${load.map((x) => x.toFixed(2)).join(' ')}; Scheduled events: ${values.events}`);
@@ -216,6 +235,7 @@ function report(results: PhaseResult[], load: number[]): void {
   line('scheduler, bindings/s', (r) => n(median(r.runs.map((x) => x.scheduler))));
   line('ratio scheduler / baseline (target >= 50 %)', (r) => `${(median(r.runs.map((x) => x.scheduler / x.baseline)) * 100).toFixed(0)} %`);
   if (RUNS > 1) line('  ratio over the runs, min–max', (r) => { const xs = r.runs.map((x) => (x.scheduler / x.baseline) * 100); return `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} %`; });
+  if (leaseCapacity !== undefined) console.log(`\n  raw etcd here takes ${leaseCapacity.toFixed(0)} single guarded Lease writes/s with ${NODES} in flight; ${NODES} nodes renewing every second need ${NODES}/s`);
   for (const r of results) if (r.error) console.log(`\n  "${r.label}" stopped after ${r.runs.length} of ${RUNS} runs: ${r.error}`);
   for (const r of results) {
     const h = r.heartbeats;
@@ -246,9 +266,11 @@ async function main(): Promise<void> {
     await runConcurrently(500, SEED_CONCURRENCY, (i) => putAndRevision(raw, `/bench/warm/${i}`, encodeObject(benchPod(i))));
     await deletePrefix(raw, '/bench/warm/');
     const results: PhaseResult[] = [];
+    let leaseCapacity: number | undefined;
     if (values.leases !== 'renewing') results.push(await phase('quiet', raw, etcd.endpoint, store, events));
     if (values.leases !== 'quiet') {
       const label = 'leases renewing 1/s';
+      leaseCapacity = await leaseWriteCapacity(raw);
       api = await serveNodeApi(store, events, logger);
       let renewing: PhaseResult;
       try {
@@ -263,7 +285,7 @@ async function main(): Promise<void> {
       }
       results.push(renewing);
     }
-    report(results, load);
+    report(results, load, leaseCapacity);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

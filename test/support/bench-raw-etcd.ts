@@ -30,8 +30,8 @@ export interface GuardedWrite {
   value: string;
 }
 
-/** guardedPutTxn commits the writes as one transaction; throws if etcd refused it or a guard failed. */
-export async function guardedPutTxn(client: RawEtcd, writes: readonly GuardedWrite[]): Promise<void> {
+/** guardedPutTxn commits the writes as one transaction and returns its revision; throws if etcd refused it or a guard failed. */
+export async function guardedPutTxn(client: RawEtcd, writes: readonly GuardedWrite[]): Promise<string> {
   const keys = writes.map((w) => Buffer.from(w.key));
   const res = await client.kv.txn({
     compare: writes.map((w, i) => ({ key: keys[i] as Buffer, target: 'Mod' as const, result: 'Equal' as const, mod_revision: w.expectedRevision })),
@@ -39,6 +39,7 @@ export async function guardedPutTxn(client: RawEtcd, writes: readonly GuardedWri
     failure: keys.map((key) => ({ request_range: { key } })),
   });
   if (!res.succeeded) throw new Error(`a guarded baseline transaction of ${writes.length} puts failed its guards (first key ${writes[0]?.key})`);
+  return String(res.header.revision);
 }
 
 /** createTxn creates every key in one transaction, only if none exists and every `mustExist` key does; the failure branch reads every guarded key. */
