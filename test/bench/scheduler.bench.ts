@@ -235,7 +235,10 @@ function report(results: PhaseResult[], load: number[], leaseCapacity: number | 
   line('scheduler, bindings/s', (r) => n(median(r.runs.map((x) => x.scheduler))));
   line('ratio scheduler / baseline (target >= 50 %)', (r) => `${(median(r.runs.map((x) => x.scheduler / x.baseline)) * 100).toFixed(0)} %`);
   if (RUNS > 1) line('  ratio over the runs, min–max', (r) => { const xs = r.runs.map((x) => (x.scheduler / x.baseline) * 100); return `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} %`; });
-  if (leaseCapacity !== undefined) console.log(`\n  raw etcd here takes ${leaseCapacity.toFixed(0)} single guarded Lease writes/s with ${NODES} in flight; ${NODES} nodes renewing every second need ${NODES}/s`);
+  if (leaseCapacity !== undefined) {
+    const took = Number.isNaN(leaseCapacity) ? 'could not take (etcd timed out)' : `takes ${leaseCapacity.toFixed(0)}`;
+    console.log(`\n  raw etcd here ${took} single guarded Lease writes/s with ${NODES} in flight; ${NODES} nodes renewing every second need ${NODES}/s`);
+  }
   for (const r of results) if (r.error) console.log(`\n  "${r.label}" stopped after ${r.runs.length} of ${RUNS} runs: ${r.error}`);
   for (const r of results) {
     const h = r.heartbeats;
@@ -270,7 +273,11 @@ async function main(): Promise<void> {
     if (values.leases !== 'renewing') results.push(await phase('quiet', raw, etcd.endpoint, store, events));
     if (values.leases !== 'quiet') {
       const label = 'leases renewing 1/s';
-      leaseCapacity = await leaseWriteCapacity(raw);
+      leaseCapacity = await leaseWriteCapacity(raw).catch((err: unknown) => {
+        console.error(`  [raw etcd could not take ${NODES} single Lease writes in flight: ${String(err)}]`);
+        return NaN;
+      });
+      await deletePrefix(raw, '/bench/raw/');
       api = await serveNodeApi(store, events, logger);
       let renewing: PhaseResult;
       try {
