@@ -62,7 +62,7 @@ if (!['recorder', 'none'].includes(values.events)) throw new Error(`--events mus
 const BATCH_SIZE = 1024;
 const MAX_COMMITTING_ROUNDS = 4;
 const SEED_CONCURRENCY = 32;
-/** A run that has not seen every pod bound by then fails (the bench stays bounded in time). */
+/** A run (baseline and scheduler) not done by then fails (the bench stays bounded in time). */
 const RUN_TIMEOUT_MS = 300_000;
 const res = (name: string) => resourceByName(name) as ResourceInfo;
 const logger = process.env.BERTH_BENCH_LOG ? createLogger(process.env.BERTH_BENCH_LOG, 'scheduler') : silentLogger();
@@ -200,20 +200,36 @@ interface PhaseResult {
   heartbeats?: HeartbeatStats;
 }
 
+/** withinRunTimeout fails a run that takes longer than RUN_TIMEOUT_MS (its work is abandoned; the bench reports and moves on). */
+async function withinRunTimeout<T>(run: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the run took longer than ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([run(), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function phase(label: string, raw: RawEtcd, endpoint: string, store: ObjectStore, events: EventWriter): Promise<PhaseResult> {
   const runs: PhaseResult['runs'] = [];
   try {
     for (let r = 0; r < RUNS; r++) {
-      const base = await baseline(raw, endpoint);
-      const { rate, syncMs } = await schedulerRun(raw, endpoint, store, events);
+      const { base, rate, syncMs } = await withinRunTimeout(async () => {
+        const base = await baseline(raw, endpoint);
+        return { base, ...(await schedulerRun(raw, endpoint, store, events)) };
+      });
       runs.push({ baseline: base.rate, scheduler: rate, syncMs, valueBytes: base.valueBytes });
       console.error(`  [${label} run ${r + 1}/${RUNS}: baseline ${base.rate.toFixed(0)} puts/s, scheduler ${rate.toFixed(0)} bindings/s]`);
     }
   } catch (err) {
     // Under load etcd may refuse work (the client's circuit breaker opens): report it with what was measured.
     console.error(`  [${label} stopped: ${String(err)}]`);
-    await deletePrefix(raw, '/bench/raw/').catch(() => undefined);
-    await deletePrefix(raw, '/berth/pods/').catch(() => undefined);
+    // Best-effort clean-up for a following phase, given at most 10 s: etcd may still be swamped.
+    const cleanup = Promise.all([deletePrefix(raw, '/bench/raw/'), deletePrefix(raw, '/berth/pods/')]).catch(() => undefined);
+    await Promise.race([cleanup, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     return { label, runs, error: String(err) };
   }
   return { label, runs };
