@@ -10,7 +10,7 @@
  *   log line is kept too.
  * Besides, per pod, where the time went (see STEPS) and what the cluster's processes cost.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Event } from '../../proto/objects/cluster.js';
@@ -20,6 +20,7 @@ import { containerDir, NS, removeDeployment, type BenchContext } from './bench-c
 import { CACHED_IMAGE, pushUniqueBusybox } from './bench-images.js';
 import { defined, isRunningReady, proofDeployment, watchObjects, type PodTrace } from './bench-pods.js';
 import { monitorCost, type MonitorCost, type ProcessCost } from './bench-resources.js';
+import type { LocalClusterNode } from './local-cluster.js';
 
 /**
  * The steps of pod start, each from the end of the one before (see breakdown()). The first is
@@ -32,7 +33,8 @@ export const STEPS = [
   '· Deployment → ReplicaSet seen (deployment ctrl)',
   '· ReplicaSet → pod seen (replicaset controller)',
   '· pod seen → bound (scheduler)',
-  'bound → agent begins create (watch, netns, image)',
+  'bound → pod network attached (watch, netns, CNI)',
+  'network → agent begins create (image)',
   'create began → runtime created (rootfs, bundle)',
   'runtime created → started (berth-runtime start)',
   'started → command ran (the container\'s clock)',
@@ -155,6 +157,18 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
   }
 }
 
+/**
+ * networkAttachedMs: when the agent saved the pod's CNI attachment record (written once ADD
+ * answered; <agent root>/network/pods/<uid>.json), by its mtime; undefined without a CNI network.
+ */
+function networkAttachedMs(node: LocalClusterNode, uid: string): number | undefined {
+  try {
+    return statSync(join(node.root, 'network', 'pods', `${uid}.json`)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 /** breakdown: per step of STEPS, the per-pod durations (a single value for the per-Deployment steps). */
 function breakdown(b: BenchContext, traces: PodTrace[], printedAt: Array<number | undefined>, proved: Array<{ ranMs: number }>, t0: number, deploymentMs: number | undefined, replicaSetMs: number | undefined): number[][] {
   const steps: number[][] = STEPS.map(() => []);
@@ -168,12 +182,14 @@ function breakdown(b: BenchContext, traces: PodTrace[], printedAt: Array<number 
     add(0, t0, t.scheduledMs);
     add(3, replicaSetMs, t.addedMs);
     add(4, t.addedMs, t.scheduledMs);
-    add(5, t.scheduledMs, times.createBeganMs);
-    add(6, times.createBeganMs, times.runtimeCreatedMs);
-    add(7, times.runtimeCreatedMs, t.startedAtMs);
-    add(8, t.startedAtMs, proved[i]?.ranMs);
-    add(9, t.startedAtMs, t.runningSeenMs);
-    add(10, t.runningSeenMs, printedAt[i]);
+    const attachedMs = networkAttachedMs(b.node(t.node), t.uid);
+    add(5, t.scheduledMs, attachedMs);
+    add(6, attachedMs, times.createBeganMs);
+    add(7, times.createBeganMs, times.runtimeCreatedMs);
+    add(8, times.runtimeCreatedMs, t.startedAtMs);
+    add(9, t.startedAtMs, proved[i]?.ranMs);
+    add(10, t.startedAtMs, t.runningSeenMs);
+    add(11, t.runningSeenMs, printedAt[i]);
   });
   return steps;
 }
