@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
+import type { Node } from '../../proto/objects/cluster.js';
 import { ImageStore } from '../image/index.js';
 import { CniPodNetwork } from '../network/cni-pod-network.js';
 import { agentRunner } from '../network/commands.js';
@@ -19,7 +20,7 @@ import { nodeObject } from './node-info.js';
 import { NodeLease } from './node-lease.js';
 import type { AgentOptions } from './options.js';
 import { podCgroupParent } from './pod-cgroup.js';
-import { NodeSource } from './node-source.js';
+import { ListWatch } from '../watch/list-watch.js';
 import { PodManager } from './pod-manager.js';
 import { PodSource } from './pod-source.js';
 import { PodStateStore } from './pod-state-store.js';
@@ -30,7 +31,7 @@ import { StatusReporter } from './status-reporter.js';
 interface NodeNetworking {
   network: NodeNetwork;
   routes: NodeRoutes;
-  nodes: NodeSource;
+  nodes: ListWatch<Node>;
 }
 
 /**
@@ -73,7 +74,7 @@ export class Agent {
       this.networking = {
         network: new NodeNetwork({ stateDir, clusterCIDR: options.clusterCIDR, serviceCIDR: options.serviceCIDR, run: agentRunner, pods, logger }),
         routes,
-        nodes: new NodeSource(this.client, routes, logger),
+        nodes: new ListWatch('node watch', () => this.client.watchNodes(), routes, logger),
       };
       network = pods;
     }

@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
+import type { ChangeType, ListWatchHandler } from '../watch/list-watch.js';
 import type { NodeRoute, RouteTable } from './route-table.js';
 
 /** How soon a failed change of the routes is tried again. */
@@ -31,13 +32,14 @@ export function planRoutes(wanted: ReadonlyMap<string, string>, current: Readonl
  * (NodeAPI.WatchNodes). Level-triggered: events change the wanted routes, and a reconcile makes
  * the kernel's routes (RouteTable, Berth's protocol number only) match them.
  *
- * Lifecycle: resync() when a watch (re)connects (its Nodes then arrive as ADDED), upsert() and
- * remove() per event, listed() when the watch's initial list is complete (its BOOKMARK), stop()
- * at the end. Nothing is changed between resync() and listed(): only then does the reconcile read
+ * It is the ListWatchHandler of NodeAPI.WatchNodes. Lifecycle: relist() when the watch
+ * (re)connects (its Nodes then arrive as ADDED), change() per event, listed() when the watch's
+ * initial list is complete (its BOOKMARK), stop() at the end. Nothing is changed between relist()
+ * and listed(): only then does the reconcile read
  * the kernel's routes and remove those of nodes that are gone (a node deleted while the agent was
  * down), so a half-received list never removes a route that is still wanted.
  */
-export class NodeRoutes {
+export class NodeRoutes implements ListWatchHandler<Node> {
   private readonly wanted = new Map<string, NodeRoute>();
   /** Berth's routes in the kernel, as last read or changed; undefined: read them at the next reconcile. */
   private applied: Map<string, string> | undefined;
@@ -45,7 +47,7 @@ export class NodeRoutes {
   private running = false;
   private again = false;
   private stopped = false;
-  /** Between resync() and listed(): the wanted routes are still arriving. */
+  /** Between relist() and listed(): the wanted routes are still arriving. */
   private listing = true;
 
   private readonly retryMs: number;
@@ -55,7 +57,7 @@ export class NodeRoutes {
     this.retryMs = timing.retryMs ?? DEFAULT_RETRY_MS;
   }
 
-  resync(): void {
+  relist(): void {
     this.wanted.clear();
     this.applied = undefined;
     this.listing = true;
@@ -65,6 +67,12 @@ export class NodeRoutes {
   listed(): void {
     this.listing = false;
     this.schedule(0);
+  }
+
+  change(type: ChangeType, node: Node): void {
+    if (!node.metadata?.name) return;
+    if (type === 'DELETED') this.remove(node);
+    else this.upsert(node);
   }
 
   upsert(node: Node): void {

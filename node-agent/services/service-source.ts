@@ -1,73 +1,44 @@
 import type { Logger } from 'winston';
-import type { WatchEvent__Output } from '../../proto/generated/berth/v1/WatchEvent.js';
-import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
+import { ListWatch } from '../watch/list-watch.js';
+import type { ChangeType, ListWatchHandler, WatchStream } from '../watch/list-watch.js';
 import { objectIdOf, type ServiceCache, type ServiceObject } from './service-cache.js';
 
-/** ServiceStream is the part of a gRPC stream the source uses. */
-export interface ServiceStream {
-  on(event: 'data', listener: (event: WatchEvent__Output) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  on(event: 'end', listener: () => void): unknown;
-  removeAllListeners(event: 'data'): unknown;
-  cancel(): void;
-}
-
 /**
- * ServiceSource is used to feed the ServiceCache from NodeAPI.WatchServices, reconnecting
- * (500 ms doubling to 5 s) whenever the stream breaks. Each (re)connection lists everything
- * again and ends the listing with a BOOKMARK, after which the cache forgets what was not listed.
- * Lifecycle: start() runs until stop().
+ * ServiceSource is used to feed the ServiceCache from NodeAPI.WatchServices (a ListWatch: each
+ * (re)connection lists everything again and ends the listing with a BOOKMARK, after which the
+ * cache forgets what was not listed). Lifecycle: start() runs until stop().
  */
-export class ServiceSource {
-  private stopped = false;
-  private cancel: (() => void) | undefined;
-  private failures = 0;
+export class ServiceSource implements ListWatchHandler<ServiceObject> {
+  private readonly watch: ListWatch<ServiceObject>;
+  /** The objects listed since the last (re)connection. */
+  private readonly seen = new Set<string>();
+  private listing = true;
 
-  constructor(private readonly open: () => ServiceStream, private readonly cache: ServiceCache, private readonly logger: Logger) {}
+  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger) {
+    this.watch = new ListWatch('service watch', open, this, logger);
+  }
 
   start(): void {
-    this.connect();
+    this.watch.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.cancel?.();
+    this.watch.stop();
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    const stream = this.open();
-    this.cancel = () => stream.cancel();
-    const seen = new Set<string>();
-    let listing = true;
-    let ended = false;
-    const retry = () => {
-      if (ended) return;
-      ended = true;
-      stream.removeAllListeners('data');
-      const delay = Math.min(500 * 2 ** this.failures++, 5_000);
-      if (!this.stopped) setTimeout(() => this.connect(), delay).unref();
-    };
-    stream.on('data', (event) => {
-      this.failures = 0;
-      if (event.type === INITIAL_EVENTS_END) {
-        listing = false;
-        return this.cache.listed(seen);
-      }
-      let object: ServiceObject;
-      try {
-        object = JSON.parse(event.object_json) as ServiceObject;
-      } catch {
-        return this.logger.warn('service watch sent an object that is not JSON; ignored', { type: event.type });
-      }
-      if (listing) seen.add(objectIdOf(object));
-      if (event.type === 'DELETED') this.cache.remove(object);
-      else this.cache.upsert(object);
-    });
-    stream.on('error', (err) => {
-      if (!this.stopped) this.logger.warn('service watch broke; reconnecting', { error: err.message });
-      retry();
-    });
-    stream.on('end', retry);
+  relist(): void {
+    this.seen.clear();
+    this.listing = true;
+  }
+
+  listed(): void {
+    this.listing = false;
+    this.cache.listed(this.seen);
+  }
+
+  change(type: ChangeType, object: ServiceObject): void {
+    if (this.listing) this.seen.add(objectIdOf(object));
+    if (type === 'DELETED') this.cache.remove(object);
+    else this.cache.upsert(object);
   }
 }

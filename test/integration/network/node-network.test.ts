@@ -51,7 +51,7 @@ describe('node network: routes to other nodes, masquerade', function () {
     await netns.sh(node, 'ip', ['route', 'add', '10.244.9.0/24', 'via', '10.99.0.2', 'proto', '190']); // an earlier agent's, to a node now gone
     const routes = new NodeRoutes('node-1', table, silentLogger(), { retryMs: 50 });
     try {
-      routes.resync();
+      routes.relist();
       routes.upsert(nodeObject('node-1', '10.244.5.0/24', '10.99.0.1'));
       routes.upsert(nodeObject('node-2', '10.244.6.0/24', '10.99.0.2'));
       routes.listed();

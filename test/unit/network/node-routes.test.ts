@@ -67,7 +67,7 @@ describe('routes to other nodes\' pods', () => {
     table.routes.set('10.244.1.0/24', '10.213.0.12');
     const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { retryMs: 5 });
     try {
-      routes.resync();
+      routes.relist();
       routes.upsert(node('node-1', '10.244.0.0/24', '10.213.0.11'));
       routes.upsert(node('node-2', '10.244.1.0/24', '10.213.0.12'));
       routes.upsert(node('node-3', '10.244.2.0/24', '10.213.0.13'));
@@ -85,7 +85,7 @@ describe('routes to other nodes\' pods', () => {
     const table = new FakeTable();
     const routes = new NodeRoutes('node-1', table as unknown as RouteTable, silentLogger(), { retryMs: 5 });
     try {
-      routes.resync();
+      routes.relist();
       routes.listed();
       table.failNext = true;
       routes.upsert(node('node-2', '10.244.1.0/24', '10.213.0.12'));
