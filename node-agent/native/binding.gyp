@@ -20,7 +20,8 @@
         "runtime/json.c", "runtime/config.c", "runtime/config_linux.c", "runtime/state.c",
         "runtime/spawn.c", "runtime/init.c", "runtime/namespaces.c",
         "runtime/rootfs.c", "runtime/pathres.c", "runtime/cgroups.c",
-        "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c"
+        "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c",
+        "runtime/exec.c", "runtime/exec_child.c", "runtime/exec_relay.c"
       ],
       # Static: no dynamic loader at every container start, and a monitor whose resident set
       # is a few hundred KiB instead of a mapped shared libc.
