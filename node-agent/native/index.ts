@@ -64,7 +64,28 @@ export interface CommandOptions {
   maxOutput?: number;
 }
 
+/** What spawnAttached returns: the child and the agent's ends of its sockets (non-blocking). */
+export interface AttachedChild {
+  pid: number;
+  /** The child's stdin, or null when it reads /dev/null. */
+  stdin: number | null;
+  stdout: number;
+  stderr: number;
+  /** The child's fd 3. */
+  control: number;
+}
+
+/** How a child started by spawnAttached ended. */
+export interface ChildEnd {
+  /** The exit status, or null when a signal ended it. */
+  exitCode: number | null;
+  /** The number of the signal that ended it, or null. */
+  signal: number | null;
+}
+
 interface Addon {
+  spawnAttached(file: string, argv: string[], env: string[], options: { stdin?: boolean }): AttachedChild;
+  waitChild(pid: number): Promise<ChildEnd>;
   runCommand(file: string, argv: string[], env: string[], options: CommandOptions): Promise<CommandOutcome>;
   markTopDir(path: PathArg): boolean;
   netnsCreate(path: PathArg): Promise<void>;
@@ -180,6 +201,19 @@ export function runCommand(file: string, args: readonly string[], options: Comma
   commandEnv ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   return addon.runCommand(file, [file, ...args], commandEnv, options);
 }
+
+/**
+ * Starts `file` (a path) with `args` and stays connected to it: its stdin (with `stdin`),
+ * stdout, stderr and fd 3 are each one end of a socketpair whose other end is returned, for
+ * net.Socket. Like runCommand it never forks the agent (posix_spawn). The caller must reap the
+ * child with waitChild. Throws (syscall posix_spawn or socketpair) when nothing could start.
+ */
+export function spawnAttached(file: string, args: readonly string[], options: { stdin?: boolean; env?: readonly string[] } = {}): AttachedChild {
+  return addon.spawnAttached(file, [file, ...args], [...(options.env ?? [])], { stdin: options.stdin ?? false });
+}
+
+/** Resolves once a child of spawnAttached has ended, reaping it (waitpid on a thread of its own). */
+export const waitChild = (pid: number): Promise<ChildEnd> => addon.waitChild(pid);
 
 // Device nodes (overlay whiteouts, a layer's character devices and fifos).
 export const mknodat = (dirfd: number, path: PathArg, mode: number, major = 0, minor = 0): void =>
