@@ -12,7 +12,7 @@ import type { ExecProcess, ExecRequest, TerminalSize } from './runtime.js';
 
 /** How long berth-runtime may take to start the command before it is killed. */
 const startTimeoutMs = 30_000;
-/** Once the command has ended, output still arriving within this long is passed on: a background process it left holding the streams is not waited for. */
+/** Once the command has ended, a stream quiet this long is left: a background process it left holding the stream is not waited for. */
 const drainMs = 1_000;
 /** A berth-runtime that has not exited this long after kill() gets SIGKILL itself (its command dies with it). */
 const killGraceMs = 2_000;
@@ -97,12 +97,33 @@ function firstLine(control: Socket, end: Promise<ChildEnd>): Promise<void> {
   });
 }
 
-/** Resolves once every stream has ended, or after `ms` at the latest. */
+/**
+ * Resolves once every stream has closed, or has stayed quiet for `ms` while its reader was
+ * ready for more: then whatever still holds it (a background process the command left) is not
+ * waited for. A reader that holds a stream back (backpressure) is waited for, however slow.
+ */
 async function drained(streams: Readable[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const ends = streams.map((s) => (s.readableEnded || s.destroyed ? Promise.resolve() : new Promise<void>((resolve) => s.once('close', () => resolve()))));
-  await Promise.race([Promise.all(ends), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  await Promise.all(
+    streams.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.destroyed || s.readableEnded) return resolve();
+          let heard = false;
+          const onData = () => (heard = true);
+          const timer = setInterval(() => {
+            if (!heard && s.readableFlowing !== false) finish();
+            heard = false;
+          }, ms);
+          const finish = () => {
+            clearInterval(timer);
+            s.off('data', onData);
+            resolve();
+          };
+          s.on('data', onData);
+          s.once('close', finish);
+        }),
+    ),
+  );
 }
 
 function exitCode(e: ChildEnd): number {

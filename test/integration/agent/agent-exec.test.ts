@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { PassThrough } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { ApiError, ClusterClient } from '../../../cli/client.js';
+import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
+import type { ExecOutput__Output } from '../../../proto/generated/berth/v1/ExecOutput.js';
+import { loadBerthProto } from '../../../proto/grpc.js';
+import type { AgentTestCluster } from '../../support/agent-cluster.js';
+import type { TestAgent } from '../../support/agent-process.js';
+import { only, useAgentCluster } from '../../support/agent-suite.js';
+import { eventually } from '../../support/wait.js';
+
+/** Collects what a writable receives. */
+class Sink extends PassThrough {
+  text = '';
+  constructor() {
+    super();
+    this.on('data', (chunk: Buffer) => (this.text += chunk.toString('utf8')));
+  }
+}
+
+describe('berth-agent: exec through ClusterAPI (real control plane, agent and containers)', function () {
+  this.timeout(120_000);
+  let cluster: AgentTestCluster;
+  let agent: TestAgent;
+  let client: ClusterClient;
+
+  useAgentCluster((c, a) => ([cluster, agent] = [c, a]));
+  before(async () => {
+    client = new ClusterClient(cluster.server);
+    const pod = await cluster.bindPod(agent.name, 'shell', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: cluster.image, command: ['sleep', '3600'] }] });
+    agent.podUids.add(pod.metadata.uid ?? '');
+    await eventually(async () => expect(only(await cluster.pod('shell')).state?.running).to.not.equal(undefined), 30_000);
+  });
+  after(() => client?.close());
+
+  async function exec(command: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout = new Sink();
+    const stderr = new Sink();
+    const stdin = input === undefined ? undefined : new PassThrough();
+    const done = client.exec({ namespace: 'default', pod: 'shell', container: '', command, stdin: stdin !== undefined, tty: false }, { ...(stdin ? { stdin } : {}), stdout, stderr });
+    stdin?.end(input);
+    const code = await done;
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  it("passes the command's output, stdin and exit code through", async () => {
+    expect(await exec(['sh', '-c', 'echo out; echo err >&2; exit 3'])).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(await exec(['sh', '-c', 'tr a-z A-Z'], 'typed in\n')).to.deep.equal({ code: 0, stdout: 'TYPED IN\n', stderr: '' });
+    const big = await exec(['sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" x']);
+    expect(big.stdout.length).to.equal(3_000_000);
+  });
+
+  it('kills the command when the client goes away', async () => {
+    const proto = loadBerthProto();
+    const raw = new proto.berth.v1.ClusterAPI(cluster.server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
+    try {
+      const call = raw.Exec();
+      call.on('error', () => undefined); // CANCELLED, by us
+      const started = new Promise<void>((resolve) => call.on('data', (out: ExecOutput__Output) => (out.output === 'stdout' ? resolve() : undefined)));
+      call.write({ start: { namespace: 'default', pod: 'shell', command: ['sh', '-c', 'echo $$ > /tmp/exec.pid; echo started; exec sleep 1000'] } });
+      await started;
+      call.cancel();
+      await eventually(async () => expect((await exec(['sh', '-c', 'kill -0 $(cat /tmp/exec.pid) 2>/dev/null && echo alive || echo gone'])).stdout).to.equal('gone\n'), 10_000);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses clearly: an unknown pod, an unknown container, a command the image lacks', async () => {
+    const refusal = async (start: { pod?: string; container?: string; command?: string[] }) => {
+      try {
+        await client.exec({ namespace: 'default', pod: 'shell', container: '', command: ['true'], stdin: false, tty: false, ...start }, { stdout: new Sink(), stderr: new Sink() });
+      } catch (err) {
+        return err as ApiError;
+      }
+      throw new Error('the exec succeeded');
+    };
+    const noPod = await refusal({ pod: 'no-such-pod' });
+    expect(noPod.code).to.equal(grpc.status.NOT_FOUND);
+    const noContainer = await refusal({ container: 'other' });
+    expect(noContainer.code).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(noContainer.message).to.contain('container other is not valid for pod shell: choose one of main');
+    const noCommand = await refusal({ command: ['no-such-command'] });
+    expect(noCommand.code).to.equal(grpc.status.FAILED_PRECONDITION);
+    expect(noCommand.message).to.contain('no-such-command').and.contain('not found');
+  });
+});
