@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import { ImageStore } from '../image/index.js';
+import { ProbeChecker } from '../probes/probe-checks.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
@@ -39,6 +40,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
     this.client = new NodeClient(options.server, options.name);
     this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
+    const probes = new ProbeChecker(this.runtime);
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
     this.pods = new PodManager(
       {
@@ -50,6 +52,7 @@ export class Agent {
         logger,
         hostIP: options.nodeIP,
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
+        probe: (plan, target) => probes.check(plan, target),
       },
       this.runtime,
       new PodStateStore(options.root),

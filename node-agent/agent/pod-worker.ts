@@ -1,6 +1,8 @@
 import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
+import type { ProbeAttempt } from '../probes/container-prober.js';
+import { PodProbes } from '../probes/pod-probes.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
 import { containerId, containerLabels } from './container-naming.js';
@@ -10,6 +12,7 @@ import type { ImagePuller } from './image-puller.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import { afterCreateError, afterPullError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
 import type { PodNetwork } from './pod-network.js';
+import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
 import { pullRetryDelayMs } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -25,6 +28,8 @@ export interface PodWorkerDeps {
   hostIP: string;
   /** The pod's cgroup parent, from the node's and the pod's uid. */
   cgroupParentOf: (uid: string) => string;
+  /** One attempt of a container's probe (ProbeChecker.check). */
+  probe: ProbeAttempt;
 }
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
@@ -45,6 +50,8 @@ export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
+  private podIP: string | undefined;
+  private readonly probes: PodProbes;
   private terminating = false;
   /** Torn down: nothing runs any more. */
   private done = false;
@@ -65,6 +72,13 @@ export class PodWorker {
   constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined, private readonly persisted: Promise<void> = Promise.resolve()) {
     this.startTime = pod.status?.startTime ?? apiTimestamp();
     this.lastStatus = pod.status;
+    this.probes = new PodProbes(deps.probe, {
+      // A probe's verdict changes status only: nothing to converge, no runtime call.
+      resultChanged: () => {
+        if (!this.terminating) this.reportStatus();
+      },
+      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
+    });
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
       [rec.current, rec.previous] = instances;
@@ -141,7 +155,11 @@ export class PodWorker {
 
   private async sync(): Promise<void> {
     await this.persisted;
-    if (!this.netnsPath) this.netnsPath = (await this.deps.network.setUp(this.uid)).netnsPath;
+    if (!this.netnsPath) {
+      const net = await this.deps.network.setUp(this.uid);
+      this.netnsPath = net.netnsPath;
+      this.podIP = net.podIP;
+    }
     for (const spec of this.pod.spec.containers) {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await this.inspect(rec.current.id);
@@ -153,6 +171,7 @@ export class PodWorker {
       if (spec) await this.act(spec, rec, decision.action);
       this.followExit(rec);
     }
+    this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), this.podIP);
     this.reportStatus();
   }
 
@@ -249,13 +268,17 @@ export class PodWorker {
 
   private reportStatus(): void {
     const policy = this.pod.spec.restartPolicy;
-    const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
+    const views = this.pod.spec.containers.map((spec) => {
+      const readiness = this.probes.result(spec, 'readiness');
+      return { ...toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()), ...(readiness ? { readiness } : {}) };
+    });
     const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
 
   private async tearDown(): Promise<void> {
+    this.probes.stop();
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     this.deps.status.forget(this.uid);
