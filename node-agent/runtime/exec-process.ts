@@ -40,10 +40,9 @@ export async function startExec(binary: string, stateRoot: string, id: string, r
   let reaped = false;
   const end = ended.then((e) => ((reaped = true), e));
   try {
-    await firstLine(control, end);
+    await firstLine(control, end, () => kill(child.pid));
   } catch (err) {
     for (const s of sockets) s.destroy();
-    if (!reaped) process.kill(child.pid, 'SIGKILL');
     await end;
     throw err;
   }
@@ -66,19 +65,37 @@ export async function startExec(binary: string, stateRoot: string, id: string, r
     kill() {
       control.destroy();
       killTimer ??= setTimeout(() => {
-        if (!reaped) process.kill(child.pid, 'SIGKILL');
+        if (!reaped) kill(child.pid);
       }, killGraceMs);
     },
     exit,
   };
 }
 
-/** Reads the control socket's first line: resolves on "started", rejects with the error it names or how berth-runtime ended. */
-function firstLine(control: Socket, end: Promise<ChildEnd>): Promise<void> {
+/** SIGKILL to a berth-runtime that has not been reaped (one that is gone already is fine). */
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * Reads the control socket's first line: resolves on "started", rejects with the error it
+ * names or how berth-runtime ended; `hung` is called when it says nothing in time.
+ */
+function firstLine(control: Socket, end: Promise<ChildEnd>, hung: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => finish(new ExecStartError(`berth-runtime exec did not start the command within ${startTimeoutMs} ms`)), startTimeoutMs);
+    const timer = setTimeout(() => {
+      hung();
+      finish(new ExecStartError(`berth-runtime exec did not start the command within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    let settled = false;
     const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       control.off('data', onData);
       if (err) reject(err);
@@ -93,7 +110,8 @@ function firstLine(control: Socket, end: Promise<ChildEnd>): Promise<void> {
       else finish(new ExecStartError(line.startsWith('error ') ? line.slice(6) : `unexpected answer from berth-runtime exec: ${line.slice(0, 200)}`));
     };
     control.on('data', onData);
-    void end.then((e) => finish(new ExecStartError(`berth-runtime exec ended (${describeEnd(e)}) before starting the command`)));
+    // End of file without a line: berth-runtime is gone (its last words, if any, were read first).
+    control.once('end', () => void end.then((e) => finish(new ExecStartError(`berth-runtime exec ended (${describeEnd(e)}) before starting the command`))));
   });
 }
 

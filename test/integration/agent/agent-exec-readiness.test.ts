@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, ClusterClient } from '../../../cli/client.js';
+import type { Event } from '../../../proto/objects/cluster.js';
+import type { Pod } from '../../../proto/objects/pod.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
 import type { ExecOutput__Output } from '../../../proto/generated/berth/v1/ExecOutput.js';
 import { loadBerthProto } from '../../../proto/grpc.js';
@@ -19,7 +22,7 @@ class Sink extends PassThrough {
   }
 }
 
-describe('berth-agent: exec through ClusterAPI (real control plane, agent and containers)', function () {
+describe('berth-agent: exec through ClusterAPI, and readiness probes (real control plane, agent and containers)', function () {
   this.timeout(120_000);
   let cluster: AgentTestCluster;
   let agent: TestAgent;
@@ -34,11 +37,11 @@ describe('berth-agent: exec through ClusterAPI (real control plane, agent and co
   });
   after(() => client?.close());
 
-  async function exec(command: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function exec(command: string[], input?: string, pod = 'shell'): Promise<{ code: number; stdout: string; stderr: string }> {
     const stdout = new Sink();
     const stderr = new Sink();
     const stdin = input === undefined ? undefined : new PassThrough();
-    const done = client.exec({ namespace: 'default', pod: 'shell', container: '', command, stdin: stdin !== undefined, tty: false }, { ...(stdin ? { stdin } : {}), stdout, stderr });
+    const done = client.exec({ namespace: 'default', pod, container: '', command, stdin: stdin !== undefined, tty: false }, { ...(stdin ? { stdin } : {}), stdout, stderr });
     stdin?.end(input);
     const code = await done;
     return { code, stdout: stdout.text, stderr: stderr.text };
@@ -82,7 +85,43 @@ describe('berth-agent: exec through ClusterAPI (real control plane, agent and co
     expect(noContainer.code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect(noContainer.message).to.contain('container other is not valid for pod shell: choose one of main');
     const noCommand = await refusal({ command: ['no-such-command'] });
-    expect(noCommand.code).to.equal(grpc.status.FAILED_PRECONDITION);
-    expect(noCommand.message).to.contain('no-such-command').and.contain('not found');
+    expect(noCommand.code, noCommand.message).to.equal(grpc.status.FAILED_PRECONDITION);
+    expect(noCommand.message, noCommand.message).to.contain('no-such-command').and.contain('not found');
+  });
+
+  const ready = (pod: Pod) => ({
+    container: pod.status?.containerStatuses?.[0]?.ready,
+    pod: pod.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    containers: pod.status?.conditions?.find((c) => c.type === 'ContainersReady')?.status,
+  });
+  const unhealthy = async (name: string) =>
+    ((await cluster.store.list(RESOURCE.events, 'default')).items as Event[]).filter((e) => e.involvedObject.name === name && e.reason === 'Unhealthy').map((e) => `${e.type} ${e.message}`);
+
+  it('keeps a running pod unready until its exec readiness probe passes, and makes it unready when it fails again', async () => {
+    const probe = { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 };
+    const pod = await cluster.bindPod(agent.name, 'gated', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: cluster.image, command: ['sleep', '3600'], readinessProbe: probe }] });
+    agent.podUids.add(pod.metadata.uid ?? '');
+    await eventually(async () => {
+      const p = await cluster.pod('gated');
+      expect(p.status?.phase).to.equal('Running');
+      expect(ready(p)).to.deep.equal({ container: false, pod: 'False', containers: 'False' });
+      expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.message).to.equal('containers with unready status: [main]');
+    }, 30_000);
+    await eventually(async () => expect(await unhealthy('gated')).to.include("Warning Readiness probe failed: cat: can't open '/tmp/ready': No such file or directory"), 10_000);
+    expect((await exec(['touch', '/tmp/ready'], undefined, 'gated')).code).to.equal(0);
+    await eventually(async () => expect(ready(await cluster.pod('gated'))).to.deep.equal({ container: true, pod: 'True', containers: 'True' }), 10_000);
+    expect((await exec(['rm', '/tmp/ready'], undefined, 'gated')).code).to.equal(0);
+    await eventually(async () => expect(ready(await cluster.pod('gated'))).to.deep.equal({ container: false, pod: 'False', containers: 'False' }), 10_000);
+  });
+
+  it('fails an exec probe that outlasts its timeout, and ends the command it started', async () => {
+    const probe = { exec: { command: ['sleep', '30'] }, timeoutSeconds: 1, periodSeconds: 2 };
+    const pod = await cluster.bindPod(agent.name, 'slow', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: cluster.image, command: ['sleep', '3600'], readinessProbe: probe }] });
+    agent.podUids.add(pod.metadata.uid ?? '');
+    await eventually(async () => expect(await unhealthy('slow')).to.include('Warning Readiness probe failed: command "sleep 30" timed out'), 30_000);
+    expect(ready(await cluster.pod('slow')).container).to.equal(false);
+    // Each attempt's sleep is killed at its timeout: at most the current one runs.
+    const { stdout } = await exec(['ps', '-o', 'args'], undefined, 'slow');
+    expect(stdout.split('\n').filter((l) => l.trim() === 'sleep 30').length).to.be.at.most(1);
   });
 });
