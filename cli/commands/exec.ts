@@ -25,7 +25,8 @@ export async function execCommand(pod: string, command: string[], options: ExecO
   const stdin = options.stdin ? process.stdin : undefined;
   const raw = tty && stdin !== undefined;
   if (raw) process.stdin.setRawMode(true);
-  const terminalSize = () => ({ rows: process.stdout.rows ?? 24, cols: process.stdout.columns ?? 80 });
+  // A terminal that does not know its size says 0: the command then gets the usual 24x80.
+  const terminalSize = () => ({ rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 });
   try {
     const code = await withClient(options, (client) =>
       client.exec(

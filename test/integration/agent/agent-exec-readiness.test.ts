@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, ClusterClient } from '../../../cli/client.js';
@@ -11,6 +12,7 @@ import { loadBerthProto } from '../../../proto/grpc.js';
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { only, useAgentCluster } from '../../support/agent-suite.js';
+import { BERTH_BIN } from '../../support/cli.js';
 import { eventually } from '../../support/wait.js';
 
 /** Collects what a writable receives. */
@@ -68,6 +70,20 @@ describe('berth-agent: exec through ClusterAPI, and readiness probes (real contr
     } finally {
       raw.close();
     }
+  });
+
+  it('berth exec -it gives an interactive shell a terminal of the size of the user\'s, and exits with its code', async () => {
+    // script(1) gives the CLI a terminal of its own, sized 30x100 here, as a user's shell would.
+    const cli = `stty rows 30 cols 100; ${process.execPath} ${BERTH_BIN} --server ${cluster.server} exec -it shell -- sh -c 'tty; stty size; read answer; echo "answer=$answer"; exit 4'`;
+    const child = execFile('script', ['-qec', cli, '/dev/null'], { encoding: 'utf8' });
+    let out = '';
+    child.stdout?.on('data', (d: string) => {
+      out += d;
+      if (out.includes('30 100')) child.stdin?.write('yes\r');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).to.equal(4);
+    expect(out).to.contain('/dev/pts/0').and.contain('30 100').and.contain('answer=yes');
   });
 
   it('refuses clearly: an unknown pod, an unknown container, a command the image lacks', async () => {
