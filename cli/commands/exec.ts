@@ -2,6 +2,7 @@ import { CliError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
 import { namespaceOf, printErr, withClient } from './context.js';
 
+/** ExecOptions are the flags of `berth exec`. */
 export interface ExecOptions extends GlobalOptions {
   container?: string;
   stdin?: boolean;

@@ -62,7 +62,12 @@ export function proxyExec(agents: AgentProxy, call: grpc.ServerDuplexStream<Exec
   };
   call.on('cancelled', onGone);
   call.on('error', onGone);
+  let begun = false;
+  call.once('end', () => {
+    if (!begun) failStream(call, new InvalidError('the exec stream ended before its `start` message'));
+  });
   call.once('data', (first: ExecInput__Output) => {
+    begun = true;
     call.pause(); // the rest waits until the agent's stream is open
     if (first.input !== 'start' || !first.start) return failStream(call, new InvalidError('the first message of an exec must be `start`'));
     agents.exec(first.start.namespace, first.start.pod).then(

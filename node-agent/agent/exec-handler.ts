@@ -28,7 +28,12 @@ export function serveExec(call: ExecCall, pods: PodManager, runtime: Runtime, lo
   };
   call.on('cancelled', onGone);
   call.on('error', onGone);
+  let begun = false;
+  call.once('end', () => {
+    if (!begun) call.emit('error', failure(grpc.status.INVALID_ARGUMENT, 'the exec stream ended before its `start` message'));
+  });
   call.once('data', (first: ExecInput__Output) => {
+    begun = true;
     // Input that arrives before the command runs waits in the stream.
     call.pause();
     if (first.input !== 'start' || !first.start) return void call.emit('error', failure(grpc.status.INVALID_ARGUMENT, 'the first message of an exec must be `start`'));
