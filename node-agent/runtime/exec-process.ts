@@ -55,6 +55,8 @@ export async function startExec(binary: string, stateRoot: string, id: string, r
     for (const s of sockets) s.destroy();
     return code;
   })();
+  // Handled here too, so a caller that never looks at `exit` cannot crash the agent with an unhandled rejection.
+  void exit.catch(() => undefined);
   return {
     stdin,
     stdout,
