@@ -171,7 +171,7 @@ export class PodWorker {
       if (spec) await this.act(spec, rec, decision.action);
       this.followExit(rec);
     }
-    this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), this.podIP);
+    this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), { ...(this.podIP ? { podIP: this.podIP } : {}), netnsPath: this.netnsPath });
     this.reportStatus();
   }
 

@@ -90,6 +90,7 @@ interface Addon {
   markTopDir(path: PathArg): boolean;
   netnsCreate(path: PathArg): Promise<void>;
   netnsLoopbackUp(path: PathArg): Promise<void>;
+  netnsConnect(netnsPath: PathArg, host: string, port: number, timeoutMs: number): Promise<number>;
   mountAsync(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): Promise<void>;
   umount2Async(target: PathArg, flags?: number): Promise<void>;
   mkdirat(dirfd: number, path: PathArg, mode?: number): void;
@@ -187,6 +188,12 @@ export const markTopDir = (path: PathArg): boolean => addon.markTopDir(path);
 export const netnsCreate = (path: PathArg): Promise<void> => addon.netnsCreate(path);
 /** Sets the loopback of the network namespace bound on `path` up. */
 export const netnsLoopbackUp = (path: PathArg): Promise<void> => addon.netnsLoopbackUp(path);
+/**
+ * A TCP connection to host:port (an IP address) made inside the network namespace bound on
+ * `netnsPath`, within `timeoutMs`: resolves with the connected socket's descriptor (non-blocking,
+ * close-on-exec) for net.Socket; rejects with ECONNREFUSED, ETIMEDOUT… (syscall connect).
+ */
+export const netnsConnect = (netnsPath: PathArg, host: string, port: number, timeoutMs: number): Promise<number> => addon.netnsConnect(netnsPath, host, port, timeoutMs);
 
 /** The environment commands run with: the agent's, as "NAME=value" strings, read once. */
 let commandEnv: string[] | undefined;

@@ -8,8 +8,8 @@ export type ProbeAttempt = (plan: ProbePlan, target: ProbeTarget) => Promise<Pro
 /** ContainerProberHooks is used to hear of a ContainerProber's attempts. */
 export interface ContainerProberHooks {
   attempt: ProbeAttempt;
-  /** The pod's IP now (it may come after the container started). */
-  podIP: () => string | undefined;
+  /** How to reach the pod now: its IP may come after the container started. */
+  network: () => Pick<ProbeTarget, 'podIP' | 'netnsPath'>;
   /** After each attempt: its outcome, and whether the probe's result changed with it. */
   attempted: (outcome: ProbeOutcome, state: ProbeState, changed: boolean) => void;
 }
@@ -57,10 +57,9 @@ export class ContainerProber {
 
   private async attempt(): Promise<void> {
     const began = Date.now();
-    const podIP = this.hooks.podIP();
     let outcome: ProbeOutcome;
     try {
-      outcome = await this.hooks.attempt(this.plan, { containerId: this.containerId, ...(podIP ? { podIP } : {}) });
+      outcome = await this.hooks.attempt(this.plan, { containerId: this.containerId, ...this.hooks.network() });
     } catch (err) {
       outcome = { result: 'error', message: err instanceof Error ? err.message : String(err) };
     }

@@ -1,5 +1,6 @@
 import type { Container } from '../../proto/objects/pod.js';
 import { ContainerProber, type ProbeAttempt } from './container-prober.js';
+import type { ProbeTarget } from './probe-checks.js';
 import { PROBE_FIELD, planProbe, type ProbeKind, type ProbePlan } from './probe-plan.js';
 import { initialProbeState, shouldReportFailure, unhealthyMessage, type ProbeResult } from './probe-state.js';
 
@@ -35,18 +36,19 @@ const RUNNING_KINDS: readonly ProbeKind[] = ['readiness'];
  * container instance: sync() starts and stops them to match what runs, result() says what they
  * found. A pod without probes costs nothing: no prober, no timer.
  *
- * Lifecycle: sync() after each of the worker's syncs (with the pod's IP once known); stop()
+ * Lifecycle: sync() after each of the worker's syncs (with the pod's network: its IP once
+ * known, its network namespace); stop()
  * when the pod goes: no attempt is made after it.
  */
 export class PodProbes {
   private readonly probers = new Map<string, ContainerProber>();
   private readonly lastReported = new Map<string, number>();
-  private podIP: string | undefined;
+  private network: Pick<ProbeTarget, 'podIP' | 'netnsPath'> = {};
 
   constructor(private readonly attempt: ProbeAttempt, private readonly listener: PodProbesListener) {}
 
-  sync(containers: readonly ProbedContainer[], podIP: string | undefined): void {
-    if (podIP) this.podIP = podIP;
+  sync(containers: readonly ProbedContainer[], network: Pick<ProbeTarget, 'podIP' | 'netnsPath'>): void {
+    this.network = { ...this.network, ...network };
     const wanted = new Set<string>();
     for (const c of containers) {
       if (!c.running) continue;
@@ -86,7 +88,7 @@ export class PodProbes {
     const seed = plan.kind === 'readiness' && running.readyBefore ? 'success' : undefined;
     const prober = new ContainerProber(plan, running.id, running.startedAtMs, initialProbeState(plan.kind, seed), {
       attempt: this.attempt,
-      podIP: () => this.podIP,
+      network: () => this.network,
       attempted: (outcome, state, changed) => {
         if (outcome.result !== 'success' && shouldReportFailure(this.lastReported.get(key), Date.now())) {
           this.lastReported.set(key, Date.now());

@@ -13,6 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitSpawn(env, exports);
   berth::InitAttached(env, exports);
   berth::InitNetns(env, exports);
+  berth::InitNetnsConnect(env, exports);
   berth::InitInodeFlags(env, exports);
   return exports;
 }

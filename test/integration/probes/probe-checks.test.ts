@@ -1,8 +1,9 @@
 /**
  * httpGet and tcpSocket probes against real servers in a network namespace this test makes,
  * reached the way the agent reaches a pod: from the node's namespace, at the pod's IP over a
- * veth. Busybox httpd (static files and CGI scripts for statuses, headers and slowness) and a
- * busybox nc listener stand in for the pod. Needs root, iproute2 and busybox.
+ * veth, or (a pod without an IP) on its loopback from inside the namespace. Busybox httpd
+ * (static files and CGI scripts for statuses, headers and slowness) and a busybox nc listener
+ * stand in for the pod. Needs root, iproute2, util-linux nsenter and busybox.
  */
 import { expect } from 'chai';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -80,7 +81,7 @@ describe('probes over the network: httpGet and tcpSocket at the pod IP (test net
       await writeFile(join(www, 'cgi-bin', name), `#!/bin/sh\n${body}\n`);
       await chmod(join(www, 'cgi-bin', name), 0o755);
     }
-    serve(['busybox', 'httpd', '-f', '-p', `${podIP}:8080`, '-h', www]);
+    serve(['busybox', 'httpd', '-f', '-p', '8080', '-h', www]);
     serve(['busybox', 'nc', '-ll', '-p', '9000', '-e', '/bin/true']);
     await listening(8080);
     await listening(9000);
@@ -105,11 +106,11 @@ describe('probes over the network: httpGet and tcpSocket at the pod IP (test net
 
   const container = (readinessProbe: Probe): Container => ({ name: 'web', image: 'busybox', ports: [{ name: 'http', containerPort: 8080 }], readinessProbe });
 
-  /** One attempt of the probe against the pod at `ip` (null: a pod without an IP). */
-  async function probe(readinessProbe: Probe, ip: string | null = podIP): Promise<ProbeOutcome> {
+  /** One attempt of the probe against the pod at `ip` (null: a pod without an IP), maybe with its network namespace. */
+  async function probe(readinessProbe: Probe, ip: string | null = podIP, netnsPath?: string): Promise<ProbeOutcome> {
     const plan = planProbe('readiness', container(readinessProbe));
     if (!plan) throw new Error('no plan');
-    return checker.check(plan, { containerId: 'unused', ...(ip ? { podIP: ip } : {}) });
+    return checker.check(plan, { containerId: 'unused', ...(ip ? { podIP: ip } : {}), ...(netnsPath ? { netnsPath } : {}) });
   }
 
   it('passes for a 2xx or 3xx answer at the pod IP, by port number or name', async () => {
@@ -142,6 +143,16 @@ describe('probes over the network: httpGet and tcpSocket at the pod IP (test net
     const refused = await probe({ tcpSocket: { port: 9001 } });
     expect(refused.result).to.equal('failure');
     expect((refused as { message: string }).message).to.match(new RegExp(`^dial tcp ${podIP.replace(/\./g, '\\.')}:9001: .*ECONNREFUSED`));
+  });
+
+  it("reaches a pod without an IP on its loopback, from inside its network namespace", async () => {
+    const inside = `/var/run/netns/${netns}`;
+    expect(await probe({ httpGet: { port: 8080, path: '/healthz' } }, null, inside)).to.deep.equal({ result: 'success' });
+    expect(await probe({ httpGet: { port: 8080, path: '/missing' } }, null, inside)).to.deep.equal({ result: 'failure', message: 'HTTP probe failed with statuscode: 404' });
+    expect(await probe({ tcpSocket: { port: 9000 } }, null, inside)).to.deep.equal({ result: 'success' });
+    expect(await probe({ tcpSocket: { port: 9001 } }, null, inside)).to.deep.equal({ result: 'failure', message: 'dial tcp 127.0.0.1:9001: connect ECONNREFUSED 127.0.0.1:9001' });
+    const slow = await probe({ httpGet: { port: 8080, path: '/cgi-bin/slow' }, timeoutSeconds: 1 }, null, inside);
+    expect(slow).to.deep.equal({ result: 'failure', message: 'Get "http://127.0.0.1:8080/cgi-bin/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)' });
   });
 
   it('cannot probe without an address or with an unknown port name: an error, not a failure', async () => {

@@ -7,6 +7,7 @@ import type { ProbeOutcome } from '../../../node-agent/probes/probe-state.js';
 
 const probed: Container = { name: 'web', image: 'busybox', readinessProbe: { httpGet: { port: 80 }, periodSeconds: 1 } };
 const plain: Container = { name: 'sidecar', image: 'busybox' };
+const net = { podIP: '10.244.1.7', netnsPath: '/var/run/netns/berth-0123456789ab' };
 
 /** A made-up check: answers the outcomes queued for it, in order, and records what it was asked. */
 class FakeChecks {
@@ -50,9 +51,9 @@ describe('PodProbes', () => {
     expect(probes.result(probed, 'readiness'), 'not ready before any instance runs').to.equal('failure');
     expect(probes.result(plain, 'readiness'), 'no probe: no verdict').to.equal(undefined);
     checks.answer({ result: 'failure', message: 'connection refused' }, { result: 'success' });
-    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }, { spec: plain, running: { id: 'u1_sidecar_0', startedAtMs: Date.now() } }], '10.244.1.7');
+    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }, { spec: plain, running: { id: 'u1_sidecar_0', startedAtMs: Date.now() } }], net);
     await checks.attempts(1);
-    expect(checks.asked[0]?.target).to.deep.equal({ containerId: 'u1_web_0', podIP: '10.244.1.7' });
+    expect(checks.asked[0]?.target).to.deep.equal({ containerId: 'u1_web_0', ...net });
     expect(probes.result(probed, 'readiness')).to.equal('failure');
     await checks.attempts(2);
     expect(probes.result(probed, 'readiness')).to.equal('success');
@@ -64,12 +65,12 @@ describe('PodProbes', () => {
     const checks = new FakeChecks();
     probes = new PodProbes(checks.attempt, listen().listener);
     checks.answer({ result: 'success' });
-    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }], '10.244.1.7');
+    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }], net);
     await checks.attempts(1);
     expect(probes.result(probed, 'readiness')).to.equal('success');
-    probes.sync([{ spec: probed, running: { id: 'u1_web_1', startedAtMs: Date.now() + 60_000 } }], undefined);
+    probes.sync([{ spec: probed, running: { id: 'u1_web_1', startedAtMs: Date.now() + 60_000 } }], {});
     expect(probes.result(probed, 'readiness'), 'a restarted container').to.equal('failure');
-    probes.sync([{ spec: probed, running: { id: 'u1_web_2', startedAtMs: Date.now() + 60_000, readyBefore: true } }], undefined);
+    probes.sync([{ spec: probed, running: { id: 'u1_web_2', startedAtMs: Date.now() + 60_000, readyBefore: true } }], {});
     expect(probes.result(probed, 'readiness'), 'adopted after an agent restart').to.equal('success');
   });
 
@@ -77,11 +78,11 @@ describe('PodProbes', () => {
     const checks = new FakeChecks();
     probes = new PodProbes(checks.attempt, listen().listener);
     checks.answer({ result: 'success' });
-    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }], '10.244.1.7');
+    probes.sync([{ spec: probed, running: { id: 'u1_web_0', startedAtMs: Date.now() } }], net);
     await checks.attempts(1);
-    probes.sync([{ spec: probed }], '10.244.1.7');
+    probes.sync([{ spec: probed }], net);
     expect(probes.result(probed, 'readiness')).to.equal('failure');
-    probes.sync([{ spec: probed, running: { id: 'u1_web_1', startedAtMs: Date.now() + 60_000 } }], '10.244.1.7');
+    probes.sync([{ spec: probed, running: { id: 'u1_web_1', startedAtMs: Date.now() + 60_000 } }], net);
     probes.stop();
     expect(probes.result(probed, 'readiness')).to.equal('failure');
     expect(checks.asked).to.have.length(1);
