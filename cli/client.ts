@@ -2,6 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { ApplyRequest } from '../proto/generated/berth/v1/ApplyRequest.js';
 import type { ApplyResponse__Output } from '../proto/generated/berth/v1/ApplyResponse.js';
 import type { ClusterAPIClient } from '../proto/generated/berth/v1/ClusterAPI.js';
+import type { ExecOutput__Output } from '../proto/generated/berth/v1/ExecOutput.js';
+import type { ExecStart } from '../proto/generated/berth/v1/ExecStart.js';
+import type { TerminalSize } from '../proto/generated/berth/v1/TerminalSize.js';
 import type { ListRequest } from '../proto/generated/berth/v1/ListRequest.js';
 import type { LogChunk__Output } from '../proto/generated/berth/v1/LogChunk.js';
 import type { LogsRequest } from '../proto/generated/berth/v1/LogsRequest.js';
@@ -93,6 +96,37 @@ export class ClusterClient {
     });
   }
 
+  /**
+   * exec runs a command in a pod's container: `io.stdin` (when given) goes to it, its output to
+   * `io.stdout` and `io.stderr`, and `io.onResize` is handed a function that sends a new terminal
+   * size. Resolves with the command's exit code.
+   */
+  exec(start: ExecStart, io: ExecIo): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Exec();
+      let exitCode: number | undefined;
+      const write = (out: NodeJS.WritableStream, data: Buffer) => {
+        if (out.write(data)) return;
+        call.pause();
+        out.once('drain', () => call.resume());
+      };
+      call.on('data', (out: ExecOutput__Output) => {
+        if (out.output === 'stdout' && out.stdout) write(io.stdout, out.stdout);
+        else if (out.output === 'stderr' && out.stderr) write(io.stderr, out.stderr);
+        else if (out.output === 'exit_code') exitCode = out.exit_code;
+      });
+      call.on('end', () => {
+        if (exitCode === undefined) reject(new ApiError('the exec ended without saying how the command ended', grpc.status.UNKNOWN));
+        else resolve(exitCode);
+      });
+      call.on('error', (err: grpc.ServiceError) => reject(this.describe(err)));
+      call.write({ start });
+      io.stdin?.on('data', (data: Buffer) => call.write({ stdin: data }));
+      io.stdin?.on('end', () => call.write({ stdin_end: true }));
+      io.onResize?.((size) => call.write({ resize: size }));
+    });
+  }
+
   /** watch calls onEvent for each change until the stream ends or fails. */
   watch(request: WatchRequest, onEvent: (type: string, object: BerthObject) => void): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -124,6 +158,14 @@ export class ClusterClient {
     const label = STATUS_LABELS[err.code] ?? grpc.status[err.code] ?? 'Unknown';
     return new ApiError(`Error from server (${label}): ${err.details || err.message}`, err.code);
   }
+}
+
+/** ExecIo is used to connect an exec to the terminal or files of the CLI. */
+export interface ExecIo {
+  stdin?: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  onResize?: (send: (size: TerminalSize) => void) => void;
 }
 
 /** connectionFailure turns grpc-js' connection error text into a few plain words. */

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { applyCommand } from './commands/apply.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
+import { execCommand } from './commands/exec.js';
 import { getCommand } from './commands/get.js';
 import { annotateCommand, labelCommand, type MetadataEditOptions } from './commands/label.js';
 import { logsCommand } from './commands/logs.js';
@@ -121,6 +122,17 @@ program
   .option('--tail <lines>', 'only the last lines')
   .option('-p, --previous', 'the previous instance of a restarted container')
   .action(run(async (pod: string, opts: object) => logsCommand(pod, { ...program.opts(), ...opts })));
+
+program
+  .command('exec')
+  .description("Run a command in a pod's container; exits with the command's exit code.")
+  .usage('POD [-c CONTAINER] [-i] [-t] -- COMMAND [ARG...]')
+  .argument('<pod>', 'pod name (or pod/NAME)')
+  .argument('[command...]', 'the command and its arguments, after --')
+  .option('-c, --container <name>', 'container name (default: the only one)')
+  .option('-i, --stdin', 'pass stdin to the command')
+  .option('-t, --tty', 'give the command a terminal (with -i: an interactive shell, e.g. -it -- sh)')
+  .action(run(async (pod: string, command: string[], opts: object) => execCommand(pod, command, { ...program.opts(), ...opts })));
 
 program
   .command('cordon')

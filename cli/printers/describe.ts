@@ -7,6 +7,7 @@ import type { Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
 import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
+import { describeProbe } from './probes.js';
 import { serviceEndpointsText } from './services.js';
 import { formatTable } from './table.js';
 
@@ -73,6 +74,9 @@ function container(c: Container, l: Lines, indent: number): void {
   const requests = Object.entries(c.resources?.requests ?? {}).map(([k, v]) => `${k}: ${v}`);
   if (limits.length) l.field('Limits', limits.join(', '), i);
   if (requests.length) l.field('Requests', requests.join(', '), i);
+  if (c.livenessProbe) l.field('Liveness', describeProbe(c.livenessProbe), i);
+  if (c.readinessProbe) l.field('Readiness', describeProbe(c.readinessProbe), i);
+  if (c.startupProbe) l.field('Startup', describeProbe(c.startupProbe), i);
   const env = (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`);
   l.field('Environment', env.join(', ') || '<none>', i);
 }

@@ -6,12 +6,16 @@ import type { ObjectService } from '../api/object-service.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { applyDocumentsFromProto, applyOutcomeToProto } from './convert.js';
 import { failStream, unary } from './errors.js';
-import { proxyLogs } from './node-api.js';
+import { proxyExec, proxyLogs } from './agent-streams.js';
 import { serveWatch } from './streams.js';
 
 /** The namespace a request names: undefined for all namespaces, '' for the default one. */
 function scope(req: { all_namespaces: boolean; namespace: string }): string | undefined {
   return req.all_namespaces ? undefined : req.namespace;
+}
+
+function notServed(what: string): Error {
+  return Object.assign(new Error(`${what} is not served by this server`), { code: grpc.status.UNIMPLEMENTED });
 }
 
 /** clusterApiHandlers: each handler converts the request, calls the service layer, converts back. */
@@ -35,9 +39,9 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
       const { node, evicted } = await nodeOps.drain(req.node_name);
       return { evicted, node_json: JSON.stringify(node) };
     }),
-    // Streamed from the AgentAPI of the pod's node.
-    Logs: (call) =>
-      nodes ? proxyLogs(nodes.logs, call) : failStream(call, Object.assign(new Error('logs are not served by this server'), { code: grpc.status.UNIMPLEMENTED })),
+    // Streamed from (and to) the AgentAPI of the pod's node.
+    Logs: (call) => (nodes ? proxyLogs(nodes.agents, call) : failStream(call, notServed('logs'))),
+    Exec: (call) => (nodes ? proxyExec(nodes.agents, call) : failStream(call, notServed('exec'))),
     Watch: (call) => serveWatch(call, () => service.watch(call.request.resource, scope(call.request), call.request.resource_version || undefined, call.request.label_selector)),
   };
 }

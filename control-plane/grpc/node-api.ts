@@ -1,16 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
-import type { LogChunk, LogChunk__Output } from '../../proto/generated/berth/v1/LogChunk.js';
-import type { LogsRequest__Output } from '../../proto/generated/berth/v1/LogsRequest.js';
 import type { NodeAPIHandlers } from '../../proto/generated/berth/v1/NodeAPI.js';
 import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
-import type { LogProxy } from '../nodes/log-proxy.js';
 import type { NodeService } from '../nodes/node-service.js';
-import { answerError, failStream, unary } from './errors.js';
-import { onClientGone, serveSubscription } from './streams.js';
+import { answerError, unary } from './errors.js';
+import { serveSubscription } from './streams.js';
 
 function parse<T>(json: string, what: string): T {
   try {
@@ -69,34 +66,4 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
     WatchNodes: (call) =>
       serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
   };
-}
-
-/**
- * proxyLogs serves ClusterAPI.Logs: opens the stream on the agent of the pod's node and copies
- * its chunks; a client that goes away cancels the agent's stream.
- */
-export function proxyLogs(logs: LogProxy, call: grpc.ServerWritableStream<LogsRequest__Output, LogChunk>): void {
-  let upstream: grpc.ClientReadableStream<LogChunk__Output> | undefined;
-  let gone = false;
-  onClientGone(call, () => {
-    gone = true;
-    upstream?.cancel();
-  });
-  logs.open(call.request).then(
-    (stream) => {
-      upstream = stream;
-      if (gone) return stream.cancel();
-      stream.on('data', (chunk: LogChunk__Output) => {
-        if (!call.write({ data: chunk.data })) {
-          stream.pause();
-          call.once('drain', () => stream.resume());
-        }
-      });
-      stream.on('end', () => call.end());
-      stream.on('error', (err: grpc.ServiceError) => {
-        if (!gone) failStream(call, Object.assign(new Error(err.details || err.message), { code: err.code }));
-      });
-    },
-    (err: unknown) => failStream(call, err),
-  );
 }

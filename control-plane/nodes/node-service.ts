@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import { RESOURCE } from '../../proto/resources.js';
 import { EventWriter } from '../events/event-writer.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { LogProxy } from './log-proxy.js';
+import { AgentProxy } from './agent-proxy.js';
 import { NodeEvents } from './node-events.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { NodePodIndex } from './node-pod-index.js';
@@ -11,8 +11,8 @@ import { PodStatusWriter } from './pod-status-writer.js';
 import { ResourceFeed } from './resource-feed.js';
 
 /**
- * NodeService is used to hold the control plane's side of its agents (NodeAPI and the log
- * proxy of ClusterAPI.Logs): one instance per control-plane replica. Lifecycle: made at start,
+ * NodeService is used to hold the control plane's side of its agents (NodeAPI, and the agent
+ * proxy of ClusterAPI.Logs and Exec): one instance per control-plane replica. Lifecycle: made at start,
  * its shared informers start on first use; stop() ends them.
  */
 export class NodeService {
@@ -25,7 +25,7 @@ export class NodeService {
   /** Nodes, for every node's routes to the others' pod CIDRs. */
   readonly nodeFeed: ResourceFeed;
   readonly events: NodeEvents;
-  readonly logs: LogProxy;
+  readonly agents: AgentProxy;
 
   /** `events` is the process's EventWriter, shared with the leader's controllers and scheduler. */
   constructor(readonly store: ObjectStore, logger: Logger, events: EventWriter = new EventWriter(store)) {
@@ -37,13 +37,13 @@ export class NodeService {
     this.services = new ResourceFeed(store, logger, [RESOURCE.services, RESOURCE.endpointslices]);
     this.nodeFeed = new ResourceFeed(store, logger, [RESOURCE.nodes]);
     this.events = new NodeEvents(events, logger);
-    this.logs = new LogProxy(store);
+    this.agents = new AgentProxy(store);
   }
 
   stop(): void {
     this.pods.stop();
     this.services.stop();
     this.nodeFeed.stop();
-    this.logs.close();
+    this.agents.close();
   }
 }

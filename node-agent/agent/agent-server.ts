@@ -3,13 +3,17 @@ import type { Logger } from 'winston';
 import type { AgentAPIHandlers } from '../../proto/generated/berth/v1/AgentAPI.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Runtime } from '../runtime/index.js';
+import { serveExec } from './exec-handler.js';
 import type { PodManager } from './pod-manager.js';
 
 function failure(code: grpc.status, message: string): grpc.ServiceError {
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
-/** agentApiHandlers serves AgentAPI.Logs from the runtime's log of the container's current (or previous) instance. */
+/**
+ * agentApiHandlers serves AgentAPI.Logs from the runtime's log of the container's current (or
+ * previous) instance, and AgentAPI.Exec through Runtime.exec (exec-handler.ts).
+ */
 export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Logger): AgentAPIHandlers {
   return {
     Logs: (call) => {
@@ -43,6 +47,7 @@ export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Log
         }
       })();
     },
+    Exec: (call) => serveExec(call, pods, runtime, logger),
   };
 }
 

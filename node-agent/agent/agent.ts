@@ -11,6 +11,7 @@ import { NodeNetwork } from '../network/node-network.js';
 import { NodeRoutes } from '../network/node-routes.js';
 import type { PodNetwork } from '../network/pod-network.js';
 import { RouteTable } from '../network/route-table.js';
+import { ProbeChecker } from '../probes/probe-checks.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
@@ -65,6 +66,7 @@ export class Agent {
       this.client,
       logger,
     );
+    const probes = new ProbeChecker(this.runtime);
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
     let network: PodNetwork = new LoopbackPodNetwork();
     if (options.podNetwork === 'cni') {
@@ -89,6 +91,7 @@ export class Agent {
         hostIP: options.nodeIP,
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
         extras: this.services.extras,
+        probe: (plan, target) => probes.check(plan, target),
       },
       this.runtime,
       new PodStateStore(options.root),

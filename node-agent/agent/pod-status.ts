@@ -6,6 +6,7 @@
 import { transitionTime } from '../../proto/objects/conditions.js';
 import type { Condition } from '../../proto/objects/meta.js';
 import type { ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '../../proto/objects/pod.js';
+import type { ProbeResult } from '../probes/probe-state.js';
 
 /** TerminatedView is one finished instance of a container. */
 export interface TerminatedView {
@@ -37,6 +38,8 @@ export interface ContainerView {
   finished: boolean;
   /** Has an instance ever started (for the Pending → Running phase). */
   everStarted: boolean;
+  /** What the container's readiness probe says; undefined when it has none (then running is ready). */
+  readiness?: ProbeResult;
 }
 
 /** PodObservation is the input of computePodStatus. */
@@ -65,7 +68,12 @@ function terminatedState(t: TerminatedView): ContainerState {
   };
 }
 
-/** containerStatus shapes one ContainerView. Ready = running: readiness probes come in a later issue. */
+/** isContainerReady: a running container is ready unless its readiness probe has not passed (Kubernetes' rule). */
+export function isContainerReady(view: ContainerView): boolean {
+  return view.state.kind === 'running' && (view.readiness === undefined || view.readiness === 'success');
+}
+
+/** containerStatus shapes one ContainerView. */
 export function containerStatus(view: ContainerView): ContainerStatus {
   const s = view.state;
   const state: ContainerState =
@@ -78,7 +86,7 @@ export function containerStatus(view: ContainerView): ContainerStatus {
     name: view.name,
     state,
     lastState: view.lastTerminated ? terminatedState(view.lastTerminated) : {},
-    ready: s.kind === 'running',
+    ready: isContainerReady(view),
     restartCount: view.restartCount,
     image: view.image,
     imageID: view.imageID,
@@ -101,25 +109,34 @@ export function podPhase(containers: ContainerView[]): PodPhase {
 }
 
 /** Keeps a condition's lastTransitionTime when its status did not change. */
-function condition(type: string, ok: boolean, previous: Condition[] | undefined, now: string, reason?: string): Condition {
+function condition(type: string, ok: boolean, previous: Condition[] | undefined, now: string, reason?: string, message?: string): Condition {
   const status = ok ? 'True' : 'False';
-  return { type, status, ...(reason && !ok ? { reason } : {}), lastProbeTime: null, lastTransitionTime: transitionTime(previous, { type, status }, now) };
+  return {
+    type,
+    status,
+    ...(reason && !ok ? { reason } : {}),
+    ...(message && !ok ? { message } : {}),
+    lastProbeTime: null,
+    lastTransitionTime: transitionTime(previous, { type, status }, now),
+  };
 }
 
 /** computePodStatus builds the status to report; `previous` keeps transition times stable. */
 export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodStatus | undefined, now: string): PodStatus {
   const statuses = pod.spec.containers.map((spec) => obs.containers.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
   const phase = podPhase(statuses);
-  const allReady = statuses.length > 0 && statuses.every((c) => c.state.kind === 'running');
+  const unready = statuses.filter((c) => !isContainerReady(c)).map((c) => c.name);
+  const allReady = statuses.length > 0 && unready.length === 0;
   const prev = previous?.conditions;
   const finished = phase === 'Succeeded' || phase === 'Failed';
   const reason = finished ? 'PodCompleted' : 'ContainersNotReady';
+  const message = finished ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   return {
     phase,
     conditions: [
       condition('Initialized', true, prev, now),
-      condition('Ready', allReady, prev, now, reason),
-      condition('ContainersReady', allReady, prev, now, reason),
+      condition('Ready', allReady, prev, now, reason, message),
+      condition('ContainersReady', allReady, prev, now, reason, message),
       condition('PodScheduled', true, prev, now),
     ],
     hostIP: obs.hostIP,

@@ -1,6 +1,8 @@
 import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
+import type { ProbeAttempt } from '../probes/container-prober.js';
+import { PodProbes } from '../probes/pod-probes.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
 import type { ContainerExtras } from './container-extras.js';
@@ -12,6 +14,7 @@ import { removePodCgroup } from './pod-cgroup.js';
 import { afterCreateError, afterPullError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
 import { portMappingsOf } from '../network/cni-config.js';
 import type { PodNetwork } from '../network/pod-network.js';
+import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
 import { pullRetryDelayMs } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -29,6 +32,8 @@ export interface PodWorkerDeps {
   cgroupParentOf: (uid: string) => string;
   /** What containers get besides their spec: resolv.conf, Service environment variables. */
   extras: ContainerExtras;
+  /** One attempt of a container's probe (ProbeChecker.check). */
+  probe: ProbeAttempt;
 }
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
@@ -50,6 +55,7 @@ export class PodWorker {
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
   private podIP: string | undefined;
+  private readonly probes: PodProbes;
   private terminating = false;
   /** Torn down: nothing runs any more. */
   private done = false;
@@ -70,6 +76,13 @@ export class PodWorker {
   constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined, private readonly persisted: Promise<void> = Promise.resolve()) {
     this.startTime = pod.status?.startTime ?? apiTimestamp();
     this.lastStatus = pod.status;
+    this.probes = new PodProbes(deps.probe, {
+      // A probe's verdict changes status only: nothing to converge, no runtime call.
+      resultChanged: () => {
+        if (!this.terminating) this.reportStatus();
+      },
+      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
+    });
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
       [rec.current, rec.previous] = instances;
@@ -158,6 +171,7 @@ export class PodWorker {
       if (spec) await this.act(spec, rec, decision.action);
       this.followExit(rec);
     }
+    this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), { ...(this.podIP ? { podIP: this.podIP } : {}), netnsPath: this.netnsPath });
     this.reportStatus();
   }
 
@@ -270,13 +284,17 @@ export class PodWorker {
 
   private reportStatus(): void {
     const policy = this.pod.spec.restartPolicy;
-    const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
+    const views = this.pod.spec.containers.map((spec) => {
+      const readiness = this.probes.result(spec, 'readiness');
+      return { ...toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()), ...(readiness ? { readiness } : {}) };
+    });
     const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
 
   private async tearDown(): Promise<void> {
+    this.probes.stop();
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     this.deps.status.forget(this.uid);

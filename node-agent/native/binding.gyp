@@ -7,7 +7,7 @@
       "target_name": "berth_native",
       "sources": ["addon/addon.cc", "addon/common.cc", "addon/fs_at.cc", "addon/resolve.cc",
                   "addon/mount.cc", "addon/xattr.cc",
-                  "addon/spawn.cc", "addon/netns.cc", "addon/inode_flags.cc"],
+                  "addon/spawn.cc", "addon/attached.cc", "addon/netns.cc", "addon/netns_connect.cc", "addon/inode_flags.cc"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-D_GNU_SOURCE"]
@@ -20,7 +20,8 @@
         "runtime/json.c", "runtime/config.c", "runtime/config_linux.c", "runtime/state.c",
         "runtime/spawn.c", "runtime/init.c", "runtime/namespaces.c",
         "runtime/rootfs.c", "runtime/pathres.c", "runtime/cgroups.c",
-        "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c"
+        "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c",
+        "runtime/exec.c", "runtime/exec_child.c", "runtime/exec_relay.c"
       ],
       # Static: no dynamic loader at every container start, and a monitor whose resident set
       # is a few hundred KiB instead of a mapped shared libc.

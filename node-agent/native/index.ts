@@ -66,11 +66,33 @@ export interface CommandOptions {
   env?: Readonly<Record<string, string>>;
 }
 
+/** What spawnAttached returns: the child and the agent's ends of its sockets (non-blocking). */
+export interface AttachedChild {
+  pid: number;
+  /** The child's stdin, or null when it reads /dev/null. */
+  stdin: number | null;
+  stdout: number;
+  stderr: number;
+  /** The child's fd 3. */
+  control: number;
+}
+
+/** How a child started by spawnAttached ended. */
+export interface ChildEnd {
+  /** The exit status, or null when a signal ended it. */
+  exitCode: number | null;
+  /** The number of the signal that ended it, or null. */
+  signal: number | null;
+}
+
 interface Addon {
+  spawnAttached(file: string, argv: string[], env: string[], options: { stdin?: boolean }): AttachedChild;
+  waitChild(pid: number): Promise<ChildEnd>;
   runCommand(file: string, argv: string[], env: string[], options: CommandOptions): Promise<CommandOutcome>;
   markTopDir(path: PathArg): boolean;
   netnsCreate(path: PathArg): Promise<void>;
   netnsLoopbackUp(path: PathArg): Promise<void>;
+  netnsConnect(netnsPath: PathArg, host: string, port: number, timeoutMs: number): Promise<number>;
   mountAsync(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): Promise<void>;
   umount2Async(target: PathArg, flags?: number): Promise<void>;
   mkdirat(dirfd: number, path: PathArg, mode?: number): void;
@@ -168,6 +190,12 @@ export const markTopDir = (path: PathArg): boolean => addon.markTopDir(path);
 export const netnsCreate = (path: PathArg): Promise<void> => addon.netnsCreate(path);
 /** Sets the loopback of the network namespace bound on `path` up. */
 export const netnsLoopbackUp = (path: PathArg): Promise<void> => addon.netnsLoopbackUp(path);
+/**
+ * A TCP connection to host:port (an IP address) made inside the network namespace bound on
+ * `netnsPath`, within `timeoutMs`: resolves with the connected socket's descriptor (non-blocking,
+ * close-on-exec) for net.Socket; rejects with ECONNREFUSED, ETIMEDOUT… (syscall connect).
+ */
+export const netnsConnect = (netnsPath: PathArg, host: string, port: number, timeoutMs: number): Promise<number> => addon.netnsConnect(netnsPath, host, port, timeoutMs);
 
 /** The environment commands run with: the agent's, as "NAME=value" strings, read once. */
 let commandEnv: string[] | undefined;
@@ -189,6 +217,19 @@ function withVariables(env: readonly string[], extra: Readonly<Record<string, st
   const names = new Set(Object.keys(extra));
   return [...env.filter((entry) => !names.has(entry.slice(0, entry.indexOf('=')))), ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
 }
+
+/**
+ * Starts `file` (a path) with `args` and stays connected to it: its stdin (with `stdin`),
+ * stdout, stderr and fd 3 are each one end of a socketpair whose other end is returned, for
+ * net.Socket. Like runCommand it never forks the agent (posix_spawn). The caller must reap the
+ * child with waitChild. Throws (syscall posix_spawn or socketpair) when nothing could start.
+ */
+export function spawnAttached(file: string, args: readonly string[], options: { stdin?: boolean; env?: readonly string[] } = {}): AttachedChild {
+  return addon.spawnAttached(file, [file, ...args], [...(options.env ?? [])], { stdin: options.stdin ?? false });
+}
+
+/** Resolves once a child of spawnAttached has ended, reaping it (waitpid on a thread of its own). */
+export const waitChild = (pid: number): Promise<ChildEnd> => addon.waitChild(pid);
 
 // Device nodes (overlay whiteouts, a layer's character devices and fifos).
 export const mknodat = (dirfd: number, path: PathArg, mode: number, major = 0, minor = 0): void =>

@@ -28,14 +28,15 @@ import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
 import { buildContainerSpec } from './container-spec-builder.js';
 import { toStatus } from './container-status.js';
 import { readCriLog, type LogEntry } from './cri-log.js';
-import { ContainerExistsError, ContainerNotFoundError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
+import { ContainerExistsError, ContainerNotFoundError, ContainerNotRunningError, ExecFailedError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
+import { ExecStartError, startExec } from './exec-process.js';
 import { KeyedLock } from './keyed-lock.js';
 import { ExitWatches } from './exit-watch.js';
 import { HostMounter, type Mounter } from './mounter.js';
 import { defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
 import { Rootfs } from './rootfs.js';
 import { listStateDir, readStateDir } from './runtime-state-dir.js';
-import { transition, type ContainerStatus, type CreateContainerRequest, type LogOptions, type RemoveOptions, type Runtime, type WaitOptions } from './runtime.js';
+import { transition, type ContainerStatus, type CreateContainerRequest, type ExecProcess, type ExecRequest, type LogOptions, type RemoveOptions, type Runtime, type WaitOptions } from './runtime.js';
 import { UndoStack } from './undo.js';
 
 /** BerthRuntimeOptions is used to configure a BerthRuntime. */
@@ -236,6 +237,21 @@ export class BerthRuntime implements Runtime {
 
   watchExit(id: string, onExit: () => void): () => void {
     return this.exits.watch(id, onExit);
+  }
+
+  /** berth-runtime exec (exec-process.ts); a refusal is classified by the container's state then. */
+  async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
+    if (request.command.length === 0) throw new InvalidSpecError('command', 'exec needs a command to run');
+    const before = await this.inspect(id);
+    if (before.state !== 'running') throw new ContainerNotRunningError(id, before.state);
+    try {
+      return await startExec(this.cli.binary, this.cli.stateRoot, id, request);
+    } catch (err) {
+      if (!(err instanceof ExecStartError)) throw err;
+      const now = await this.inspect(id); // ContainerNotFoundError when it went meanwhile
+      if (now.state !== 'running') throw new ContainerNotRunningError(id, now.state);
+      throw new ExecFailedError(id, err.message);
+    }
   }
 
   /** The container's metadata; ContainerNotFoundError when there is none. */

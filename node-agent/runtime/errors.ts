@@ -22,6 +22,28 @@ export class ContainerNotFoundError extends Error {
   }
 }
 
+/** ContainerNotRunningError is thrown by exec when the container is not running (created, or exited). */
+export class ContainerNotRunningError extends Error {
+  override readonly name = 'ContainerNotRunningError';
+  constructor(
+    readonly id: string,
+    readonly state: string,
+  ) {
+    super(`container '${id}' is ${state}, not running: exec needs a running container`);
+  }
+}
+
+/** ExecFailedError is thrown by exec when the command could not be started in the container; it carries the reason. */
+export class ExecFailedError extends Error {
+  override readonly name = 'ExecFailedError';
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+  ) {
+    super(`cannot exec in container '${id}': ${reason}`);
+  }
+}
+
 /** ContainerExistsError is thrown by create when the id is already taken. */
 export class ContainerExistsError extends Error {
   override readonly name = 'ContainerExistsError';

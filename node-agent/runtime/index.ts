@@ -1,5 +1,5 @@
 /** The node agent's container runtime: the Runtime interface and its berth-runtime implementation. */
-export type { ContainerState, ContainerStatus, CreateContainerRequest, LogOptions, RemoveOptions, Runtime, WaitOptions } from './runtime.js';
+export type { ContainerState, ContainerStatus, CreateContainerRequest, ExecProcess, ExecRequest, LogOptions, RemoveOptions, Runtime, TerminalSize, WaitOptions } from './runtime.js';
 export { transition } from './runtime.js';
 export type { BindMount, ContainerSpec, ImageForContainer, ImageRunConfig, PodOptions } from './container-spec.js';
 export type { LogEntry } from './cri-log.js';

@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { ContainerSpec, ImageForContainer, PodOptions } from './container-spec.js';
 import type { LogEntry } from './cri-log.js';
 import { IllegalTransitionError } from './errors.js';
@@ -28,6 +29,8 @@ import { IllegalTransitionError } from './errors.js';
  *    calls back a caller who must not wait (the node agent, with a hundred containers).
  * 4. `remove(id)` deletes the container: its processes (only with `force` when still
  *    running), cgroup, mounts, bundle, log and state. State: `removed`; the id may be reused.
+ *
+ * While a container runs, `exec(id, request)` runs further commands inside it (see there).
  *
  * At any point `inspect`, `list` and `logs` observe without changing anything. A new
  * Runtime over the same root (an agent restart) sees and manages the containers an earlier
@@ -75,6 +78,23 @@ export interface Runtime {
    * Watches hold no process and run no runtime command: hundreds may be armed at once.
    */
   watchExit(id: string, onExit: () => void): () => void;
+  /**
+   * Runs a command inside running container `id`, as `kubectl exec` and `runc exec` do: in the
+   * container's namespaces (it sees its root filesystem, hostname, network and processes, and
+   * is one of them), in its cgroup, as its user, with its capabilities and environment.
+   * Lifecycle of an exec:
+   * 1. exec() resolves once the command runs. It rejects with ContainerNotFoundError for an
+   *    unknown id, ContainerNotRunningError for a container that is not running (created or
+   *    exited), and ExecFailedError when the command cannot be started (not in the image…).
+   * 2. While it runs the caller writes its stdin (with `stdin`), reads stdout and stderr (one
+   *    stream with `tty`: a terminal merges them) and resizes the terminal. Nothing is
+   *    buffered beyond the sockets: a caller that stops reading slows the command down.
+   * 3. `exit` resolves with its exit code (128 + N when signal N ended it) once it has ended and
+   *    its output has been read. `kill()` ends the command and its process group at once.
+   * The command never outlives its caller: an agent that goes away takes it along. When the
+   * container stops, its exec'd commands die with it.
+   */
+  exec(id: string, request: ExecRequest): Promise<ExecProcess>;
 }
 
 /**
@@ -162,6 +182,39 @@ export interface LogOptions {
   tail?: number;
   /** Ends a follow early (the iterator then finishes without error). */
   signal?: AbortSignal;
+}
+
+/** TerminalSize is used to size an exec's terminal. */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
+}
+
+/** ExecRequest is used to say what exec() runs and how it is connected. */
+export interface ExecRequest {
+  /** The program and its arguments; the program is looked up in the container's PATH. */
+  command: readonly string[];
+  /** Connect the command's stdin (else it reads nothing: /dev/null). */
+  stdin?: boolean;
+  /** Give the command a terminal (made inside the container) as its stdin, stdout and stderr. */
+  tty?: boolean;
+  /** The terminal's first size (with `tty`). */
+  size?: TerminalSize;
+}
+
+/** ExecProcess is used to talk to a command started by exec(). */
+export interface ExecProcess {
+  /** The command's stdin, when asked for: end() is end of file. */
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  /** Null with a terminal: its output arrives on stdout. */
+  readonly stderr: Readable | null;
+  /** Resizes the terminal (no-op without one). */
+  resize(size: TerminalSize): void;
+  /** Ends the command and everything in its process group now (SIGKILL): `exit` then says 137. */
+  kill(): void;
+  /** The exit code (128 + N for signal N), once the command has ended and its output is read. */
+  readonly exit: Promise<number>;
 }
 
 /** WaitOptions is used to bound waitForExit(). */

@@ -11,7 +11,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitMount(env, exports);
   berth::InitXattr(env, exports);
   berth::InitSpawn(env, exports);
+  berth::InitAttached(env, exports);
   berth::InitNetns(env, exports);
+  berth::InitNetnsConnect(env, exports);
   berth::InitInodeFlags(env, exports);
   return exports;
 }

@@ -26,7 +26,9 @@ void InitResolve(Napi::Env env, Napi::Object exports);
 void InitMount(Napi::Env env, Napi::Object exports);
 void InitXattr(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
+void InitAttached(Napi::Env env, Napi::Object exports);
 void InitNetns(Napi::Env env, Napi::Object exports);
+void InitNetnsConnect(Napi::Env env, Napi::Object exports);
 void InitInodeFlags(Napi::Env env, Napi::Object exports);
 
 // Used by resolve.cc and exposed for tests: disable openat2 to exercise the fallback walk.

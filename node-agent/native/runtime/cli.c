@@ -26,6 +26,21 @@
  *       it exits. A failed create leaves nothing behind; should the release fail, the container
  *       stays as after a failed `start` (created or stopped): delete it.
  *   berth-runtime [--root STATE_ROOT] list                prints a JSON array of states
+ *   berth-runtime [--root STATE_ROOT] exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]
+ *       Runs COMMAND in the running container ID, as runc exec: in the namespaces of its init
+ *       (user, mnt, pid, net, ipc, uts, cgroup, as far as they differ from the caller's), in its
+ *       cgroup, under its root, with the rlimits, user, groups, capabilities, no_new_privs, env
+ *       and cwd of the container's process (config.json). Exits with COMMAND's exit code, or
+ *       128+N when a signal N ended it. Without --tty COMMAND gets this process's stdin, stdout
+ *       and stderr, and leads a process group of its own. With --tty it gets a terminal made
+ *       inside the container (its /dev/ptmx) as its stdio and controlling terminal, in a new
+ *       session, first sized ROWSxCOLS; this process copies its stdin to the terminal and the
+ *       terminal's output to its stdout. Either way COMMAND dies with this process.
+ *       --control-fd N: N is a stream socket to the caller. This process writes one line to it:
+ *       "started <host pid>" once COMMAND runs (execve succeeded), or "error <message>" when it
+ *       could not be started (the container is not running, the executable is missing...; then
+ *       the exit status is 1 and nothing went to stderr). It reads lines "resize <rows> <cols>"
+ *       (with --tty). Its end of file (the caller went away) kills COMMAND's process group.
  *
  * STATE_ROOT defaults to /run/berth-runtime; every state directory is mode 0700. The layout of
  * STATE_ROOT/ID/ is versioned and part of this contract too (state.c): a caller may read a
@@ -64,7 +79,8 @@ void usage(const char *msg) {
       "usage: berth-runtime [--root DIR] COMMAND\n"
       "  create --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
       "  run [--detach] --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
-      "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n";
+      "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n"
+      "  exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]\n";
   if (msg) warnx("%s", msg);
   write_all(2, text, sizeof text - 1);
   exit(2);
@@ -112,15 +128,43 @@ static void parse_args(int argc, char **argv, int i, struct opts *o) {
   }
 }
 
+/* exec's options, then the id, then (after an optional "--") the command. */
+static void parse_exec_args(int argc, char **argv, int i, struct opts *o) {
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) break;
+    if (strcmp(a, "--tty") == 0 || strcmp(a, "-t") == 0) {
+      o->tty = true;
+    } else if (strcmp(a, "--control-fd") == 0 || strcmp(a, "--tty-size") == 0) {
+      if (i + 1 >= argc) usage("missing value for an option");
+      const char *v = argv[++i];
+      int64_t n;
+      unsigned rows, cols;
+      char extra;
+      if (a[2] == 'c') {
+        if (parse_int64(v, &n) < 0 || n < 3 || n > 1 << 20) usage("--control-fd needs a descriptor number of 3 or more");
+        o->control_fd = (int)n;
+      } else if (sscanf(v, "%ux%u%c", &rows, &cols, &extra) != 2 || rows > 65535 || cols > 65535) {
+        usage("--tty-size needs ROWSxCOLS, e.g. 24x80");
+      } else {
+        o->rows = (unsigned short)rows;
+        o->cols = (unsigned short)cols;
+      }
+    } else {
+      char msg[300];
+      snprintf(msg, sizeof msg, "unknown option %s", a);
+      usage(msg);
+    }
+  }
+  if (i < argc && strcmp(argv[i], "--") == 0) usage("missing container id before --");
+  if (i < argc) o->id = argv[i++];
+  if (i < argc && strcmp(argv[i], "--") == 0) i++;
+  if (i < argc) o->command = argv + i;
+}
+
 int main(int argc, char **argv) {
-  struct opts o = {.root = DEFAULT_STATE_ROOT};
+  struct opts o = {.root = DEFAULT_STATE_ROOT, .control_fd = -1};
   int i = 1;
-  /* Nothing inherited beyond stdio may reach the monitor or the container (a caller's pipe
-   * would otherwise never see EOF). */
-  if (syscall(SYS_close_range, 3, ~0U, 0) < 0) security_cloexec_fds(-1);
-  /* Make sure 0, 1 and 2 are open, so no pipe or file we open lands on them. */
-  for (int fd = 0; fd < 3; fd++)
-    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (strcmp(argv[i], "--root") == 0) {
       if (++i >= argc) usage("--root needs a value");
@@ -137,10 +181,23 @@ int main(int argc, char **argv) {
   }
   if (i >= argc) usage("missing command");
   const char *cmd = argv[i];
-  parse_args(argc, argv, i + 1, &o);
+  if (strcmp(cmd, "exec") == 0) parse_exec_args(argc, argv, i + 1, &o);
+  else parse_args(argc, argv, i + 1, &o);
+  /* Nothing inherited beyond stdio (and exec's control socket) may reach the monitor or the
+   * container (a caller's pipe would otherwise never see EOF). */
+  int keep = o.control_fd;
+  bool closed = keep >= 3 ? syscall(SYS_close_range, 3, (unsigned)keep - 1, 0) == 0 && syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0
+                          : syscall(SYS_close_range, 3, ~0U, 0) == 0;
+  if (!closed) security_cloexec_fds(keep);
+  if (keep >= 0 && fcntl(keep, F_GETFD) < 0) usage("--control-fd names a descriptor that is not open");
+  if (keep >= 0) fcntl(keep, F_SETFD, FD_CLOEXEC);
+  /* Make sure 0, 1 and 2 are open, so no pipe or file we open lands on them. */
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) return 1;
   err_setup(ERR_STDERR, 2, cmd, o.id);
   if (strcmp(cmd, "list") == 0) return cmd_list(&o);
   if (!o.id) usage("missing container id");
+  if (strcmp(cmd, "exec") == 0) return cmd_exec(&o);
   if (strcmp(cmd, "kill") != 0 && o.signal) usage("too many arguments");
   if (strcmp(cmd, "create") == 0) return cmd_create(&o, false);
   if (strcmp(cmd, "run") == 0 && o.detach) return cmd_run_detached(&o);

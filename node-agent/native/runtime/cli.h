@@ -12,6 +12,11 @@ struct opts {
   bool force, all, detach;
   const char *id;
   const char *signal;
+  /* exec */
+  bool tty;
+  int control_fd;            /* -1: none */
+  unsigned short rows, cols; /* --tty-size */
+  char **command;            /* NULL-terminated, after the id */
 };
 
 /* Prints the usage (after msg, if any) and exits 2. */
@@ -26,5 +31,7 @@ int cmd_state(const struct opts *o);
 int cmd_kill(const struct opts *o);
 int cmd_delete(const struct opts *o);
 int cmd_list(const struct opts *o);
+/* exec.c */
+int cmd_exec(const struct opts *o);
 
 #endif

@@ -24,7 +24,7 @@ static const char *env_path(char **env) {
 
 /* Resolves args[0] like execvp, but against the container's PATH and before `start`, so a
  * missing binary fails `create` instead of the container. */
-static const char *find_executable(const struct config *c, char *buf, size_t len) {
+const char *find_executable(const struct config *c, char *buf, size_t len) {
   const char *name = c->args[0];
   struct stat st;
   if (strchr(name, '/')) {
@@ -43,7 +43,7 @@ static const char *find_executable(const struct config *c, char *buf, size_t len
 
 /* Like runc and crun: a process without HOME gets the home directory of its uid from the
  * container's /etc/passwd, or "/". Returns the environment to exec with. */
-static char **with_home(const struct config *c) {
+char **with_home(const struct config *c) {
   size_t n = 0;
   for (char **e = c->env; *e; e++, n++)
     if (strncmp(*e, "HOME=", 5) == 0) return c->env;
@@ -96,7 +96,7 @@ struct kernel_sigaction {
  * signals (32 and 33), and its posix_spawn leaves them ignored in the child: the agent starts
  * berth-runtime that way, so the raw system call resets them too.
  */
-static void reset_signals(void) {
+void reset_signals(void) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

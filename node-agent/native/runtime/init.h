@@ -35,4 +35,12 @@ struct init_args {
 
 __attribute__((noreturn)) void container_init(const struct init_args *a);
 
+/* Shared with exec (exec_child.c), which starts its process the way the init does. */
+/* Resolves args[0] against the container's PATH in the current root; dies when not found. */
+const char *find_executable(const struct config *c, char *buf, size_t len);
+/* The environment to exec with: HOME added from /etc/passwd (or "/") when missing. */
+char **with_home(const struct config *c);
+/* Nothing blocked, no signal ignored (ignored dispositions survive exec). */
+void reset_signals(void);
+
 #endif

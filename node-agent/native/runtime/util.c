@@ -31,6 +31,16 @@ static void emit(const char *msg, int is_warning) {
     write_all(g_err_fd, msg, strlen(msg));
     return;
   }
+  if (g_mode == ERR_CONTROL && !is_warning) {
+    n = snprintf(buf, sizeof buf - 1, "error %s", msg);
+    if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
+    /* One line: a newline inside the message would end it early. */
+    for (int i = 0; i < n; i++)
+      if (buf[i] == '\n') buf[i] = ' ';
+    buf[n++] = '\n';
+    write_all(g_err_fd, buf, (size_t)n);
+    return;
+  }
   if (*g_id)
     n = snprintf(buf, sizeof buf, "berth-runtime: %s %s: %s%s\n", g_cmd, g_id, is_warning ? "warning: " : "", msg);
   else if (*g_cmd)

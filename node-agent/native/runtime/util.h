@@ -15,6 +15,7 @@
 enum err_mode {
   ERR_STDERR,     /* "berth-runtime: <cmd> <id>: msg\n" on fd 2 */
   ERR_PIPE,       /* "msg" on err_fd, the reader adds the prefix */
+  ERR_CONTROL,    /* "error msg\n" on err_fd: exec's control socket (exec.h) */
 };
 void err_setup(enum err_mode mode, int fd, const char *cmd, const char *id);
 /* Called once before the process exits on a fatal error (undo steps taken so far). */

@@ -2,7 +2,7 @@
  * The behaviour every Runtime must show, as one suite that any
  * implementation runs with `describeRuntimeConformance(name, makeRuntime)`. It asserts what a
  * user notices: exit codes, output, identity, stop and remove, exit watches
- * (runtime-exit-watch-conformance.ts); and, through the few hooks of
+ * (runtime-exit-watch-conformance.ts), exec (runtime-exec-conformance.ts); and, through the few hooks of
  * RuntimeUnderTest, that nothing of a removed container is left on the machine.
  * Needs root and iproute2's `ip` (the pod network namespace test makes its own namespace).
  */
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import type { ContainerSpec, ImageForContainer, ImageRunConfig, PodOptions } from '../../../node-agent/runtime/container-spec.js';
 import { ContainerExistsError, ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError } from '../../../node-agent/runtime/errors.js';
 import type { ContainerStatus, LogEntry, Runtime } from '../../../node-agent/runtime/index.js';
+import { describeExecConformance } from './runtime-exec-conformance.js';
 import { describeExitWatchConformance } from './runtime-exit-watch-conformance.js';
 
 const execFileAsync = promisify(execFile);
@@ -367,5 +368,6 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
     }
 
     describeExitWatchConformance(() => rt);
+    describeExecConformance(() => rt);
   });
 }

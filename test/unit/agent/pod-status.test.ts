@@ -93,4 +93,19 @@ describe('agent pod status', () => {
     expect(s.containerStatuses?.[0]?.state?.waiting).to.deep.equal(rec.waiting);
     expect(s.containerStatuses?.[0]?.ready).to.equal(false);
   });
+
+  it('makes a running container with a readiness probe ready only once the probe passes, and says which containers are not', () => {
+    const two: Pod = { ...pod, spec: { containers: [spec, { name: 'side', image: 'reg/side:v1' }] } };
+    const side = running({ name: 'side' });
+    const waiting = computePodStatus(two, { hostIP: 'h', startTime: 's', containers: [running({ readiness: 'failure' }), side] }, undefined, 'n');
+    expect(waiting.phase).to.equal('Running');
+    expect(waiting.containerStatuses?.map((c) => `${c.name} ready=${c.ready}`)).to.deep.equal(['main ready=false', 'side ready=true']);
+    for (const type of ['Ready', 'ContainersReady']) {
+      expect(waiting.conditions?.find((c) => c.type === type)).to.include({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [main]' });
+    }
+    const passed = computePodStatus(two, { hostIP: 'h', startTime: 's', containers: [running({ readiness: 'success' }), side] }, waiting, 'n2');
+    expect(passed.containerStatuses?.every((c) => c.ready)).to.equal(true);
+    expect(passed.conditions?.find((c) => c.type === 'Ready')).to.include({ status: 'True', lastTransitionTime: 'n2' });
+    expect(passed.conditions?.find((c) => c.type === 'Ready')?.message).to.equal(undefined);
+  });
 });

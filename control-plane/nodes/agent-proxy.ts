@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AgentAPIClient } from '../../proto/generated/berth/v1/AgentAPI.js';
+import type { ExecInput } from '../../proto/generated/berth/v1/ExecInput.js';
+import type { ExecOutput__Output } from '../../proto/generated/berth/v1/ExecOutput.js';
 import type { LogChunk__Output } from '../../proto/generated/berth/v1/LogChunk.js';
 import type { LogsRequest } from '../../proto/generated/berth/v1/LogsRequest.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
@@ -20,29 +22,45 @@ export function agentAddress(node: Node): string | undefined {
 }
 
 /**
- * LogProxy is used by ClusterAPI.Logs: finds the pod's node and opens the log stream on that
- * node's AgentAPI. Clients are kept per address (one HTTP/2 connection per agent).
+ * AgentProxy is used by ClusterAPI.Logs and ClusterAPI.Exec: finds the pod's node and opens
+ * the stream on that node's AgentAPI. Clients are kept per address (one HTTP/2 connection per
+ * agent).
  */
-export class LogProxy {
+export class AgentProxy {
   private readonly clients = new Map<string, AgentAPIClient>();
 
   constructor(private readonly store: ObjectStore) {}
 
-  /** Opens the agent's stream; NotFoundError for an unknown pod, InvalidError for an unscheduled one. */
-  async open(request: LogsRequest): Promise<grpc.ClientReadableStream<LogChunk__Output>> {
+  /** Opens the agent's log stream; NotFoundError for an unknown pod, InvalidError for an unscheduled one. */
+  async logs(request: LogsRequest): Promise<grpc.ClientReadableStream<LogChunk__Output>> {
     const namespace = request.namespace || DEFAULT_NAMESPACE;
-    const pod = (await this.store.get(pods, namespace, request.pod ?? '')) as Pod;
-    const nodeName = pod.spec.nodeName;
-    if (!nodeName) throw new InvalidError(`pod ${namespace}/${pod.metadata.name} is not scheduled to a node yet: no logs`);
-    const node = (await this.store.get(nodes, undefined, nodeName)) as Node;
-    const address = agentAddress(node);
-    if (!address) throw new InvalidError(`node ${nodeName} does not say where its agent serves logs (status.daemonEndpoints)`);
-    return this.client(address).Logs({ ...request, namespace });
+    const client = await this.agentOf(namespace, request.pod ?? '', 'logs');
+    return client.Logs({ ...request, namespace });
+  }
+
+  /**
+   * Opens an exec stream on the agent of pod namespace/name; the caller writes the start message
+   * and the rest. Errors as for logs.
+   */
+  async exec(namespace: string, pod: string): Promise<grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>> {
+    const client = await this.agentOf(namespace || DEFAULT_NAMESPACE, pod, 'exec');
+    return client.Exec();
   }
 
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
+  }
+
+  /** The AgentAPI client of the node pod namespace/name is bound to; `what` names the request for errors. */
+  private async agentOf(namespace: string, name: string, what: string): Promise<AgentAPIClient> {
+    const pod = (await this.store.get(pods, namespace, name)) as Pod;
+    const nodeName = pod.spec.nodeName;
+    if (!nodeName) throw new InvalidError(`pod ${namespace}/${pod.metadata.name} is not scheduled to a node yet: no ${what}`);
+    const node = (await this.store.get(nodes, undefined, nodeName)) as Node;
+    const address = agentAddress(node);
+    if (!address) throw new InvalidError(`node ${nodeName} does not say where its agent serves ${what} (status.daemonEndpoints)`);
+    return this.client(address);
   }
 
   private client(address: string): AgentAPIClient {

@@ -1,0 +1,111 @@
+import type { Container } from '../../proto/objects/pod.js';
+import { ContainerProber, type ProbeAttempt } from './container-prober.js';
+import type { ProbeTarget } from './probe-checks.js';
+import { PROBE_FIELD, planProbe, type ProbeKind, type ProbePlan } from './probe-plan.js';
+import { initialProbeState, shouldReportFailure, unhealthyMessage, type ProbeResult } from './probe-state.js';
+
+/** ProbedContainer is used to tell PodProbes about one container of its pod. */
+export interface ProbedContainer {
+  spec: Container;
+  /** The instance that runs now; none while nothing runs. */
+  running?: {
+    id: string;
+    startedAtMs: number;
+    /** An earlier agent reported this very instance ready: its readiness starts there. */
+    readyBefore?: boolean;
+  };
+}
+
+/** PodProbesListener is used to hear what a pod's probes find. */
+export interface PodProbesListener {
+  /** A probe's result changed: readiness makes its container (un)ready. */
+  resultChanged(container: string, kind: ProbeKind, result: ProbeResult): void;
+  /** An attempt failed or errored; paced to one call per probe every UNHEALTHY_EVENT_INTERVAL_MS. `message` is the event's text. */
+  unhealthy(container: string, kind: ProbeKind, message: string): void;
+}
+
+/**
+ * The kinds of probe that run. Liveness and startup come with the issue that restarts
+ * containers for them: they are other kinds of the same probers, whose result the pod worker's
+ * decision (pod-decision.ts) turns into a restart, where readiness's turns into status.
+ */
+const RUNNING_KINDS: readonly ProbeKind[] = ['readiness'];
+
+/**
+ * PodProbes is used by a pod worker to keep one ContainerProber per probe of each running
+ * container instance: sync() starts and stops them to match what runs, result() says what they
+ * found. A pod without probes costs nothing: no prober, no timer.
+ *
+ * Lifecycle: sync() after each of the worker's syncs (with the pod's network: its IP once
+ * known, its network namespace); stop()
+ * when the pod goes: no attempt is made after it.
+ */
+export class PodProbes {
+  private readonly probers = new Map<string, ContainerProber>();
+  private readonly lastReported = new Map<string, number>();
+  private network: Pick<ProbeTarget, 'podIP' | 'netnsPath'> = {};
+
+  constructor(private readonly attempt: ProbeAttempt, private readonly listener: PodProbesListener) {}
+
+  sync(containers: readonly ProbedContainer[], network: Pick<ProbeTarget, 'podIP' | 'netnsPath'>): void {
+    this.network = { ...this.network, ...network };
+    const wanted = new Set<string>();
+    for (const c of containers) {
+      if (!c.running) continue;
+      for (const kind of RUNNING_KINDS) {
+        const plan = planProbe(kind, c.spec);
+        if (!plan) continue;
+        const key = probeKey(c.spec.name, kind);
+        wanted.add(key);
+        const existing = this.probers.get(key);
+        if (existing && existing.containerId === c.running.id && samePlan(existing.plan, plan)) continue;
+        existing?.stop();
+        this.startProber(key, c.spec.name, plan, c.running);
+      }
+    }
+    for (const [key, prober] of this.probers) {
+      if (wanted.has(key)) continue;
+      prober.stop();
+      this.probers.delete(key);
+    }
+  }
+
+  /**
+   * What the container's probe of this kind says: undefined when the container has no such
+   * probe; the kind's initial result while no prober runs (no instance runs).
+   */
+  result(spec: Container, kind: ProbeKind): ProbeResult | undefined {
+    if (!spec[PROBE_FIELD[kind]]) return undefined;
+    return this.probers.get(probeKey(spec.name, kind))?.state.result ?? initialProbeState(kind).result;
+  }
+
+  stop(): void {
+    for (const prober of this.probers.values()) prober.stop();
+    this.probers.clear();
+  }
+
+  private startProber(key: string, container: string, plan: ProbePlan, running: NonNullable<ProbedContainer['running']>): void {
+    const seed = plan.kind === 'readiness' && running.readyBefore ? 'success' : undefined;
+    const prober = new ContainerProber(plan, running.id, running.startedAtMs, initialProbeState(plan.kind, seed), {
+      attempt: this.attempt,
+      network: () => this.network,
+      attempted: (outcome, state, changed) => {
+        if (outcome.result !== 'success' && shouldReportFailure(this.lastReported.get(key), Date.now())) {
+          this.lastReported.set(key, Date.now());
+          this.listener.unhealthy(container, plan.kind, unhealthyMessage(plan.kind, outcome));
+        }
+        if (changed) this.listener.resultChanged(container, plan.kind, state.result);
+      },
+    });
+    this.probers.set(key, prober);
+    prober.start();
+  }
+}
+
+function probeKey(container: string, kind: ProbeKind): string {
+  return `${container}/${kind}`;
+}
+
+function samePlan(a: ProbePlan, b: ProbePlan): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
