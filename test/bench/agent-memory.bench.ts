@@ -12,18 +12,20 @@
  *               pulled once per node (one pinned pod each, deleted again);
  *   each run    a Deployment of --replicas busybox pods (`sleep 3600`; 100 per node by default)
  *               with the image cached: VmHWM is reset before apply, so "peak" is the peak of
- *               that start; apply → all Running (seen through a ClusterAPI watch); RSS at all
- *               Running and --settle seconds later; then the Deployment is deleted and the
+ *               that start; apply → all Running (seen through a ClusterAPI watch) and the CPU
+ *               time the agents used meanwhile (steadier than wall time on a busy machine);
+ *               RSS at all Running and --settle seconds later; then the Deployment is deleted and the
  *               nodes drained before the next run.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../cli/client.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { LocalClusterNode } from '../support/local-cluster.js';
-import { nowMs, runtimeList, sleep, withBenchCluster } from '../support/bench-cluster.js';
+import { cpuOf, nowMs, runtimeList, sleep, withBenchCluster } from '../support/bench-cluster.js';
 import { isRunningReady, ms, pinnedPod, PodWatch, quantile, sleepDeployment } from '../support/bench-pods.js';
 import { mib, processMemory, resetPeakRss, type ProcessMemory } from '../support/process-memory.js';
 import { memoryReportDir, type HeapReport } from './memory-report-hook.js';
@@ -126,17 +128,22 @@ async function main(): Promise<void> {
       summary.push(`idle after a pull: max RSS ${mib(maxOf(pulled, (m) => m.rssKiB))}, peak during up + pull ${mib(maxOf(pulled, (m) => m.peakKiB))}`);
 
       const startTimes: number[] = [];
+      const cpuTimes: number[] = [];
       for (let run = 1; run <= RUNS; run++) {
         const app = `mem${run}`;
         for (const n of nodes) resetPeakRss(n.agentPid);
+        const cpuBefore = nodes.map((n) => cpuOf(n.agentPid).selfMs);
         const t0 = nowMs();
         await apply(client, [sleepDeployment(app, NS, REPLICAS)]);
         const allRunning = await pods.until(`${REPLICAS} pods Running`, () => pods.of(app).filter((t) => t.runningSeenMs !== undefined).length >= REPLICAS, 300_000);
         startTimes.push(allRunning - t0);
+        const cpuMs = nodes.map((n, i) => cpuOf(n.agentPid).selfMs - (cpuBefore[i] ?? 0));
+        cpuTimes.push(cpuMs.reduce((a, b) => a + b, 0));
         const perNode = new Map<string, number>();
         for (const t of pods.of(app)) perNode.set(t.node ?? '?', (perNode.get(t.node ?? '?') ?? 0) + 1);
         const started = pods.of(app).map((t) => (t.runningSeenMs ?? NaN) - t0);
         console.log(`\nrun ${run}: apply → all ${REPLICAS} Running ${ms(allRunning - t0).trim()} (per pod p50 ${ms(quantile(started, 0.5)).trim()}, p99 ${ms(quantile(started, 0.99)).trim()}); pods per node: ${[...perNode].sort().map(([n, c]) => `${n} ${c}`).join(', ')}`);
+        console.log(`  agent CPU meanwhile: ${cpuMs.map((c) => `${(c / 1000).toFixed(2)} s`).join(', ')} (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
         const atRunning = await report(`run ${run}: at all Running (peak = during this start):`, nodes);
         await sleep(SETTLE_MS);
         const settled = await report(`run ${run}: ${SETTLE_MS / 1000} s later:`, nodes);
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
       console.log(`\nsummary (target: RSS ≤ ${mib(TARGET_KIB)} per agent with 100 pods):`);
       for (const line of summary) console.log(`  ${line}`);
       console.log(`  apply → all Running over ${RUNS} runs: ${startTimes.map((x) => ms(x).trim()).join(', ')}`);
+      console.log(`  CPU of the ${NODES} agents for those starts: ${cpuTimes.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}`);
     } finally {
       pods.close();
       client.close();
