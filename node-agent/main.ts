@@ -4,7 +4,6 @@
  * SIGTERM/SIGINT end the agent but not its containers (DESIGN.md section 5: they outlive it and
  * the next agent re-adopts them).
  */
-import './thread-pool.js'; // first: sizes libuv's pool before anything starts it
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
