@@ -66,6 +66,14 @@ export class ClusterClient {
     return JSON.parse(reply.object_json) as BerthObject;
   }
 
+  /** patch sends an RFC 7386 merge patch; with a resourceVersion, only if the object is still at it (else ABORTED). */
+  async patch(resource: string, namespace: string, name: string, patch: object, resourceVersion = ''): Promise<BerthObject> {
+    const reply = await this.unary<{ object_json: string }>((cb) =>
+      this.client.Patch({ ref: { resource, namespace, name }, patch_json: JSON.stringify(patch), resource_version: resourceVersion }, this.options(), cb),
+    );
+    return JSON.parse(reply.object_json) as BerthObject;
+  }
+
   async cordon(nodeName: string, unschedulable: boolean): Promise<BerthObject> {
     const reply = await this.unary<{ object_json: string }>((cb) => this.client.Cordon({ node_name: nodeName, unschedulable }, this.options(), cb));
     return JSON.parse(reply.object_json) as BerthObject;

@@ -5,3 +5,12 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+/**
+ * aggregateMessage joins several errors about one object as kubectl's aggregate error does: one
+ * message alone, several (duplicates dropped) in brackets.
+ */
+export function aggregateMessage(messages: string[]): string {
+  const unique = [...new Set(messages)];
+  return unique.length === 1 ? (unique[0] as string) : `[${unique.join(', ')}]`;
+}

@@ -4,13 +4,22 @@ import { applyCommand } from './commands/apply.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { annotateCommand, labelCommand, type MetadataEditOptions } from './commands/label.js';
 import { logsCommand } from './commands/logs.js';
 import { cordonCommand, drainCommand } from './commands/nodes.js';
 import { scaleCommand } from './commands/scale.js';
+import { taintCommand, type TaintOptions } from './commands/taint.js';
 import { downCommand, parsePort, parsePositive, upCommand, type LocalClusterFlags } from './commands/up.js';
 import { CliError } from './errors.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** parseBool reads a boolean flag's value as kubectl does (`--flag=false`). */
+function parseBool(value: string): boolean {
+  if (/^(true|t|1)$/i.test(value)) return true;
+  if (/^(false|f|0)$/i.test(value)) return false;
+  throw new CliError(`invalid argument "${value}": use true or false`);
+}
 
 const program = new Command('berth')
   .description('Manage a Berth cluster (kubectl-like).')
@@ -47,10 +56,13 @@ program
   .description('List objects of a kind, or show some by name.')
   .argument('<kind>', 'e.g. deployments, pods, services, nodes')
   .argument('[names...]', 'object names')
-  .option('-o, --output <format>', 'wide, yaml, json or name')
+  .option('-o, --output <format>', 'wide, yaml, json, name, jsonpath=TEMPLATE, jsonpath-file=FILE or custom-columns=HEADER:.path,...')
   .option('-A, --all-namespaces', 'list across all namespaces')
   .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
   .option('-w, --watch', 'after listing, print changes as they happen')
+  .option('--no-headers', 'no header row (tables and custom-columns)')
+  .option('--show-labels', 'add a LABELS column to the table')
+  .option('--allow-missing-template-keys [bool]', 'a jsonpath field that is missing prints nothing (true) or is an error (false)', parseBool, true)
   .action(run(async (kind: string, names: string[], opts: object) => getCommand(kind, names, { ...program.opts(), ...opts })));
 
 program
@@ -76,6 +88,29 @@ program
   .requiredOption('--replicas <n>', 'the new replica count')
   .option('--resource-version <rv>', 'only scale if the object is still at this resourceVersion')
   .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => scaleCommand(target, name, { ...program.opts(), ...opts })));
+
+const metadataEdit = (name: 'label' | 'annotate', what: string) =>
+  program
+    .command(name)
+    .description(`Add, change (--overwrite) or remove (KEY-) ${what} of objects of any kind.`)
+    .argument('<args...>', `TYPE NAME... or TYPE/NAME..., then KEY=VALUE... and KEY-...`)
+    .option('--overwrite', `allow changing ${what} that already have a value`)
+    .option('--all', 'every object of the type in the namespace')
+    .option('-l, --selector <selector>', 'objects of the type matching a label selector, e.g. app=web')
+    .option('-A, --all-namespaces', 'with --all or -l: across all namespaces')
+    .option('--resource-version <rv>', 'only change the object if it is still at this resourceVersion (one object only)');
+
+metadataEdit('label', 'labels').action(run(async (args: string[], opts: MetadataEditOptions) => labelCommand(args, { ...program.opts(), ...opts })));
+metadataEdit('annotate', 'annotations').action(run(async (args: string[], opts: MetadataEditOptions) => annotateCommand(args, { ...program.opts(), ...opts })));
+
+program
+  .command('taint')
+  .description('Add (KEY[=VALUE]:EFFECT) or remove (KEY:EFFECT-, KEY-) taints of nodes; EFFECT is NoSchedule, PreferNoSchedule or NoExecute.')
+  .argument('<args...>', 'node NAME... or node/NAME..., then the taint changes')
+  .option('--overwrite', 'allow replacing a taint with the same key and effect')
+  .option('--all', 'every node')
+  .option('-l, --selector <selector>', 'nodes matching a label selector')
+  .action(run(async (args: string[], opts: TaintOptions) => taintCommand(args, { ...program.opts(), ...opts })));
 
 program
   .command('logs')

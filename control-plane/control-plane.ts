@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from './store/etcd-client.js';
 import type { Logger } from 'winston';
 import { DEFAULT_NAMESPACE } from '../proto/resources.js';
-import { startGrpcServer } from './api/grpc-server.js';
+import { startGrpcServer } from './grpc/server.js';
+import type { Ipv4Range } from '../proto/ipv4.js';
+import { KubernetesService, advertisedIp } from './api/kubernetes-service.js';
 import { NodeOperations } from './api/node-operations.js';
 import { ObjectService } from './api/object-service.js';
 import { EmbeddedEtcd } from './etcd/embedded-etcd.js';
@@ -28,6 +30,8 @@ export interface ControlPlaneOptions {
   logger: Logger;
   /** Lease silence after which a node is NotReady and its pods are replaced (default 5 s). */
   nodeGracePeriodMs?: number;
+  /** --service-cluster-ip-range: the CIDR ClusterIPs come from (default 10.96.0.0/16). */
+  serviceClusterIpRange?: Ipv4Range;
   /**
    * Campaign for leadership and, when leading, run the controllers and the scheduler (default).
    * false makes an API-only replica: it serves ClusterAPI and NodeAPI and never leads.
@@ -38,17 +42,19 @@ export interface ControlPlaneOptions {
 /**
  * ControlPlane is one control-plane replica: stateless apart from etcd. Lifecycle: start() brings
  * up the embedded etcd (if no endpoints were given), connects, makes sure the `default`
- * namespace exists, serves ClusterAPI and NodeAPI, and campaigns for leadership: the replica
+ * namespace exists, serves ClusterAPI and NodeAPI, joins the `kubernetes` Service's endpoints
+ * (creating the Service if it is missing), and campaigns for leadership: the replica
  * that leads runs the controllers and the scheduler (on one set of shared informers). stop()
  * undoes it in reverse order, resigning leadership so another replica takes over at once.
  */
 export class ControlPlane {
   private etcd: EmbeddedEtcd | undefined;
-  private client: Etcd3 | undefined;
+  private client: EtcdClient | undefined;
   private server: grpc.Server | undefined;
   private nodes: NodeService | undefined;
   private controllers: ControllerManager | undefined;
   private election: LeaderElection | undefined;
+  private kubernetesService: KubernetesService | undefined;
   port = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {}
@@ -71,7 +77,7 @@ export class ControlPlane {
       }
       this.client = connectEtcd(endpoints);
       const store = new ObjectStore(this.client);
-      const service = new ObjectService(store, logger);
+      const service = new ObjectService(store, logger, this.options.serviceClusterIpRange ? { serviceIpRange: this.options.serviceClusterIpRange } : {});
       await service.ensureNamespace(DEFAULT_NAMESPACE);
       service.compileSchemas();
       // One EventWriter per process: the events of agents, controllers and scheduler share its group commit.
@@ -81,6 +87,9 @@ export class ControlPlane {
       this.server = server;
       this.port = port;
       logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
+      const host = this.options.listen.slice(0, Math.max(0, this.options.listen.lastIndexOf(':'))).replace(/^\[|\]$/g, '');
+      this.kubernetesService = new KubernetesService(store, service, { ip: advertisedIp(host), port }, logger);
+      await this.kubernetesService.start();
       if (this.options.runControllers ?? true) this.startLeaderWork(store, this.nodes, events);
     } catch (err) {
       await this.stop();
@@ -100,11 +109,13 @@ export class ControlPlane {
       ],
     });
     this.controllers = controllers;
-    this.election = new LeaderElection(store.etcd, { onStartedLeading: (signal) => controllers.start(signal) }, logger, { name: 'controllers' });
+    this.election = new LeaderElection(store, { onStartedLeading: (signal) => controllers.start(signal) }, logger, { name: 'controllers' });
     this.election.start();
   }
 
   async stop(): Promise<void> {
+    await this.kubernetesService?.stop().catch((err: unknown) => this.options.logger.warn('could not withdraw from the kubernetes Service', { error: String(err) }));
+    this.kubernetesService = undefined;
     await this.election?.stop();
     this.election = undefined;
     await this.controllers?.stop();

@@ -1,7 +1,7 @@
 import type { ObjectProblem } from '../proto/validation/index.js';
 
 /**
- * Domain errors of the control plane. Only the gRPC edge (api/grpc-errors.ts) maps them to status
+ * Domain errors of the control plane. Only the gRPC edge (grpc/errors.ts) maps them to status
  * codes; everything else throws and catches these by class.
  */
 
@@ -40,10 +40,18 @@ export class InvalidError extends Error {
   }
 }
 
-/** StoreUnavailableError: etcd could not be reached; the caller may retry later. */
+/** StoreUnavailableError: etcd could not be reached; the caller may retry later. `cause` is etcd's error. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   constructor(cause: unknown) {
-    super(`etcd is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`etcd is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** WatchExpiredError: the requested start revision was compacted away; list again and re-watch. */
+export class WatchExpiredError extends Error {
+  override name = 'WatchExpiredError';
+  constructor(revision: string) {
+    super(`too old resource version: ${revision} has been compacted; list again and watch from the list's resourceVersion`);
   }
 }

@@ -9,8 +9,3 @@ export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? 'info', comp
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
   });
 }
-
-/** silentLogger is for tests and benchmarks that do not want log lines. */
-export function silentLogger(): winston.Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
-}

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseIpv4Cidr } from '../proto/ipv4.js';
+import type { Ipv4Range } from '../proto/ipv4.js';
+import { DEFAULT_SERVICE_CIDR } from './api/service-allocation.js';
 import { ControlPlane } from './control-plane.js';
 import { createLogger } from './log.js';
 
@@ -7,6 +10,14 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number`);
   return n;
+}
+
+/** serviceRange reads the --service-cluster-ip-range CIDR. */
+function serviceRange(value: string): Ipv4Range {
+  const range = parseIpv4Cidr(value);
+  if (!range) throw new InvalidArgumentError(`"${value}" is not an IPv4 CIDR such as 10.96.0.0/16`);
+  if (range.prefix < 12 || range.prefix > 28) throw new InvalidArgumentError(`"${value}" must be between a /12 and a /28: it holds every Service's address`);
+  return range;
 }
 
 /** duration reads "5s", "800ms", "1m" or a plain number of seconds, in milliseconds. */
@@ -24,11 +35,16 @@ const program = new Command('berth-control-plane')
   .option('--data-dir <dir>', 'state directory (the embedded etcd keeps its data in <dir>/etcd)', '/var/lib/berth/control-plane')
   .option('--embedded-etcd-port <port>', 'client port of the embedded etcd (its peer port is the next one)', port, 2379)
   .option('--node-grace-period <duration>', 'lease silence before a node is NotReady and its pods are replaced (e.g. 5s, 800ms)', duration, 5000)
+  .addOption(
+    new Option('--service-cluster-ip-range <cidr>', "IPv4 CIDR that Services' ClusterIPs are allocated from (the first address goes to the kubernetes Service)")
+      .argParser(serviceRange)
+      .default(serviceRange(DEFAULT_SERVICE_CIDR), DEFAULT_SERVICE_CIDR),
+  )
   .option('--no-controllers', 'serve the APIs only: never campaign for leadership, run no controllers or scheduler')
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; controllers: boolean; logLevel: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string }>();
 const logger = createLogger(opts.logLevel);
 const controlPlane = new ControlPlane({
   listen: opts.listen,
@@ -37,6 +53,7 @@ const controlPlane = new ControlPlane({
   embeddedEtcdClientPort: opts.embeddedEtcdPort,
   embeddedEtcdPeerPort: opts.embeddedEtcdPort + 1,
   nodeGracePeriodMs: opts.nodeGracePeriod,
+  serviceClusterIpRange: opts.serviceClusterIpRange,
   runControllers: opts.controllers,
   logger,
 });

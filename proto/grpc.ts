@@ -36,3 +36,10 @@ export function loadBerthProto(): ProtoGrpcType {
 
 /** Message sizes: a list of many pods can be large. */
 export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * After the initial ADDED events of NodeAPI.WatchPods, one event of this type tells the agent
+ * that it has seen every pod bound to it (Kubernetes' BOOKMARK with k8s.io/initial-events-end):
+ * pods it runs that were not listed may be stopped. Its object_json is an empty object.
+ */
+export const INITIAL_EVENTS_END = 'BOOKMARK';

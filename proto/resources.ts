@@ -1,6 +1,6 @@
 /**
  * The resources Berth serves, and how their names map to etcd keys and CLI words.
- * Storage layout (DESIGN.md section 2): one key per object, `/berth/<resource>/<namespace>/<name>`,
+ * Storage layout (docs/architecture.md section 2): one key per object, `/berth/<resource>/<namespace>/<name>`,
  * cluster-scoped resources without the namespace segment.
  */
 
@@ -17,18 +17,30 @@ export interface ResourceInfo {
   namespaced: boolean;
 }
 
-export const RESOURCES: readonly ResourceInfo[] = [
-  { kind: 'Namespace', apiVersion: 'v1', group: '', resource: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false },
-  { kind: 'Node', apiVersion: 'v1', group: '', resource: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false },
-  { kind: 'Pod', apiVersion: 'v1', group: '', resource: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true },
-  { kind: 'Service', apiVersion: 'v1', group: '', resource: 'services', singular: 'service', shortNames: ['svc'], namespaced: true },
-  { kind: 'Endpoints', apiVersion: 'v1', group: '', resource: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true },
-  { kind: 'Event', apiVersion: 'v1', group: '', resource: 'events', singular: 'event', shortNames: ['ev'], namespaced: true },
-  { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
-  { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },
+/**
+ * RESOURCE is the table of every resource Berth serves, keyed by its plural name, for code that
+ * names a resource it knows (`RESOURCE.pods`). A name that arrives in a request goes through
+ * resourceByName, which may find nothing.
+ */
+export const RESOURCE = {
+  namespaces: { kind: 'Namespace', apiVersion: 'v1', group: '', resource: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false },
+  nodes: { kind: 'Node', apiVersion: 'v1', group: '', resource: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false },
+  pods: { kind: 'Pod', apiVersion: 'v1', group: '', resource: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true },
+  services: { kind: 'Service', apiVersion: 'v1', group: '', resource: 'services', singular: 'service', shortNames: ['svc'], namespaced: true },
+  endpoints: { kind: 'Endpoints', apiVersion: 'v1', group: '', resource: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', group: 'discovery.k8s.io', resource: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true },
+  events: { kind: 'Event', apiVersion: 'v1', group: '', resource: 'events', singular: 'event', shortNames: ['ev'], namespaced: true },
+  deployments: { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
+  replicasets: { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },
   // A node's heartbeat, renewed by its agent about every second (cluster-scoped here).
-  { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', group: 'coordination.k8s.io', resource: 'leases', singular: 'lease', shortNames: [], namespaced: false },
-];
+  leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', group: 'coordination.k8s.io', resource: 'leases', singular: 'lease', shortNames: [], namespaced: false },
+} as const satisfies Record<string, ResourceInfo>;
+
+/** ResourceName is the plural name of a resource Berth serves. */
+export type ResourceName = keyof typeof RESOURCE;
+
+/** RESOURCES lists every resource, in the table's order. */
+export const RESOURCES: readonly ResourceInfo[] = Object.values(RESOURCE);
 
 export const DEFAULT_NAMESPACE = 'default';
 export const KEY_ROOT = '/berth/';
@@ -61,7 +73,7 @@ export function resolveResource(word: string): ResourceInfo | undefined {
 
 /** resourceByName finds a resource by its plural name, as carried in API requests. */
 export function resourceByName(resource: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.resource === resource);
+  return Object.hasOwn(RESOURCE, resource) ? RESOURCE[resource as ResourceName] : undefined;
 }
 
 /** qualifiedKind is how kubectl names a kind in messages: `deployment.apps`, `service`. */

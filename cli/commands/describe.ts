@@ -1,5 +1,8 @@
 import type { Event } from '../../proto/objects/cluster.js';
+import { SERVICE_NAME_LABEL } from '../../proto/objects/discovery.js';
+import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import { describeObject } from '../printers/describe.js';
+import type { Related } from '../printers/describe.js';
 import type { GlobalOptions } from './context.js';
 import { namespaceOf, print, splitKindName, withClient } from './context.js';
 
@@ -11,6 +14,11 @@ export async function describeCommand(kind: string, name: string | undefined, op
     const object = await client.get(info.resource, namespace, objectName);
     const events = (await client.list({ resource: 'events', namespace: object.metadata.namespace ?? '', all_namespaces: !info.namespaced, label_selector: '' })).items as Event[];
     const about = events.filter((e) => e.involvedObject.kind === object.kind && e.involvedObject.name === objectName && (!e.involvedObject.uid || e.involvedObject.uid === object.metadata.uid));
-    print(describeObject(object, about));
+    const related: Related = {};
+    if (info.kind === 'Service') {
+      const selector = `${SERVICE_NAME_LABEL}=${objectName}`;
+      related.endpointSlices = (await client.list({ resource: 'endpointslices', namespace: object.metadata.namespace ?? '', all_namespaces: false, label_selector: selector })).items as EndpointSlice[];
+    }
+    print(describeObject(object, about, Date.now(), related));
   });
 }

@@ -1,29 +1,41 @@
-import { stringify } from 'yaml';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import { CliError } from '../errors.js';
 import type { Event } from '../../proto/objects/cluster.js';
-import { COLUMNS } from '../printers/columns.js';
 import { sortEvents } from '../printers/describe.js';
-import { formatTable } from '../printers/table.js';
+import { parseOutputFormat } from '../printers/output-format.js';
+import { render } from '../printers/render.js';
+import type { RenderOptions } from '../printers/render.js';
 import type { GlobalOptions } from './context.js';
-import { namespaceOf, print, printErr, resourceOf, withClient } from './context.js';
+import { namespaceOf, printErr, resourceOf, withClient } from './context.js';
 
+/** GetOptions are the flags of `berth get`. */
 export interface GetOptions extends GlobalOptions {
   output?: string;
   allNamespaces?: boolean;
   selector?: string;
   watch?: boolean;
+  /** --no-headers is commander's negation: headers is false then. */
+  headers?: boolean;
+  showLabels?: boolean;
+  allowMissingTemplateKeys?: boolean;
 }
 
-const OUTPUTS = ['wide', 'yaml', 'json', 'name'];
-
-/** get prints objects of one kind as a table (kubectl's columns), YAML, JSON or names. */
+/**
+ * get prints objects of one kind as a table (kubectl's columns), YAML, JSON, names, a JSONPath
+ * template or custom columns.
+ */
 export async function getCommand(kind: string, names: string[], options: GetOptions): Promise<void> {
-  if (options.output && !OUTPUTS.includes(options.output)) throw new CliError(`unable to match a printer suitable for the output format "${options.output}", allowed formats are: ${OUTPUTS.join(',')}`);
+  const format = parseOutputFormat(options.output);
   const info = resourceOf(kind);
   const namespace = namespaceOf(options);
   const allNamespaces = (options.allNamespaces ?? false) && info.namespaced;
+  const renderOptions = (single: boolean, first: boolean): RenderOptions => ({
+    single,
+    allNamespaces,
+    header: options.headers === false ? 'omit' : first ? 'print' : 'measure',
+    showLabels: options.showLabels ?? false,
+    allowMissingKeys: options.allowMissingTemplateKeys ?? true,
+    now: Date.now(),
+  });
   await withClient(options, async (client) => {
     let items: BerthObject[];
     let resourceVersion = '';
@@ -36,39 +48,20 @@ export async function getCommand(kind: string, names: string[], options: GetOpti
       items = info.kind === 'Event' ? sortEvents(list.items as Event[]) : list.items;
       resourceVersion = list.resourceVersion;
     }
-    // -o json/yaml print an empty List, as kubectl does, so scripts can always parse the output.
-    if (items.length === 0 && !options.watch && options.output !== 'json' && options.output !== 'yaml') {
+    // Only a table says "No resources found"; the other formats print an empty List (or just a header), as kubectl does.
+    if (items.length === 0 && !options.watch && (format.kind === 'table' || format.kind === 'name')) {
       printErr(allNamespaces || !info.namespaced ? 'No resources found' : `No resources found in ${namespace} namespace.`);
       return;
     }
-    printObjects(info, items, names.length === 1 && !options.watch, allNamespaces, options.output, true);
+    process.stdout.write(render(info, items, format, renderOptions(names.length === 1 && !options.watch, true)));
     if (options.watch) {
       await client.watch(
         { resource: info.resource, namespace, all_namespaces: allNamespaces, resource_version: resourceVersion, label_selector: options.selector ?? '' },
         (_type, object) => {
           if (names.length > 0 && !names.includes(object.metadata.name)) return;
-          printObjects(info, [object], false, allNamespaces, options.output, false);
+          process.stdout.write(render(info, [object], format, renderOptions(true, false)));
         },
       );
     }
   });
-}
-
-function printObjects(info: ResourceInfo, items: BerthObject[], single: boolean, allNamespaces: boolean, output: string | undefined, headers: boolean): void {
-  switch (output) {
-    case 'json':
-      return print(JSON.stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2));
-    case 'yaml':
-      return print(stringify(single ? items[0] : { apiVersion: 'v1', kind: 'List', items }));
-    case 'name':
-      return print(items.map((o) => `${info.group ? `${info.singular}.${info.group}` : info.singular}/${o.metadata.name}`).join('\n'));
-  }
-  const columns = COLUMNS[info.kind];
-  if (!columns) throw new CliError(`no table format for ${info.kind}: use -o yaml`);
-  const wide = output === 'wide';
-  const now = Date.now();
-  const header = [...(allNamespaces ? ['NAMESPACE'] : []), ...columns.headers, ...(wide ? columns.wide : [])];
-  const rows = items.map((o) => [...(allNamespaces ? [o.metadata.namespace ?? ''] : []), ...columns.row(o, now), ...(wide ? columns.wideRow(o) : [])]);
-  const table = formatTable(header, rows);
-  print(headers ? table : table.split('\n').slice(1).join('\n'));
 }

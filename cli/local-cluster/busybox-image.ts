@@ -2,7 +2,7 @@
  * Builds OCI images without a container engine: an OCI layout written directly (so layers are
  * byte-for-byte reproducible), pushed with skopeo to a plain-HTTP registry. `berth up` uses it
  * to put `library/busybox:1.35` (and `:latest`) into the local cluster's registry, built from
- * Debian's busybox-static with its applets linked (DESIGN.md section 7); the tests build their
+ * Debian's busybox-static with its applets linked (docs/architecture.md section 9); the tests build their
  * images with it too (test/support/image-build.ts).
  */
 import { execFile, execFileSync } from 'node:child_process';

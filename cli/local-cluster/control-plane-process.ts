@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { controlPlaneEntry } from './paths.js';
 import { isRunning, spawnDetached, tail } from './processes.js';
 import type { NodeRecord } from './record.js';
+import { isReady } from '../../proto/objects/conditions.js';
 
 /** startControlPlane starts berth-control-plane detached, its embedded etcd on loopback; returns its pid. */
 export function startControlPlane(stateDir: string, server: string, dataDir: string, etcdPort: number): number {
@@ -34,10 +35,6 @@ export async function waitControlPlaneReady(server: string, pid: number, dataDir
   }
 }
 
-function isReady(node: Node | undefined): boolean {
-  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 /**
  * waitNodesReady waits until every node's Node object is Ready, as `berth get nodes` shows it.
  * On timeout (or when an agent exits) it names each node that is not Ready, why, and its log.
@@ -59,7 +56,7 @@ export async function waitNodesReady(server: string, nodes: NodeRecord[], agentL
       } catch (err) {
         lastError = (err as Error).message;
       }
-      const notReady = nodes.filter((n) => !isReady(byName.get(n.name)));
+      const notReady = nodes.filter((n) => !isReady(byName.get(n.name) ?? {}));
       if (notReady.length === 0 || signal?.aborted) return;
       const dead = notReady.filter((n) => {
         if (n.agentPid && isRunning(n.agentPid, agentMarker(n))) {

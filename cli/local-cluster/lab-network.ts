@@ -1,5 +1,5 @@
 /**
- * The lab network of a local cluster (DESIGN.md section 8): one Linux bridge in the host network
+ * The lab network of a local cluster (docs/architecture.md section 10): one Linux bridge in the host network
  * namespace holding the first address of the lab subnet, and one network namespace per node,
  * joined to the bridge by a veth pair, with the address .(10+i), loopback up and a default
  * route via the bridge. The control plane and the registry listen on the bridge address, so

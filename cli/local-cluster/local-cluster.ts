@@ -68,11 +68,11 @@ function isComplete(record: ClusterRecord): boolean {
 }
 
 /**
- * LocalCluster is everything `berth up` starts on this machine (DESIGN.md section 8): a lab
+ * LocalCluster is everything `berth up` starts on this machine (docs/architecture.md section 10): a lab
  * bridge and one network namespace per node, a registry, the control plane with its embedded
  * etcd, and one agent per node. Lifecycle: up() records each step in cluster.json before it
  * takes it, waits until every node is Ready and points the CLI config at the cluster; when a
- * step fails it undoes all of them (STYLE.md item 9). down() undoes whatever is recorded.
+ * step fails it undoes all of them. down() undoes whatever is recorded.
  */
 export class LocalCluster {
   private readonly stateDir: string;

@@ -1,6 +1,6 @@
 /**
  * What `berth down` removes for one node after its agent is stopped: the containers the agent
- * started (they outlive agents by design, DESIGN.md section 5), the pod network namespaces they
+ * started (they outlive agents by design, docs/architecture.md section 8), the pod network namespaces they
  * used, every mount left under the node's root, and the node's cgroup parent on every cgroup
  * hierarchy (v1 controllers, named v1 hierarchies and v2). Each step is idempotent, so it is
  * safe after a crash or a second time.
@@ -80,18 +80,25 @@ export async function unmountAll(dir: string): Promise<void> {
 }
 
 /**
- * The pod network namespaces the agent recorded: one per pod file <root>/pods/<uid>.json, named
- * berth-<first 12 hex of the uid> (node-agent/agent/pod-network.ts netnsName; the CLI may not
- * import the agent, so the rule is repeated here).
+ * The pod network namespaces the agent recorded: one per pod file <root>/pods/<uid>.json and per
+ * CNI attachment record <root>/network/pods/<uid>.json (a pod's state file goes before its
+ * record only if the agent stopped in between), named berth-<first 12 hex of the uid>
+ * (node-agent/network/pod-network.ts netnsName; the CLI may not import the agent, so the rule is
+ * repeated here). Their veths and addresses go with them and with the node's namespace; the
+ * addresses' leases are files under the root, which goes last.
  */
 export function podNetnsFromAgentState(nodeRoot: string): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(join(nodeRoot, 'pods'));
-  } catch {
-    return [];
+  const uids = new Set<string>();
+  for (const dir of [join(nodeRoot, 'pods'), join(nodeRoot, 'network', 'pods')]) {
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const f of files) if (f.endsWith('.json') && !f.startsWith('.')) uids.add(f.slice(0, -'.json'.length));
   }
-  return files.filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => `berth-${f.slice(0, -'.json'.length).replace(/-/g, '').slice(0, 12)}`);
+  return [...uids].map((uid) => `berth-${uid.replace(/-/g, '').slice(0, 12)}`);
 }
 
 /**

@@ -2,7 +2,7 @@
  * The local cluster's image registry: Debian's docker-registry binary run as a plain process of
  * the cluster (never its system service), with a config generated into the state dir:
  * filesystem storage under the state dir, plain HTTP on <bridge ip>:5000, no auth. The nodes
- * use it as their docker.io mirror (DESIGN.md section 7).
+ * use it as their docker.io mirror (docs/architecture.md section 9).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,15 +2,19 @@ import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
 import type { Event, Namespace, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
+import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Endpoints, Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
+import { clusterIpText, externalIpText, servicePortsText, sliceEndpointsText, slicePortsText } from './services.js';
+import { findCondition } from '../../proto/objects/conditions.js';
 
 /** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
 export interface Columns {
   headers: string[];
   wide: string[];
-  row(object: BerthObject, now: number): string[];
+  /** The row; `wide` is set for -o wide, for columns that print more then (kubectl's EXTERNAL-IP). */
+  row(object: BerthObject, now: number, wide?: boolean): string[];
   wideRow(object: BerthObject): string[];
 }
 
@@ -41,14 +45,9 @@ export function podReadyText(pod: Pod): string {
 }
 
 export function nodeStatusText(node: Node): string {
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = findCondition(node.status?.conditions, 'Ready');
   const base = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
   return node.spec.unschedulable ? `${base},SchedulingDisabled` : base;
-}
-
-export function servicePortsText(s: Service): string {
-  const ports = s.spec.ports ?? [];
-  return ports.length === 0 ? '<none>' : ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
 export function endpointsText(e: Endpoints): string {
@@ -105,9 +104,9 @@ export const COLUMNS: Record<string, Columns> = {
   Service: {
     headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
     wide: ['SELECTOR'],
-    row: (o, now) => {
+    row: (o, now, wide = false) => {
       const s = o as Service;
-      return [s.metadata.name, s.spec.type ?? 'ClusterIP', none(s.spec.clusterIP), '<none>', servicePortsText(s), age(s.metadata.creationTimestamp, now)];
+      return [s.metadata.name, s.spec.type ?? 'ClusterIP', clusterIpText(s), externalIpText(s, wide), servicePortsText(s), age(s.metadata.creationTimestamp, now)];
     },
     wideRow: (o) => [none(Object.entries((o as Service).spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(','))],
   },
@@ -115,6 +114,15 @@ export const COLUMNS: Record<string, Columns> = {
     headers: ['NAME', 'ENDPOINTS', 'AGE'],
     wide: [],
     row: (o, now) => [o.metadata.name, endpointsText(o as Endpoints), age(o.metadata.creationTimestamp, now)],
+    wideRow: () => [],
+  },
+  EndpointSlice: {
+    headers: ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+    wide: [],
+    row: (o, now) => {
+      const slice = o as EndpointSlice;
+      return [slice.metadata.name, slice.addressType, slicePortsText(slice), sliceEndpointsText(slice), age(slice.metadata.creationTimestamp, now)];
+    },
     wideRow: () => [],
   },
   Namespace: {

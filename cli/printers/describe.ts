@@ -2,34 +2,47 @@ import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Container, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
+import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
 import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
+import { serviceEndpointsText } from './services.js';
 import { formatTable } from './table.js';
 
 /** Annotations that describe hides, as kubectl hides its own last-applied annotation. */
 const HIDDEN_ANNOTATIONS = new Set(['berth.dev/last-applied-configuration']);
 
+/** Width of describe's key column; a longer top-level key widens it for every top-level line, as kubectl's tabwriter does. */
+const KEY_WIDTH = 24;
+
+type Line = { text: string } | { indent: number; key: string; value: string };
+
 /** Lines accumulates `Key:  value` lines with kubectl describe's alignment and indentation. */
 class Lines {
-  private readonly out: string[] = [];
+  private readonly out: Line[] = [];
   field(key: string, value: string | number | undefined, indent = 0): void {
-    this.out.push(`${' '.repeat(indent)}${`${key}:`.padEnd(Math.max(24 - indent, key.length + 2))}${value === undefined || value === '' ? '<none>' : value}`);
+    this.out.push({ indent, key: `${key}:`, value: value === undefined || value === '' ? '<none>' : String(value) });
   }
   map(key: string, values: Record<string, string> | undefined, indent = 0): void {
     const entries = Object.entries(values ?? {}).filter(([k]) => !HIDDEN_ANNOTATIONS.has(k));
     if (entries.length === 0) return this.field(key, '<none>', indent);
-    entries.forEach(([k, v], i) => {
-      if (i === 0) this.field(key, `${k}=${v}`, indent);
-      else this.out.push(`${' '.repeat(Math.max(24, indent + key.length + 2))}${k}=${v}`);
-    });
+    // Continuation lines have an empty key: they line up under the first value.
+    entries.forEach(([k, v], i) => this.out.push({ indent, key: i === 0 ? `${key}:` : '', value: `${k}=${v}` }));
   }
   line(text: string): void {
-    this.out.push(text);
+    this.out.push({ text });
   }
   toString(): string {
-    return this.out.join('\n');
+    const topWidth = Math.max(KEY_WIDTH, ...this.out.map((l) => ('key' in l && l.indent === 0 ? l.key.length + 2 : 0)));
+    let lastKeyWidth = KEY_WIDTH;
+    return this.out
+      .map((l) => {
+        if ('text' in l) return l.text;
+        if (l.key !== '') lastKeyWidth = l.indent === 0 ? topWidth : Math.max(KEY_WIDTH - l.indent, l.key.length + 1);
+        return `${' '.repeat(l.indent)}${l.key.padEnd(lastKeyWidth)}${l.value}`;
+      })
+      .join('\n');
   }
 }
 
@@ -37,10 +50,13 @@ function timestamp(ts: string | undefined): string {
   return ts ? new Date(ts).toUTCString().replace('GMT', '+0000') : '<unknown>';
 }
 
+/** Kinds whose kubectl describe prints no creation time. */
+const WITHOUT_CREATION_TIME = new Set(['Service', 'EndpointSlice']);
+
 function meta(o: BerthObject, l: Lines): void {
   l.field('Name', o.metadata.name);
   if (o.metadata.namespace) l.field('Namespace', o.metadata.namespace);
-  l.field('CreationTimestamp', timestamp(o.metadata.creationTimestamp));
+  if (!WITHOUT_CREATION_TIME.has(o.kind)) l.field('CreationTimestamp', timestamp(o.metadata.creationTimestamp));
   l.map('Labels', o.metadata.labels);
   l.map('Annotations', o.metadata.annotations);
 }
@@ -69,7 +85,12 @@ function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
   for (const c of t.spec.containers) container(c, l, 3);
 }
 
-const DESCRIBERS: Record<string, (o: BerthObject, l: Lines) => void> = {
+/** Related is what describe shows beside the object itself: a Service's EndpointSlices. */
+export interface Related {
+  endpointSlices?: EndpointSlice[];
+}
+
+const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) => void> = {
   Deployment: (o, l) => {
     const d = o as Deployment;
     const s = d.status ?? {};
@@ -120,16 +141,27 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines) => void> = {
     }
     l.map('Node-Selectors', p.spec.nodeSelector);
   },
-  Service: (o, l) => {
+  Service: (o, l, related) => {
     const s = o as Service;
-    l.map('Selector', s.spec.selector);
+    l.field('Selector', Object.entries(s.spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
     l.field('Type', s.spec.type ?? 'ClusterIP');
+    if (s.spec.ipFamilyPolicy) l.field('IP Family Policy', s.spec.ipFamilyPolicy);
+    l.field('IP Families', (s.spec.ipFamilies ?? []).join(','));
     l.field('IP', s.spec.clusterIP);
+    l.field('IPs', (s.spec.clusterIPs ?? []).join(','));
+    if (s.spec.externalName) l.field('External Name', s.spec.externalName);
+    const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter((x) => x !== '');
+    if (ingress.length > 0) l.field('LoadBalancer Ingress', ingress.join(', '));
     for (const p of s.spec.ports ?? []) {
-      l.field('Port', `${p.name || '<unset>'}  ${p.port}/${p.protocol ?? 'TCP'}`);
-      l.field('TargetPort', `${p.targetPort ?? p.port}/${p.protocol ?? 'TCP'}`);
+      const name = p.name || '<unset>';
+      const protocol = p.protocol ?? 'TCP';
+      l.field('Port', `${name}  ${p.port}/${protocol}`);
+      l.field('TargetPort', `${p.targetPort ?? p.port}/${protocol}`);
+      if (p.nodePort) l.field('NodePort', `${name}  ${p.nodePort}/${protocol}`);
+      l.field('Endpoints', serviceEndpointsText(related.endpointSlices ?? [], p.name ?? ''));
     }
     l.field('Session Affinity', s.spec.sessionAffinity ?? 'None');
+    if (s.spec.internalTrafficPolicy) l.field('Internal Traffic Policy', s.spec.internalTrafficPolicy);
   },
   Node: (o, l) => {
     const n = o as Node;
@@ -143,6 +175,29 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines) => void> = {
     l.field('Taints', taints.join(', ') || '<none>');
   },
   Endpoints: (o, l) => l.field('Subsets', endpointsText(o as never)),
+  EndpointSlice: (o, l) => {
+    const slice = o as EndpointSlice;
+    l.field('AddressType', slice.addressType);
+    const ports = slice.ports ?? [];
+    if (ports.length === 0) l.field('Ports', '<unset>');
+    else {
+      l.line('Ports:');
+      l.line(indentBlock(formatTable(['Name', 'Port', 'Protocol'], [['----', '----', '--------'], ...ports.map((p) => [p.name || '<unset>', p.port === undefined ? '<unset>' : String(p.port), p.protocol ?? 'TCP'])])));
+    }
+    if (slice.endpoints.length === 0) return l.field('Endpoints', '<none>');
+    l.line('Endpoints:');
+    for (const e of slice.endpoints) {
+      l.line(`  - Addresses:  ${e.addresses.join(', ')}`);
+      l.line('    Conditions:');
+      for (const [name, value] of [['Ready', e.conditions?.ready], ['Serving', e.conditions?.serving], ['Terminating', e.conditions?.terminating]] as const) {
+        l.line(`      ${`${name}:`.padEnd(13)}${value === undefined ? '<unset>' : String(value)}`);
+      }
+      l.line(`    Hostname:   ${e.hostname ?? '<unset>'}`);
+      l.line(`    TargetRef:  ${e.targetRef ? `${e.targetRef.kind}/${e.targetRef.name}` : '<unset>'}`);
+      l.line(`    NodeName:   ${e.nodeName ?? '<unset>'}`);
+      l.line(`    Zone:       ${e.zone ?? '<unset>'}`);
+    }
+  },
 };
 
 /** sortEvents orders events by when they last happened; the etcd revision breaks same-second ties. */
@@ -155,11 +210,11 @@ function indentBlock(text: string): string {
   return text.split('\n').map((line) => `  ${line}`).join('\n');
 }
 
-/** describeObject prints an object and the events about it, as `kubectl describe` does. */
-export function describeObject(object: BerthObject, events: Event[], now = Date.now()): string {
+/** describeObject prints an object, what is related to it, and the events about it, as `kubectl describe` does. */
+export function describeObject(object: BerthObject, events: Event[], now = Date.now(), related: Related = {}): string {
   const l = new Lines();
   meta(object, l);
-  DESCRIBERS[object.kind]?.(object, l);
+  DESCRIBERS[object.kind]?.(object, l, related);
   if (events.length === 0) {
     l.field('Events', '<none>');
   } else {

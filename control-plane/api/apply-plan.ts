@@ -1,22 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { apiTimestamp } from '../../proto/time.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { deepCopy } from '../store/codec.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults } from '../objects/defaults.js';
+import type { NewObjectIdentity } from '../objects/identity.js';
+import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
+import type { Service } from '../../proto/objects/service.js';
 import { immutableFieldProblems } from './immutable-fields.js';
-import { canonicalJson, deepEqual, threeWayMerge } from './merge.js';
+import { patchServiceUpdate } from './service-allocation.js';
+import type { ClaimChanges } from './service-allocation.js';
+import { threeWayMerge } from './merge.js';
 
 /** The annotation that records what the user last applied, as kubectl's does. */
 export const LAST_APPLIED_ANNOTATION = 'berth.dev/last-applied-configuration';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
-/** ApplyPlan is what applying one document will do, computed without writing anything. */
+/**
+ * ApplyPlan is what applying one document will do, computed without writing anything. A write
+ * may carry claim changes (a Service's address and ports), committed in the same transaction.
+ */
 export type ApplyPlan =
-  | { kind: 'write'; action: 'created' | 'configured'; object: BerthObject }
+  | { kind: 'write'; action: 'created' | 'configured'; object: BerthObject; claims?: ClaimChanges }
   | { kind: 'unchanged'; object: BerthObject }
   | { kind: 'invalid'; errors: ObjectProblem[] };
 
@@ -35,16 +40,6 @@ export function userIntent(document: BerthObject): BerthObject {
   return intent;
 }
 
-/** NewObjectIdentity is chosen once, before any transaction (STYLE.md item 10). */
-export interface NewObjectIdentity {
-  uid: string;
-  creationTimestamp: string;
-}
-
-export function newIdentity(now = new Date()): NewObjectIdentity {
-  return { uid: randomUUID(), creationTimestamp: apiTimestamp(now.getTime()) };
-}
-
 /**
  * planApply decides what applying `intent` over `live` (absent for a new object) does: the
  * merged, defaulted object and whether it is created, configured or unchanged.
@@ -55,6 +50,7 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
     const object = deepCopy(intent);
     object.metadata.annotations = { ...object.metadata.annotations, [LAST_APPLIED_ANNOTATION]: lastApplied };
     applyDefaults(object);
+    if (object.kind === 'Service') patchServiceUpdate(object as Service, undefined);
     object.metadata.uid = identity.uid;
     object.metadata.creationTimestamp = identity.creationTimestamp;
     object.metadata.generation = 1;
@@ -69,6 +65,7 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
   desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED_ANNOTATION]: lastApplied };
   const merged = threeWayMerge(liveIntent, previous, desired) as BerthObject;
   applyDefaults(merged);
+  if (merged.kind === 'Service') patchServiceUpdate(merged as Service, live as Service);
   // System metadata always comes from the live object.
   for (const field of SYSTEM_METADATA) {
     const value = live.metadata[field];

@@ -3,7 +3,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Service } from '../../proto/objects/service.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { deepEqual } from './merge.js';
+import { deepEqual } from '../objects/json.js';
 
 /** Fields Kubernetes refuses to change after creation, with its wording. */
 export function immutableFieldProblems(info: ResourceInfo, live: BerthObject, next: BerthObject): ObjectProblem[] {
@@ -14,9 +14,11 @@ export function immutableFieldProblems(info: ResourceInfo, live: BerthObject, ne
     if (!deepEqual(a, b)) problems.push({ path: 'spec.selector', message: `Invalid value: ${JSON.stringify(b)}: field is immutable` });
   }
   if (info.kind === 'Service') {
-    const a = (live as Service).spec.clusterIP;
-    const b = (next as Service).spec.clusterIP;
-    if (a !== undefined && b !== undefined && a !== b) problems.push({ path: 'spec.clusterIP', message: `Invalid value: ${JSON.stringify(b)}: field is immutable` });
+    const a = (live as Service).spec;
+    const b = (next as Service).spec;
+    // As in Kubernetes, a change to or from ExternalName may add or drop the address.
+    const externalName = a.type === 'ExternalName' || b.type === 'ExternalName';
+    if (!externalName && a.clusterIP && b.clusterIP && a.clusterIP !== b.clusterIP) problems.push({ path: 'spec.clusterIP', message: `Invalid value: ${JSON.stringify(b.clusterIP)}: field is immutable` });
   }
   return problems;
 }

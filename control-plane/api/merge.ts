@@ -25,19 +25,3 @@ export function threeWayMerge(live: unknown, lastApplied: unknown, desired: unkn
   }
   return out;
 }
-
-/** canonicalJson is JSON with sorted keys, so equal objects always serialize the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (!isObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
-}
-
-/** deepEqual compares JSON values regardless of key order. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}

@@ -1,13 +1,12 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 
-const nodes = resourceByName('nodes') as ResourceInfo;
-const pods = resourceByName('pods') as ResourceInfo;
+const nodes = RESOURCE.nodes;
+const pods = RESOURCE.pods;
 
 /**
  * NodeOperations are the administrator's actions on nodes (kubectl cordon/uncordon/drain).

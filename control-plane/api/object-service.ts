@@ -1,17 +1,29 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
-import type { Selector } from '../../proto/labels.js';
-import { DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
+import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { parseIpv4Cidr } from '../../proto/ipv4.js';
+import type { Ipv4Range } from '../../proto/ipv4.js';
+import type { Service } from '../../proto/objects/service.js';
+import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { withRevision } from '../store/codec.js';
 import { CreateBatcher } from '../store/create-batcher.js';
+import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
-import type { PrefixWatch, StoreEvent } from '../store/prefix-watch.js';
-import { newIdentity, planApply, userIntent } from './apply-plan.js';
+import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
+import type { UsedClaims } from './service-allocation.js';
+import { ServiceAllocator } from './service-allocator.js';
+import { planApply, userIntent } from './apply-plan.js';
+import { patchObject } from './patch.js';
+import { patchService } from './service-patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
+import { deleteNode } from './node-deletion.js';
+import { labelSelector, selectedWatch } from './selected-watch.js';
+import type { ObjectWatch } from './selected-watch.js';
+import { newIdentity } from '../objects/identity.js';
 
 /** ApplyDocument is one parsed manifest document and where it came from. */
 export interface ApplyDocument {
@@ -34,19 +46,34 @@ export interface ApplyOutcome {
   warnings: DocumentProblem[];
 }
 
+/** ObjectServiceOptions are the API's flags. */
+export interface ObjectServiceOptions {
+  /** --service-cluster-ip-range (default 10.96.0.0/16). */
+  serviceIpRange?: Ipv4Range;
+}
+
 const MAX_APPLY_ATTEMPTS = 20;
 /** Documents per fast-path create transaction (keys plus namespaces stay under etcd's 128 operations). */
 const MAX_FAST_PATH_DOCUMENTS = 60;
 
 /**
- * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store. It throws the
- * domain errors of ../errors.ts; api/grpc-server.ts maps them to status codes.
+ * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store, list and
+ * watch with label selectors. It throws the domain errors of ../errors.ts; the gRPC edge
+ * (grpc/errors.ts) maps them to status codes.
  */
 export class ObjectService {
   private readonly createBatcher: CreateBatcher;
 
-  constructor(private readonly store: ObjectStore, private readonly logger: Logger) {
+  private readonly services: ServiceAllocator;
+
+  constructor(private readonly store: ObjectStore, private readonly logger: Logger, options: ObjectServiceOptions = {}) {
     this.createBatcher = new CreateBatcher(store);
+    this.services = new ServiceAllocator(store, options.serviceIpRange ?? (parseIpv4Cidr(DEFAULT_SERVICE_CIDR) as Ipv4Range));
+  }
+
+  /** The service CIDR ClusterIPs come from. */
+  get serviceIpRange(): Ipv4Range {
+    return this.services.range;
   }
 
   /**
@@ -86,7 +113,7 @@ export class ObjectService {
     }
 
     // One transaction reads every live object and every namespace the documents need.
-    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const neededNamespaces = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))];
     const reads = await this.store.getMany([
@@ -96,12 +123,18 @@ export class ObjectService {
     const existingNamespaces = new Set(neededNamespaces.filter((_, i) => reads[accepted.length + i] !== undefined));
 
     const plans: ApplyPlan[] = [];
+    let used: UsedClaims | undefined;
     for (const [i, { doc, info, intent, subject }] of accepted.entries()) {
       const ns = intent.metadata.namespace;
       if (info.namespaced && ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
         errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
       }
-      const plan = planApply(info, intent, reads[i], newIdentity());
+      let plan = planApply(info, intent, reads[i], newIdentity());
+      // A Service found unchanged and fully allocated needs no look at the claims.
+      if (info.kind === 'Service' && (plan.kind !== 'unchanged' || !isAllocated(plan.object as Service))) {
+        used ??= await this.services.readUsed();
+        plan = this.services.plan(plan, reads[i] as Service | undefined, used);
+      }
       if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
       plans.push(plan);
     }
@@ -126,7 +159,7 @@ export class ObjectService {
    */
   private async tryCreateAll(accepted: { info: ResourceInfo; intent: BerthObject }[]): Promise<ApplyOutcome['results'] | undefined> {
     if (accepted.length === 0 || accepted.length > MAX_FAST_PATH_DOCUMENTS) return undefined;
-    const namespaces = RESOURCES.find((r) => r.kind === 'Namespace') as ResourceInfo;
+    const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const mustExist = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))].map((ns) => objectKey(namespaces, undefined, ns));
     const items = accepted.map(({ info, intent }) => {
@@ -135,27 +168,35 @@ export class ObjectService {
     });
     const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
     if (keys.size !== items.length) return undefined;
-    const stored = await this.createBatcher.createAll(items, mustExist);
+    const claims = await this.services.allocateNew(items);
+    // A requested address or port that cannot be had: the full path names it.
+    if (!claims) return undefined;
+    // Claims make the transaction larger: beyond etcd's limit, the full path writes one object at a time.
+    const writes = items.length + claims.reduce((n, c) => n + c.writes.length, 0);
+    if (writes + mustExist.length > MAX_TXN_OPS) return undefined;
+    const stored = await this.createBatcher.createAll(items, mustExist, claims);
     if (!stored) return undefined;
     return stored.map((object, i) => ({ info: (items[i] as { info: ResourceInfo }).info, object, action: 'created' as const }));
   }
 
+  /** writePlanned writes one planned object with its claim changes, in one guarded transaction. */
   private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {
     let plan: ApplyPlan = first;
     for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
       if (plan.kind === 'invalid') throw new InvalidError(`${info.kind} "${intent.metadata.name}" became invalid while being applied`, plan.errors);
       if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
-      try {
-        const object = plan.action === 'created' ? await this.store.create(info, plan.object) : await this.store.update(info, plan.object);
+      const write = plan.action === 'created' ? createObject(info, plan.object) : updateObject(info, plan.object);
+      const outcome = await this.store.transact(combine([write, takeClaims(plan.claims?.take ?? []), releaseClaims(plan.claims?.release ?? [])]));
+      if (outcome.committed) {
+        const object = withRevision(plan.object, outcome.revision);
         // Per-object lines are debug: controllers write many objects. The check skips building the entry.
         if (this.logger.isDebugEnabled()) this.logger.debug(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
         return { info, object, action: plan.action };
-      } catch (err) {
-        if (!(err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError)) throw err;
-        // Someone else wrote the object since we planned: plan again from what is there now.
-        const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
-        plan = planApply(info, intent, live, newIdentity());
       }
+      // Someone else wrote the object, or took an address or port, since we planned: plan again from what is there now.
+      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
+      plan = planApply(info, intent, live, newIdentity());
+      if (info.kind === 'Service') plan = this.services.plan(plan, live as Service | undefined, await this.services.readUsed());
     }
     throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
   }
@@ -165,13 +206,18 @@ export class ObjectService {
     return this.store.get(info, this.namespaceFor(info, namespace), name);
   }
 
-  async list(resource: string, namespace: string | undefined, selector: Selector): Promise<{ items: BerthObject[]; revision: string }> {
+  /**
+   * list reads one namespace ('' means `default`), or every namespace when `namespace` is
+   * undefined, keeping the objects that match the label selector (its text, as kubectl's -l).
+   */
+  async list(resource: string, namespace: string | undefined, selectorText = ''): Promise<{ items: BerthObject[]; revision: string }> {
     const info = this.resource(resource);
-    const { items, revision } = await this.store.list(info, info.namespaced ? namespace : undefined);
+    const selector = labelSelector(selectorText);
+    const { items, revision } = await this.store.list(info, namespace === undefined ? undefined : this.namespaceFor(info, namespace));
     return { items: items.filter((o) => matches(selector, o.metadata.labels)), revision };
   }
 
-  /** delete removes one object; a Namespace takes every object in it along. */
+  /** delete removes one object; a Namespace takes every object in it along, a Node its pod CIDR. */
   async delete(resource: string, namespace: string, name: string, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
     if (info.kind === 'Namespace') {
@@ -185,7 +231,8 @@ export class ObjectService {
         }
       }
     }
-    const deleted = await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
+    const deleted =
+      info.kind === 'Node' ? await deleteNode(this.store, name, precondition || undefined) : await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
     this.logger.info(`${info.kind} deleted`, { namespace: deleted.metadata.namespace, name });
     return deleted;
   }
@@ -207,14 +254,31 @@ export class ObjectService {
     return object;
   }
 
-  /** watch streams changes; the caller filters by label selector and closes the watch. */
-  watch(resource: string, namespace: string | undefined, fromRevision: string | undefined): { info: ResourceInfo; watch: PrefixWatch } {
+  /** patch applies a JSON merge patch to one object (api/patch.ts); with a precondition, only at that revision. */
+  async patch(resource: string, namespace: string, name: string, patchJson: string, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
-    const watch = this.store.watch(info, info.namespaced ? namespace : undefined, {
+    const ns = this.namespaceFor(info, namespace);
+    // A Service's patch may change what it holds (a new type's node ports): it is allocated and claimed like an apply.
+    const patched = info.kind === 'Service' ? patchService(this.store, this.services, info, ns, name, patchJson, precondition) : patchObject(this.store, info, ns, name, patchJson, precondition);
+    const { object, changed } = await patched;
+    if (changed) this.logger.info(`${info.kind} patched`, { namespace: object.metadata.namespace, name, resourceVersion: object.metadata.resourceVersion });
+    return object;
+  }
+
+  /**
+   * watch streams the changes a client with this label selector sees (see selectedChange), in
+   * one namespace ('' means `default`) or all (undefined); without `fromRevision` it starts with
+   * every current object as ADDED, as `kubectl get -w` does. The caller closes it. A bad
+   * selector or resource throws before anything is watched.
+   */
+  watch(resource: string, namespace: string | undefined, fromRevision: string | undefined, selectorText = ''): ObjectWatch {
+    const info = this.resource(resource);
+    const selector = labelSelector(selectorText);
+    const watch = this.store.watch(info, namespace === undefined ? undefined : this.namespaceFor(info, namespace), {
       ...(fromRevision ? { fromRevision } : {}),
       onRecover: (what) => this.logger.warn(what),
     });
-    return { info, watch };
+    return selectedWatch(watch, selector);
   }
 
   /** ensureNamespace creates a namespace if it is missing (the control plane's `default`). */
@@ -233,7 +297,6 @@ export class ObjectService {
   }
 }
 
-export type { StoreEvent };
 
 function subjectOf(object: unknown): string {
   const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;

@@ -1,12 +1,13 @@
 import type { Logger } from 'winston';
-import type { BerthObject, Condition, OwnerReference } from '../../proto/objects/meta.js';
+import { findCondition } from '../../proto/objects/conditions.js';
+import type { BerthObject, OwnerReference } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { deepCopy } from '../store/codec.js';
 import type { Mutation, ObjectStore } from '../store/object-store.js';
 import { runWorkers } from './work-queue.js';
 import type { ReconcileResult, WorkQueue } from './work-queue.js';
+import { deepCopy } from '../objects/json.js';
 
 /** Helpers shared by the controllers: owner references, pod predicates, conditions, worker loops. */
 
@@ -26,49 +27,20 @@ export function isPodActive(pod: Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata.deletionTimestamp;
 }
 
-export function podReadyCondition(pod: Pod): Condition | undefined {
-  return pod.status?.conditions?.find((c) => c.type === 'Ready');
-}
-
-export function isPodReady(pod: Pod): boolean {
-  return podReadyCondition(pod)?.status === 'True';
-}
 
 /**
  * isPodAvailable: ready for at least minReadySeconds (Kubernetes' podutil.IsPodAvailable). A
  * ready pod without a transition time counts as available once minReadySeconds is 0.
  */
 export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number): boolean {
-  const ready = podReadyCondition(pod);
+  const ready = findCondition(pod.status?.conditions, 'Ready');
   if (ready?.status !== 'True') return false;
   if (minReadySeconds <= 0) return true;
   const since = ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
   return Number.isFinite(since) && since + minReadySeconds * 1000 <= nowMs;
 }
 
-/**
- * setCondition returns the conditions with `next` in place of the one of its type. The
- * transition time moves only when the status changes; an unchanged condition is kept as it is
- * (unless refreshUpdateTime), so recomputing status does not cause a write.
- */
-export function setCondition(conditions: readonly Condition[] | undefined, next: Condition, now: string, refreshUpdateTime = false): Condition[] {
-  const list = [...(conditions ?? [])];
-  const i = list.findIndex((c) => c.type === next.type);
-  const current = i >= 0 ? list[i] : undefined;
-  const same = current && current.status === next.status && current.reason === next.reason && current.message === next.message;
-  // refreshUpdateTime: the same condition, but something happened that it should be dated by (Deployment progress).
-  if (same && !(refreshUpdateTime && current.lastUpdateTime !== now)) return list;
-  const merged: Condition = {
-    ...next,
-    lastTransitionTime: current && current.status === next.status ? (current.lastTransitionTime ?? now) : now,
-  };
-  if ('lastUpdateTime' in next || current?.lastUpdateTime !== undefined) merged.lastUpdateTime = now;
-  if (i >= 0) list[i] = merged;
-  else list.push(merged);
-  return list;
-}
-
-/** ignoreNotFound ends a step quietly when its object is already gone (STYLE.md item 3). */
+/** ignoreNotFound ends a step quietly when its object is already gone. */
 export async function ignoreNotFound<T>(op: Promise<T>): Promise<T | undefined> {
   try {
     return await op;

@@ -2,10 +2,7 @@ import type { Logger } from 'winston';
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objects/apps.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
-import { deepEqual } from '../api/merge.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { AlreadyExistsError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -22,14 +19,15 @@ import {
   revisionOf,
   templatesEqualIgnoringHash,
 } from './deployment-logic.js';
-import { cacheKey } from './informer.js';
 import { StatusPacer } from './status-pacer.js';
-import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { newIdentity } from '../objects/identity.js';
+import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
-const deployments = resourceByName('deployments') as ResourceInfo;
-const replicasets = resourceByName('replicasets') as ResourceInfo;
+const deployments = RESOURCE.deployments;
+const replicasets = RESOURCE.replicasets;
 
 /** DeploymentControllerOptions tune the controller. */
 export interface DeploymentControllerOptions {

@@ -1,12 +1,12 @@
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objects/apps.js';
 import type { Condition, IntOrString } from '../../proto/objects/meta.js';
 import type { PodTemplateSpec } from '../../proto/objects/pod.js';
-import type { NewObjectIdentity } from '../api/apply-plan.js';
-import { defaultPodSpec } from '../api/defaults.js';
-import { canonicalJson, deepEqual } from '../api/merge.js';
-import { deepCopy } from '../store/codec.js';
-import { ownerReferenceTo, setCondition } from './controller-util.js';
+import { ownerReferenceTo } from './controller-util.js';
 import { apiTimestamp } from '../../proto/time.js';
+import { setCondition } from '../../proto/objects/conditions.js';
+import type { NewObjectIdentity } from '../objects/identity.js';
+import { defaultPodSpec } from '../objects/defaults.js';
+import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
 
 /** The pure decisions of the Deployment controller, tested without etcd. */
 
@@ -153,7 +153,7 @@ export function deploymentStatus(d: Deployment, all: readonly ReplicaSet[], newR
     now,
   );
   const { condition, refresh } = progressing(d, status, newRS, created, nowMs);
-  conditions = setCondition(conditions, { ...condition, lastUpdateTime: now }, now, refresh);
+  conditions = setCondition(conditions, { ...condition, lastUpdateTime: now }, now, { refreshUpdateTime: refresh });
   status.conditions = conditions;
   return status;
 }

@@ -1,15 +1,14 @@
 import type { Logger } from 'winston';
 import type { BerthObject, OwnerReference } from '../../proto/objects/meta.js';
-import { resourceByName, resourceForKind } from '../../proto/resources.js';
+import { RESOURCE, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { deepEqual } from '../api/merge.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
-import { cacheKey } from './informer.js';
-import type { ObjectCache } from './informer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
 /** GarbageCollectorOptions tune the collector. */
 export interface GarbageCollectorOptions {
@@ -21,7 +20,7 @@ export function gcKey(info: ResourceInfo, object: BerthObject): string {
   return `${info.resource}/${cacheKey(object)}`;
 }
 
-/** OwnerVerdict is what the collector concludes about one dependent (STYLE.md item 4). */
+/** OwnerVerdict is what the collector concludes about one dependent. */
 export type OwnerVerdict =
   /** Some owner exists (or is of a kind the collector cannot check): keep it. */
   | { kind: 'keep'; dangling: OwnerReference[] }
@@ -148,5 +147,5 @@ export class GarbageCollector {
   }
 }
 
-/** The resources whose objects own or are owned by others today. */
-export const GC_RESOURCES: readonly ResourceInfo[] = ['deployments', 'replicasets', 'pods'].map((r) => resourceByName(r) as ResourceInfo);
+/** The resources whose objects own or are owned by others today (a Service owns its EndpointSlices). */
+export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods, RESOURCE.services, RESOURCE.endpointslices];

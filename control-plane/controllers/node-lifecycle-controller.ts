@@ -1,19 +1,18 @@
 import type { Logger } from 'winston';
 import type { Lease, Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
 import { apiTimestamp } from '../../proto/time.js';
-import type { ObjectCache } from './informer.js';
 import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, withReadyCondition } from './node-lifecycle-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import type { ObjectCache } from '../watch/object-cache.js';
 
-const nodes = resourceByName('nodes') as ResourceInfo;
-const pods = resourceByName('pods') as ResourceInfo;
+const nodes = RESOURCE.nodes;
+const pods = RESOURCE.pods;
 
 /** NodeLifecycleControllerOptions: the grace period is the `--node-grace-period` flag. */
 export interface NodeLifecycleControllerOptions {

@@ -1,7 +1,7 @@
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Condition } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { setCondition } from './controller-util.js';
+import { findCondition, setCondition } from '../../proto/objects/conditions.js';
 
 /** The pure decisions of the node-lifecycle controller, tested without etcd. */
 
@@ -23,7 +23,7 @@ export function judgeLease(observedAtMs: number, nowMs: number, gracePeriodMs: n
 }
 
 export function nodeReadyCondition(node: Node): Condition | undefined {
-  return node.status?.conditions?.find((c) => c.type === 'Ready');
+  return findCondition(node.status?.conditions, 'Ready');
 }
 
 /** NodeAction is the one write reconcile makes to a Node, if any. */

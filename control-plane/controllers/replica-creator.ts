@@ -1,16 +1,15 @@
 import type { ReplicaSet } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { AlreadyExistsError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import { encodeObject } from '../store/codec.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Expectations } from './expectations.js';
 import { generatedPodName, podFromTemplate, podsPerTransaction, slowStartBatches } from './replicaset-logic.js';
+import { newIdentity } from '../objects/identity.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** Attempts at a generated name before a create fails (names are random: a clash is rare). */
 const NAME_ATTEMPTS = 4;

@@ -4,9 +4,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import { deepEqual } from '../api/merge.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -14,15 +12,15 @@ import type { StoreEventType } from '../store/prefix-watch.js';
 import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import { Expectations } from './expectations.js';
 import { StatusPacer } from './status-pacer.js';
-import { cacheKey } from './informer.js';
-import type { ObjectCache } from './informer.js';
 import { ReplicaCreator } from './replica-creator.js';
 import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './replicaset-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
+import { deepEqual } from '../objects/json.js';
+import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
-const replicasets = resourceByName('replicasets') as ResourceInfo;
-const pods = resourceByName('pods') as ResourceInfo;
+const replicasets = RESOURCE.replicasets;
+const pods = RESOURCE.pods;
 
 /** ReplicaSetControllerOptions tune the controller; the defaults are Kubernetes'. */
 export interface ReplicaSetControllerOptions {

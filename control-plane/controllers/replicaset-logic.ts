@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { ReplicaSet, ReplicaSetStatus } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { applyDefaults } from '../api/defaults.js';
-import type { NewObjectIdentity } from '../api/apply-plan.js';
-import { deepCopy } from '../store/codec.js';
-import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/object-store.js';
-import { isPodActive, isPodAvailable, isPodReady, ownerReferenceTo } from './controller-util.js';
+import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/guarded-change.js';
+import { isPodActive, isPodAvailable, ownerReferenceTo } from './controller-util.js';
+import { findCondition, isReady } from '../../proto/objects/conditions.js';
+import { applyDefaults } from '../objects/defaults.js';
+import type { NewObjectIdentity } from '../objects/identity.js';
+import { deepCopy } from '../objects/json.js';
 
 /** The pure decisions of the ReplicaSet controller, tested without etcd. */
 
@@ -54,7 +55,7 @@ export function podFromTemplate(rs: ReplicaSet, name: string, identity: NewObjec
 export function compareForScaleDown(a: Pod, b: Pod): number {
   const scheduled = Number(Boolean(a.spec.nodeName)) - Number(Boolean(b.spec.nodeName));
   if (scheduled !== 0) return scheduled;
-  const ready = Number(isPodReady(a)) - Number(isPodReady(b));
+  const ready = Number(isReady(a)) - Number(isReady(b));
   if (ready !== 0) return ready;
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
@@ -116,7 +117,7 @@ export function replicaSetStatus(rs: ReplicaSet, owned: readonly Pod[], nowMs: n
   const status: ReplicaSetStatus = {
     replicas: active.length,
     fullyLabeledReplicas: fullyLabeled.length,
-    readyReplicas: active.filter(isPodReady).length,
+    readyReplicas: active.filter(isReady).length,
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, nowMs)).length,
     observedGeneration: rs.metadata.generation ?? 0,
   };
@@ -133,8 +134,8 @@ export function nextAvailabilityCheckMs(rs: ReplicaSet, owned: readonly Pod[], n
   if (minReady <= 0) return undefined;
   let soonest: number | undefined;
   for (const p of owned.filter(isPodActive)) {
-    if (!isPodReady(p) || isPodAvailable(p, minReady, nowMs)) continue;
-    const since = Date.parse(p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+    if (!isReady(p) || isPodAvailable(p, minReady, nowMs)) continue;
+    const since = Date.parse(findCondition(p.status?.conditions, 'Ready')?.lastTransitionTime ?? '');
     const wait = Number.isFinite(since) ? since + minReady * 1000 - nowMs : minReady * 1000;
     soonest = Math.min(soonest ?? Infinity, Math.max(wait, 0) + 100);
   }

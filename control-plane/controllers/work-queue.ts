@@ -87,7 +87,7 @@ export class WorkQueue {
   }
 }
 
-/** ReconcileResult tells the worker loop what to do with the key next (STYLE.md item 4). */
+/** ReconcileResult tells the worker loop what to do with the key next. */
 export type ReconcileResult =
   | { kind: 'done' }
   /** Look again after this long, though nothing failed (e.g. waiting for a deadline). */

@@ -21,7 +21,7 @@ const READY_TIMEOUT_MS = 20_000;
 
 /**
  * EmbeddedEtcd runs a single-member etcd on loopback with its data under dataDir: the control
- * plane's default store (DESIGN.md section 1). Lifecycle: start() spawns it and waits until it
+ * plane's default store (docs/architecture.md section 1). Lifecycle: start() spawns it and waits until it
  * answers; if it exits on its own it is restarted with backoff (when supervised); stop() sends
  * SIGTERM and waits. A pid file lets a control plane that was killed with -9 find and stop the
  * etcd it left behind before starting a new one on the same data.

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'winston';
 import type { Event } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import { DEFAULT_NAMESPACE, resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
+import { RESOURCE, DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { EventWriter } from './event-writer.js';
+import { newIdentity } from '../objects/identity.js';
 
-const events = resourceByName('events') as ResourceInfo;
+const events = RESOURCE.events;
 
 /** EventSink is what components use to record events; tests can collect them instead. */
 export interface EventSink {
@@ -43,7 +42,7 @@ export class EventRecorder implements EventSink {
   private async write(about: Pick<BerthObject, 'apiVersion' | 'kind' | 'metadata'>, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const namespace = about.metadata.namespace ?? DEFAULT_NAMESPACE;
     const foldKey = `${about.metadata.uid ?? about.metadata.name}|${reason}|${message}`;
-    // One identity per event, chosen before any write (STYLE.md item 10); a fold uses only its time.
+    // One identity per event, chosen before any write; a fold uses only its time.
     const identity = newIdentity();
     const now = identity.creationTimestamp;
     const existing = this.recent.get(foldKey);
@@ -85,13 +84,5 @@ export class EventRecorder implements EventSink {
     await this.writer.create(event);
     this.recent.set(foldKey, name);
     if (this.recent.size > 10_000) this.recent.delete(this.recent.keys().next().value as string);
-  }
-}
-
-/** CollectingEventSink keeps events in memory: for tests of controllers and the scheduler. */
-export class CollectingEventSink implements EventSink {
-  readonly events: { object: string; type: string; reason: string; message: string }[] = [];
-  record(about: Pick<BerthObject, 'kind' | 'metadata'>, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ object: `${about.kind}/${about.metadata.namespace ? `${about.metadata.namespace}/` : ''}${about.metadata.name}`, type, reason, message });
   }
 }

@@ -1,16 +1,14 @@
-import type { Lease as EtcdLease } from 'etcd3';
 import type { Event } from '../../proto/objects/cluster.js';
-import { resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
+import { AlreadyExistsError } from '../errors.js';
+import { createObject } from '../store/guarded-change.js';
+import type { StoreLease } from '../store/leases.js';
 import type { ObjectStore } from '../store/object-store.js';
 
-const events = resourceByName('events') as ResourceInfo;
+const events = RESOURCE.events;
 
 /** How long events live, as in Kubernetes (kube-apiserver --event-ttl). */
 export const EVENT_TTL_SECONDS = 3600;
-
-/** Events per group-commit transaction: under etcd's default limit of 128 operations. */
-const MAX_EVENTS_PER_TXN = 100;
 
 /**
  * EventWriter is used by EventRecorders to store Events bound to one etcd lease, so they expire
@@ -20,7 +18,7 @@ const MAX_EVENTS_PER_TXN = 100;
  * the scheduler and the pod's agent). Share one writer per process.
  */
 export class EventWriter {
-  private lease: EtcdLease | undefined;
+  private lease: StoreLease | undefined;
   private leaseRenewedAt = 0;
   private pending: { event: Event; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
@@ -36,33 +34,30 @@ export class EventWriter {
 
   /** leaseId is the lease every Event is bound to; an updated Event must be put with it again. */
   async leaseId(): Promise<string> {
+    // A fresh lease every half TTL, so an event always lives at least half an hour.
     if (!this.lease || Date.now() - this.leaseRenewedAt > (EVENT_TTL_SECONDS / 2) * 1000) {
-      this.lease = this.store.etcd.lease(EVENT_TTL_SECONDS, { autoKeepAlive: false });
+      this.lease = this.store.lease(EVENT_TTL_SECONDS, { keepAlive: false });
       this.leaseRenewedAt = Date.now();
     }
-    try {
-      return await this.lease.grant();
-    } catch (err) {
-      // etcd3 caches the grant's promise: a failed one would fail every event for half an hour.
-      this.lease = undefined;
-      throw err;
-    }
+    return this.lease.grant();
   }
 
   private async flush(): Promise<void> {
-    const batch = this.pending.splice(0, MAX_EVENTS_PER_TXN);
-    if (this.pending.length > 0) setImmediate(() => void this.flush());
+    const batch = this.pending.splice(0);
+    let leaseId: string;
     try {
-      const leaseId = await this.leaseId();
-      const stored = batch.length === 1 ? undefined : await this.store.createAll(batch.map((p) => ({ info: events, object: p.event })), [], { leaseId });
-      if (stored) {
-        for (const p of batch) p.resolve();
-        return;
-      }
-      // One alone, or a name already taken (random suffixes: practically never): one create each.
-      await Promise.all(batch.map((p) => this.store.create(events, p.event, { leaseId }).then(() => p.resolve(), p.reject)));
+      leaseId = await this.leaseId();
     } catch (err) {
       for (const p of batch) p.reject(err);
+      return;
     }
+    const results = await this.store.commit(batch.map((p) => createObject(events, p.event, leaseId)));
+    batch.forEach((p, i) => {
+      const result = results[i];
+      if (result?.kind === 'committed') p.resolve();
+      // Names carry a random suffix: a taken one is practically impossible, but say so if it happens.
+      else if (result?.kind === 'conflict') p.reject(new AlreadyExistsError('events', p.event.metadata.name));
+      else p.reject(result?.error);
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'winston';
+import type { StoreLease } from '../store/leases.js';
+import type { ObjectStore } from '../store/object-store.js';
 
 /** LeaderCallbacks: what a replica does when it gains or loses leadership. */
 export interface LeaderCallbacks {
@@ -18,8 +19,9 @@ export interface LeaderElectionOptions {
 }
 
 /**
- * LeaderElection elects one leader among control-plane replicas through etcd, without the
- * etcd3 library's Election (which can report a resigned campaign as elected). The rule is plain:
+ * LeaderElection elects one leader among control-plane replicas through etcd (the store's
+ * guarded changes, leases and key watches; not the etcd3 library's Election, which can report a
+ * resigned campaign as elected). The rule is plain:
  * a replica leads exactly while /berth/leader/<name> holds its identity under its own etcd
  * lease. It takes the key with a transaction that succeeds only if the key is absent; it watches
  * the key and tries again when it goes away; it stops leading as soon as its lease is lost.
@@ -33,13 +35,13 @@ export class LeaderElection {
   readonly identity: string;
   private readonly key: string;
   private readonly leaseSeconds: number;
-  private lease: Lease | undefined;
+  private lease: StoreLease | undefined;
   private leading: AbortController | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly client: Etcd3, private readonly callbacks: LeaderCallbacks, private readonly logger: Logger, options: LeaderElectionOptions) {
+  constructor(private readonly store: ObjectStore, private readonly callbacks: LeaderCallbacks, private readonly logger: Logger, options: LeaderElectionOptions) {
     this.key = `/berth/leader/${options.name}`;
     this.leaseSeconds = options.leaseSeconds ?? 5;
     this.identity = options.identity ?? randomUUID();
@@ -69,8 +71,8 @@ export class LeaderElection {
 
   private async campaignOnce(): Promise<void> {
     if (!this.lease) {
-      const lease = this.client.lease(this.leaseSeconds, { autoKeepAlive: true });
-      lease.on('lost', (err) => {
+      const lease = this.store.lease(this.leaseSeconds, { keepAlive: true });
+      lease.onLost((err) => {
         this.logger.warn('leader election: lease lost', { key: this.key, error: String(err) });
         if (this.lease === lease) this.lease = undefined;
         this.stepDown();
@@ -81,12 +83,8 @@ export class LeaderElection {
     }
     const leaseId = await this.lease.grant();
     if (this.stopped) return;
-    const res = await this.client
-      .if(this.key, 'Create', '==', 0)
-      .then(this.client.put(this.key).value(this.identity).lease(leaseId))
-      .else(this.client.get(this.key))
-      .commit();
-    const holder = res.succeeded ? this.identity : res.responses[0]?.response_range?.kvs[0]?.value.toString();
+    const outcome = await this.store.transact({ guards: [{ key: this.key, expect: 'absent' }], writes: [{ key: this.key, put: this.identity, leaseId }] });
+    const holder = outcome.committed ? this.identity : outcome.current.get(this.key)?.value.toString('utf8');
     if (this.stopped) return;
     if (holder === this.identity) {
       if (!this.isLeader) await this.startLeading();
@@ -115,23 +113,20 @@ export class LeaderElection {
 
   private async waitForKeyChange(): Promise<void> {
     if (this.stopped || !this.lease) return;
-    const watcher = await this.client.watch().key(this.key).create();
+    const watch = await this.store.keys.watchKey(this.key);
     try {
       // Re-check after the watch is in place, so a change just before it is not missed.
-      const now = await this.client.get(this.key).string();
+      const now = await this.store.keys.readValue(this.key);
       const mine = now === this.identity;
-      if ((mine && this.isLeader) || (!mine && now !== null && !this.isLeader)) {
+      if ((mine && this.isLeader) || (!mine && now !== undefined && !this.isLeader)) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          watcher.on('put', () => resolve());
-          watcher.on('delete', () => resolve());
-          watcher.on('disconnected', () => resolve());
-          watcher.on('error', () => resolve());
+          void watch.changed.then(resolve);
         });
       }
     } finally {
       this.wake = undefined;
-      await watcher.cancel().catch(() => undefined);
+      await watch.cancel();
     }
   }
 
@@ -146,8 +141,8 @@ export class LeaderElection {
 
   /** resign deletes the key if it holds our identity, and revokes our lease. */
   private async resign(): Promise<void> {
-    await this.client.if(this.key, 'Value', '==', this.identity).then(this.client.delete().key(this.key)).commit().catch(() => undefined);
-    await this.lease?.revoke().catch(() => undefined);
+    await this.store.transact({ guards: [{ key: this.key, expect: 'value', value: this.identity }], writes: [{ key: this.key, delete: true }] }).catch(() => undefined);
+    await this.lease?.revoke();
     this.lease = undefined;
   }
 

@@ -5,12 +5,12 @@ import type { LogsRequest } from '../../proto/generated/berth/v1/LogsRequest.js'
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { DEFAULT_NAMESPACE, resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import { InvalidError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
-const nodes = resourceByName('nodes') as ResourceInfo;
+const pods = RESOURCE.pods;
+const nodes = RESOURCE.nodes;
 
 /** agentAddress is where a node's agent serves AgentAPI: its InternalIP and daemonEndpoints port. */
 export function agentAddress(node: Node): string | undefined {

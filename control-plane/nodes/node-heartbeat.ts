@@ -1,13 +1,13 @@
 import type { Logger } from 'winston';
 import type { Lease, Node } from '../../proto/objects/cluster.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { readyConditionsIfChanged } from './node-ready.js';
+import { newIdentity } from '../objects/identity.js';
 
-const leases = resourceByName('leases') as ResourceInfo;
-const nodes = resourceByName('nodes') as ResourceInfo;
+const leases = RESOURCE.leases;
+const nodes = RESOURCE.nodes;
 
 /** How long a lease holds without renewal; the agent renews about every second. */
 export const NODE_LEASE_DURATION_SECONDS = 40;

@@ -1,12 +1,13 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
-import { cacheKey, Informer } from '../controllers/informer.js';
+import { RESOURCE } from '../../proto/resources.js';
+import { Informer } from '../watch/informer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
+import { cacheKey } from '../watch/object-cache.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** NodePodEvent is one change to the set of pods bound to a node. */
 export interface NodePodEvent {
@@ -20,7 +21,7 @@ export type NodePodListener = (event: NodePodEvent) => void;
 /**
  * routePodChange turns one informer change into per-node events: a pod that moves from node A
  * to B (or is unbound) is DELETED for A and ADDED for B. A change of the status alone is sent
- * to nobody: the node's agent is the one that wrote it (DESIGN.md section 3), and echoing each
+ * to nobody: the node's agent is the one that wrote it (docs/architecture.md section 3), and echoing each
  * of its reports back doubled the traffic of a pod start on both ends. Pure.
  */
 export function routePodChange(type: StoreEventType, object: BerthObject, previous: BerthObject | undefined): { node: string; event: NodePodEvent }[] {

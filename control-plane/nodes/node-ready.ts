@@ -1,3 +1,4 @@
+import { isReady, setCondition } from '../../proto/objects/conditions.js';
 import type { Condition, Node } from '../../proto/objects/cluster.js';
 
 /**
@@ -5,16 +6,6 @@ import type { Condition, Node } from '../../proto/objects/cluster.js';
  * lastTransitionTime when it already was True; undefined when nothing would change. Pure.
  */
 export function readyConditionsIfChanged(node: Node, now: string): Condition[] | undefined {
-  const conditions = node.status?.conditions ?? [];
-  const ready = conditions.find((c) => c.type === 'Ready');
-  if (ready?.status === 'True') return undefined;
-  const next: Condition = {
-    type: 'Ready',
-    status: 'True',
-    reason: 'AgentReady',
-    message: 'berth-agent is posting ready status',
-    lastHeartbeatTime: now,
-    lastTransitionTime: now,
-  };
-  return [...conditions.filter((c) => c.type !== 'Ready'), next];
+  if (isReady(node)) return undefined;
+  return setCondition(node.status?.conditions, { type: 'Ready', status: 'True', reason: 'AgentReady', message: 'berth-agent is posting ready status', lastHeartbeatTime: now }, now);
 }

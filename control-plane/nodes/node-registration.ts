@@ -1,13 +1,13 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
-import { newIdentity } from '../api/apply-plan.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { AlreadyExistsError, ConflictError, InvalidError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { PodCidrAllocator } from './pod-cidr-allocator.js';
 import { readyConditionsIfChanged } from './node-ready.js';
+import { newIdentity } from '../objects/identity.js';
 
-const nodes = resourceByName('nodes') as ResourceInfo;
+const nodes = RESOURCE.nodes;
 const MAX_ATTEMPTS = 20;
 
 /** RegisteredNode is what Register answers: the stored Node and its pod CIDR. */
@@ -65,7 +65,7 @@ export class NodeRegistration {
       const stored = (await this.store.tryGet(nodes, undefined, name)) as Node | undefined;
       const node = mergeRegistration(reported, stored, identity, now);
       try {
-        const saved = node.spec.podCIDR ? await this.save(node, stored) : await this.cidrs.assignAndSave(node, stored);
+        const saved = node.spec.podCIDR ? await this.save(node, stored) : await this.cidrs.assignAndSave(node, stored, reported.spec?.podCIDR);
         this.logger.info('node registered', { node: name, podCIDR: saved.spec.podCIDR, created: !stored });
         return { node: saved, podCIDR: saved.spec.podCIDR ?? '' };
       } catch (err) {

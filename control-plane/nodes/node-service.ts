@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import { RESOURCE } from '../../proto/resources.js';
 import { EventWriter } from '../events/event-writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { LogProxy } from './log-proxy.js';
@@ -7,7 +8,7 @@ import { NodeHeartbeat } from './node-heartbeat.js';
 import { NodePodIndex } from './node-pod-index.js';
 import { NodeRegistration } from './node-registration.js';
 import { PodStatusWriter } from './pod-status-writer.js';
-import { ServiceFeed } from './service-feed.js';
+import { ResourceFeed } from './resource-feed.js';
 
 /**
  * NodeService is used to hold the control plane's side of its agents (NodeAPI and the log
@@ -19,7 +20,10 @@ export class NodeService {
   readonly heartbeat: NodeHeartbeat;
   readonly pods: NodePodIndex;
   readonly statuses: PodStatusWriter;
-  readonly services: ServiceFeed;
+  /** Services and EndpointSlices, for every node's service proxy and DNS. */
+  readonly services: ResourceFeed;
+  /** Nodes, for every node's routes to the others' pod CIDRs. */
+  readonly nodeFeed: ResourceFeed;
   readonly events: NodeEvents;
   readonly logs: LogProxy;
 
@@ -30,7 +34,8 @@ export class NodeService {
     this.pods = new NodePodIndex(store, logger);
     // Status reports are planned on the pods the agents were sent: the same informer's copies.
     this.statuses = new PodStatusWriter(store, (key) => this.pods.cached(key));
-    this.services = new ServiceFeed(store, logger);
+    this.services = new ResourceFeed(store, logger, [RESOURCE.services, RESOURCE.endpointslices]);
+    this.nodeFeed = new ResourceFeed(store, logger, [RESOURCE.nodes]);
     this.events = new NodeEvents(events, logger);
     this.logs = new LogProxy(store);
   }
@@ -38,6 +43,7 @@ export class NodeService {
   stop(): void {
     this.pods.stop();
     this.services.stop();
+    this.nodeFeed.stop();
     this.logs.close();
   }
 }

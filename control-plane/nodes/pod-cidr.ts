@@ -35,6 +35,19 @@ export function parseCidr(cidr: string): { base: number; prefix: number } {
   return { base: (parseIpv4(ip) & mask) >>> 0, prefix };
 }
 
+/** isNodeCidrOf tells whether `cidr` is, written exactly so, one node's /24 of `clusterCidr` (what the allocator hands out). */
+export function isNodeCidrOf(cidr: string, clusterCidr = DEFAULT_CLUSTER_CIDR): boolean {
+  let parsed: { base: number; prefix: number };
+  try {
+    parsed = parseCidr(cidr);
+  } catch {
+    return false;
+  }
+  const cluster = parseCidr(clusterCidr);
+  const mask = cluster.prefix === 0 ? 0 : (0xffffffff << (32 - cluster.prefix)) >>> 0;
+  return parsed.prefix === NODE_CIDR_PREFIX && `${formatIpv4(parsed.base)}/${parsed.prefix}` === cidr && ((parsed.base & mask) >>> 0) === cluster.base;
+}
+
 /**
  * firstFreeNodeCidr returns the lowest /24 of `clusterCidr` not in `used`, or throws
  * PodCidrExhaustedError.

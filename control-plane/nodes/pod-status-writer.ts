@@ -1,10 +1,12 @@
 import type { Pod, PodStatus } from '../../proto/objects/pod.js';
-import { objectKey, resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE, objectKey } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
-import { decodeObject, encodeObject } from '../store/codec.js';
-import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES, type ObjectStore } from '../store/object-store.js';
+import { confirmUnchanged, decodeStored, updateObject } from '../store/guarded-change.js';
+import type { ChangeResult, GuardedChange } from '../store/guarded-change.js';
+import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/guarded-change.js';
+import type { ObjectStore } from '../store/object-store.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 /** Batched attempts before a report that keeps conflicting is written on its own. */
 const MAX_ROUNDS = 4;
@@ -32,7 +34,7 @@ export interface PodStatusReport {
 
 /**
  * withReportedStatus is the pod with the reported status in place, or undefined when it already
- * has that status. DESIGN.md section 3: the agent of the pod's node is the only writer of
+ * has that status. The agent of the pod's node is the only writer of
  * pod.status, so a pod whose uid differs (deleted and re-created under the same name) or that is
  * bound elsewhere is refused with PodNotOnNodeError (a NotFoundError). Spec and metadata are never
  * touched; `pod` itself is not changed (it may be a cache's).
@@ -60,20 +62,20 @@ interface PendingReport {
 type Base = { pod: Pod; read: boolean } | 'gone' | undefined;
 /** A report not yet settled, with its base (undefined: to be read). */
 type Open = { p: PendingReport; base: Base };
-/** A report in the next transaction: guarded on base's revision, writing `value` unless unchanged. */
-type Planned = { p: PendingReport; base: { pod: Pod; read: boolean }; next: Pod | undefined; value: string | undefined };
+/** A report in the next commit: its change is guarded on base's revision, and writes `next` unless unchanged. */
+type Planned = { p: PendingReport; base: { pod: Pod; read: boolean }; next: Pod | undefined; change: GuardedChange };
 
 /**
  * PodStatusWriter is used to apply the agents' status reports with few etcd round trips. Agents
  * report every pod start at least once, and a get plus a guarded put per report made status
  * writes the largest share of the control plane's etcd traffic during a rollout.
  *
- * Group commit: the reports that arrive during one turn of the event loop go to etcd as one
- * transaction (up to 128 pods) whose compares guard every pod on the revision its report was
+ * Group commit: the reports that arrive during one turn of the event loop go to etcd together
+ * (ObjectStore.commit: up to 128 pods a transaction), each guarded on the revision its report was
  * planned on. The plan starts from a cached copy (the NodeAPI pod informer, or what this writer
  * wrote last, whichever is newer) instead of a read: the guard makes a stale copy cost a retry,
- * never a wrong write. When a guard fails nothing is written; the transaction's failure branch
- * returns every pod as it is now, and the batch is planned again from those. A report the check
+ * never a wrong write. A report whose guard fails is planned again from the pod as it is now,
+ * which the failed transaction returned. A report the check
  * refuses (another node, another uid, pod gone) is refused alone, and only after a fresh read
  * confirms it, so a lagging cache never refuses a good report. Two reports of one pod are never
  * in flight together: they are applied in the order they arrived.
@@ -140,19 +142,16 @@ export class PodStatusWriter {
         const { planned, again } = this.plan(open, batch);
         open = again;
         if (planned.length === 0) continue;
-        const result = await this.store.commitIfUnchanged(
-          planned.map(({ p, base }) => ({ key: p.key, revision: base.pod.metadata.resourceVersion ?? '0' })),
-          planned.flatMap(({ p, value }) => (value === undefined ? [] : [{ key: p.key, value }])),
-        );
-        if (result.committed) {
-          for (const { p, base, next } of planned) p.resolve(next ? this.remember(p.key, next, result.revision) : base.pod);
-          continue;
-        }
-        // Nothing was written: plan every report again on what its pod holds now.
-        planned.forEach(({ p, base }, i) => {
-          const kv = result.current[i];
-          const unchanged = kv && String(kv.mod_revision) === base.pod.metadata.resourceVersion;
-          open.push({ p, base: !kv ? 'gone' : unchanged ? base : { pod: decodeObject(kv) as Pod, read: true } });
+        const results = await this.store.commit(planned.map(({ change }) => change));
+        planned.forEach(({ p, base, next }, i) => {
+          const result = results[i] as ChangeResult;
+          if (result.kind === 'committed') p.resolve(next ? this.remember(p.key, next, result.revision) : base.pod);
+          else if (result.kind === 'error') p.reject(result.error);
+          else {
+            // Nothing of this report was written: plan it again on what its pod holds now.
+            const now = result.current[0];
+            open.push({ p, base: now ? { pod: decodeStored(now) as Pod, read: true } : 'gone' });
+          }
         });
       }
       // Still conflicting after every round (the pods keep changing): one at a time, as before batching.
@@ -187,13 +186,15 @@ export class PodStatusWriter {
         else again.push({ p: o.p, base: undefined });
         continue;
       }
-      const value = next && encodeObject(next);
-      if (value !== undefined && bytes > 0 && bytes + value.length > MAX_TXN_VALUE_BYTES) {
+      // next keeps base's resourceVersion: the write is guarded on the copy it was planned on.
+      const change = next ? updateObject(RESOURCE.pods, next) : confirmUnchanged(RESOURCE.pods, o.base.pod);
+      const size = change.writes.reduce((n, w) => n + ('put' in w ? w.put.length : 0), 0);
+      if (size > 0 && bytes > 0 && bytes + size > MAX_TXN_VALUE_BYTES) {
         this.requeue(o.p, batch);
         continue;
       }
-      bytes += value?.length ?? 0;
-      planned.push({ p: o.p, base: o.base, next, value });
+      bytes += size;
+      planned.push({ p: o.p, base: o.base, next, change });
     }
     return { planned, again };
   }

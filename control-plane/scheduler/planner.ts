@@ -7,7 +7,7 @@ import type { Scorer } from './scorers.js';
 import type { ClusterSnapshot, NodeInfo } from './snapshot.js';
 
 /**
- * ScheduleResult is the decision for one pod (STYLE.md item 4).
+ * ScheduleResult is the decision for one pod.
  * - scheduled: bind it to nodeName; the planner has assumed it there in the snapshot.
  * - unschedulable: no node fits now. The pod stays Pending with this message and is retried
  *   (after its backoff) when a node or a bound pod changes.
@@ -34,8 +34,8 @@ export interface PlannerOptions {
 }
 
 /**
- * Planner decides where pods go against a ClusterSnapshot, without touching the store
- * (STYLE.md item 2). Each placement is assumed in the snapshot before the next pod is
+ * Planner decides where pods go against a ClusterSnapshot, without touching the store (the
+ * Binder commits). Each placement is assumed in the snapshot before the next pod is
  * considered, so a batch never overcommits a node. When only part of the nodes is scored, the
  * search starts where the previous one stopped, so every node gets its turn.
  */

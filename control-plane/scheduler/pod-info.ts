@@ -1,7 +1,7 @@
 import type { Pod, Toleration } from '../../proto/objects/pod.js';
 import { cpuMillis, memoryBytes } from '../../proto/quantity.js';
 
-/** The scheduler name pods get by default (control-plane/api/defaults.ts sets it too). */
+/** The scheduler name pods get by default (objects/defaults.ts sets it too). */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
 /**

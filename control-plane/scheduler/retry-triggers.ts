@@ -1,5 +1,6 @@
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
+import { findCondition } from '../../proto/objects/conditions.js';
 
 /*
  * Which informer changes are worth another scheduling attempt. Status-only updates (heartbeats,
@@ -13,6 +14,6 @@ export function podSpecChanged(a: Pod, b: Pod): boolean {
 
 /** schedulingView is what of a Node the filters read; two nodes with the same view fit the same pods. */
 export function schedulingView(n: Node): string {
-  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const ready = findCondition(n.status?.conditions, 'Ready')?.status;
   return JSON.stringify([n.spec, n.metadata.labels, n.status?.allocatable, ready]);
 }

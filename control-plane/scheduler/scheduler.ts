@@ -2,18 +2,15 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
-import { objectKey, resourceByName } from '../../proto/resources.js';
-import type { ResourceInfo } from '../../proto/resources.js';
-import type { ObjectCache } from '../controllers/informer.js';
+import { RESOURCE } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
-import { encodeObject } from '../store/codec.js';
+import { updateObject } from '../store/guarded-change.js';
+import type { GuardedChange } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { Binder } from './binder.js';
 import type { BindOutcome } from './binder.js';
 import { EventPacer } from './event-pacer.js';
 import type { EventPacerOptions } from './event-pacer.js';
-import { putGuarded } from './guarded-batch.js';
-import type { GuardedPut } from './guarded-batch.js';
 import { DEFAULT_SCHEDULER_NAME, needsScheduling, occupiesNode, podInfo, podKey } from './pod-info.js';
 import type { PodInfo } from './pod-info.js';
 import { unschedulablePod } from './pod-conditions.js';
@@ -22,8 +19,8 @@ import type { PlannerOptions } from './planner.js';
 import { podSpecChanged, schedulingView } from './retry-triggers.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 import { ClusterSnapshot } from './snapshot.js';
+import type { ObjectCache } from '../watch/object-cache.js';
 
-const podsResource = resourceByName('pods') as ResourceInfo;
 
 /** SchedulerOptions tune the scheduler; every field has a default. */
 export interface SchedulerOptions extends Pick<PlannerOptions, 'percentageOfNodesToScore'> {
@@ -78,7 +75,7 @@ export class Scheduler {
     private readonly options: SchedulerOptions = {},
   ) {
     this.schedulerName = options.schedulerName ?? DEFAULT_SCHEDULER_NAME;
-    this.binder = new Binder(store.etcd, this.schedulerName);
+    this.binder = new Binder(store, this.schedulerName);
     this.events = new EventPacer(events, () => this.running && (this.queue.activeCount > 0 || this.committing.size > 0), logger, options.events);
     this.planner = new Planner(this.snapshot, options);
     this.queue = this.newQueue();
@@ -244,16 +241,16 @@ export class Scheduler {
    */
   private reportUnschedulable(unschedulable: readonly { pod: PodInfo; message: string }[]): void {
     const now = new Date().toISOString();
-    const writes: GuardedPut[] = [];
+    const writes: GuardedChange[] = [];
     for (const { pod, message } of unschedulable) {
       const updated = unschedulablePod(pod.pod, message, now);
       if (!updated) continue;
       this.events.record(pod.pod, 'Warning', 'FailedScheduling', message);
-      writes.push({ key: objectKey(podsResource, pod.pod.metadata.namespace, pod.pod.metadata.name), expectedRevision: pod.pod.metadata.resourceVersion ?? '0', value: encodeObject(updated) });
+      writes.push(updateObject(RESOURCE.pods, updated));
     }
     if (writes.length === 0) return;
     this.track(
-      putGuarded(this.store.etcd, writes).then((results) => {
+      this.store.commit(writes).then((results) => {
         // A conflict means the pod changed or went away: its informer event brings it back if need be.
         const failed = results.find((r) => r.kind === 'error');
         if (failed) this.logger.warn('could not record why pods are unschedulable', { pods: writes.length, error: String(failed.error) });

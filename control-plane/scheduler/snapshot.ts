@@ -3,6 +3,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { cpuMillis, memoryBytes, parseQuantity } from '../../proto/quantity.js';
 import { occupiesNode, podInfo, podKey } from './pod-info.js';
 import type { HostPort, PodInfo } from './pod-info.js';
+import { isReady } from '../../proto/objects/conditions.js';
 
 /** Resources is an amount of the resources the scheduler accounts for. */
 export interface Resources {
@@ -74,7 +75,7 @@ export class ClusterSnapshot {
     const info = this.nodeInfo(node.metadata.name);
     const alloc = node.status?.allocatable ?? {};
     info.node = node;
-    info.ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    info.ready = isReady(node);
     info.unschedulable = node.spec?.unschedulable ?? false;
     info.labels = node.metadata.labels ?? {};
     info.taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');

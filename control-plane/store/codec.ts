@@ -1,25 +1,22 @@
-import type { IKeyValue } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
 
 /**
  * How objects are stored: JSON without `metadata.resourceVersion`, which is derived on every
- * read from the key's etcd mod_revision (DESIGN.md section 2), so it can never go stale.
+ * read from the key's etcd mod_revision (docs/architecture.md section 2), so it can never go stale.
  */
 export function encodeObject(object: BerthObject): string {
   const { resourceVersion: _ignored, ...metadata } = object.metadata;
   return JSON.stringify({ ...object, metadata });
 }
 
-export function decodeObject(kv: IKeyValue): BerthObject {
+/** decodeObject reads a stored value back, its resourceVersion being the key's mod revision. */
+export function decodeObject(kv: { value: Buffer; mod_revision: string }): BerthObject {
   const object = JSON.parse(kv.value.toString('utf8')) as BerthObject;
   object.metadata.resourceVersion = String(kv.mod_revision);
   return object;
 }
 
-/**
- * deepCopy is used wherever an object read from the store or a cache is about to be changed.
- * Objects are plain JSON, and a JSON round trip copies those faster than structuredClone.
- */
-export function deepCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/** withRevision is the object as stored at `revision` (a copy; the object itself is not changed). */
+export function withRevision<T extends BerthObject>(object: T, revision: string | number): T {
+  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
 }

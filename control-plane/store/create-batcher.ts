@@ -1,94 +1,53 @@
 import type { BerthObject } from '../../proto/objects/meta.js';
-import { objectKey } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
+import { withRevision } from './codec.js';
+import { combine, createObject } from './guarded-change.js';
+import type { GuardedChange } from './guarded-change.js';
 import type { ObjectStore } from './object-store.js';
 
 interface PendingCreate {
   items: { info: ResourceInfo; object: BerthObject }[];
-  mustExist: string[];
+  change: GuardedChange;
   resolve: (stored: BerthObject[] | undefined) => void;
   reject: (err: unknown) => void;
 }
 
-/** etcd's default limit of operations per transaction. */
-const MAX_TXN_OPS = 128;
-
 /**
  * CreateBatcher is group commit for all-new creates: the creates requested during one turn of
- * the event loop go to etcd as one transaction, so many concurrent API calls cost etcd (and this
- * process) one round trip instead of one each. The batch is all or nothing; when any of its
- * conditions fails, each request is retried on its own, so one request's conflict never decides
- * another's outcome.
+ * the event loop go to the store together (ObjectStore.commit), so many concurrent API calls cost
+ * etcd (and this process) one round trip instead of one each. Each request stays all or nothing
+ * on its own: one request's conflict never decides another's outcome.
  */
 export class CreateBatcher {
   private pending: PendingCreate[] = [];
-  private scheduled = false;
 
   constructor(private readonly store: ObjectStore) {}
 
-  /** Like ObjectStore.createAll: the stored objects, or undefined if a condition failed. */
-  createAll(items: PendingCreate['items'], mustExist: string[]): Promise<BerthObject[] | undefined> {
+  /**
+   * Like ObjectStore.createAll: the stored objects, or undefined if a key was taken or a
+   * `mustExist` key missing. `alongside` are changes that go in the same transaction (the claims
+   * of new Services), all or nothing with the creates.
+   */
+  createAll(items: PendingCreate['items'], mustExist: string[], alongside: readonly GuardedChange[] = []): Promise<BerthObject[] | undefined> {
+    const change = combine(
+      [...items.map(({ info, object }) => createObject(info, object)), ...alongside],
+      mustExist.map((key) => ({ key, expect: 'present' as const })),
+    );
     return new Promise((resolve, reject) => {
-      this.pending.push({ items, mustExist, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.pending.push({ items, change, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
-    this.scheduled = false;
-    const queue = this.pending;
+    const batch = this.pending;
     this.pending = [];
-    while (queue.length > 0) {
-      const batch = takeBatch(queue);
-      await this.commit(batch);
-    }
+    const results = await this.store.commit(batch.map((p) => p.change));
+    batch.forEach((p, i) => {
+      const result = results[i];
+      if (result?.kind === 'committed') p.resolve(p.items.map(({ object }) => withRevision(object, result.revision)));
+      else if (result?.kind === 'conflict') p.resolve(undefined);
+      else p.reject(result?.error);
+    });
   }
-
-  private async commit(batch: PendingCreate[]): Promise<void> {
-    if (batch.length === 1) {
-      const only = batch[0] as PendingCreate;
-      await this.store.createAll(only.items, only.mustExist).then(only.resolve, only.reject);
-      return;
-    }
-    let stored: BerthObject[] | undefined;
-    try {
-      stored = await this.store.createAll(batch.flatMap((p) => p.items), [...new Set(batch.flatMap((p) => p.mustExist))]);
-    } catch {
-      stored = undefined;
-    }
-    if (!stored) {
-      await Promise.all(batch.map((p) => this.store.createAll(p.items, p.mustExist).then(p.resolve, p.reject)));
-      return;
-    }
-    let offset = 0;
-    for (const p of batch) {
-      p.resolve(stored.slice(offset, offset + p.items.length));
-      offset += p.items.length;
-    }
-  }
-}
-
-/** takeBatch removes from the queue the requests that fit one transaction with distinct keys. */
-function takeBatch(queue: PendingCreate[]): PendingCreate[] {
-  const batch: PendingCreate[] = [];
-  const keys = new Set<string>();
-  const namespaces = new Set<string>();
-  for (let i = 0; i < queue.length; ) {
-    const p = queue[i] as PendingCreate;
-    const own = p.items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name));
-    const newNamespaces = p.mustExist.filter((k) => !namespaces.has(k));
-    const fits = keys.size + own.length + namespaces.size + newNamespaces.length <= MAX_TXN_OPS;
-    if (batch.length > 0 && (!fits || own.some((k) => keys.has(k)))) {
-      i++;
-      continue;
-    }
-    for (const k of own) keys.add(k);
-    for (const k of newNamespaces) namespaces.add(k);
-    batch.push(p);
-    queue.splice(i, 1);
-  }
-  return batch;
 }

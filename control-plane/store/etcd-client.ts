@@ -1,12 +1,15 @@
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
 
+/** EtcdClient is the etcd client the store owns; tests that seed or break etcd directly use it too. */
+export type EtcdClient = Etcd3;
+
 /**
  * connectEtcd builds the etcd3 client the control plane uses. The library's default circuit
  * breaker keeps a host "broken" for 5 s after 3 failures, which would make recovery from an
  * etcd restart slow; a shorter half-open time lets requests flow again within a second.
  */
-export function connectEtcd(endpoints: string[]): Etcd3 {
+export function connectEtcd(endpoints: string[]): EtcdClient {
   return new Etcd3({
     hosts: endpoints,
     dialTimeout: 3000,

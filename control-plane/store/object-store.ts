@@ -2,10 +2,21 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { listPrefix, objectKey, qualifiedResource } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, StoreUnavailableError } from '../errors.js';
-import { decodeObject, deepCopy, encodeObject } from './codec.js';
+import { deepCopy } from '../objects/json.js';
+import { heldClaims } from '../objects/service-claims.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.js';
+import { decodeObject, withRevision } from './codec.js';
+import { runTxn } from './etcd-txn.js';
+import type { TxnOutcome } from './etcd-txn.js';
+import { commitChanges } from './guarded-commit.js';
+import { combine, createObject, deleteObject, MAX_TXN_OPS, releaseClaims, updateObject } from './guarded-change.js';
+import type { ChangeResult, GuardedChange } from './guarded-change.js';
+import { grantLease } from './leases.js';
+import type { StoreLease } from './leases.js';
 import { PrefixWatch } from './prefix-watch.js';
 import type { PrefixWatchOptions } from './prefix-watch.js';
+import { RawKeys } from './raw-keys.js';
+import { asStoreError } from './store-errors.js';
 
 /** ListResult is a consistent snapshot: every item as of `revision`. */
 export interface ListResult {
@@ -17,26 +28,22 @@ export interface ListResult {
 export type Mutation = (current: BerthObject) => BerthObject | undefined;
 
 const MAX_CONFLICT_RETRIES = 50;
-/** etcd's default --max-txn-ops: operations per transaction branch. */
-export const MAX_TXN_OPS = 128;
-/**
- * Bytes of values one transaction should carry at most: etcd refuses requests over
- * --max-request-bytes (1.5 MiB by default); the rest is headroom for keys and framing.
- */
-export const MAX_TXN_VALUE_BYTES = 1024 * 1024;
 
 /**
- * ObjectStore keeps Berth objects in etcd, one key per object (DESIGN.md section 2).
- * Every write is a transaction guarded on the key's revision: create requires the key to be
- * absent, update and delete require its mod_revision to equal the resourceVersion the caller
- * read. A stale write fails with ConflictError; it never overwrites.
+ * ObjectStore keeps Berth objects in etcd, one key per object, and is the only code that talks
+ * to etcd. Every write is a transaction guarded on the key's revision: create requires the key
+ * to be absent, update and delete require its mod_revision to equal the resourceVersion the
+ * caller read. A stale write fails with ConflictError; it never overwrites. Writes that must
+ * happen together (a binding batch, a node and its pod-CIDR claim) are GuardedChanges, sent with
+ * transact (one) or commit (many, group-committed). Leases and the few keys that are not objects
+ * (leader key, claims) are reached through lease() and `keys`.
  */
 export class ObjectStore {
-  constructor(private readonly client: Etcd3) {}
+  /** Reads and watches of the keys that are not objects. */
+  readonly keys: RawKeys;
 
-  /** etcd is the client, for callers that need an etcd lease (events) or a raw transaction (binding). */
-  get etcd(): Etcd3 {
-    return this.client;
+  constructor(private readonly client: Etcd3) {
+    this.keys = new RawKeys(client);
   }
 
   /**
@@ -90,65 +97,57 @@ export class ObjectStore {
    * `leaseId` the key is bound to an etcd lease and vanishes when it expires (Events do this).
    */
   async create(info: ResourceInfo, object: BerthObject, options: { leaseId?: string } = {}): Promise<BerthObject> {
-    const key = objectKey(info, object.metadata.namespace, object.metadata.name);
-    const put = this.client.put(key).value(encodeObject(object));
-    if (options.leaseId) put.lease(options.leaseId);
-    const res = await this.call(() => this.client.if(key, 'Create', '==', 0).then(put).commit());
-    if (!res.succeeded) throw new AlreadyExistsError(qualifiedResource(info), object.metadata.name);
-    return withRevision(object, res.header.revision);
+    const outcome = await this.transact(createObject(info, object, options.leaseId));
+    if (!outcome.committed) throw new AlreadyExistsError(qualifiedResource(info), object.metadata.name);
+    return withRevision(object, outcome.revision);
   }
 
   /**
    * createAll creates every object in one transaction, only if none of their keys exists and
    * every key in `mustExist` does (e.g. their namespaces). All or nothing: returns the objects
-   * as stored, or undefined when a condition failed and nothing was written. With `leaseId`
-   * every key is bound to that etcd lease.
+   * as stored, or undefined when a condition failed and nothing was written.
    */
-  async createAll(items: { info: ResourceInfo; object: BerthObject }[], mustExist: string[], options: { leaseId?: string } = {}): Promise<BerthObject[] | undefined> {
+  async createAll(items: { info: ResourceInfo; object: BerthObject }[], mustExist: string[]): Promise<BerthObject[] | undefined> {
     if (items.length + mustExist.length > MAX_TXN_OPS) throw new RangeError(`createAll takes at most ${MAX_TXN_OPS} keys`);
-    const keys = items.map(({ info, object }) => Buffer.from(objectKey(info, object.metadata.namespace, object.metadata.name)));
-    const res = await this.call(() =>
-      this.client.kv.txn({
-        compare: [
-          ...keys.map((key) => ({ key, target: 'Create' as const, result: 'Equal' as const, create_revision: '0' })),
-          ...mustExist.map((k) => ({ key: Buffer.from(k), target: 'Create' as const, result: 'Greater' as const, create_revision: '0' })),
-        ],
-        success: items.map(({ object }, i) => ({ request_put: { key: keys[i] as Buffer, value: Buffer.from(encodeObject(object)), ...(options.leaseId ? { lease: options.leaseId } : {}) } })),
-        failure: [],
-      }),
+    const change = combine(
+      items.map(({ info, object }) => createObject(info, object)),
+      mustExist.map((key) => ({ key, expect: 'present' as const })),
     );
-    if (!res.succeeded) return undefined;
-    return items.map(({ object }) => withRevision(object, res.header.revision));
+    const outcome = await this.transact(change);
+    if (!outcome.committed) return undefined;
+    return items.map(({ object }) => withRevision(object, outcome.revision));
   }
 
   /** update replaces an object if, and only if, it is still at object.metadata.resourceVersion. */
   async update(info: ResourceInfo, object: BerthObject, options: { leaseId?: string } = {}): Promise<BerthObject> {
-    const key = objectKey(info, object.metadata.namespace, object.metadata.name);
-    const expected = object.metadata.resourceVersion;
-    if (!expected) throw new ConflictError(qualifiedResource(info), object.metadata.name, 'an update needs the resourceVersion it was based on');
-    const put = this.client.put(key).value(encodeObject(object));
-    if (options.leaseId) put.lease(options.leaseId);
-    const res = await this.call(() => this.client.if(key, 'Mod', '==', expected).then(put).else(this.client.get(key)).commit());
-    if (!res.succeeded) {
-      const exists = (res.responses[0]?.response_range?.kvs.length ?? 0) > 0;
+    if (!object.metadata.resourceVersion) throw new ConflictError(qualifiedResource(info), object.metadata.name, 'an update needs the resourceVersion it was based on');
+    const outcome = await this.transact(updateObject(info, object, options.leaseId));
+    if (!outcome.committed) {
+      const exists = [...outcome.current.values()][0] !== undefined;
       if (!exists) throw new NotFoundError(qualifiedResource(info), object.metadata.name);
       throw new ConflictError(qualifiedResource(info), object.metadata.name);
     }
-    return withRevision(object, res.header.revision);
+    return withRevision(object, outcome.revision);
   }
 
   /**
    * delete removes an object. With a precondition, only at that resourceVersion; without one,
-   * at the revision just read, so the object returned is exactly the one deleted.
+   * at the revision just read, so the object returned is exactly the one deleted. The claims the
+   * object holds (a Service's ClusterIP and nodePorts) are released in the same transaction,
+   * whoever deletes it (the API, a namespace's deletion, the garbage collector).
    */
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, precondition?: string): Promise<BerthObject> {
-    const key = objectKey(info, namespace, name);
+    // Claims found naming someone else are left alone (a claim is only ever released by its owner).
+    const notOurs = new Set<string>();
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const current = await this.get(info, namespace, name);
       const revision = precondition ?? (current.metadata.resourceVersion as string);
-      const res = await this.call(() => this.client.if(key, 'Mod', '==', revision).then(this.client.delete().key(key)).commit());
-      if (res.succeeded) return current;
-      if (precondition) throw new ConflictError(qualifiedResource(info), name);
+      const claims = heldClaims(current).filter((c) => !notOurs.has(c.key));
+      const outcome = await this.transact(combine([deleteObject(info, namespace, name, revision), releaseClaims(claims)]));
+      if (outcome.committed) return current;
+      const objectUnchanged = outcome.current.get(objectKey(info, namespace, name))?.modRevision === revision;
+      if (precondition && !objectUnchanged) throw new ConflictError(qualifiedResource(info), name);
+      for (const c of claims) if (outcome.current.get(c.key)?.value.toString('utf8') !== c.owner) notOurs.add(c.key);
     }
     throw new ConflictError(qualifiedResource(info), name, 'it kept changing while being deleted');
   }
@@ -173,23 +172,26 @@ export class ObjectStore {
   }
 
   /**
-   * commitIfUnchanged is a multi-key guarded write in one round trip: every key in `guards` must
-   * still be at its mod revision, and then `puts` are written (all or nothing). A guard may have no
-   * put: that confirms a read without writing. On failure nothing is written and `current` holds,
-   * per guard, what its key holds now (undefined: the key is gone), so the caller can plan again.
-   * At most MAX_TXN_OPS guards.
+   * transact writes one guarded change in one etcd transaction. On a failed guard nothing is
+   * written and the outcome says what every guarded key holds now. Throws StoreUnavailableError
+   * when etcd does not answer.
    */
-  async commitIfUnchanged(guards: { key: string; revision: string }[], puts: { key: string; value: string }[]): Promise<{ committed: true; revision: string } | { committed: false; current: (IKeyValue | undefined)[] }> {
-    if (guards.length > MAX_TXN_OPS || puts.length > MAX_TXN_OPS) throw new RangeError(`commitIfUnchanged takes at most ${MAX_TXN_OPS} keys`);
-    const res = await this.call(() =>
-      this.client.kv.txn({
-        compare: guards.map((g) => ({ key: Buffer.from(g.key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: g.revision })),
-        success: puts.map((p) => ({ request_put: { key: Buffer.from(p.key), value: Buffer.from(p.value) } })),
-        failure: guards.map((g) => ({ request_range: { key: Buffer.from(g.key) } })),
-      }),
-    );
-    if (res.succeeded) return { committed: true, revision: String(res.header.revision) };
-    return { committed: false, current: guards.map((_g, i) => res.responses[i]?.response_range?.kvs[0]) };
+  transact(change: GuardedChange): Promise<TxnOutcome> {
+    return this.call(() => runTxn(this.client, change));
+  }
+
+  /**
+   * commit writes many independent guarded changes, group-committed into as few transactions as
+   * etcd's limits allow; each change succeeds or conflicts on its own (see commitChanges). It
+   * never throws: etcd failures are `error` results.
+   */
+  commit(changes: readonly GuardedChange[]): Promise<ChangeResult[]> {
+    return commitChanges((change) => this.transact(change), changes);
+  }
+
+  /** lease makes an etcd lease; see StoreLease. */
+  lease(ttlSeconds: number, options: { keepAlive: boolean }): StoreLease {
+    return grantLease(this.client, ttlSeconds, options);
   }
 
   /** watch streams changes under a resource (and namespace); see PrefixWatch for the guarantees. */
@@ -212,17 +214,11 @@ export class ObjectStore {
     try {
       return await op();
     } catch (err) {
-      if (err instanceof Error && /unavailable|ECONNREFUSED|deadline|Broken|circuit/i.test(`${err.name} ${err.message}`)) {
-        throw new StoreUnavailableError(err);
-      }
-      throw err;
+      throw asStoreError(err);
     }
   }
 }
 
-function withRevision(object: BerthObject, revision: string | number): BerthObject {
-  return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };
-}
 
 /** tombstoneFor rebuilds the identity of an object whose value we no longer have. */
 function tombstoneFor(info: ResourceInfo, kv: IKeyValue, revision: string): BerthObject {

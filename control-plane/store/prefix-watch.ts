@@ -1,5 +1,7 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { BerthObject } from '../../proto/objects/meta.js';
+import { WatchExpiredError } from '../errors.js';
+import { isCompacted } from './store-errors.js';
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -34,14 +36,6 @@ export interface PrefixWatchOptions {
    * carries only the object's identity (as after a re-list).
    */
   previousValues?: boolean;
-}
-
-/** WatchExpiredError: the requested start revision was compacted away; list again and re-watch. */
-export class WatchExpiredError extends Error {
-  override name = 'WatchExpiredError';
-  constructor(revision: string) {
-    super(`too old resource version: ${revision} has been compacted; list again and watch from the list's resourceVersion`);
-  }
 }
 
 const INITIAL_BACKOFF_MS = 100;
@@ -115,7 +109,7 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
         const res = await this.client.getAll().prefix(this.options.prefix).revision(from).exec();
         for (const kv of res.kvs) this.known.set(kv.key.toString('utf8'), Number(kv.mod_revision));
       } catch (err) {
-        if (/compacted/i.test(String(err))) return this.fail(new WatchExpiredError(from));
+        if (isCompacted(err)) return this.fail(new WatchExpiredError(from));
         // etcd unreachable for a moment: try again, as every other step of the watch does.
         this.options.onRecover?.(`watch ${this.options.prefix}: first read at revision ${from} failed (${String(err)}); retrying`);
         this.known.clear();

@@ -2,31 +2,49 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
+import type { Node } from '../../proto/objects/cluster.js';
 import { ImageStore } from '../image/index.js';
+import { CniPodNetwork } from '../network/cni-pod-network.js';
+import { agentRunner } from '../network/commands.js';
+import { LoopbackPodNetwork } from '../network/loopback-pod-network.js';
+import { NodeNetwork } from '../network/node-network.js';
+import { NodeRoutes } from '../network/node-routes.js';
+import type { PodNetwork } from '../network/pod-network.js';
+import { RouteTable } from '../network/route-table.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
-import { ExitWatcher } from './exit-watcher.js';
 import { ImagePuller } from './image-puller.js';
 import { NodeClient } from './node-client.js';
 import { nodeObject } from './node-info.js';
 import { NodeLease } from './node-lease.js';
 import type { AgentOptions } from './options.js';
 import { podCgroupParent } from './pod-cgroup.js';
+import { ListWatch } from '../watch/list-watch.js';
 import { PodManager } from './pod-manager.js';
-import { LoopbackPodNetwork } from './pod-network.js';
 import { PodSource } from './pod-source.js';
 import { PodStateStore } from './pod-state-store.js';
+import { ServiceDiscovery } from './service-discovery.js';
 import { StatusReporter } from './status-reporter.js';
+
+/** The node-wide half of the CNI pod network: pod CIDR and masquerade, and the routes to other nodes fed by the Node watch. */
+interface NodeNetworking {
+  network: NodeNetwork;
+  routes: NodeRoutes;
+  nodes: ListWatch<Node>;
+}
 
 /**
  * Agent is one node agent (DESIGN.md section 1). Layout under --root: images/ (ImageStore),
- * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore).
+ * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
+ * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
+ * get, ServiceDiscovery).
  *
  * Lifecycle: start() adopts the pods and containers of an earlier agent from the state
  * directory and the runtime (they keep running and restarting even before the control plane
- * answers), serves AgentAPI, then registers, heartbeats and watches pods in the background.
- * stop() ends all of that WITHOUT stopping containers: they outlive the agent by design.
+ * answers), serves AgentAPI, then registers, heartbeats and watches pods and nodes in the
+ * background. stop() ends all of that WITHOUT stopping containers: they outlive the agent by
+ * design.
  */
 export class Agent {
   private readonly client: NodeClient;
@@ -34,54 +52,90 @@ export class Agent {
   private readonly source: PodSource;
   private readonly pods: PodManager;
   private readonly runtime: BerthRuntime;
+  private readonly networking: NodeNetworking | undefined;
+  private readonly services: ServiceDiscovery;
   private server: grpc.Server | undefined;
   agentPort = 0;
 
   constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
     this.client = new NodeClient(options.server, options.name);
     this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
+    this.services = new ServiceDiscovery(
+      { root: options.root, clusterDomain: options.clusterDomain, ...(options.clusterDNS ? { clusterDNS: options.clusterDNS } : {}), dns: options.dns, proxy: options.serviceProxy, resolvConf: options.resolvConf },
+      this.client,
+      logger,
+    );
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
-    const runtimeRoot = join(options.root, 'runtime');
+    let network: PodNetwork = new LoopbackPodNetwork();
+    if (options.podNetwork === 'cni') {
+      const stateDir = join(options.root, 'network');
+      const pods = new CniPodNetwork({ stateDir, run: agentRunner, logger, binDir: options.cniBinDir });
+      const routes = new NodeRoutes(options.name, new RouteTable(agentRunner), logger);
+      this.networking = {
+        network: new NodeNetwork({ stateDir, clusterCIDR: options.clusterCIDR, serviceCIDR: options.serviceCIDR, run: agentRunner, pods, logger }),
+        routes,
+        nodes: new ListWatch('node watch', () => this.client.watchNodes(), routes, logger),
+      };
+      network = pods;
+    }
     this.pods = new PodManager(
       {
         runtime: this.runtime,
         images: new ImagePuller(images),
-        network: new LoopbackPodNetwork(),
-        exits: new ExitWatcher(runtimeRoot),
+        network,
         status: new StatusReporter(this.client, logger),
         events: new NodeEventReporter(this.client, logger),
         logger,
         hostIP: options.nodeIP,
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
+        extras: this.services.extras,
       },
       this.runtime,
       new PodStateStore(options.root),
       logger,
     );
+    const podCIDR = (): { podCIDR?: string } => {
+      const known = this.networking?.network.podCIDR;
+      return known ? { podCIDR: known } : {};
+    };
     this.lease = new NodeLease(
       this.client,
-      () => nodeObject({ name: options.name, nodeIP: options.nodeIP, agentPort: this.agentPort, maxPods: options.maxPods, version, cgroupParent: options.cgroupParent }),
+      () => nodeObject({ name: options.name, nodeIP: options.nodeIP, agentPort: this.agentPort, maxPods: options.maxPods, version, cgroupParent: options.cgroupParent, ...podCIDR() }),
       logger,
+      async (cidr) => {
+        await this.networking?.network.configure(cidr);
+      },
     );
     this.source = new PodSource(this.client, this.pods, logger);
   }
 
   async start(): Promise<void> {
     await mkdir(this.options.root, { recursive: true, mode: 0o700 });
+    // The pod CIDR an earlier agent kept: adopted pods stay attached before the control plane answers.
+    await this.networking?.network.start();
+    await this.services.restore();
     await this.pods.start();
     const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, agentApiHandlers(this.pods, this.runtime, this.logger));
     this.server = server;
     this.agentPort = port;
     this.logger.info('AgentAPI serving', { address: `${this.options.nodeIP}:${port}` });
     this.lease.start().then(
-      () => this.source.start(),
+      async () => {
+        this.source.start();
+        this.networking?.nodes.start();
+        await this.services.start(this.lease.podCIDR);
+      },
       (err: unknown) => this.logger.error('registration stopped', { error: String(err) }),
-    );
+    ).catch((err: unknown) => this.logger.error('service discovery failed to start', { error: String(err) }));
   }
 
   /** Ends the agent's own work; containers keep running. */
   async stop(): Promise<void> {
     this.source.stop();
+    this.networking?.nodes.stop();
+    this.networking?.routes.stop();
+    this.networking?.network.stop();
+    this.services.stop();
     this.lease.stop();
     this.client.close();
     this.server?.forceShutdown();

@@ -28,7 +28,7 @@ export function containerLabels(pod: { uid: string; namespace: string; name: str
 }
 
 /** instanceOf reads the instance number from a runtime container's labels (-1 when not ours). */
-export function instanceOf(c: RuntimeContainer): number {
+export function instanceOf(c: Pick<RuntimeContainer, 'labels'>): number {
   const n = Number(c.labels[LABEL_INSTANCE]);
   return Number.isInteger(n) && n >= 0 ? n : -1;
 }

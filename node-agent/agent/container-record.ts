@@ -1,16 +1,17 @@
 import type { Container, RestartPolicy } from '../../proto/objects/pod.js';
-import { normalizeReference, type PulledImage } from '../image/index.js';
+import type { PulledImage } from '../image/index.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { containerIdUri, instanceOf } from './container-naming.js';
 import { imageId } from './image-puller.js';
+import { newRestartState, shouldRestart, type ContainerFacts } from './pod-decision.js';
 import type { ContainerView, TerminatedView } from './pod-status.js';
 
 /**
  * ContainerRecord is used by a pod worker for what it knows of one container of its pod: the
  * current runtime instance, the one before (kept for lastState and `logs --previous`), the
- * resolved image, and the restart bookkeeping.
+ * resolved image, and the restart state its decisions carry (pod-decision.ts).
  */
-export interface ContainerRecord {
+export interface ContainerRecord extends ContainerFacts {
   name: string;
   current?: RuntimeContainer;
   previous?: RuntimeContainer;
@@ -20,36 +21,10 @@ export interface ContainerRecord {
   /** Why there is no running instance, when that is not a crash: ContainerCreating, ErrImagePull… */
   waiting?: { reason: string; message?: string };
   pullFailures: number;
-  /** Epoch ms before which neither a pull nor a start is retried. */
-  retryAt?: number;
-  /** Crashes in a row, for the restart backoff (restart-backoff.ts). */
-  crashes: number;
-  /** The instance whose exit has been accounted (backoff decided). */
-  exitHandled?: string;
-  /** Since when the current instance has ended without a recorded exit code (epoch ms). */
-  exitUnrecordedSince?: number;
-  /** The delay chosen for the pending restart, for the CrashLoopBackOff message. */
-  backoffMs?: number;
 }
 
 export function newRecord(name: string): ContainerRecord {
-  return { name, pullFailures: 0, crashes: 0 };
-}
-
-/** imageChanged tells whether the spec now names another image than the one an instance runs (normalized references). */
-export function imageChanged(specImage: string, runningReference: string): boolean {
-  try {
-    return normalizeReference(specImage) !== normalizeReference(runningReference);
-  } catch {
-    return false; // an invalid reference fails at pull time, with its own message
-  }
-}
-
-/** shouldRestart applies restartPolicy to an exit code. */
-export function shouldRestart(policy: RestartPolicy | undefined, exitCode: number): boolean {
-  if (policy === 'Never') return false;
-  if (policy === 'OnFailure') return exitCode !== 0;
-  return true;
+  return { name, pullFailures: 0, restarts: newRestartState() };
 }
 
 function terminated(c: RuntimeContainer): TerminatedView {
@@ -87,8 +62,8 @@ export function toView(spec: Container, rec: ContainerRecord, policy: RestartPol
     } else {
       view.lastTerminated = t;
       if (rec.waiting) view.state = { kind: 'waiting', ...rec.waiting };
-      else if (rec.backoffMs) {
-        view.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${formatMs(rec.backoffMs)} restarting failed container=${spec.name} pod=${podLabel}` };
+      else if (rec.restarts.backoffMs) {
+        view.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${formatMs(rec.restarts.backoffMs)} restarting failed container=${spec.name} pod=${podLabel}` };
       } else view.state = { kind: 'terminated', ...t };
     }
   }

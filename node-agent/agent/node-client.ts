@@ -62,6 +62,16 @@ export class NodeClient {
     return this.client.WatchPods({ node_name: this.nodeName });
   }
 
+  /** watchNodes opens the stream of every Node (see NodeAPI.WatchNodes); the caller reconnects. */
+  watchNodes(): grpc.ClientReadableStream<WatchEvent__Output> {
+    return this.client.WatchNodes({ node_name: this.nodeName });
+  }
+
+  /** watchServices opens the stream of every Service and EndpointSlice (see NodeAPI.WatchServices); the caller reconnects. */
+  watchServices(): grpc.ClientReadableStream<WatchEvent__Output> {
+    return this.client.WatchServices({ node_name: this.nodeName });
+  }
+
   close(): void {
     this.client.close();
   }

@@ -11,6 +11,8 @@ export interface NodeFacts {
   maxPods: number;
   version: string;
   cgroupParent: string;
+  /** The pod CIDR the node's pods have addresses from (kept across agent restarts): asked for again if the Node is new. */
+  podCIDR?: string;
 }
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -68,14 +70,17 @@ async function osImage(): Promise<string> {
   return line ? line.slice('PRETTY_NAME='.length).replace(/^"|"$/g, '') : 'Linux';
 }
 
-/** nodeObject builds the Node the agent registers (metadata, status; spec is the control plane's). */
+/**
+ * nodeObject builds the Node the agent registers (metadata, status; spec is the control plane's,
+ * except the pod CIDR the agent already uses, which a Node registered anew gets back if free).
+ */
 export async function nodeObject(facts: NodeFacts): Promise<Node> {
   const cap = await capacity(facts.cgroupParent, facts.maxPods);
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: facts.name, labels: { 'kubernetes.io/hostname': facts.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': GOARCH[arch()] ?? arch() } },
-    spec: {},
+    spec: facts.podCIDR ? { podCIDR: facts.podCIDR } : {},
     status: {
       capacity: cap,
       allocatable: { ...cap },

@@ -8,14 +8,20 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 /**
  * NodeLease is used to register the node (retrying until the control plane answers) and then
  * renew its lease about every second. A heartbeat answered NOT_FOUND (the Node object was
- * deleted) registers again. Lifecycle: start() resolves once registered; stop() ends the beats.
+ * deleted) registers again. Each registration's pod CIDR is handed to `onRegistered` before
+ * anything else goes on. Lifecycle: start() resolves once registered; stop() ends the beats.
  */
 export class NodeLease {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   podCIDR = '';
 
-  constructor(private readonly client: NodeClient, private readonly node: () => Promise<Node>, private readonly logger: Logger) {}
+  constructor(
+    private readonly client: NodeClient,
+    private readonly node: () => Promise<Node>,
+    private readonly logger: Logger,
+    private readonly onRegistered: (podCIDR: string) => Promise<void> = async () => undefined,
+  ) {}
 
   async start(): Promise<void> {
     await this.register();
@@ -33,6 +39,7 @@ export class NodeLease {
         const { podCIDR } = await this.client.register(await this.node());
         this.podCIDR = podCIDR;
         this.logger.info('node registered', { podCIDR });
+        await this.onRegistered(podCIDR);
         return;
       } catch (err) {
         const delay = Math.min(500 * 2 ** attempt, 5_000);

@@ -1,4 +1,14 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CNI_BIN_DIR } from '../network/cni-plugins.js';
+import { parseCidr } from '../network/ipv4.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR } from '../network/node-network.js';
+
+/**
+ * PodNetworkMode is used to choose how pods are networked: `cni` attaches each to the node's
+ * bridge with the CNI plugins (an IP, routes to other nodes, masquerade); `loopback` gives each
+ * a namespace with loopback only, for an agent that does not own its network namespace.
+ */
+export type PodNetworkMode = 'cni' | 'loopback';
 
 /** AgentOptions mirror the berth-agent flags. */
 export interface AgentOptions {
@@ -15,12 +25,51 @@ export interface AgentOptions {
   agentPort: number;
   maxPods: number;
   logLevel: string;
+  podNetwork: PodNetworkMode;
+  /** Where the CNI plugins are (bridge, host-local, portmap). */
+  cniBinDir: string;
+  /** The cluster's pod addresses: traffic to them is not masqueraded. */
+  clusterCIDR: string;
+  /** The Services' virtual addresses: traffic to them is not masqueraded either. */
+  serviceCIDR: string;
+  /** The cluster's DNS domain (Services are `<svc>.<ns>.svc.<domain>`). */
+  clusterDomain: string;
+  /** The address of the node's DNS server, when not the first address of the node's pod CIDR. */
+  clusterDNS?: string;
+  /** Serve cluster DNS on this node. */
+  dns: boolean;
+  /** Program the service proxy (nftables) in the agent's network namespace. */
+  serviceProxy: boolean;
+  /** The node's resolv.conf (upstream resolvers; pods with dnsPolicy Default). */
+  resolvConf: string;
+}
+
+const DOMAIN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+function domain(value: string): string {
+  const d = value.toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN.test(d)) throw new InvalidArgumentError('not a DNS domain such as cluster.local');
+  return d;
+}
+
+function ipv4(value: string): string {
+  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(value) || value.split('.').some((p) => Number(p) > 255)) throw new InvalidArgumentError('not an IPv4 address');
+  return value;
 }
 
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
   return n;
+}
+
+function cidr(value: string): string {
+  try {
+    parseCidr(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -54,7 +103,16 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .option('--registry-mirror-only', 'never fall back from a registry\'s mirrors to the registry itself')
     .option('--agent-port <port>', 'AgentAPI (logs) port', integer, 10250)
     .option('--max-pods <n>', 'pods this node accepts', integer, 110)
-    .option('--log-level <level>', 'error, warn, info, debug', process.env.BERTH_LOG_LEVEL ?? 'info');
+    .option('--log-level <level>', 'error, warn, info, debug', process.env.BERTH_LOG_LEVEL ?? 'info')
+    .addOption(new Option('--pod-network <mode>', 'cni: pods get IPs on the node\'s bridge (the agent must own its network namespace); loopback: pods get loopback only').choices(['cni', 'loopback']).default('cni'))
+    .option('--cni-bin-dir <dir>', 'where the CNI plugins are', DEFAULT_CNI_BIN_DIR)
+    .option('--cluster-cidr <cidr>', 'the cluster\'s pod addresses (pod-to-pod traffic is not masqueraded)', cidr, DEFAULT_CLUSTER_CIDR)
+    .option('--service-cidr <cidr>', 'the Services\' virtual addresses (not masqueraded either)', cidr, DEFAULT_SERVICE_CIDR)
+    .option('--cluster-domain <domain>', 'the cluster\'s DNS domain', domain, 'cluster.local')
+    .option('--cluster-dns <ip>', 'the address the node\'s DNS server listens on and pods query (default: the first address of the node\'s pod CIDR, the pod bridge)', ipv4)
+    .option('--no-cluster-dns', 'serve no cluster DNS on this node (ClusterFirst pods get the node\'s resolvers)')
+    .option('--no-service-proxy', 'do not program the service proxy (nftables table ip berth-proxy)')
+    .option('--resolv-conf <path>', 'the node\'s resolv.conf: upstream resolvers, and pods with dnsPolicy Default', '/etc/resolv.conf');
   program.parse(argv);
   const o = program.opts<{
     server: string;
@@ -68,6 +126,15 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     agentPort: number;
     maxPods: number;
     logLevel: string;
+    podNetwork: PodNetworkMode;
+    cniBinDir: string;
+    clusterCidr: string;
+    serviceCidr: string;
+    clusterDomain: string;
+    /** An address, false with --no-cluster-dns, absent by default. */
+    clusterDns?: string | false;
+    serviceProxy: boolean;
+    resolvConf: string;
   }>();
   return {
     server: o.server,
@@ -81,5 +148,14 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     agentPort: o.agentPort,
     maxPods: o.maxPods,
     logLevel: o.logLevel,
+    podNetwork: o.podNetwork,
+    cniBinDir: o.cniBinDir,
+    clusterCIDR: o.clusterCidr,
+    serviceCIDR: o.serviceCidr,
+    clusterDomain: o.clusterDomain,
+    ...(typeof o.clusterDns === 'string' ? { clusterDNS: o.clusterDns } : {}),
+    dns: o.clusterDns !== false,
+    serviceProxy: o.serviceProxy,
+    resolvConf: o.resolvConf,
   };
 }

@@ -25,7 +25,10 @@ export class PodManager {
   async start(): Promise<void> {
     await this.state.init();
     const containers = groupByPod(await this.runtime.list());
-    for (const pod of await this.state.list()) {
+    const adopted = await this.state.list();
+    // A pod's state file goes only after its network is torn down, so an attachment without one is a leftover.
+    await this.deps.network.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
+    for (const pod of adopted) {
       const uid = pod.metadata.uid ?? '';
       const worker = new PodWorker(pod, this.deps, containers.get(uid));
       this.workers.set(uid, worker);

@@ -1,68 +1,51 @@
 import type { Logger } from 'winston';
 import type { Pod } from '../../proto/objects/pod.js';
+import { ListWatch } from '../watch/list-watch.js';
+import type { ChangeType, ListWatchHandler } from '../watch/list-watch.js';
 import type { NodeClient } from './node-client.js';
 import type { PodManager } from './pod-manager.js';
 
-/** The event type NodeAPI.WatchPods sends once the initial list is complete (control-plane/api/node-api.ts). */
-const INITIAL_EVENTS_END = 'BOOKMARK';
-
 /**
- * PodSource is used to feed the PodManager from NodeAPI.WatchPods, reconnecting (500 ms
- * doubling to 5 s) whenever the stream breaks. Every (re)connection starts with the full list
- * of the node's pods, so nothing missed while disconnected is lost: the manager is
- * level-triggered. Lifecycle: start() runs until stop().
+ * PodSource is used to feed the PodManager from NodeAPI.WatchPods (a ListWatch: every
+ * reconnection starts with the full list of the node's pods, so nothing missed while
+ * disconnected is lost: the manager is level-triggered). Lifecycle: start() runs until stop().
  */
-export class PodSource {
-  private stopped = false;
-  private cancel: (() => void) | undefined;
-  private failures = 0;
+export class PodSource implements ListWatchHandler<Pod> {
+  private readonly watch: ListWatch<Pod>;
+  /** The uids listed since the last (re)connection. */
+  private readonly seen = new Set<string>();
   /** Work for one event is chained, so events apply in order. */
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly client: NodeClient, private readonly pods: PodManager, private readonly logger: Logger) {}
+  constructor(client: NodeClient, private readonly pods: PodManager, private readonly logger: Logger) {
+    this.watch = new ListWatch('pod watch', () => client.watchPods(), this, logger);
+  }
 
   start(): void {
-    this.connect();
+    this.watch.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.cancel?.();
+    this.watch.stop();
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    const stream = this.client.watchPods();
-    this.cancel = () => stream.cancel();
-    const seen = new Set<string>();
-    let ended = false;
-    const retry = () => {
-      if (ended) return;
-      ended = true;
-      stream.removeAllListeners('data');
-      const delay = Math.min(500 * 2 ** this.failures++, 5_000);
-      if (!this.stopped) setTimeout(() => this.connect(), delay).unref();
-    };
-    stream.on('data', (event: { type: string; object_json: string }) => {
-      this.failures = 0;
-      if (event.type === INITIAL_EVENTS_END) {
-        const listed = new Set(seen);
-        return this.enqueue(() => this.pods.listed(listed));
-      }
-      const pod = JSON.parse(event.object_json) as Pod;
-      const uid = pod.metadata.uid ?? '';
-      if (event.type === 'DELETED') {
-        seen.delete(uid);
-        return this.enqueue(() => this.pods.remove(uid));
-      }
-      seen.add(uid);
-      this.enqueue(() => this.pods.upsert(pod));
-    });
-    stream.on('error', (err) => {
-      if (!this.stopped) this.logger.warn('pod watch broke; reconnecting', { error: err.message });
-      retry();
-    });
-    stream.on('end', retry);
+  relist(): void {
+    this.seen.clear();
+  }
+
+  listed(): void {
+    const listed = new Set(this.seen);
+    this.enqueue(() => this.pods.listed(listed));
+  }
+
+  change(type: ChangeType, pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (type === 'DELETED') {
+      this.seen.delete(uid);
+      return this.enqueue(() => this.pods.remove(uid));
+    }
+    this.seen.add(uid);
+    this.enqueue(() => this.pods.upsert(pod));
   }
 
   private enqueue(work: () => Promise<void>): void {

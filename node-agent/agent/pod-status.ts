@@ -3,6 +3,7 @@
  * observations, these functions shape them the Kubernetes way, and the status reporter sends
  * the result only when it differs from the last one sent.
  */
+import { transitionTime } from '../../proto/objects/conditions.js';
 import type { Condition } from '../../proto/objects/meta.js';
 import type { ContainerState, ContainerStatus, Pod, PodPhase, PodStatus } from '../../proto/objects/pod.js';
 
@@ -102,14 +103,7 @@ export function podPhase(containers: ContainerView[]): PodPhase {
 /** Keeps a condition's lastTransitionTime when its status did not change. */
 function condition(type: string, ok: boolean, previous: Condition[] | undefined, now: string, reason?: string): Condition {
   const status = ok ? 'True' : 'False';
-  const before = previous?.find((c) => c.type === type);
-  return {
-    type,
-    status,
-    ...(reason && !ok ? { reason } : {}),
-    lastProbeTime: null,
-    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
-  };
+  return { type, status, ...(reason && !ok ? { reason } : {}), lastProbeTime: null, lastTransitionTime: transitionTime(previous, { type, status }, now) };
 }
 
 /** computePodStatus builds the status to report; `previous` keeps transition times stable. */

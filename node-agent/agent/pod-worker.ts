@@ -3,15 +3,17 @@ import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
-import { containerId, containerLabels, instanceOf } from './container-naming.js';
-import { imageChanged, newRecord, shouldRestart, toView, type ContainerRecord } from './container-record.js';
+import type { ContainerExtras } from './container-extras.js';
+import { containerId, containerLabels } from './container-naming.js';
+import { newRecord, toView, type ContainerRecord } from './container-record.js';
 import type { EventReporter } from './event-reporter.js';
-import type { ExitWatcher } from './exit-watcher.js';
 import type { ImagePuller } from './image-puller.js';
 import { removePodCgroup } from './pod-cgroup.js';
-import type { PodNetwork } from './pod-network.js';
+import { afterCreateError, afterPullError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
+import { portMappingsOf } from '../network/cni-config.js';
+import type { PodNetwork } from '../network/pod-network.js';
 import { computePodStatus } from './pod-status.js';
-import { crashesBeforeRestart, pullRetryDelayMs, restartDelayMs } from './restart-backoff.js';
+import { pullRetryDelayMs } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
 
 /** PodWorkerDeps is what every pod worker of an agent shares. */
@@ -19,13 +21,14 @@ export interface PodWorkerDeps {
   runtime: Runtime;
   images: ImagePuller;
   network: PodNetwork;
-  exits: ExitWatcher;
   status: StatusReporter;
   events: EventReporter;
   logger: Logger;
   hostIP: string;
   /** The pod's cgroup parent, from the node's and the pod's uid. */
   cgroupParentOf: (uid: string) => string;
+  /** What containers get besides their spec: resolv.conf, Service environment variables. */
+  extras: ContainerExtras;
 }
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
@@ -33,9 +36,10 @@ const RESYNC_MS = 10_000;
 
 /**
  * PodWorker is used to converge one pod, level-triggered: every wake-up (spec change, container
- * exit, backoff timer, resync) runs sync(), which reads what runs and takes the steps toward
- * the spec: network namespace, image, create, start, restart after backoff. Each pod has its
- * own worker, so one slow image pull never holds up another pod.
+ * exit, backoff timer, resync) runs sync(), which inspects what runs, asks decidePod
+ * (pod-decision.ts) what to do about each container, and carries that out: network namespace,
+ * image, create, start, restart after backoff, kill. Each pod has its own worker, so one slow
+ * image pull never holds up another pod.
  *
  * Lifecycle: made for a pod bound to the node (adopting the runtime's containers of an earlier
  * agent), update() with each new spec, terminate() once the pod is deleted or unbound: stops
@@ -45,6 +49,7 @@ export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
+  private podIP: string | undefined;
   private terminating = false;
   /** Torn down: nothing runs any more. */
   private done = false;
@@ -141,51 +146,60 @@ export class PodWorker {
 
   private async sync(): Promise<void> {
     await this.persisted;
-    if (!this.netnsPath) this.netnsPath = (await this.deps.network.setUp(this.uid)).netnsPath;
-    for (const spec of this.pod.spec.containers) await this.syncContainer(spec);
+    if (!this.netnsPath) await this.setUpNetwork();
+    for (const spec of this.pod.spec.containers) {
+      const rec = this.recordOf(spec.name);
+      if (rec.current) rec.current = await this.inspect(rec.current.id);
+    }
+    for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
+      const rec = this.recordOf(decision.name);
+      rec.restarts = decision.next;
+      const spec = this.pod.spec.containers.find((c) => c.name === decision.name);
+      if (spec) await this.act(spec, rec, decision.action);
+      this.followExit(rec);
+    }
     this.reportStatus();
   }
 
-  private async syncContainer(spec: Container): Promise<void> {
-    let rec = this.records.get(spec.name);
-    if (!rec) this.records.set(spec.name, (rec = newRecord(spec.name)));
-    if (rec.current) rec.current = await this.inspect(rec.current.id);
-    const cur = rec.current;
-    if (!cur) return this.startInstance(spec, rec, 0);
-    if (cur.state === 'created') {
-      rec.current = await this.deps.runtime.start(cur.id);
-      return this.watchExit(cur.id, rec.current.pid);
+  /** setUpNetwork makes and attaches the pod's network namespace; no container starts before (they join it). */
+  private async setUpNetwork(): Promise<void> {
+    const { metadata } = this.pod;
+    try {
+      const attached = await this.deps.network.setUp({ uid: this.uid, namespace: metadata.namespace ?? 'default', name: metadata.name, portMappings: portMappingsOf(this.pod) });
+      this.podIP = attached.podIP;
+      this.netnsPath = attached.netnsPath;
+    } catch (err) {
+      this.deps.events.pod(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
     }
-    if (cur.state === 'running' && imageChanged(spec.image, cur.image)) {
-      // Kubernetes restarts a container whose image was changed in the pod spec (no backoff: not a crash).
-      this.deps.events.pod(this.pod, 'Normal', 'Killing', `Container ${spec.name} definition changed, will be restarted`, `spec.containers{${spec.name}}`);
-      rec.exitHandled = cur.id;
-      rec.current = await this.deps.runtime.stop(cur.id, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
-      return this.startInstance(spec, rec, instanceOf(cur) + 1);
+  }
+
+  /** act carries out one decision (pod-decision.ts) about container `spec`. */
+  private async act(spec: Container, rec: ContainerRecord, action: ContainerAction): Promise<void> {
+    const field = `spec.containers{${spec.name}}`;
+    switch (action.kind) {
+      case 'none':
+        return;
+      case 'wait':
+        return this.wakeBy(action.until);
+      case 'resume':
+        rec.current = await this.deps.runtime.start(action.id);
+        return;
+      case 'restart':
+        if (action.delayMs === 0) return this.startInstance(spec, rec, action.instance);
+        this.deps.events.pod(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', field);
+        return this.wakeIn(action.delayMs);
+      case 'kill':
+        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action), field);
+        rec.current = await this.deps.runtime.stop(action.id, action.gracePeriodMs);
+        if (action.thenStart !== undefined) await this.startInstance(spec, rec, action.thenStart);
+        return;
+      case 'start':
+        return this.startInstance(spec, rec, action.instance);
     }
-    if (cur.state === 'running') return this.watchExit(cur.id, cur.pid);
-    this.stopWatching(cur.id);
-    if (cur.exitCode === undefined) {
-      // Init has ended and its monitor records the exit code within ms; a monitor killed by hand never does.
-      rec.exitUnrecordedSince ??= Date.now();
-      if (Date.now() - rec.exitUnrecordedSince < 2_000) return this.wakeIn(50);
-    }
-    if (!shouldRestart(this.pod.spec.restartPolicy, cur.exitCode ?? 255)) return;
-    if (rec.exitHandled !== cur.id) {
-      rec.exitHandled = cur.id;
-      const ranFor = cur.startedAt && cur.finishedAt ? Date.parse(cur.finishedAt) - Date.parse(cur.startedAt) : undefined;
-      rec.crashes = crashesBeforeRestart(rec.crashes, ranFor);
-      rec.backoffMs = restartDelayMs(rec.crashes);
-      rec.crashes++;
-      rec.retryAt = Date.now() + rec.backoffMs;
-      if (rec.backoffMs > 0) this.deps.events.pod(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', `spec.containers{${spec.name}}`);
-    }
-    if (rec.retryAt !== undefined && Date.now() < rec.retryAt) return this.wakeIn(rec.retryAt - Date.now());
-    await this.startInstance(spec, rec, instanceOf(cur) + 1);
   }
 
   private async startInstance(spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
-    if (rec.retryAt !== undefined && Date.now() < rec.retryAt) return this.wakeIn(rec.retryAt - Date.now());
     const image = await this.ensureImage(spec, rec);
     if (!image) return;
     const id = containerId(this.uid, spec.name, instance);
@@ -196,35 +210,34 @@ export class PodWorker {
       started = await this.createAndStart(id, spec, image, instance);
     } catch (err) {
       rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
-      rec.crashes++;
-      rec.retryAt = Date.now() + restartDelayMs(rec.crashes);
+      rec.restarts = afterCreateError(rec.restarts, Date.now());
       this.deps.events.pod(this.pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
-      return this.wakeIn(rec.retryAt - Date.now());
+      if (rec.restarts.retry) this.wakeBy(rec.restarts.retry.at);
+      return;
     }
     this.deps.events.pod(this.pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
     this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
     const older = rec.previous;
-    if (rec.current) this.stopWatching(rec.current.id);
     [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
     rec.waiting = undefined;
-    rec.exitUnrecordedSince = undefined;
-    rec.backoffMs = undefined;
-    rec.retryAt = undefined;
-    this.watchExit(id, started.pid);
+    rec.restarts = afterStart(rec.restarts);
     // Only the instance before the current one is kept (for lastState and logs --previous).
     if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
   }
 
-  private createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+  private async createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+    const extras = await this.deps.extras.forContainer(this.pod);
+    for (const w of extras.warnings) this.deps.events.pod(this.pod, 'Warning', w.reason, w.message);
     return createAndStartInstance(this.deps.runtime, {
       id,
-      container: spec,
+      container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
       image,
       pod: {
         hostname: this.pod.spec.hostname ?? this.pod.metadata.name,
         ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}),
         cgroupParent: this.deps.cgroupParentOf(this.uid),
         ...(this.pod.spec.securityContext ? { securityContext: this.pod.spec.securityContext } : {}),
+        ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
       },
       labels: containerLabels({ uid: this.uid, namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name }, spec.name, instance),
     });
@@ -248,16 +261,17 @@ export class PodWorker {
     rec.pullFailures++;
     // The first failure shows as ErrImagePull, the waits between retries as ImagePullBackOff; both keep the registry's words.
     rec.waiting = { reason: rec.pullFailures > 1 && result.reason === 'ErrImagePull' ? 'ImagePullBackOff' : result.reason, message: result.message };
-    rec.retryAt = Date.now() + pullRetryDelayMs(rec.pullFailures);
+    const delayMs = pullRetryDelayMs(rec.pullFailures);
+    rec.restarts = afterPullError(rec.restarts, delayMs, Date.now());
     this.deps.events.pod(this.pod, 'Warning', 'Failed', `Failed to pull image "${spec.image}": ${result.message}`, field);
-    this.wakeIn(rec.retryAt - Date.now());
+    this.wakeIn(delayMs);
     return undefined;
   }
 
   private reportStatus(): void {
     const policy = this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()));
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -266,13 +280,14 @@ export class PodWorker {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     this.deps.status.forget(this.uid);
-    const grace = (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
     // TODO(lifecycle hooks): run preStop exec hooks before the stop signal; needs an exec into the container, which the Runtime does not offer yet.
+    const decisions = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true });
     await Promise.all(
-      [...this.records.values()].map(async (rec) => {
-        if (rec.current?.state === 'running') {
-          this.deps.events.pod(this.pod, 'Normal', 'Killing', `Stopping container ${rec.name}`, `spec.containers{${rec.name}}`);
-          await this.deps.runtime.stop(rec.current.id, grace).catch(() => undefined);
+      decisions.map(async ({ name, action }) => {
+        const rec = this.recordOf(name);
+        if (action.kind === 'kill') {
+          this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, action), `spec.containers{${name}}`);
+          await this.deps.runtime.stop(action.id, action.gracePeriodMs).catch(() => undefined);
         }
         for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
       }),
@@ -298,21 +313,38 @@ export class PodWorker {
     }
   }
 
-  private watchExit(id: string, pid: number | undefined): void {
-    if (this.unwatch.has(id)) return;
-    this.unwatch.set(id, this.deps.exits.watch(id, () => this.kick(), pid));
+  private recordOf(name: string): ContainerRecord {
+    let rec = this.records.get(name);
+    if (!rec) this.records.set(name, (rec = newRecord(name)));
+    return rec;
   }
 
-  private stopWatching(id: string): void {
-    this.unwatch.get(id)?.();
-    this.unwatch.delete(id);
+  /** followExit keeps exactly the container's live instance (created or running) watched: its exit wakes the worker. */
+  private followExit(rec: ContainerRecord): void {
+    const live = rec.current && rec.current.state !== 'exited' ? rec.current.id : undefined;
+    for (const id of [rec.current?.id, rec.previous?.id]) {
+      if (id === undefined || id === live) continue;
+      this.unwatch.get(id)?.();
+      this.unwatch.delete(id);
+    }
+    if (live !== undefined && !this.unwatch.has(live)) this.unwatch.set(live, this.deps.runtime.watchExit(live, () => this.kick()));
   }
 
   private wakeIn(ms: number): void {
-    this.wakeAt = Math.min(this.wakeAt, Date.now() + Math.max(0, ms));
+    this.wakeBy(Date.now() + ms);
+  }
+
+  /** wakeBy makes the next sync happen by `epochMs` at the latest. */
+  private wakeBy(epochMs: number): void {
+    this.wakeAt = Math.min(this.wakeAt, Math.max(Date.now(), epochMs));
   }
 
   private label(): string {
     return `${this.pod.metadata.name}_${this.pod.metadata.namespace ?? 'default'}(${this.uid})`;
   }
+}
+
+/** killMessage is the Killing event's text, in Kubernetes' words. */
+function killMessage(container: string, kill: Extract<ContainerAction, { kind: 'kill' }>): string {
+  return kill.reason === 'ImageChanged' ? `Container ${container} definition changed, will be restarted` : `Stopping container ${container}`;
 }

@@ -6,7 +6,7 @@
     {
       "target_name": "berth_native",
       "sources": ["addon/addon.cc", "addon/common.cc", "addon/fs_at.cc", "addon/resolve.cc",
-                  "addon/mount.cc", "addon/xattr.cc", "addon/pidfd.cc",
+                  "addon/mount.cc", "addon/xattr.cc",
                   "addon/spawn.cc", "addon/netns.cc", "addon/inode_flags.cc"],
       "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,6 +62,8 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Bytes per output stream before it is killed (default 16 MiB). */
   maxOutput?: number;
+  /** Variables set for the command on top of the agent's environment (a name given here wins). */
+  env?: Readonly<Record<string, string>>;
 }
 
 interface Addon {
@@ -82,26 +83,14 @@ interface Addon {
   futimens(fd: number, aSec: number, aNsec: number, mSec: number, mNsec: number): void;
   unlinkat(dirfd: number, path: PathArg, flags?: number): void;
   mknodat(dirfd: number, path: PathArg, mode: number, major?: number, minor?: number): void;
-  mknod(path: PathArg, mode: number, major?: number, minor?: number): void;
   fstatat(dirfd: number, path: PathArg, flags?: number): StatAt;
-  readlinkat(dirfd: number, path: PathArg): string;
   resolveInRoot(root: number | PathArg, relPath: PathArg, flags?: number): number;
-  resolvePathInRoot(root: number | PathArg, relPath: PathArg): string;
-  openat2(dirfd: number, path: PathArg, flags: number, mode?: number, resolve?: number): number;
   setOpenat2Disabled(disabled: boolean): void;
   mount(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): void;
-  umount2(target: PathArg, flags?: number): void;
-  lsetxattr(path: PathArg, name: string, value: string | Buffer, flags?: number): void;
   lgetxattr(path: PathArg, name: string): Buffer;
   fsetxattr(fd: number, name: string, value: string | Buffer, flags?: number): void;
-  fgetxattr(fd: number, name: string): Buffer;
-  pidfdOpen(pid: number, flags?: number): number;
-  pidfdSendSignal(pidfd: number, signal: number, flags?: number): void;
   fsConstants: Record<string, number>;
-  resolveConstants: Record<string, number>;
   mountConstants: Record<string, number>;
-  xattrConstants: Record<string, number>;
-  PIDFD_NONBLOCK: number;
 }
 
 // The .node file sits in node-agent/native/build/Release; this module runs either from
@@ -129,65 +118,29 @@ function need(table: Record<string, number>, name: string): number {
   return v;
 }
 const fsc = addon.fsConstants;
-const rc = addon.resolveConstants;
 const mc = addon.mountConstants;
 
 /** open(2)/`*at` flags and file-type bits. */
 export const O_RDONLY = need(fsc, 'O_RDONLY');
 export const O_WRONLY = need(fsc, 'O_WRONLY');
-export const O_RDWR = need(fsc, 'O_RDWR');
 export const O_CREAT = need(fsc, 'O_CREAT');
 export const O_EXCL = need(fsc, 'O_EXCL');
-export const O_TRUNC = need(fsc, 'O_TRUNC');
 export const O_NOFOLLOW = need(fsc, 'O_NOFOLLOW');
 export const O_DIRECTORY = need(fsc, 'O_DIRECTORY');
 export const O_PATH = need(fsc, 'O_PATH');
 export const O_CLOEXEC = need(fsc, 'O_CLOEXEC');
-export const O_NONBLOCK = need(fsc, 'O_NONBLOCK');
 export const AT_FDCWD = need(fsc, 'AT_FDCWD');
 export const AT_SYMLINK_NOFOLLOW = need(fsc, 'AT_SYMLINK_NOFOLLOW');
-export const AT_SYMLINK_FOLLOW = need(fsc, 'AT_SYMLINK_FOLLOW');
-export const AT_REMOVEDIR = need(fsc, 'AT_REMOVEDIR');
-export const AT_EMPTY_PATH = need(fsc, 'AT_EMPTY_PATH');
 export const S_IFMT = need(fsc, 'S_IFMT');
-export const S_IFREG = need(fsc, 'S_IFREG');
 export const S_IFDIR = need(fsc, 'S_IFDIR');
-export const S_IFLNK = need(fsc, 'S_IFLNK');
 export const S_IFCHR = need(fsc, 'S_IFCHR');
-export const S_IFBLK = need(fsc, 'S_IFBLK');
 export const S_IFIFO = need(fsc, 'S_IFIFO');
 
-/** openat2(2) resolve flags. */
-export const RESOLVE_NO_XDEV = need(rc, 'RESOLVE_NO_XDEV');
-export const RESOLVE_NO_MAGICLINKS = need(rc, 'RESOLVE_NO_MAGICLINKS');
-export const RESOLVE_NO_SYMLINKS = need(rc, 'RESOLVE_NO_SYMLINKS');
-export const RESOLVE_BENEATH = need(rc, 'RESOLVE_BENEATH');
-export const RESOLVE_IN_ROOT = need(rc, 'RESOLVE_IN_ROOT');
-
 /** mount(2)/umount2(2) flags. */
-export const MS_RDONLY = need(mc, 'MS_RDONLY');
-export const MS_NOSUID = need(mc, 'MS_NOSUID');
-export const MS_NODEV = need(mc, 'MS_NODEV');
-export const MS_NOEXEC = need(mc, 'MS_NOEXEC');
-export const MS_REMOUNT = need(mc, 'MS_REMOUNT');
-export const MS_NOATIME = need(mc, 'MS_NOATIME');
 export const MS_BIND = need(mc, 'MS_BIND');
-export const MS_MOVE = need(mc, 'MS_MOVE');
 export const MS_REC = need(mc, 'MS_REC');
-export const MS_PRIVATE = need(mc, 'MS_PRIVATE');
-export const MS_SLAVE = need(mc, 'MS_SLAVE');
 export const MS_SHARED = need(mc, 'MS_SHARED');
-export const MS_UNBINDABLE = need(mc, 'MS_UNBINDABLE');
-export const MS_RELATIME = need(mc, 'MS_RELATIME');
-export const MS_STRICTATIME = need(mc, 'MS_STRICTATIME');
-export const MNT_FORCE = need(mc, 'MNT_FORCE');
 export const MNT_DETACH = need(mc, 'MNT_DETACH');
-export const MNT_EXPIRE = need(mc, 'MNT_EXPIRE');
-export const UMOUNT_NOFOLLOW = need(mc, 'UMOUNT_NOFOLLOW');
-
-export const XATTR_CREATE = need(addon.xattrConstants, 'XATTR_CREATE');
-export const XATTR_REPLACE = need(addon.xattrConstants, 'XATTR_REPLACE');
-export const PIDFD_NONBLOCK = addon.PIDFD_NONBLOCK;
 
 /** True when `err` is an error thrown by the addon (or Node's fs) with the given code. */
 export function isErrno(err: unknown, code: string): err is NativeError {
@@ -197,7 +150,6 @@ export function isErrno(err: unknown, code: string): err is NativeError {
 // Mounts.
 export const mount = (source: PathArg, target: PathArg, fstype: PathArg, flags = 0, data?: PathArg): void =>
   addon.mount(source, target, fstype, flags, data);
-export const umount2 = (target: PathArg, flags = 0): void => addon.umount2(target, flags);
 /** mount(2) on a thread of its own, so a slow mount never holds up the agent's JS thread. */
 export const mountAsync = (source: PathArg, target: PathArg, fstype: PathArg, flags = 0, data?: PathArg): Promise<void> =>
   addon.mountAsync(source, target, fstype, flags, data);
@@ -228,37 +180,37 @@ let commandEnv: string[] | undefined;
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandOutcome> {
   commandEnv ??= Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  return addon.runCommand(file, [file, ...args], commandEnv, options);
+  const { env: extra, ...rest } = options;
+  return addon.runCommand(file, [file, ...args], extra ? withVariables(commandEnv, extra) : commandEnv, rest);
 }
 
-// Device nodes and overlay whiteouts.
-export const mknod = (path: PathArg, mode: number, major = 0, minor = 0): void => addon.mknod(path, mode, major, minor);
+/** withVariables is `env` with the variables of `extra` added, replacing those of the same name. */
+function withVariables(env: readonly string[], extra: Readonly<Record<string, string>>): string[] {
+  const names = new Set(Object.keys(extra));
+  return [...env.filter((entry) => !names.has(entry.slice(0, entry.indexOf('=')))), ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
+}
+
+// Device nodes (overlay whiteouts, a layer's character devices and fifos).
 export const mknodat = (dirfd: number, path: PathArg, mode: number, major = 0, minor = 0): void =>
   addon.mknodat(dirfd, path, mode, major, minor);
 
-// Extended attributes (l* never follow a final symlink).
-export const lsetxattr = (path: PathArg, name: string, value: string | Buffer, flags = 0): void =>
-  addon.lsetxattr(path, name, value, flags);
-/** Returns the attribute's bytes; throws ENODATA when it is absent. */
-export const lgetxattr = (path: PathArg, name: string): Buffer => addon.lgetxattr(path, name);
+// Extended attributes.
 export const fsetxattr = (fd: number, name: string, value: string | Buffer, flags = 0): void =>
   addon.fsetxattr(fd, name, value, flags);
-export const fgetxattr = (fd: number, name: string): Buffer => addon.fgetxattr(fd, name);
+/** Returns the attribute's bytes, never following a final symlink; throws ENODATA when it is absent. */
+export const lgetxattr = (path: PathArg, name: string): Buffer => addon.lgetxattr(path, name);
 
 /**
  * Opens `relPath` inside `root` (an open directory fd or a host path) as if `root` were "/":
  * symlinks and ".." can never leave it. Uses openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS),
  * or an equivalent O_NOFOLLOW component walk where openat2 is ENOSYS. `flags` are open(2)
  * flags for the final component (default O_PATH; add O_NOFOLLOW to not follow a final
- * symlink). Returns a file descriptor the caller must close.
+ * symlink). Returns a file descriptor the caller must close, so nothing can swap the path
+ * between resolving and using it. The agent's one way to resolve a path inside a root: the
+ * layer unpacker and runtime/root-path.ts use it (berth-runtime has its own, in C).
  */
 export const resolveInRoot = (root: number | PathArg, relPath: PathArg, flags = O_PATH): number =>
   addon.resolveInRoot(root, relPath, flags);
-/** The host path `relPath` names inside `root`, resolved as by resolveInRoot. */
-export const resolvePathInRoot = (root: number | PathArg, relPath: PathArg): string =>
-  addon.resolvePathInRoot(root, relPath);
-export const openat2 = (dirfd: number, path: PathArg, flags: number, mode = 0, resolve = 0): number =>
-  addon.openat2(dirfd, path, flags, mode, resolve);
 /** Tests only: force resolveInRoot onto its fallback walk, as on a kernel without openat2. */
 export const setOpenat2Disabled = (disabled: boolean): void => addon.setOpenat2Disabled(disabled);
 
@@ -286,12 +238,3 @@ export const futimens = (fd: number, atime: readonly [number, number], mtime: re
   addon.futimens(fd, atime[0], atime[1], mtime[0], mtime[1]);
 export const unlinkat = (dirfd: number, path: PathArg, flags = 0): void => addon.unlinkat(dirfd, path, flags);
 export const fstatat = (dirfd: number, path: PathArg, flags = 0): StatAt => addon.fstatat(dirfd, path, flags);
-export const readlinkat = (dirfd: number, path: PathArg): string => addon.readlinkat(dirfd, path);
-
-// pidfds: signal a process without racing PID reuse.
-export const pidfdOpen = (pid: number, flags = 0): number => addon.pidfdOpen(pid, flags);
-/** `signal` is a number or a name such as 'SIGTERM'. */
-export function pidfdSendSignal(pidfd: number, signal: number | NodeJS.Signals, flags = 0): void {
-  const num = typeof signal === 'number' ? signal : osConstants.signals[signal];
-  addon.pidfdSendSignal(pidfd, num, flags);
-}

@@ -30,6 +30,7 @@ import { toStatus } from './container-status.js';
 import { readCriLog, type LogEntry } from './cri-log.js';
 import { ContainerExistsError, ContainerNotFoundError, IllegalTransitionError, InvalidSpecError, StopTimeoutError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
+import { ExitWatches } from './exit-watch.js';
 import { HostMounter, type Mounter } from './mounter.js';
 import { defaultPidsLimit, writeOciSpec } from './oci-bundle.js';
 import { Rootfs } from './rootfs.js';
@@ -65,12 +66,14 @@ export class BerthRuntime implements Runtime {
   private readonly cli: BerthRuntimeCli;
   private readonly mounter: Mounter;
   private readonly lock = new KeyedLock();
+  private readonly exits: ExitWatches;
   private rootReady: Promise<void> | undefined;
 
   constructor(private readonly options: BerthRuntimeOptions) {
     this.root = options.root;
     this.cli = new BerthRuntimeCli(options.binaryPath ?? defaultBinaryPath(), join(this.root, 'state'));
     this.mounter = options.mounter ?? new HostMounter();
+    this.exits = new ExitWatches(this.cli.stateRoot);
   }
 
   create(request: CreateContainerRequest): Promise<ContainerStatus> {
@@ -229,6 +232,10 @@ export class BerthRuntime implements Runtime {
     const status = await this.pollUntilExited(id, Infinity, options.signal);
     if (!status) throw new Error('unreachable: a wait without deadline ended early');
     return status;
+  }
+
+  watchExit(id: string, onExit: () => void): () => void {
+    return this.exits.watch(id, onExit);
   }
 
   /** The container's metadata; ContainerNotFoundError when there is none. */

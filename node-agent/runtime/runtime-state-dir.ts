@@ -24,10 +24,11 @@ export const supportedStateVersion = 1;
  * StateDirRead is used for the outcome of reading one container's state directory.
  * - `absent`: berth-runtime does not know the id, or the container is still being created
  *   (no state.json yet; `berth-runtime list` skips it too).
- * - `found`: the state, equal to what `berth-runtime state` prints.
+ * - `found`: the state, equal to what `berth-runtime state` prints, and init's start time
+ *   (pidStart, for initRuns: a recycled pid does not count as init).
  * - `unsupported`: written in a format version this reader does not know; ask the binary.
  */
-export type StateDirRead = { kind: 'absent' } | { kind: 'found'; state: RuntimeState } | { kind: 'unsupported'; version: unknown };
+export type StateDirRead = { kind: 'absent' } | { kind: 'found'; state: RuntimeState; pidStart: number } | { kind: 'unsupported'; version: unknown };
 
 /** StateDirList is used for the states of every container under a state root, or `unsupported` if any is in an unknown format. */
 export type StateDirList = { kind: 'found'; states: RuntimeState[] } | { kind: 'unsupported' };
@@ -58,9 +59,10 @@ export function readStateDir(stateRoot: string, id: string): StateDirRead {
   const started = names.has('started') ? readText(join(dir, 'started')) : undefined;
   const exit = names.has('exit') ? (readJson(join(dir, 'exit')) as Record<string, unknown> | undefined) : undefined;
   const pid = int(doc.pid);
+  const pidStart = int(doc.pidStart);
   let status: RuntimeState['status'];
   if (exit !== undefined) status = 'stopped';
-  else if (!initRuns(pid, int(doc.pidStart))) status = 'stopped';
+  else if (!initRuns(pid, pidStart)) status = 'stopped';
   else status = names.has('exec.fifo') ? 'created' : 'running';
 
   // Built in the order and shape state_to_json prints.
@@ -80,7 +82,7 @@ export function readStateDir(stateRoot: string, id: string): StateDirRead {
     state.finishedAt = typeof exit.finishedAt === 'string' ? exit.finishedAt : '';
   }
   state.monitorPid = int(doc.monitorPid);
-  return { kind: 'found', state };
+  return { kind: 'found', state, pidStart };
 }
 
 /** Reads every container's state under `stateRoot`, as `berth-runtime list` prints them (in directory order). */
@@ -99,7 +101,7 @@ export function listStateDir(stateRoot: string): StateDirList {
  * Whether init still runs: /proc/<pid>/stat exists, is no zombie, and its start time (field
  * 22) is the recorded one, so a recycled pid does not count (as proc_start_time in state.c).
  */
-function initRuns(pid: number, pidStart: number): boolean {
+export function initRuns(pid: number, pidStart: number): boolean {
   if (pid <= 0) return false;
   const stat = readText(`/proc/${pid}/stat`);
   if (stat === undefined) return false;

@@ -23,9 +23,9 @@ import { IllegalTransitionError } from './errors.js';
  * 2. `start(id)` lets init execute the command. State: `running`.
  * 3. The process ends on its own, or `stop(id, gracePeriodMs)` sends SIGTERM (or the image's
  *    STOPSIGNAL) to init and, once the grace period has passed, SIGKILL to every process of
- *    the container. Either
- *    way the state becomes `exited`, with `exitCode`, `finishedAt` and `oomKilled` recorded.
- *    `waitForExit(id)` resolves at that moment.
+ *    the container. Either way the state becomes `exited`, with `exitCode`, `finishedAt` and
+ *    `oomKilled` recorded. `waitForExit(id)` resolves at that moment; `watchExit(id, onExit)`
+ *    calls back a caller who must not wait (the node agent, with a hundred containers).
  * 4. `remove(id)` deletes the container: its processes (only with `force` when still
  *    running), cgroup, mounts, bundle, log and state. State: `removed`; the id may be reused.
  *
@@ -59,6 +59,22 @@ export interface Runtime {
   logs(id: string, options?: LogOptions): AsyncIterable<LogEntry>;
   /** Resolves with the final status once the container has exited (at once if it already has). */
   waitForExit(id: string, options?: WaitOptions): Promise<ContainerStatus>;
+  /**
+   * Watches container `id` for the end of its init, so that a caller hears of it without
+   * polling. Lifecycle of a watch:
+   * 1. Armed by this call, on a container in any state.
+   * 2. `onExit` is called once init has ended: on its own, killed (by stop or by anyone), or
+   *    before the watch was armed. Never inside watchExit (at the earliest on the next turn of
+   *    the event loop), never while init is seen running, and within a few seconds at most
+   *    (BerthRuntime: at once when the monitor records the exit, 2 s when nothing records it).
+   *    It may be called again while the watch stays armed, and the exit code may not be recorded
+   *    yet at the first call: callers `inspect` to see what happened. An id the runtime does not
+   *    know is reported as ended.
+   * 3. Disarmed by the function it returns: no call after that returns. A watch does not end by
+   *    itself, also not when the container is removed: disarm each one once done.
+   * Watches hold no process and run no runtime command: hundreds may be armed at once.
+   */
+  watchExit(id: string, onExit: () => void): () => void;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Service } from '../objects/service.js';
 import type { Check } from './check.js';
 import { checkLabels, checkNamespaceName, checkObjectName } from './checks-meta.js';
 import { checkPodSpec } from './checks-pod.js';
-import { checkServicePorts, checkServiceSelector, checkServiceType } from './checks-service.js';
+import { checkServiceClusterIP, checkServicePorts, checkServiceSelector, checkServiceType } from './checks-service.js';
 import {
   checkDeploymentStrategy,
   checkDeploymentTemplate,
@@ -34,6 +34,7 @@ const BY_KIND: Record<string, Check<never>[]> = {
   Pod: [{ name: 'pod-spec', run: (p: Pod, out) => checkPodSpec(p.spec, 'spec', out) }],
   Service: [
     { name: 'service-type', run: (s: Service, out) => checkServiceType(s, out) },
+    { name: 'service-cluster-ip', run: (s: Service, out) => checkServiceClusterIP(s, out) },
     { name: 'service-ports', run: (s: Service, out) => checkServicePorts(s, out) },
     { name: 'service-selector', run: (s: Service, out) => checkServiceSelector(s, out) },
   ],

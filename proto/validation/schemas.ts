@@ -204,10 +204,11 @@ const serviceSpec = obj(
     ipFamilies: arr(str()),
     ipFamilyPolicy: str(),
     internalTrafficPolicy: oneOf('Cluster', 'Local'),
+    externalName: str(),
   },
   {
     unsupported: [
-      'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName', 'externalTrafficPolicy',
+      'externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalTrafficPolicy',
       'healthCheckNodePort', 'sessionAffinityConfig', 'allocateLoadBalancerNodePorts', 'loadBalancerClass', 'trafficDistribution',
     ],
   },
@@ -243,6 +244,18 @@ export const SCHEMAS: Record<string, Schema> = {
       ports: arr(obj({ name: str(), port: int(1, 65535), protocol: oneOf('TCP', 'UDP', 'SCTP'), appProtocol: str() }, { required: ['port'] })),
     })),
   }),
+  'discovery.k8s.io/v1/EndpointSlice': top('discovery.k8s.io/v1', 'EndpointSlice', {
+    addressType: oneOf('IPv4', 'IPv6', 'FQDN'),
+    endpoints: arr(obj({
+      addresses: arr(str()),
+      conditions: obj({ ready: bool, serving: bool, terminating: bool }),
+      hostname: str(),
+      nodeName: str(),
+      zone: str(),
+      targetRef: obj({ apiVersion: str(), kind: str(), namespace: str(), name: str(), uid: str(), resourceVersion: str(), fieldPath: str() }),
+    }, { required: ['addresses'] })),
+    ports: arr(obj({ name: str(), port: int(1, 65535), protocol: oneOf('TCP', 'UDP', 'SCTP'), appProtocol: str() })),
+  }, ['addressType', 'endpoints']),
   'coordination.k8s.io/v1/Lease': top('coordination.k8s.io/v1', 'Lease', {
     spec: obj({ holderIdentity: str(), leaseDurationSeconds: int(1), renewTime: str(), acquireTime: str(), leaseTransitions: int(0) }),
   }),

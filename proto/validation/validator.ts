@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { BerthObject } from '../objects/meta.js';
-import { apiVersionsOfKind, resourceForKind } from '../resources.js';
+import { apiVersionsOfKind, RESOURCES, resourceForKind } from '../resources.js';
 import { CheckOutput } from './check.js';
 import { checksFor } from './checks.js';
 import type { ObjectProblem, ValidationResult } from './problems.js';
@@ -90,7 +90,7 @@ export function validateObject(object: unknown): ValidationResult {
     const versions = apiVersionsOfKind(kind);
     const message = versions.length > 0
       ? `no kind ${quote(kind)} in version ${quote(apiVersion)}: use apiVersion ${versions.map(quote).join(' or ')}`
-      : `no kind ${quote(kind)} is served by Berth (supported: Namespace, Node, Pod, Service, Endpoints, Event, Deployment, ReplicaSet)`;
+      : `no kind ${quote(kind)} is served by Berth (supported: ${RESOURCES.map((r) => r.kind).join(', ')})`;
     return { errors: [{ path: apiVersion === '' ? 'kind' : 'apiVersion', message }], warnings: [] };
   }
   const validate = validatorFor(apiVersion, kind);

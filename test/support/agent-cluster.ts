@@ -7,28 +7,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Etcd3 } from 'etcd3';
-import { applyDefaults } from '../../control-plane/api/defaults.js';
-import { newIdentity } from '../../control-plane/api/apply-plan.js';
 import { ControlPlane } from '../../control-plane/control-plane.js';
-import { silentLogger } from '../../control-plane/log.js';
-import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import { silentLogger } from './logger.js';
+import { connectEtcd, type EtcdClient } from '../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
 import type { Pod, PodSpec } from '../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { startTestEtcd, type TestEtcd } from './etcd.js';
 import { buildBusyboxImage } from './image-build.js';
 import { freePort } from './ports.js';
 import { startRegistry, type TestRegistry } from './registry-server.js';
+import { applyDefaults } from '../../control-plane/objects/defaults.js';
+import { newIdentity } from '../../control-plane/objects/identity.js';
 
-export const podsResource = resourceByName('pods') as ResourceInfo;
+export const podsResource = RESOURCE.pods;
 
 /** AgentTestCluster is used by the agent integration tests; stop() removes all of it. */
 export class AgentTestCluster {
   controlPlane: ControlPlane | undefined;
   private constructor(
     readonly etcd: TestEtcd,
-    readonly client: Etcd3,
+    readonly client: EtcdClient,
     readonly store: ObjectStore,
     readonly registry: TestRegistry,
     readonly image: string,

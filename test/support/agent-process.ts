@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { agentLaunch } from '../../cli/local-cluster/paths.js';
 import { LABEL_POD_UID } from '../../node-agent/agent/container-naming.js';
-import { netnsName } from '../../node-agent/agent/pod-network.js';
+import { netnsName } from '../../node-agent/network/pod-network.js';
 import { BerthRuntime } from '../../node-agent/runtime/berth-runtime.js';
 import { HostMounter, mountPointsUnder } from '../../node-agent/runtime/mounter.js';
 import { freePort } from './ports.js';
@@ -77,6 +77,11 @@ export class TestAgent {
       '--agent-port', String(this.agentPort),
       '--cgroup-parent', `/${this.cgroupParent}`,
       '--log-level', 'debug',
+      // Test agents share the test's own network namespace: a bridge, routes and nftables rules there would be the host's.
+      '--pod-network', 'loopback',
+      // These agents share the test's own network namespace: no nftables table, no DNS server there.
+      '--no-service-proxy',
+      '--no-cluster-dns',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
     // As the agent's #! line asks (its V8 options and environment), like `berth up` starts it.

@@ -31,12 +31,13 @@ export function parseTimeMs(text: string | undefined): number | undefined {
 export async function withBenchCluster(nodes: number, body: (cluster: LocalClusterHandle) => Promise<void>): Promise<void> {
   let cluster: LocalClusterHandle | undefined;
   let interrupted = false;
+  let downing: Promise<unknown> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
     console.error(`\n${signal}: removing the cluster…`);
     // Before up has returned, up undoes itself (it gets the signal too) or the check below downs it.
-    if (cluster) void cluster.down().finally(() => process.exit(130));
+    if (cluster) downing = cluster.down().finally(() => process.exit(130));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
@@ -50,7 +51,12 @@ export async function withBenchCluster(nodes: number, body: (cluster: LocalClust
     console.log(`cluster up: ${nodes} nodes in ${((Date.now() - upStarted) / 1000).toFixed(1)} s (${cluster.flags.join(' ')})\n`);
     await body(cluster);
   } finally {
-    if (cluster && !interrupted) {
+    // The body fails once the cluster goes away under it: that failure must not end the process before down has.
+    if (interrupted) {
+      await downing;
+      process.exit(130);
+    }
+    if (cluster) {
       const record = cluster.record;
       const pids = [record.controlPlanePid ?? 0, record.registry?.pid ?? 0, ...cluster.nodes.map((n) => n.agentPid)];
       await cluster.down();
@@ -182,34 +188,4 @@ export function clusterProcesses(cluster: LocalClusterHandle): Array<{ name: str
     { name: 'control plane', pid: cp },
     ...(etcd ? [{ name: 'etcd', pid: etcd }] : []),
   ];
-}
-
-/** cpuDelta: CPU used by each process between two snapshots from cpuSnapshot. */
-export function cpuSnapshot(procs: Array<{ name: string; pid: number }>): Map<string, CpuSample> {
-  return new Map(procs.map((p) => [p.name, cpuOf(p.pid)]));
-}
-
-/** cpuReport formats the CPU each process used between `before` and now over `wallMs`. */
-export function cpuReport(procs: Array<{ name: string; pid: number }>, before: Map<string, CpuSample>, wallMs: number): string[] {
-  const lines: string[] = [];
-  let total = 0;
-  for (const p of procs) {
-    const now = cpuOf(p.pid);
-    const was = before.get(p.name) ?? { selfMs: 0, childrenMs: 0 };
-    const self = now.selfMs - was.selfMs;
-    const children = now.childrenMs - was.childrenMs;
-    total += self + children;
-    lines.push(`    ${p.name.padEnd(14)} ${String(self).padStart(6)} ms itself + ${String(children).padStart(6)} ms in commands it waited for (berth-runtime)`);
-  }
-  // Containers and their monitors are detached from the agent, so their CPU is not in these figures.
-  lines.push(`    total ${total} ms CPU in ${wallMs.toFixed(0)} ms wall (${(total / wallMs).toFixed(2)} cores busy of this machine's ${cpuCount()}; containers and monitors not counted)`);
-  return lines;
-}
-
-function cpuCount(): number {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
-  } catch {
-    return 0;
-  }
 }

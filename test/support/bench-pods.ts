@@ -20,6 +20,8 @@ export interface PodTrace {
   addedMs: number;
   /** The first event that showed spec.nodeName. */
   boundMs?: number;
+  /** The binding's own time: PodScheduled's lastTransitionTime as the scheduler wrote it (ms precision). */
+  scheduledMs?: number;
   node?: string;
   /** The first container's first running.startedAt as the agent reported it (agent clock, ns precision). */
   startedAtMs?: number;
@@ -27,6 +29,8 @@ export interface PodTrace {
   runningSeenMs?: number;
   /** The first event that showed phase Failed. */
   failedSeenMs?: number;
+  /** The first event that showed a deletionTimestamp. */
+  terminatingSeenMs?: number;
   deletedMs?: number;
   latest: Pod;
 }
@@ -109,11 +113,13 @@ export class PodWatch {
     if (pod.spec.nodeName && trace.boundMs === undefined) {
       trace.boundMs = at;
       trace.node = pod.spec.nodeName;
+      trace.scheduledMs = parseTimeMs(pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True')?.lastTransitionTime);
     }
     const running = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
     if (running && trace.startedAtMs === undefined) trace.startedAtMs = parseTimeMs(running);
     if (type !== 'DELETED' && isRunningReady(pod)) trace.runningSeenMs ??= at;
     if (pod.status?.phase === 'Failed') trace.failedSeenMs ??= at;
+    if (pod.metadata.deletionTimestamp) trace.terminatingSeenMs ??= at;
     for (const waiter of [...this.waiters]) waiter();
   }
 }
@@ -134,6 +140,34 @@ export function sleepDeployment(name: string, namespace: string, replicas: numbe
           terminationGracePeriodSeconds: 0,
           containers: [{ name: 'main', image: 'busybox:1.35', command: ['sleep', '3600'] }],
         },
+      },
+    },
+  } as Deployment;
+}
+
+/**
+ * The command of the pods whose start is measured: it proves it ran by printing this machine's
+ * clock with microseconds (busybox's date has no %N; adjtimex reads the clock without changing
+ * it and prints time.tv_sec and time.tv_usec), then waits, and exits at once on SIGTERM (as pid
+ * 1, sh would otherwise ignore it), so deletions take no grace period.
+ */
+export const PROOF_COMMAND = ['sh', '-c', 'adjtimex; trap "exit 0" TERM; sleep 3600 & wait'];
+
+/**
+ * proofDeployment is a Deployment of `replicas` pods of `image` running PROOF_COMMAND, labelled
+ * app=<name>, with the default termination grace period (30 s).
+ */
+export function proofDeployment(name: string, namespace: string, replicas: number, image: string): Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'main', image, command: PROOF_COMMAND }] },
       },
     },
   } as Deployment;
@@ -168,6 +202,7 @@ export function ms(x: number): string {
 
 /** row prints one figure line: label, min, p50, p99, max (and a note such as the target). */
 export function row(label: string, xs: number[], note = ''): string {
+  if (xs.length === 0) return `  ${label.padEnd(50)} no samples${note ? `   ${note}` : ''}`;
   return `  ${label.padEnd(50)} min ${ms(Math.min(...xs))}  p50 ${ms(quantile(xs, 0.5))}  p99 ${ms(quantile(xs, 0.99))}  max ${ms(Math.max(...xs))}${note ? `   ${note}` : ''}`;
 }
 

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../../control-plane/control-plane.js';
-import { silentLogger } from '../../control-plane/log.js';
+import type { Ipv4Range } from '../../proto/ipv4.js';
+import { silentLogger } from './logger.js';
 import { startTestEtcd } from './etcd.js';
 import type { TestEtcd } from './etcd.js';
 
@@ -14,7 +15,7 @@ export interface TestControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startTestControlPlane(options: { runControllers?: boolean } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(options: { runControllers?: boolean; serviceClusterIpRange?: Ipv4Range } = {}): Promise<TestControlPlane> {
   const etcd = await startTestEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-cp-'));
   const controlPlane = new ControlPlane({
@@ -25,6 +26,7 @@ export async function startTestControlPlane(options: { runControllers?: boolean 
     embeddedEtcdPeerPort: 0,
     logger: silentLogger(),
     ...(options.runControllers === undefined ? {} : { runControllers: options.runControllers }),
+    ...(options.serviceClusterIpRange ? { serviceClusterIpRange: options.serviceClusterIpRange } : {}),
   });
   try {
     await controlPlane.start();

@@ -70,7 +70,7 @@ function readPid(file: string): number | undefined {
   }
 }
 
-/** The agent's pod network namespace name (node-agent/agent/pod-network.ts netnsName). */
+/** The agent's pod network namespace name (node-agent/network/pod-network.ts netnsName). */
 function podNetnsName(uid: string): string {
   return `berth-${uid.replace(/-/g, '').slice(0, 12)}`;
 }

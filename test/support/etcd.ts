@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Etcd3 } from 'etcd3';
 import { EmbeddedEtcd } from '../../control-plane/etcd/embedded-etcd.js';
-import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import { connectEtcd, type EtcdClient } from '../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
 import { freePort } from './ports.js';
 
@@ -39,7 +38,7 @@ export async function startTestEtcd(): Promise<TestEtcd> {
 /** EtcdStore is one suite's real etcd, a client of it, and an ObjectStore over that client. */
 export interface EtcdStore {
   etcd: TestEtcd;
-  client: Etcd3;
+  client: EtcdClient;
   store: ObjectStore;
 }
 

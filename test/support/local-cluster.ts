@@ -1,5 +1,5 @@
 /**
- * startLocalCluster brings up a real local cluster with the real `berth up` (DESIGN.md section 8)
+ * startLocalCluster brings up a real local cluster with the real `berth up` (docs/architecture.md section 10)
  * for e2e tests: its own temp state dir, CLI config, cluster name, lab subnet and ports, so
  * several test runs on one machine never meet. `down()` runs the real `berth down`; call it in
  * an `after` hook so a failing test leaves nothing behind.

@@ -10,7 +10,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitResolve(env, exports);
   berth::InitMount(env, exports);
   berth::InitXattr(env, exports);
-  berth::InitPidfd(env, exports);
   berth::InitSpawn(env, exports);
   berth::InitNetns(env, exports);
   berth::InitInodeFlags(env, exports);

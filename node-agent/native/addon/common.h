@@ -25,7 +25,6 @@ void InitFsAt(Napi::Env env, Napi::Object exports);
 void InitResolve(Napi::Env env, Napi::Object exports);
 void InitMount(Napi::Env env, Napi::Object exports);
 void InitXattr(Napi::Env env, Napi::Object exports);
-void InitPidfd(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitNetns(Napi::Env env, Napi::Object exports);
 void InitInodeFlags(Napi::Env env, Napi::Object exports);

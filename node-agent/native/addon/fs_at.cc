@@ -154,17 +154,6 @@ Napi::Value Mknodat(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value Mknod(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path;
-  int64_t mode, major, minor;
-  if (!ArgPath(info, 0, "path", &path) || !ArgInt(info, 1, "mode", &mode) || !ArgOptInt(info, 2, 0, &major) ||
-      !ArgOptInt(info, 3, 0, &minor))
-    return env.Undefined();
-  if (mknod(path.c_str(), mode, makedev(major, minor)) != 0) return ThrowErrno(env, errno, "mknod", path);
-  return env.Undefined();
-}
-
 Napi::Value Fstatat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DIRFD_AND_NAME(0, 1);
@@ -187,16 +176,6 @@ Napi::Value Fstatat(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value Readlinkat(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  DIRFD_AND_NAME(0, 1);
-  std::string buf(4096, '\0');
-  ssize_t n = readlinkat(dirfd, name.c_str(), &buf[0], buf.size());
-  if (n < 0) return ThrowErrno(env, errno, "readlinkat", name);
-  buf.resize(n);
-  return Napi::String::New(env, buf);
-}
-
 }  // namespace
 
 void InitFsAt(Napi::Env env, Napi::Object exports) {
@@ -210,16 +189,13 @@ void InitFsAt(Napi::Env env, Napi::Object exports) {
   exports.Set("futimens", Napi::Function::New(env, Futimens, "futimens"));
   exports.Set("unlinkat", Napi::Function::New(env, Unlinkat, "unlinkat"));
   exports.Set("mknodat", Napi::Function::New(env, Mknodat, "mknodat"));
-  exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
   exports.Set("fstatat", Napi::Function::New(env, Fstatat, "fstatat"));
-  exports.Set("readlinkat", Napi::Function::New(env, Readlinkat, "readlinkat"));
 
   Napi::Object c = Napi::Object::New(env);
 #define C(x) c.Set(#x, Napi::Number::New(env, x))
-  C(O_RDONLY); C(O_WRONLY); C(O_RDWR); C(O_CREAT); C(O_EXCL); C(O_TRUNC); C(O_APPEND);
-  C(O_NOFOLLOW); C(O_DIRECTORY); C(O_PATH); C(O_CLOEXEC); C(O_NONBLOCK);
-  C(AT_FDCWD); C(AT_SYMLINK_NOFOLLOW); C(AT_SYMLINK_FOLLOW); C(AT_REMOVEDIR); C(AT_EMPTY_PATH);
-  C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(S_IFLNK); C(S_IFCHR); C(S_IFBLK); C(S_IFIFO); C(S_IFSOCK);
+  C(O_RDONLY); C(O_WRONLY); C(O_CREAT); C(O_EXCL); C(O_NOFOLLOW); C(O_DIRECTORY); C(O_PATH); C(O_CLOEXEC);
+  C(AT_FDCWD); C(AT_SYMLINK_NOFOLLOW);
+  C(S_IFMT); C(S_IFDIR); C(S_IFCHR); C(S_IFIFO);
 #undef C
   exports.Set("fsConstants", c);
 }

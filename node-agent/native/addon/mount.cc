@@ -39,15 +39,6 @@ Napi::Value Mount(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value Umount2(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string target;
-  int64_t flags;
-  if (!ArgPath(info, 0, "target", &target) || !ArgOptInt(info, 1, 0, &flags)) return env.Undefined();
-  if (umount2(target.c_str(), (int)flags) != 0) return ThrowErrno(env, errno, "umount2", target);
-  return env.Undefined();
-}
-
 struct MountResult {
   int err = 0;
 };
@@ -84,15 +75,11 @@ Napi::Value Umount2Async(const Napi::CallbackInfo& info) {
 
 void InitMount(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
-  exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
   exports.Set("mountAsync", Napi::Function::New(env, MountAsync, "mountAsync"));
   exports.Set("umount2Async", Napi::Function::New(env, Umount2Async, "umount2Async"));
   Napi::Object c = Napi::Object::New(env);
 #define C(x) c.Set(#x, Napi::Number::New(env, (double)x))
-  C(MS_RDONLY); C(MS_NOSUID); C(MS_NODEV); C(MS_NOEXEC); C(MS_SYNCHRONOUS); C(MS_REMOUNT);
-  C(MS_NOATIME); C(MS_NODIRATIME); C(MS_BIND); C(MS_MOVE); C(MS_REC); C(MS_SILENT);
-  C(MS_PRIVATE); C(MS_SLAVE); C(MS_SHARED); C(MS_UNBINDABLE); C(MS_RELATIME); C(MS_STRICTATIME);
-  C(MNT_FORCE); C(MNT_DETACH); C(MNT_EXPIRE); C(UMOUNT_NOFOLLOW);
+  C(MS_BIND); C(MS_REC); C(MS_SHARED); C(MNT_DETACH);
 #undef C
   exports.Set("mountConstants", c);
 }

@@ -168,45 +168,6 @@ Napi::Value ResolveInRoot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// resolvePathInRoot(root, relPath) -> host path of what relPath names inside root.
-Napi::Value ResolvePathInRoot(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int rootfd;
-  bool owned;
-  std::string rootDesc, rel;
-  if (!OpenRoot(info, &rootfd, &owned, &rootDesc)) return env.Undefined();
-  if (!ArgPath(info, 1, "relPath", &rel)) {
-    if (owned) close(rootfd);
-    return env.Undefined();
-  }
-  int fd = ResolveInRootFd(rootfd, rel, O_PATH);
-  if (owned) close(rootfd);
-  if (fd < 0) return ThrowErrno(env, -fd, g_openat2_disabled ? "openat" : "openat2", rel);
-  std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  char buf[4096];
-  ssize_t n = readlink(proc.c_str(), buf, sizeof(buf));
-  int err = errno;
-  close(fd);
-  if (n < 0) return ThrowErrno(env, err, "readlink", proc);
-  return Napi::String::New(env, std::string(buf, n));
-}
-
-Napi::Value Openat2(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t dirfd, flags, mode, resolve;
-  std::string path;
-  if (!ArgInt(info, 0, "dirfd", &dirfd) || !ArgPath(info, 1, "path", &path) || !ArgInt(info, 2, "flags", &flags) ||
-      !ArgOptInt(info, 3, 0, &mode) || !ArgOptInt(info, 4, 0, &resolve))
-    return env.Undefined();
-  struct open_how how = {};
-  how.flags = (uint64_t)(flags | O_CLOEXEC);
-  how.mode = (uint64_t)mode;
-  how.resolve = (uint64_t)resolve;
-  long fd = syscall(SYS_openat2, (int)dirfd, path.c_str(), &how, sizeof(how));
-  if (fd < 0) return ThrowErrno(env, errno, "openat2", path);
-  return Napi::Number::New(env, (double)fd);
-}
-
 Napi::Value SetOpenat2Disabled(const Napi::CallbackInfo& info) {
   g_openat2_disabled = info.Length() > 0 && info[0].ToBoolean().Value();
   return info.Env().Undefined();
@@ -216,15 +177,7 @@ Napi::Value SetOpenat2Disabled(const Napi::CallbackInfo& info) {
 
 void InitResolve(Napi::Env env, Napi::Object exports) {
   exports.Set("resolveInRoot", Napi::Function::New(env, ResolveInRoot, "resolveInRoot"));
-  exports.Set("resolvePathInRoot", Napi::Function::New(env, ResolvePathInRoot, "resolvePathInRoot"));
-  exports.Set("openat2", Napi::Function::New(env, Openat2, "openat2"));
   exports.Set("setOpenat2Disabled", Napi::Function::New(env, SetOpenat2Disabled, "setOpenat2Disabled"));
-  Napi::Object c = Napi::Object::New(env);
-#define C(x) c.Set(#x, Napi::Number::New(env, x))
-  C(RESOLVE_NO_XDEV); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_BENEATH);
-  C(RESOLVE_IN_ROOT); C(RESOLVE_CACHED);
-#undef C
-  exports.Set("resolveConstants", c);
 }
 
 }  // namespace berth

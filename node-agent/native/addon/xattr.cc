@@ -1,5 +1,5 @@
-// Extended attributes without following symlinks (l*) or on an fd (f*), e.g.
-// trusted.overlay.opaque on an overlay lower directory.
+// Extended attributes: fsetxattr sets them on an fd (trusted.overlay.opaque on an overlay lower
+// directory, the xattrs of a layer's entries); lgetxattr reads one without following a symlink.
 #include <sys/xattr.h>
 
 #include <cerrno>
@@ -23,19 +23,6 @@ bool ArgValue(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   }
   ThrowType(info.Env(), "argument 'value' must be a string or Buffer");
   return false;
-}
-
-// lsetxattr(path, name, value, flags?)
-Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path, name, value;
-  int64_t flags;
-  if (!ArgPath(info, 0, "path", &path) || !ArgPath(info, 1, "name", &name) || !ArgValue(info, 2, &value) ||
-      !ArgOptInt(info, 3, 0, &flags))
-    return env.Undefined();
-  if (lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), (int)flags) != 0)
-    return ThrowErrno(env, errno, "lsetxattr", path);
-  return env.Undefined();
 }
 
 Napi::Value Fsetxattr(const Napi::CallbackInfo& info) {
@@ -72,25 +59,11 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
                   [&](char* b, size_t n) { return lgetxattr(path.c_str(), name.c_str(), b, n); });
 }
 
-Napi::Value Fgetxattr(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t fd;
-  std::string name;
-  if (!ArgInt(info, 0, "fd", &fd) || !ArgPath(info, 1, "name", &name)) return env.Undefined();
-  return GetXattr(env, "fgetxattr", name, [&](char* b, size_t n) { return fgetxattr((int)fd, name.c_str(), b, n); });
-}
-
 }  // namespace
 
 void InitXattr(Napi::Env env, Napi::Object exports) {
-  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr, "lsetxattr"));
-  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
   exports.Set("fsetxattr", Napi::Function::New(env, Fsetxattr, "fsetxattr"));
-  exports.Set("fgetxattr", Napi::Function::New(env, Fgetxattr, "fgetxattr"));
-  Napi::Object c = Napi::Object::New(env);
-  c.Set("XATTR_CREATE", Napi::Number::New(env, XATTR_CREATE));
-  c.Set("XATTR_REPLACE", Napi::Number::New(env, XATTR_REPLACE));
-  exports.Set("xattrConstants", c);
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
 }
 
 }  // namespace berth

@@ -7,8 +7,8 @@ import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/Cluster
 import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Event, Lease, Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
-import { netnsName } from '../../../node-agent/agent/pod-network.js';
+import { RESOURCE } from '../../../proto/resources.js';
+import { netnsName } from '../../../node-agent/network/pod-network.js';
 import { mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
 import { podsResource, type AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
@@ -41,7 +41,7 @@ describe('berth-agent: running pods (real agent, control plane, registry, contai
 
   it('registers the node with capacity, addresses, a pod CIDR, and renews its lease', async () => {
     const node = await eventually(async () => {
-      const n = (await cluster.store.get(resourceByName('nodes') as ResourceInfo, undefined, agent.name)) as Node;
+      const n = (await cluster.store.get(RESOURCE.nodes, undefined, agent.name)) as Node;
       expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
       return n;
     }, 20_000);
@@ -51,7 +51,7 @@ describe('berth-agent: running pods (real agent, control plane, registry, contai
     expect(node.status?.daemonEndpoints?.agentEndpoint?.Port).to.equal(agent.agentPort);
     expect(node.status?.nodeInfo?.kubeletVersion).to.match(/^berth-/);
     expect(node.metadata.labels?.['kubernetes.io/hostname']).to.equal(agent.name);
-    const leases = resourceByName('leases') as ResourceInfo;
+    const leases = RESOURCE.leases;
     const first = await eventually(async () => (await cluster.store.get(leases, undefined, agent.name)) as Lease);
     expect(first.spec.holderIdentity).to.equal(agent.name);
     await eventually(async () => {
@@ -74,7 +74,7 @@ describe('berth-agent: running pods (real agent, control plane, registry, contai
     expect(pod.status?.hostIP).to.equal('127.0.0.1');
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
     await eventually(async () => {
-      const { items } = await cluster.store.list(resourceByName('events') as ResourceInfo, 'default');
+      const { items } = await cluster.store.list(RESOURCE.events, 'default');
       const reasons = (items as Event[]).filter((e) => e.involvedObject.name === 'web').map((e) => e.reason);
       expect(reasons).to.include.members(['Created', 'Started']);
     });

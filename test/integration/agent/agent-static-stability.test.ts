@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { connect } from 'node:net';
 import type { Lease } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { podsResource, type AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { only, runtimeId, useAgentCluster } from '../../support/agent-suite.js';
@@ -21,7 +21,7 @@ describe('berth-agent: static stability (agent restarts, control plane outages, 
     const since = new Date().toISOString();
     await agent.launch();
     await eventually(async () => {
-      const lease = (await cluster.store.get(resourceByName('leases') as ResourceInfo, undefined, agent.name)) as Lease;
+      const lease = (await cluster.store.get(RESOURCE.leases, undefined, agent.name)) as Lease;
       expect((lease.spec.renewTime ?? '') > since).to.equal(true);
     }, 20_000);
   }

@@ -8,7 +8,8 @@ import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoopbackPodNetwork, netnsName } from '../../../node-agent/agent/pod-network.js';
+import { LoopbackPodNetwork } from '../../../node-agent/network/loopback-pod-network.js';
+import { netnsName } from '../../../node-agent/network/pod-network.js';
 import * as native from '../../../node-agent/native/index.js';
 
 async function rejection(p: Promise<unknown>): Promise<native.NativeError> {
@@ -104,6 +105,7 @@ describe('berth_native: calls on threads of their own', () => {
       uids.push(uid);
       return uid;
     };
+    const pod = (uid: string) => ({ uid, namespace: 'default', name: 'netns-test', portMappings: [] });
     afterEach(async () => {
       for (const uid of uids.splice(0)) await network.tearDown(uid);
     });
@@ -111,7 +113,7 @@ describe('berth_native: calls on threads of their own', () => {
     it('makes a namespace of its own with loopback up, leaving the agent in its namespace', async () => {
       const own = readlinkSync('/proc/thread-self/ns/net');
       const uid = newUid();
-      const { netnsPath } = await network.setUp(uid);
+      const { netnsPath } = await network.setUp(pod(uid));
       expect(netnsPath).to.equal(`/var/run/netns/${netnsName(uid)}`);
       expect(readlinkSync('/proc/thread-self/ns/net')).to.equal(own);
       // A bound namespace file has the namespace's inode; it is not ours.
@@ -124,23 +126,23 @@ describe('berth_native: calls on threads of their own', () => {
 
     it('is idempotent (an agent restart sets up the same pod again) and brings a downed loopback up', async () => {
       const uid = newUid();
-      const first = await network.setUp(uid);
+      const first = await network.setUp(pod(uid));
       const ino = statSync(first.netnsPath).ino;
       await native.runCommand('ip', ['-n', netnsName(uid), 'link', 'set', 'lo', 'down']);
-      expect((await network.setUp(uid)).netnsPath).to.equal(first.netnsPath);
+      expect((await network.setUp(pod(uid))).netnsPath).to.equal(first.netnsPath);
       expect(statSync(first.netnsPath).ino).to.equal(ino);
       expect((await native.runCommand('ip', ['-n', netnsName(uid), '-o', 'link', 'show', 'lo'])).stdout).to.match(/,UP/);
     });
 
     it('refuses to create over an existing path with EEXIST', async () => {
       const uid = newUid();
-      const { netnsPath } = await network.setUp(uid);
+      const { netnsPath } = await network.setUp(pod(uid));
       expect((await rejection(native.netnsCreate(netnsPath))).code).to.equal('EEXIST');
     });
 
     it('tears down: namespace gone, and tearing down an absent one is fine', async () => {
       const uid = newUid();
-      const { netnsPath } = await network.setUp(uid);
+      const { netnsPath } = await network.setUp(pod(uid));
       await network.tearDown(uid);
       expect(existsSync(netnsPath)).to.equal(false);
       expect((await native.runCommand('ip', ['netns', 'list'])).stdout).to.not.contain(netnsName(uid));

@@ -6,13 +6,13 @@ import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -61,8 +61,8 @@ describe('NodeAPI on a real control plane and etcd', function () {
   });
 
   it('Heartbeat renews the node\'s Lease and turns a NotReady node Ready again', async () => {
-    const nodes = resourceByName('nodes') as ResourceInfo;
-    const leases = resourceByName('leases') as ResourceInfo;
+    const nodes = RESOURCE.nodes;
+    const leases = RESOURCE.leases;
     await call((cb) => client.Register({ node_json: nodeJson('beat-node') }, cb));
     await store.guaranteedUpdate(nodes, undefined, 'beat-node', (n) => {
       const node = n as Node;
@@ -104,39 +104,47 @@ describe('NodeAPI on a real control plane and etcd', function () {
     }
   });
 
-  it('WatchServices streams Services and Endpoints: the existing ones as ADDED, then changes', async () => {
-    const services = resourceByName('services') as ResourceInfo;
+  it('WatchServices streams Services and EndpointSlices, WatchNodes streams Nodes: the existing ones as ADDED, a BOOKMARK, then changes', async () => {
     const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', ...newIdentity() }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
-    await store.create(services, svc('first') as never);
-    const seen: string[] = [];
-    const stream = client.WatchServices({ node_name: 'any' });
-    stream.on('data', (e: { type: string; object_json: string }) => {
+    const slice = (name: string) => ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': 'first' }, ...newIdentity() }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }] });
+    await store.create(RESOURCE.services, svc('first') as never);
+    const seen = { services: [] as string[], nodes: [] as string[] };
+    const record = (into: string[]) => (e: { type: string; object_json: string }) => {
+      if (e.type === 'BOOKMARK') return into.push('BOOKMARK');
       const o = JSON.parse(e.object_json) as { kind: string; metadata: { name: string } };
-      seen.push(`${e.type} ${o.kind}/${o.metadata.name}`);
-    });
-    stream.on('error', () => undefined);
+      into.push(`${e.type} ${o.kind}/${o.metadata.name}`);
+    };
+    const services = client.WatchServices({ node_name: 'any' });
+    const nodes = client.WatchNodes({ node_name: 'any' });
+    services.on('data', record(seen.services));
+    nodes.on('data', record(seen.nodes));
+    for (const stream of [services, nodes]) stream.on('error', () => undefined);
     try {
-      await eventually(() => expect(seen).to.include('ADDED Service/first'));
-      await store.create(services, svc('second') as never);
-      await store.delete(services, 'default', 'first');
-      await eventually(() => expect(seen).to.include.members(['ADDED Service/second', 'DELETED Service/first']));
+      await eventually(() => expect(seen.services.slice(-1)).to.deep.equal(['BOOKMARK']));
+      expect(seen.services).to.include('ADDED Service/first');
+      await eventually(() => expect(seen.nodes.slice(-1)).to.deep.equal(['BOOKMARK']));
+      expect(seen.nodes.some((s) => s.startsWith('ADDED Node/'))).to.equal(true);
+      await store.create(RESOURCE.services, svc('second') as never);
+      await store.create(RESOURCE.endpointslices, slice('first-abc') as never);
+      await store.delete(RESOURCE.services, 'default', 'first');
+      await eventually(() => expect(seen.services).to.include.members(['ADDED Service/second', 'ADDED EndpointSlice/first-abc', 'DELETED Service/first']));
+      expect(seen.services.filter((s) => s === 'BOOKMARK')).to.have.length(1);
     } finally {
-      stream.cancel();
+      services.cancel();
+      nodes.cancel();
     }
   });
 
-  it('UpdatePodStatus writes the status of a pod bound to the node, refuses another node or a stale uid, never touches spec', async () => {
+  it('UpdatePodStatuses writes exactly the reported status of a pod bound to the node and never touches its spec', async () => {
     const pod = await createPod('status-pod', 'status-node');
     const status = { phase: 'Running', hostIP: '127.0.0.1' };
-    const req = { node_name: 'status-node', namespace: 'default', name: 'status-pod', uid: pod.metadata.uid ?? '', status_json: JSON.stringify(status) };
-    await call((cb) => client.UpdatePodStatus(req, cb));
+    const reply = await call<{ results: Array<{ code: number }> }>((cb) =>
+      client.UpdatePodStatuses({ node_name: 'status-node', updates: [{ namespace: 'default', name: 'status-pod', uid: pod.metadata.uid ?? '', status_json: JSON.stringify(status) }] }, cb),
+    );
+    expect(reply.results.map((r) => r.code)).to.deep.equal([grpc.status.OK]);
     const stored = (await store.get(pods, 'default', 'status-pod')) as Pod;
     expect(stored.status).to.deep.equal(status);
     expect(stored.spec).to.deep.equal(pod.spec);
-    const wrongNode = await call((cb) => client.UpdatePodStatus({ ...req, node_name: 'intruder' }, cb)).catch((e: grpc.ServiceError) => e.code);
-    expect(wrongNode).to.equal(grpc.status.NOT_FOUND);
-    const staleUid = await call((cb) => client.UpdatePodStatus({ ...req, uid: 'not-this-one' }, cb)).catch((e: grpc.ServiceError) => e.code);
-    expect(staleUid).to.equal(grpc.status.NOT_FOUND);
   });
 
   it('UpdatePodStatuses applies each update on its own: a foreign, stale or invalid one is refused alone', async () => {
@@ -176,7 +184,7 @@ describe('NodeAPI on a real control plane and etcd', function () {
     );
     expect(reply.problems).to.deep.equal(['event 2: an event needs a reason']);
     await eventually(async () => {
-      const events = await store.list(resourceByName('events') as ResourceInfo, 'default');
+      const events = await store.list(RESOURCE.events, 'default');
       const reasons = events.items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'events-pod').map((e) => (e as { reason?: string }).reason);
       expect(reasons.sort()).to.deep.equal(['Pulled', 'Started']);
     });

@@ -1,34 +1,39 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { DeploymentController } from '../../../control-plane/controllers/deployment-controller.js';
+import { EndpointSliceController } from '../../../control-plane/controllers/endpointslice-controller.js';
+import { LoadBalancerController } from '../../../control-plane/controllers/loadbalancer-controller.js';
 import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/controllers/garbage-collector.js';
-import { cacheKey } from '../../../control-plane/controllers/informer.js';
-import type { Informer, ObjectCache } from '../../../control-plane/controllers/informer.js';
+import type { Informer } from '../../../control-plane/watch/informer.js';
 import { NodeLifecycleController } from '../../../control-plane/controllers/node-lifecycle-controller.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
-import { SharedInformers } from '../../../control-plane/controllers/shared-informers.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Deployment, ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import type { ResourceInfo } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
+import { cacheKey, type ObjectCache } from '../../../control-plane/watch/object-cache.js';
 
 export const R = {
-  pods: resourceByName('pods') as ResourceInfo,
-  replicasets: resourceByName('replicasets') as ResourceInfo,
-  deployments: resourceByName('deployments') as ResourceInfo,
-  nodes: resourceByName('nodes') as ResourceInfo,
-  leases: resourceByName('leases') as ResourceInfo,
+  pods: RESOURCE.pods,
+  replicasets: RESOURCE.replicasets,
+  deployments: RESOURCE.deployments,
+  nodes: RESOURCE.nodes,
+  leases: RESOURCE.leases,
+  services: RESOURCE.services,
+  endpointslices: RESOURCE.endpointslices,
+  endpoints: RESOURCE.endpoints,
 };
 
 /**
@@ -38,7 +43,7 @@ export const R = {
  * clock the test moves.
  */
 export class ControllerHarness {
-  readonly client: Etcd3;
+  readonly client: EtcdClient;
   readonly store: ObjectStore;
   readonly events = new CollectingEventSink();
   readonly informers: SharedInformers;
@@ -46,6 +51,8 @@ export class ControllerHarness {
   readonly deployments: DeploymentController;
   readonly nodeLifecycle: NodeLifecycleController;
   readonly gc: GarbageCollector;
+  readonly endpointSlices: EndpointSliceController;
+  readonly loadBalancers: LoadBalancerController;
   /** The node-lifecycle controller's clock, in ms. */
   clock = Date.parse('2026-01-01T00:00:00Z');
   private readonly all: ObjectCache[];
@@ -60,7 +67,9 @@ export class ControllerHarness {
     this.deployments = new DeploymentController(this.store, f('deployments'), f('replicasets'), this.events, logger);
     this.nodeLifecycle = new NodeLifecycleController(this.store, f('nodes'), f('leases'), f('pods'), this.events, logger, { gracePeriodMs: nodeGracePeriodMs, now: () => this.clock });
     this.gc = new GarbageCollector(this.store, GC_RESOURCES.map((r) => f(r.resource)), this.events, logger);
-    this.all = ['pods', 'replicasets', 'deployments', 'nodes', 'leases'].map(f);
+    this.endpointSlices = new EndpointSliceController(this.store, f('services'), f('pods'), f('endpointslices'), logger, {}, f('endpoints'));
+    this.loadBalancers = new LoadBalancerController(this.store, f('services'), f('nodes'), logger);
+    this.all = ['pods', 'replicasets', 'deployments', 'nodes', 'leases', 'services', 'endpointslices', 'endpoints'].map(f);
   }
 
   start(): Promise<void> {
@@ -70,8 +79,9 @@ export class ControllerHarness {
   /** close stops the informers and deletes every object, so the next test starts empty. */
   async close(): Promise<void> {
     this.informers.stop();
-    for (const q of [this.replicaSets.queue, this.deployments.queue, this.nodeLifecycle.queue, this.gc.queue]) q.shutdown();
+    for (const q of [this.replicaSets.queue, this.deployments.queue, this.nodeLifecycle.queue, this.gc.queue, this.endpointSlices.queue, this.loadBalancers.queue]) q.shutdown();
     await this.client.delete().prefix('/berth/');
+    await this.client.delete().prefix('/berth-internal/');
     this.client.close();
   }
 
@@ -158,14 +168,17 @@ export class ControllerHarness {
     });
   }
 
-  /** addNode registers a Ready node and its lease, as an agent does. */
-  async addNode(name: string): Promise<void> {
+  /** addNode registers a Ready node (with its InternalIP, when given) and its lease, as an agent does. */
+  async addNode(name: string, internalIp?: string): Promise<void> {
     const node: Node = {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name, ...newIdentity() },
       spec: {},
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'berth-agent is posting ready status' }] },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'berth-agent is posting ready status' }],
+        ...(internalIp ? { addresses: [{ type: 'InternalIP' as const, address: internalIp }] } : {}),
+      },
     };
     await this.store.create(R.nodes, node);
     const lease: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, ...newIdentity() }, spec: { holderIdentity: name, leaseDurationSeconds: 5, renewTime: new Date(this.clock).toISOString() } };

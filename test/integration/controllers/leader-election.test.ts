@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { LeaderElection } from '../../../control-plane/leader/leader-election.js';
-import { createLogger, silentLogger } from '../../../control-plane/log.js';
+import { createLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
@@ -10,7 +12,7 @@ import { eventually } from '../../support/wait.js';
 describe('LeaderElection on a real etcd', function () {
   this.timeout(30_000);
   let etcd: TestEtcd;
-  const clients: Etcd3[] = [];
+  const clients: EtcdClient[] = [];
   const elections: LeaderElection[] = [];
 
   before(async () => {
@@ -27,7 +29,7 @@ describe('LeaderElection on a real etcd', function () {
   function candidate(name: string, log: string[]) {
     const client = connectEtcd([etcd.endpoint]);
     clients.push(client);
-    const election = new LeaderElection(client, {
+    const election = new LeaderElection(new ObjectStore(client), {
       onStartedLeading: (signal) => {
         log.push(`${name} leads`);
         signal.addEventListener('abort', () => log.push(`${name} stops`));
@@ -57,7 +59,7 @@ describe('LeaderElection on a real etcd', function () {
     const c = candidate('c', log);
     await c.stop();
     // The leader's lease is revoked (as when it expires during a partition): it must step down.
-    const admin = clients[0] as Etcd3;
+    const admin = clients[0] as EtcdClient;
     for (const lease of (await admin.leaseClient.leaseLeases({})).leases) await admin.leaseClient.leaseRevoke({ ID: lease.ID });
     await eventually(() => expect(log).to.include('a stops'));
     await eventually(() => expect(a.isLeader).to.equal(true));

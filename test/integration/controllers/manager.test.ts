@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
-import type { ObjectCache } from '../../../control-plane/controllers/informer.js';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { ControllerManager } from '../../../control-plane/controllers/manager.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
@@ -15,11 +12,14 @@ import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 import { R } from './harness.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
+import type { ObjectCache } from '../../../control-plane/watch/object-cache.js';
 
 describe('ControllerManager end to end on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let client: Etcd3;
+  let client: EtcdClient;
   let manager: ControllerManager | undefined;
 
   before(async () => {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { ControllerHarness, R, ownedBy, useControllerHarness } from './harness.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
 describe('ReplicaSet controller and garbage collector on a real etcd', function () {
   this.timeout(60_000);

@@ -1,22 +1,21 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { EventRecorder } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Event } from '../../../proto/objects/cluster.js';
-import { resourceByName } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 
-const events = resourceByName('events') as ResourceInfo;
+const events = RESOURCE.events;
 
 describe('EventRecorder on a real etcd', function () {
   this.timeout(20_000);
   let etcd: TestEtcd;
-  let client: Etcd3;
+  let client: EtcdClient;
 
   before(async () => {
     etcd = await startTestEtcd();

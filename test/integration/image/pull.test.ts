@@ -31,13 +31,7 @@ describe('ImageStore pulls from a real registry', function () {
   });
 
   after(async () => {
-    for (const m of mounts.reverse()) {
-      try {
-        native.umount2(m, native.MNT_DETACH);
-      } catch {
-        // already unmounted
-      }
-    }
+    for (const m of mounts.reverse()) await native.umount2Async(m, native.MNT_DETACH).catch(() => undefined); // already unmounted
     await proxy?.stop();
     await registry?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -124,7 +118,7 @@ describe('ImageStore pulls from a real registry', function () {
     // The unpacked image runs: busybox's sh through the /bin/sh symlink, and the new layer's script.
     const { stdout } = await run('chroot', [merged, '/bin/sh', '-c', '/home/app/hello; cat /etc/motd'], { timeout: 10_000 });
     expect(stdout).to.equal('hello\nhello from the second layer\n');
-    native.umount2(merged);
+    await native.umount2Async(merged);
     mounts.pop();
   });
 

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { NodeHeartbeat } from '../../../control-plane/nodes/node-heartbeat.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
-const leases = resourceByName('leases') as ResourceInfo;
-const nodes = resourceByName('nodes') as ResourceInfo;
+const leases = RESOURCE.leases;
+const nodes = RESOURCE.nodes;
 
 describe('NodeHeartbeat on a real etcd', function () {
   this.timeout(30_000);

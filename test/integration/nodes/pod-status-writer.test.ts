@@ -1,15 +1,15 @@
 import { expect } from 'chai';
-import { newIdentity } from '../../../control-plane/api/apply-plan.js';
-import { applyDefaults } from '../../../control-plane/api/defaults.js';
 import { NotFoundError } from '../../../control-plane/errors.js';
 import { PodNotOnNodeError, PodStatusWriter } from '../../../control-plane/nodes/pod-status-writer.js';
 import type { PodStatusReport } from '../../../control-plane/nodes/pod-status-writer.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod, PodStatus } from '../../../proto/objects/pod.js';
-import { resourceByName, type ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
+import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 describe('PodStatusWriter on a real etcd', function () {
   this.timeout(30_000);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthRuntimeCli, defaultBinaryPath } from '../../../node-agent/runtime/berth-runtime-cli.js';
 import { BerthRuntime } from '../../../node-agent/runtime/berth-runtime.js';
+import { ExitWatches } from '../../../node-agent/runtime/exit-watch.js';
 import { HostMounter, mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
 import { ImageStore } from '../../../node-agent/image/index.js';
 import { createAndStartInstance } from '../../../node-agent/agent/container-create.js';
@@ -170,6 +171,64 @@ describe('BerthRuntime after an agent crash', function () {
     expect((await fresh.list()).map((c) => c.id)).to.not.include(id);
     await fresh.remove(id, { force: true });
     expect(await rt.leftovers(id)).to.deep.equal([]);
+  });
+});
+
+describe('BerthRuntime exit watches', function () {
+  this.timeout(60_000);
+  let rt: Awaited<ReturnType<typeof makeBerthRuntimeUnderTest>> | undefined;
+  const ids: string[] = [];
+  before(async () => {
+    rt = await makeBerthRuntimeUnderTest();
+  });
+  after(async () => {
+    for (const id of ids) await rt?.runtime.remove(id, { force: true }).catch(() => undefined);
+    await rt?.dispose();
+  });
+
+  async function startSleeper(): Promise<{ id: string; pid: number }> {
+    if (!rt) throw new Error('fixture missing');
+    const id = `watch-${randomBytes(4).toString('hex')}`;
+    ids.push(id);
+    const { pid } = await rt.runtime.createAndStart({ id, container: { name: 'sleeper', command: ['sleep', '1000'] }, image: rt.image, pod: rt.pod });
+    if (pid === undefined) throw new Error(`container ${id} has no pid`);
+    return { id, pid };
+  }
+
+  /** Resolves at the first call of a watch armed on `watches`, disarming it. */
+  function heard(watches: { watch(id: string, onExit: () => void): () => void }, id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const disarm = watches.watch(id, () => {
+        disarm();
+        resolve();
+      });
+    });
+  }
+
+  it('hears a recorded exit, and one before the watch was armed, without waiting for the safety sweep', async () => {
+    if (!rt) throw new Error('fixture missing');
+    // A sweep that never comes within the test: only the exit record and the look at arming can tell.
+    const watches = new ExitWatches(join(rt.root, 'state'), 3_600_000);
+    const { id, pid } = await startSleeper();
+    const exit = heard(watches, id);
+    process.kill(pid, 'SIGKILL');
+    await exit;
+    expect(await rt.runtime.inspect(id)).to.include({ state: 'exited', exitCode: 137 });
+    await heard(watches, id);
+  });
+
+  it('hears the end of a container whose monitor was killed by hand, when nothing records the exit', async () => {
+    if (!rt) throw new Error('fixture missing');
+    const { id, pid } = await startSleeper();
+    const monitorPid = (await new BerthRuntimeCli(defaultBinaryPath(), join(rt.root, 'state')).state(id))?.monitorPid;
+    if (!monitorPid) throw new Error(`container ${id} has no monitor`);
+    const exit = heard({ watch: (i, onExit) => rt?.runtime.watchExit(i, onExit) ?? (() => undefined) }, id);
+    process.kill(monitorPid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await exit;
+    const status = await rt.runtime.inspect(id);
+    expect(status.state).to.equal('exited');
+    expect(status.exitCode, 'nothing recorded an exit code').to.equal(undefined);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The behaviour every Runtime must show (STYLE.md item 6), as one suite that any
+ * The behaviour every Runtime must show, as one suite that any
  * implementation runs with `describeRuntimeConformance(name, makeRuntime)`. It asserts what a
- * user notices: exit codes, output, identity, stop and remove; and, through the few hooks of
+ * user notices: exit codes, output, identity, stop and remove, exit watches
+ * (runtime-exit-watch-conformance.ts); and, through the few hooks of
  * RuntimeUnderTest, that nothing of a removed container is left on the machine.
  * Needs root and iproute2's `ip` (the pod network namespace test makes its own namespace).
  */
@@ -12,6 +13,7 @@ import { promisify } from 'node:util';
 import type { ContainerSpec, ImageForContainer, ImageRunConfig, PodOptions } from '../../../node-agent/runtime/container-spec.js';
 import { ContainerExistsError, ContainerNotFoundError, ExecutableNotFoundError, IllegalTransitionError, InvalidSpecError } from '../../../node-agent/runtime/errors.js';
 import type { ContainerStatus, LogEntry, Runtime } from '../../../node-agent/runtime/index.js';
+import { describeExitWatchConformance } from './runtime-exit-watch-conformance.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -363,5 +365,7 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
         expect((await rt.runtime.list()).map((c: ContainerStatus) => c.id)).to.not.include(id);
       });
     }
+
+    describeExitWatchConformance(() => rt);
   });
 }

@@ -1,17 +1,16 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { Binder } from '../../../control-plane/scheduler/binder.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 describe('Binder on a real etcd', function () {
   this.timeout(30_000);
-  let client: Etcd3;
+  let client: EtcdClient;
   let store: ObjectStore;
 
   useEtcdStore((env) => ({ client, store } = env), { emptyAfterEach: true });
@@ -28,7 +27,7 @@ describe('Binder on a real etcd', function () {
 
   it('binds more pods than one transaction holds, setting nodeName and PodScheduled', async () => {
     const created = await create(Array.from({ length: 300 }, (_, i) => `p-${i}`));
-    const outcomes = await new Binder(client, 'default-scheduler').bind(created.map((pod) => ({ pod, nodeName: 'n1' })), '2026-01-01T00:00:00Z');
+    const outcomes = await new Binder(store, 'default-scheduler').bind(created.map((pod) => ({ pod, nodeName: 'n1' })), '2026-01-01T00:00:00Z');
     expect(outcomes.filter((o) => o.kind === 'bound')).to.have.length(300);
     const p = await read('p-299');
     expect(p.spec.nodeName).to.equal('n1');
@@ -40,7 +39,7 @@ describe('Binder on a real etcd', function () {
     await store.update(pods, { ...b, spec: { ...b.spec, nodeName: 'elsewhere' } });
     await store.delete(pods, 'default', 'c');
     await store.update(pods, { ...d, metadata: { ...d.metadata, labels: { changed: 'yes' } } });
-    const outcomes = await new Binder(client, 'default-scheduler').bind([a, b, c, d].map((pod) => ({ pod, nodeName: 'n1' })), '2026-01-01T00:00:00Z');
+    const outcomes = await new Binder(store, 'default-scheduler').bind([a, b, c, d].map((pod) => ({ pod, nodeName: 'n1' })), '2026-01-01T00:00:00Z');
     expect(outcomes.map((o) => o.kind)).to.deep.equal(['bound', 'alreadyBound', 'gone', 'changed']);
     expect((await read('a')).spec.nodeName).to.equal('n1');
     expect((await read('b')).spec.nodeName).to.equal('elsewhere');

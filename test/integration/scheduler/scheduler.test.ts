@@ -1,26 +1,26 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
-import { Informer } from '../../../control-plane/controllers/informer.js';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { createLogger, silentLogger } from '../../../control-plane/log.js';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
+import { Informer } from '../../../control-plane/watch/informer.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { createLogger } from '../../../control-plane/log.js';
+import { silentLogger } from '../../support/logger.js';
 import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
-import { resourceByName } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/wait.js';
 
-const pods = resourceByName('pods') as ResourceInfo;
-const nodes = resourceByName('nodes') as ResourceInfo;
+const pods = RESOURCE.pods;
+const nodes = RESOURCE.nodes;
 const logger = () => (process.env.DEBUG_SCHEDULER ? createLogger('debug', 'scheduler') : silentLogger());
 
 /** A scheduler with its own etcd client and informers, as one control-plane replica has. */
 interface Replica {
-  client: Etcd3;
+  client: EtcdClient;
   store: ObjectStore;
   podInformer: Informer;
   nodeInformer: Informer;
@@ -33,7 +33,7 @@ interface Replica {
 describe('Scheduler on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let admin: Etcd3;
+  let admin: EtcdClient;
   let store: ObjectStore;
   const replicas: Replica[] = [];
 

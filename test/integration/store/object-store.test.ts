@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../control-plane/errors.js';
 import type { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { useEtcdStore } from '../../support/etcd.js';
 
-const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
-const nodes = resourceForKind('v1', 'Node') as ResourceInfo;
+const pods = RESOURCE.pods;
+const nodes = RESOURCE.nodes;
 
 function pod(name: string, namespace = 'default', labels: Record<string, string> = {}): BerthObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
@@ -16,7 +15,7 @@ function pod(name: string, namespace = 'default', labels: Record<string, string>
 
 describe('ObjectStore on a real etcd', function () {
   this.timeout(30_000);
-  let client: Etcd3;
+  let client: EtcdClient;
   let store: ObjectStore;
 
   useEtcdStore((env) => ({ client, store } = env));

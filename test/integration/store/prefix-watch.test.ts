@@ -1,20 +1,19 @@
 import { expect } from 'chai';
-import type { Etcd3 } from 'etcd3';
-import { Informer } from '../../../control-plane/controllers/informer.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
+import { Informer } from '../../../control-plane/watch/informer.js';
+import { silentLogger } from '../../support/logger.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
-import { WatchExpiredError } from '../../../control-plane/store/prefix-watch.js';
+import { WatchExpiredError } from '../../../control-plane/errors.js';
 import type { PrefixWatch, StoreEvent } from '../../../control-plane/store/prefix-watch.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd } from '../../support/etcd.js';
 import type { TestEtcd } from '../../support/etcd.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { eventually } from '../../support/wait.js';
 
-const pods = resourceForKind('v1', 'Pod') as ResourceInfo;
+const pods = RESOURCE.pods;
 
 function pod(name: string, namespace: string, version = '1'): BerthObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { version } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
@@ -56,7 +55,7 @@ async function storeState(store: ObjectStore, namespace: string): Promise<Map<st
 describe('PrefixWatch on a real etcd', function () {
   this.timeout(60_000);
   let etcd: TestEtcd;
-  let writerClient: Etcd3;
+  let writerClient: EtcdClient;
   let writer: ObjectStore;
   const cleanups: (() => Promise<void> | void)[] = [];
 

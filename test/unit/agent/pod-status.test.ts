@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Container, Pod } from '../../../proto/objects/pod.js';
 import type { ContainerStatus as RuntimeContainer } from '../../../node-agent/runtime/index.js';
 import { containerLabels } from '../../../node-agent/agent/container-naming.js';
-import { newRecord, shouldRestart, toView } from '../../../node-agent/agent/container-record.js';
+import { newRecord, toView } from '../../../node-agent/agent/container-record.js';
 import { computePodStatus, podPhase, terminatedReason, type ContainerView } from '../../../node-agent/agent/pod-status.js';
 
 const spec: Container = { name: 'main', image: 'reg/app:v1' };
@@ -33,14 +33,6 @@ describe('agent pod status', () => {
     expect(terminatedReason({ exitCode: 0, oomKilled: false })).to.equal('Completed');
     expect(terminatedReason({ exitCode: 1, oomKilled: false })).to.equal('Error');
     expect(terminatedReason({ exitCode: 137, oomKilled: true })).to.equal('OOMKilled');
-  });
-
-  it('applies restartPolicy to exit codes', () => {
-    expect(shouldRestart('Always', 0)).to.equal(true);
-    expect(shouldRestart(undefined, 0)).to.equal(true);
-    expect(shouldRestart('OnFailure', 0)).to.equal(false);
-    expect(shouldRestart('OnFailure', 2)).to.equal(true);
-    expect(shouldRestart('Never', 2)).to.equal(false);
   });
 
   it('computes phases: Pending until every container started, Succeeded/Failed when all finished for good', () => {
@@ -76,7 +68,7 @@ describe('agent pod status', () => {
     const rec = newRecord('main');
     rec.current = instance(2, 'exited', { exitCode: 1, startedAt: 'a', finishedAt: 'b' });
     rec.previous = instance(1, 'exited', { exitCode: 1 });
-    rec.backoffMs = 500;
+    rec.restarts.backoffMs = 500;
     const view = toView(spec, rec, 'Always', 'p_default(u1)');
     expect(view.state).to.deep.equal({ kind: 'waiting', reason: 'CrashLoopBackOff', message: 'back-off 500ms restarting failed container=main pod=p_default(u1)' });
     expect(view.restartCount).to.equal(2);

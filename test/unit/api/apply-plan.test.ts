@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { LAST_APPLIED_ANNOTATION, newIdentity, planApply, userIntent } from '../../../control-plane/api/apply-plan.js';
+import { LAST_APPLIED_ANNOTATION, planApply, userIntent } from '../../../control-plane/api/apply-plan.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import type { BerthObject } from '../../../proto/objects/meta.js';
-import { resourceForKind } from '../../../proto/resources.js';
-import type { ResourceInfo } from '../../../proto/resources.js';
+import { RESOURCE } from '../../../proto/resources.js';
+import { newIdentity } from '../../../control-plane/objects/identity.js';
 
-const info = resourceForKind('apps/v1', 'Deployment') as ResourceInfo;
+const info = RESOURCE.deployments;
 
 function manifest(replicas?: number, image = 'busybox:1.35'): BerthObject {
   return userIntent({

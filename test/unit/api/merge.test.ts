@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { canonicalJson, deepEqual, threeWayMerge } from '../../../control-plane/api/merge.js';
+import { threeWayMerge } from '../../../control-plane/api/merge.js';
+import { canonicalJson, deepEqual } from '../../../control-plane/objects/json.js';
 
 describe('threeWayMerge (kubectl apply semantics)', () => {
   it('sets what the manifest sets', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CollectingEventSink } from '../../../control-plane/events/event-recorder.js';
-import { silentLogger } from '../../../control-plane/log.js';
+import { CollectingEventSink } from '../../support/event-sink.js';
+import { silentLogger } from '../../support/logger.js';
 import { EventPacer } from '../../../control-plane/scheduler/event-pacer.js';
 import { unschedulablePod } from '../../../control-plane/scheduler/pod-conditions.js';
 import { eventually } from '../../support/wait.js';

@@ -1,0 +1,38 @@
+import type { ApplyRequest__Output } from '../../proto/generated/berth/v1/ApplyRequest.js';
+import type { ApplyResponse } from '../../proto/generated/berth/v1/ApplyResponse.js';
+import type { Problem } from '../../proto/generated/berth/v1/Problem.js';
+import { InvalidError } from '../errors.js';
+import type { ApplyDocument, ApplyOutcome, DocumentProblem } from '../api/object-service.js';
+
+/** Conversion between ClusterAPI messages and the domain types: the only place that knows both. */
+
+export function applyDocumentsFromProto(request: ApplyRequest__Output): ApplyDocument[] {
+  return request.documents.map((d) => {
+    let object: unknown;
+    try {
+      object = JSON.parse(d.json);
+    } catch (err) {
+      throw new InvalidError(`${d.source} document ${d.index}: not valid JSON: ${(err as Error).message}`);
+    }
+    return { source: d.source, index: d.index, object };
+  });
+}
+
+function problemToProto(p: DocumentProblem): Problem {
+  return { source: p.source, index: p.index, path: p.path, message: p.message, kind: p.subject };
+}
+
+export function applyOutcomeToProto(outcome: ApplyOutcome): ApplyResponse {
+  return {
+    results: outcome.results.map((r) => ({
+      api_version: r.object.apiVersion,
+      kind: r.object.kind,
+      namespace: r.object.metadata.namespace ?? '',
+      name: r.object.metadata.name,
+      action: r.action === 'created' ? 'CREATED' : r.action === 'configured' ? 'CONFIGURED' : 'UNCHANGED',
+      object_json: JSON.stringify(r.object),
+    })),
+    errors: outcome.errors.map(problemToProto),
+    warnings: outcome.warnings.map(problemToProto),
+  };
+}

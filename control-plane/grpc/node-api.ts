@@ -1,0 +1,102 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'winston';
+import type { LogChunk, LogChunk__Output } from '../../proto/generated/berth/v1/LogChunk.js';
+import type { LogsRequest__Output } from '../../proto/generated/berth/v1/LogsRequest.js';
+import type { NodeAPIHandlers } from '../../proto/generated/berth/v1/NodeAPI.js';
+import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
+import type { Event, Node } from '../../proto/objects/cluster.js';
+import type { PodStatus } from '../../proto/objects/pod.js';
+import { InvalidError } from '../errors.js';
+import type { LogProxy } from '../nodes/log-proxy.js';
+import type { NodeService } from '../nodes/node-service.js';
+import { answerError, failStream, unary } from './errors.js';
+import { onClientGone, serveSubscription } from './streams.js';
+
+function parse<T>(json: string, what: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    throw new InvalidError(`${what} is not valid JSON`);
+  }
+}
+
+
+/** nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. */
+export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
+  return {
+    Register: unary(logger, async (req) => {
+      const { node, podCIDR } = await nodes.registration.register(parse<Node>(req.node_json, 'node_json'));
+      return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
+    }),
+    Heartbeat: unary(logger, async (req) => {
+      const { leaseDurationSeconds } = await nodes.heartbeat.beat(req.node_name);
+      return { lease_duration_seconds: leaseDurationSeconds };
+    }),
+    // Each update on its own, all at once: the status writer commits those of one turn together.
+    UpdatePodStatuses: unary(logger, async (req) => ({
+      results: await Promise.all(
+        req.updates.map(async (u) => {
+          try {
+            await nodes.statuses.write({ nodeName: req.node_name, namespace: u.namespace, name: u.name, uid: u.uid, status: parse<PodStatus>(u.status_json, 'status_json') });
+            return { code: grpc.status.OK, message: '' };
+          } catch (err) {
+            const { code, details } = answerError(logger, err, { method: 'UpdatePodStatuses', pod: `${u.namespace}/${u.name}` });
+            return { code, message: details };
+          }
+        }),
+      ),
+    })),
+    RecordEvents: unary(logger, async (req) => {
+      const problems: string[] = [];
+      req.events_json.forEach((json, i) => {
+        try {
+          nodes.events.record(req.node_name, parse<Partial<Event>>(json, 'event_json'));
+        } catch (err) {
+          problems.push(`event ${i + 1}: ${(err as Error).message}`);
+        }
+      });
+      return { problems };
+    }),
+    WatchPods: (call) =>
+      serveSubscription(
+        call,
+        () => nodes.pods.subscribe(call.request.node_name, ({ type, pod }) => call.write({ type, object_json: JSON.stringify(pod) })),
+        () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' }),
+      ),
+    // A BOOKMARK after the initial ADDED events, as WatchPods: the node may then forget what was not listed (stale rules, routes).
+    WatchServices: (call) =>
+      serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
+    WatchNodes: (call) =>
+      serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
+  };
+}
+
+/**
+ * proxyLogs serves ClusterAPI.Logs: opens the stream on the agent of the pod's node and copies
+ * its chunks; a client that goes away cancels the agent's stream.
+ */
+export function proxyLogs(logs: LogProxy, call: grpc.ServerWritableStream<LogsRequest__Output, LogChunk>): void {
+  let upstream: grpc.ClientReadableStream<LogChunk__Output> | undefined;
+  let gone = false;
+  onClientGone(call, () => {
+    gone = true;
+    upstream?.cancel();
+  });
+  logs.open(call.request).then(
+    (stream) => {
+      upstream = stream;
+      if (gone) return stream.cancel();
+      stream.on('data', (chunk: LogChunk__Output) => {
+        if (!call.write({ data: chunk.data })) {
+          stream.pause();
+          call.once('drain', () => stream.resume());
+        }
+      });
+      stream.on('end', () => call.end());
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (!gone) failStream(call, Object.assign(new Error(err.details || err.message), { code: err.code }));
+      });
+    },
+    (err: unknown) => failStream(call, err),
+  );
+}

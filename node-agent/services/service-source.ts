@@ -1,0 +1,44 @@
+import type { Logger } from 'winston';
+import { ListWatch } from '../watch/list-watch.js';
+import type { ChangeType, ListWatchHandler, WatchStream } from '../watch/list-watch.js';
+import { objectIdOf, type ServiceCache, type ServiceObject } from './service-cache.js';
+
+/**
+ * ServiceSource is used to feed the ServiceCache from NodeAPI.WatchServices (a ListWatch: each
+ * (re)connection lists everything again and ends the listing with a BOOKMARK, after which the
+ * cache forgets what was not listed). Lifecycle: start() runs until stop().
+ */
+export class ServiceSource implements ListWatchHandler<ServiceObject> {
+  private readonly watch: ListWatch<ServiceObject>;
+  /** The objects listed since the last (re)connection. */
+  private readonly seen = new Set<string>();
+  private listing = true;
+
+  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger) {
+    this.watch = new ListWatch('service watch', open, this, logger);
+  }
+
+  start(): void {
+    this.watch.start();
+  }
+
+  stop(): void {
+    this.watch.stop();
+  }
+
+  relist(): void {
+    this.seen.clear();
+    this.listing = true;
+  }
+
+  listed(): void {
+    this.listing = false;
+    this.cache.listed(this.seen);
+  }
+
+  change(type: ChangeType, object: ServiceObject): void {
+    if (this.listing) this.seen.add(objectIdOf(object));
+    if (type === 'DELETED') this.cache.remove(object);
+    else this.cache.upsert(object);
+  }
+}
