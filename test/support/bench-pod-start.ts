@@ -10,7 +10,7 @@
  *   log line is kept too.
  * Besides, per pod, where the time went (see STEPS) and what the cluster's processes cost.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Event } from '../../proto/objects/cluster.js';
@@ -158,15 +158,30 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
 }
 
 /**
- * networkAttachedMs: when the agent saved the pod's CNI attachment record (written once ADD
- * answered; <agent root>/network/pods/<uid>.json), by its mtime; undefined without a CNI network.
+ * networkAttachedMs: per pod uid, when the agent gave the pod its sandbox: the mtime of the
+ * sandbox's record (<agent root>/network/pods/<sandbox id>.json, naming the pod), written once
+ * ADD answered for a sandbox of the pod's own, or when the pod took a sandbox of the warm pool.
+ * Empty without a CNI network.
  */
-function networkAttachedMs(node: LocalClusterNode, uid: string): number | undefined {
+function networkAttachedMs(node: LocalClusterNode): Map<string, number> {
+  const dir = join(node.root, 'network', 'pods');
+  const out = new Map<string, number>();
+  let files: string[];
   try {
-    return statSync(join(node.root, 'network', 'pods', `${uid}.json`)).mtimeMs;
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
   } catch {
-    return undefined;
+    return out;
   }
+  for (const file of files) {
+    try {
+      const path = join(dir, file);
+      const { podUid } = JSON.parse(readFileSync(path, 'utf8')) as { podUid?: string };
+      if (podUid) out.set(podUid, statSync(path).mtimeMs);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return out;
 }
 
 /** breakdown: per step of STEPS, the per-pod durations (a single value for the per-Deployment steps). */
@@ -177,12 +192,13 @@ function breakdown(b: BenchContext, traces: PodTrace[], printedAt: Array<number 
   };
   add(1, t0, deploymentMs);
   add(2, deploymentMs, replicaSetMs);
+  const attached = new Map(b.cluster.nodes.map((n) => [n.name, networkAttachedMs(n)]));
   traces.forEach((t, i) => {
     const times = containerTimes(b.node(t.node), `${t.uid}_main_0`);
     add(0, t0, t.scheduledMs);
     add(3, replicaSetMs, t.addedMs);
     add(4, t.addedMs, t.scheduledMs);
-    const attachedMs = networkAttachedMs(b.node(t.node), t.uid);
+    const attachedMs = attached.get(b.node(t.node).name)?.get(t.uid);
     add(5, t.scheduledMs, attachedMs);
     add(6, attachedMs, times.createBeganMs);
     add(7, times.createBeganMs, times.runtimeCreatedMs);
