@@ -62,6 +62,8 @@ export class SandboxPool {
 
   /** configure gives the node's configuration (pool sandboxes are attached with it) and how many addresses its pod CIDR has. */
   configure(config: CniNetworkConfigList, addresses: number): void {
+    // A new pod CIDR: sandboxes attached with the old one would give pods addresses of another node's range.
+    if (this.config && JSON.stringify(this.config) !== JSON.stringify(config)) this.stale.push(...this.ready.splice(0), ...this.unverified.splice(0));
     this.config = config;
     this.addresses = addresses;
     this.wake();

@@ -53,6 +53,8 @@ export interface PodStartRun {
   ran: number[];
   /** Per pod: the monitor stamped its first log line. */
   logged: number[];
+  /** Per node: the warm pool's ready sandboxes when the clock started (empty without a CNI network). */
+  poolReady: number[];
   /** Pods of the run that did not stay (failed or deleted and replaced by the ReplicaSet): "name: why". */
   replaced: string[];
   applyExitedMs: number;
@@ -120,6 +122,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
     // Let both watches settle before the clock starts.
     await sleep(1000);
     const load1 = loadavg()[0] ?? NaN;
+    const poolReady = b.cluster.nodes.map(poolReadyOn);
     b.meter.start();
     const t0 = nowMs();
     const applying = runBerth(b.cluster.server, ['apply', '-f', file]);
@@ -138,6 +141,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
       pods,
       cached,
       load1,
+      poolReady,
       replaced,
       printed: defined(printedAt).map((x) => x - t0),
       ran: proved.map((p) => p.ranMs - t0),
@@ -182,6 +186,27 @@ function networkAttachedMs(node: LocalClusterNode): Map<string, number> {
     }
   }
   return out;
+}
+
+/** poolReadyOn counts a node's ready pool sandboxes: records that name no pod and hold an ADD's result. */
+function poolReadyOn(node: LocalClusterNode): number {
+  const dir = join(node.root, 'network', 'pods');
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return 0; // no CNI network
+  }
+  let ready = 0;
+  for (const file of files) {
+    try {
+      const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { podUid?: string; result?: unknown };
+      if (record.podUid === undefined && record.result !== undefined) ready++;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return ready;
 }
 
 /** breakdown: per step of STEPS, the per-pod durations (a single value for the per-Deployment steps). */

@@ -198,6 +198,21 @@ describe('pod sandbox pool with the real plugins', function () {
     expect(await veths()).to.deep.equal([]);
   });
 
+  it('a new pod CIDR replaces the pool: sandboxes of the old range are removed, new ones get addresses of the new one', async () => {
+    const network = agentNetwork(2);
+    const old = await full(network, 2);
+    network.configure('10.244.9.0/24');
+    const renewed = await eventually(async () => {
+      const ready = await full(network, 2);
+      for (const id of old) expect(ready).to.not.include(id);
+      return ready;
+    }, 60_000, 50);
+    expect(Object.keys(leases()).every((ip) => ip.startsWith('10.244.9.'))).to.equal(true);
+    expect(Object.values(leases()).sort()).to.deep.equal([...renewed].sort());
+    const attached = await network.setUp(pod('a'));
+    expect(attached.podIP).to.match(/^10\.244\.9\.\d+$/);
+  });
+
   it('a pool ADD that fails leaves no address, namespace or record behind, and the pool backs off; pods still attach on their own', async () => {
     await netns.sh(node, 'ip', ['link', 'add', 'bntpool0', 'type', 'veth', 'peer', 'name', 'bntpool1']);
     const { logger, lines } = collectingLogger();
