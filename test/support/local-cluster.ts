@@ -141,6 +141,25 @@ export function nodeContainers(nodeRoot: string): Array<{ id: string; pid?: numb
   return out;
 }
 
+/**
+ * sandboxNetns lists the pod sandbox namespaces a node's agent records (<root>/network/pods/*.json,
+ * pods' and the warm pool's): read before `berth down`, so leftovers() can check they went.
+ */
+export function sandboxNetns(nodeRoot: string): string[] {
+  const dir = join(nodeRoot, 'network', 'pods');
+  if (!existsSync(dir)) return [];
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
+    try {
+      const netns = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { attachment?: { netns?: string } }).attachment?.netns;
+      if (netns) names.push(netns.split('/').pop() ?? netns);
+    } catch {
+      // removed or half-written meanwhile
+    }
+  }
+  return names;
+}
+
 /** What of a cluster is still on this machine; every list is empty after a clean `berth down`. */
 export interface Leftovers {
   processes: number[];

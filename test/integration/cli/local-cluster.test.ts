@@ -8,7 +8,7 @@ import { labNames } from '../../../cli/local-cluster/lab-network.js';
 import { agentLaunch } from '../../../cli/local-cluster/paths.js';
 import type { ClusterRecord } from '../../../cli/local-cluster/record.js';
 import { REPO_ROOT, berth } from '../../support/cli.js';
-import { leftovers, nodeContainers, uniqueClusterFlags } from '../../support/local-cluster.js';
+import { leftovers, nodeContainers, sandboxNetns, uniqueClusterFlags } from '../../support/local-cluster.js';
 import { eventually } from '../../support/wait.js';
 
 /** Pids of processes whose command line mentions `text` (the state dir: agents, control plane, etcd, registry config). */
@@ -46,6 +46,7 @@ describe('berth up / berth down: a real 2-node local cluster', function () {
         const name = `berth-${f.replace(/-/g, '').slice(0, 12)}`;
         if (!podNetns.includes(name)) podNetns.push(name);
       }
+      for (const name of sandboxNetns(n.root)) if (!podNetns.includes(name)) podNetns.push(name);
     }
   }
 
