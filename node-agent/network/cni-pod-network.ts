@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { AttachmentStore, type AttachmentRecord } from './attachment-store.js';
-import { atIdlePriority, type CommandRunner } from './commands.js';
+import { atIdlePriority, runTool, type CommandRunner } from './commands.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { DEFAULT_BRIDGE, podNetworkConfig, type NodeNetworkSettings } from './cni-config.js';
 import { CniPluginChain, DEFAULT_CNI_BIN_DIR } from './cni-plugins.js';
@@ -49,6 +49,8 @@ export interface CniPodNetworkOptions {
 export class CniPodNetwork implements PodNetwork {
   private loaded: Promise<void> | undefined;
   private settings: NodeNetworkSettings | undefined;
+  /** Settled once the bridge holds no address of an earlier pod CIDR (see configure). */
+  private bridgeReaddressed: Promise<void> = Promise.resolve();
   private readonly settingsWaiters: Array<(s: NodeNetworkSettings) => void> = [];
   private readonly sandboxes: CniSandboxes;
   private readonly pool: SandboxPool;
@@ -66,10 +68,24 @@ export class CniPodNetwork implements PodNetwork {
   configure(podCIDR: string): void {
     const settings = { podCIDR, bridge: this.options.bridge ?? DEFAULT_BRIDGE, ipamDataDir: join(this.options.stateDir, 'ipam') };
     const config = podNetworkConfig(settings); // throws on a CIDR no configuration can be made of, before anything uses it
+    const earlier = this.settings;
+    if (earlier && earlier.podCIDR !== podCIDR) {
+      // The node got a new pod CIDR (its Node was deleted and registered again). The bridge plugin
+      // refuses a bridge that still has the old gateway address, so it goes first.
+      this.options.logger.warn('the node has a new pod CIDR: the bridge drops the old one', { from: earlier.podCIDR, to: podCIDR });
+      this.bridgeReaddressed = this.bridgeReaddressed.then(() =>
+        runTool(this.options.run, 'ip', ['addr', 'flush', 'dev', settings.bridge]).then(
+          () => undefined,
+          (err: unknown) => {
+            this.options.logger.warn('removing the old pod CIDR from the bridge failed', { bridge: settings.bridge, error: String(err) });
+          },
+        ),
+      );
+    }
     this.settings = settings;
     for (const wake of this.settingsWaiters.splice(0)) wake(settings);
     // The pool starts once it has the records an earlier agent left.
-    this.load().then(
+    Promise.all([this.load(), this.bridgeReaddressed]).then(
       () => this.pool.configure(config, podAddressCount(podCIDR)),
       (err: unknown) => this.options.logger.error('pod network records unreadable; the pod sandbox pool stays empty', { error: String(err) }),
     );
@@ -190,8 +206,9 @@ export class CniPodNetwork implements PodNetwork {
     return podNetworkConfig(await this.currentSettings());
   }
 
-  private currentSettings(): Promise<NodeNetworkSettings> {
-    if (this.settings) return Promise.resolve(this.settings);
-    return new Promise((resolve) => this.settingsWaiters.push(resolve));
+  private async currentSettings(): Promise<NodeNetworkSettings> {
+    const settings = this.settings ?? (await new Promise<NodeNetworkSettings>((resolve) => this.settingsWaiters.push(resolve)));
+    await this.bridgeReaddressed;
+    return settings;
   }
 }
