@@ -1,7 +1,7 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --jitless --no-expose-wasm --max-semi-space-size=1 --optimize-for-size
 /**
  * berth-agent: the node agent. Flags: see agent/options.ts (`berth-agent --help`).
- * SIGTERM/SIGINT end the agent but not its containers (DESIGN.md section 5: they outlive it and
+ * SIGTERM/SIGINT end the agent but not its containers (they outlive it and
  * the next agent re-adopts them).
  *
  * The #! line keeps the agent small: one runs on every node, beside the pods it runs, and its

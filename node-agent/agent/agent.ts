@@ -36,7 +36,7 @@ interface NodeNetworking {
 }
 
 /**
- * Agent is one node agent (DESIGN.md section 1). Layout under --root: images/ (ImageStore),
+ * Agent is one node agent. Layout under --root: images/ (ImageStore),
  * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
  * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
  * get, ServiceDiscovery).

@@ -5,7 +5,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 /**
  * PodStateStore is used to keep, in the agent's state directory, the last spec of every pod the
  * agent was given (<root>/pods/<uid>.json, 0600). With it a restarted agent goes on running and
- * restarting its pods before the control plane answers (static stability, DESIGN.md section 1).
+ * restarting its pods before the control plane answers (static stability).
  *
  * A pod is written again only when what a restarted agent needs of it changed: spec, metadata
  * (other than resourceVersion) or status.startTime. Most updates of a pod are the echo of the

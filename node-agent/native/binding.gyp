@@ -1,7 +1,7 @@
 {
   # Built by `npm ci` (package.json "install" runs node-gyp against the installed Node headers).
   # Two targets: the addon holds the syscalls the agent needs that Node lacks; berth-runtime is
-  # the single-threaded C program that creates containers from OCI bundles (DESIGN.md section 5).
+  # the single-threaded C program that creates containers from OCI bundles.
   "targets": [
     {
       "target_name": "berth_native",

@@ -1,6 +1,6 @@
 /**
  * Typed access to the berth_native addon: the Linux syscalls the node agent needs that Node
- * lacks (DESIGN.md section 5). Functions are synchronous and throw an error shaped like Node's
+ * lacks. Functions are synchronous and throw an error shaped like Node's
  * fs errors: `code` ('ENOENT'…), `errno` (negative), `syscall`, and `path`; those returning a
  * Promise run on a thread of their own and reject with such an error.
  *

@@ -1,5 +1,5 @@
 /**
- * BerthRuntime is the Runtime over the berth-runtime binary (DESIGN.md section 5).
+ * BerthRuntime is the Runtime over the berth-runtime binary.
  *
  * Layout under `root` (directories 0700):
  *   state/                   berth-runtime's own state root (--root)

@@ -137,7 +137,7 @@ export function buildOciSpec(input: BundleInput): OciSpec {
       cwd: resolveWorkingDir(container, imageConfig),
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      // Hardening by default (DESIGN.md section 5); only an explicit allowPrivilegeEscalation lifts it.
+      // Hardening by default; only an explicit allowPrivilegeEscalation lifts it.
       noNewPrivileges: security.allowPrivilegeEscalation !== true,
     },
     root: { path: 'rootfs', readonly: security.readOnlyRootFilesystem === true },

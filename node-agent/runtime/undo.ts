@@ -1,5 +1,5 @@
 /**
- * UndoStack is used by multi-step setups (STYLE.md item 9): each step that changed the
+ * UndoStack is used by multi-step setups: each step that changed the
  * machine pushes how to take it back; when a later step fails, `rollback` runs them newest
  * first. An undo that fails does not stop the others; its error is kept with the original.
  */

@@ -1,4 +1,4 @@
-// berth_native: the syscalls the node agent needs that Node lacks (DESIGN.md section 5).
+// berth_native: the syscalls the node agent needs that Node lacks.
 // Functions are synchronous and throw Node-style errors (code, errno, syscall, path), except
 // the few named *Async or returning a Promise: those run on a thread of their own (thread_call.h).
 #include <napi.h>

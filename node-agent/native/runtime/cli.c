@@ -1,4 +1,4 @@
-/* berth-runtime: runs OCI runtime bundles (DESIGN.md section 5).
+/* berth-runtime: runs OCI runtime bundles.
  *
  * CLI contract (the TypeScript runtime in node-agent depends on it; keep it stable):
  *
