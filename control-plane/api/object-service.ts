@@ -101,7 +101,9 @@ export class ObjectService {
       errors.push(...result.errors.map(at));
       if (result.errors.length > 0) continue;
       const object = doc.object as BerthObject;
-      const info = resourceForKind(object.apiVersion, object.kind) as ResourceInfo;
+      const info = resourceForKind(object.apiVersion, object.kind);
+      // The validator refuses unknown kinds; this keeps the two from drifting apart silently.
+      if (!info) throw new Error(`validated ${object.apiVersion}/${object.kind} has no resource`);
       const intent = userIntent(object);
       if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
       else delete intent.metadata.namespace;

@@ -35,7 +35,7 @@ import { Scheduler } from '../../control-plane/scheduler/scheduler.js';
 import { encodeObject } from '../../control-plane/store/codec.js';
 import { MAX_TXN_OPS } from '../../control-plane/store/guarded-change.js';
 import { ObjectStore } from '../../control-plane/store/object-store.js';
-import { resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { RESOURCE } from '../../proto/resources.js';
 import { runConcurrently } from '../support/bench-concurrency.js';
 import { benchPod, hollowLease, hollowNode, hollowNodeName, PODS_PER_HOLLOW_NODE, serveNodeApi, startHeartbeatFleet, type HeartbeatStats } from '../support/bench-hollow-nodes.js';
 import { quantile } from '../support/bench-pods.js';
@@ -64,7 +64,6 @@ const MAX_COMMITTING_ROUNDS = 4;
 const SEED_CONCURRENCY = 32;
 /** A run (baseline and scheduler) not done by then fails (the bench stays bounded in time). */
 const RUN_TIMEOUT_MS = 300_000;
-const res = (name: string) => resourceByName(name) as ResourceInfo;
 const logger = process.env.BERTH_BENCH_LOG ? createLogger(process.env.BERTH_BENCH_LOG, 'scheduler') : silentLogger();
 
 /**
@@ -161,9 +160,9 @@ async function leaseWriteCapacity(raw: RawEtcd): Promise<number> {
 
 /** One scheduler run: PODS pending pods, fresh informers and scheduler; returns bindings/s and the informer sync time. */
 async function schedulerRun(raw: RawEtcd, endpoint: string, store: ObjectStore, events: EventWriter): Promise<{ rate: number; syncMs: number }> {
-  await runConcurrently(PODS, SEED_CONCURRENCY, (i) => store.create(res('pods'), benchPod(i)));
-  const podInformer = new Informer(res('pods'), store, logger);
-  const nodeInformer = new Informer(res('nodes'), store, logger);
+  await runConcurrently(PODS, SEED_CONCURRENCY, (i) => store.create(RESOURCE.pods, benchPod(i)));
+  const podInformer = new Informer(RESOURCE.pods, store, logger);
+  const nodeInformer = new Informer(RESOURCE.nodes, store, logger);
   const syncStarted = performance.now();
   await Promise.all([podInformer.start(), nodeInformer.start()]);
   const syncMs = performance.now() - syncStarted;
@@ -284,8 +283,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     await runConcurrently(NODES, SEED_CONCURRENCY, async (i) => {
-      await store.create(res('nodes'), hollowNode(i));
-      await store.create(res('leases'), hollowLease(i));
+      await store.create(RESOURCE.nodes, hollowNode(i));
+      await store.create(RESOURCE.leases, hollowLease(i));
     });
     // Warm the client and etcd so that the first column does not pay for connection set-up.
     await runConcurrently(500, SEED_CONCURRENCY, (i) => putAndRevision(raw, `/bench/warm/${i}`, encodeObject(benchPod(i))));

@@ -26,7 +26,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../cli/client.js';
-import { objectKey, resourceByName, type ResourceInfo } from '../../proto/resources.js';
+import { objectKey, RESOURCE } from '../../proto/resources.js';
 import { CONTROL_PLANE_BIN } from '../support/cli.js';
 import { runBatches, runConcurrently } from '../support/bench-concurrency.js';
 import { quantile } from '../support/bench-pods.js';
@@ -43,8 +43,8 @@ for (const [flag, n] of [['--objects', OBJECTS], ['--runs', RUNS], ...CONCURRENC
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer (got ${String(n)})`);
 }
 const NS = 'default';
-const PODS_PREFIX = objectKey(resourceByName('pods') as ResourceInfo, NS, '');
-const NAMESPACE_KEY = objectKey(resourceByName('namespaces') as ResourceInfo, undefined, NS);
+const PODS_PREFIX = objectKey(RESOURCE.pods, NS, '');
+const NAMESPACE_KEY = objectKey(RESOURCE.namespaces, undefined, NS);
 
 function podJson(name: string): string {
   return JSON.stringify({
