@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { withRevision } from '../store/codec.js';
 import { combine, createObject, decodeStored, updateObject } from '../store/guarded-change.js';
 import type { GuardedChange } from '../store/guarded-change.js';
+import { KeyedBatches } from '../store/keyed-batches.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { readyConditionsIfChanged } from './node-ready.js';
 import { newIdentity } from '../objects/identity.js';
@@ -75,9 +76,8 @@ interface Attempt {
  * NotFoundError. A node KnownNodes does not have yet (it just registered) is read first.
  */
 export class NodeHeartbeat {
-  private readonly pending = new Map<string, PendingBeat>();
-  private readonly inFlight = new Set<string>();
-  private scheduled = false;
+  // commit settles every beat itself and never rejects.
+  private readonly queue = new KeyedBatches<PendingBeat>(MAX_BATCH, (batch) => this.commit(batch));
   /** node name → its lease as this replica last wrote it. */
   private readonly written = new Map<string, Lease>();
 
@@ -88,43 +88,12 @@ export class NodeHeartbeat {
     // RFC 3339 with milliseconds: lease ages are compared at sub-second precision.
     const now = new Date().toISOString();
     return new Promise((resolve, reject) => {
-      const joined = this.pending.get(nodeName);
+      const joined = this.queue.lastWaiting(nodeName);
       if (joined) {
         joined.now = now;
         joined.waiting.push({ resolve, reject });
-      } else this.pending.set(nodeName, { nodeName, now, identity: newIdentity(), waiting: [{ resolve, reject }] });
-      this.schedule();
+      } else this.queue.add(nodeName, { nodeName, now, identity: newIdentity(), waiting: [{ resolve, reject }] });
     });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.pending.size === 0) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    for (let batch = this.takeBatch(); batch.length > 0; batch = this.takeBatch()) {
-      // commit settles every beat itself and never rejects.
-      void this.commit(batch).then(() => {
-        for (const beat of batch) this.inFlight.delete(beat.nodeName);
-        this.schedule();
-      });
-    }
-  }
-
-  /** takeBatch removes up to MAX_BATCH pending beats of nodes with no beat being written. */
-  private takeBatch(): PendingBeat[] {
-    const batch: PendingBeat[] = [];
-    for (const [name, beat] of this.pending) {
-      if (batch.length >= MAX_BATCH) break;
-      if (this.inFlight.has(name)) continue;
-      this.pending.delete(name);
-      this.inFlight.add(name);
-      batch.push(beat);
-    }
-    return batch;
   }
 
   private async commit(batch: PendingBeat[]): Promise<void> {

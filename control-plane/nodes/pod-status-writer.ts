@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import { confirmUnchanged, decodeStored, updateObject } from '../store/guarded-change.js';
 import type { ChangeResult, GuardedChange } from '../store/guarded-change.js';
 import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/guarded-change.js';
+import { KeyedBatches } from '../store/keyed-batches.js';
 import type { ObjectStore } from '../store/object-store.js';
 
 const pods = RESOURCE.pods;
@@ -81,9 +82,8 @@ type Planned = { p: PendingReport; base: { pod: Pod; read: boolean }; next: Pod 
  * in flight together: they are applied in the order they arrived.
  */
 export class PodStatusWriter {
-  private pending: PendingReport[] = [];
-  private scheduled = false;
-  private readonly inFlight = new Set<string>();
+  // commit settles every report itself and never rejects.
+  private readonly queue = new KeyedBatches<PendingReport>(MAX_TXN_OPS, (batch) => this.commit(batch));
   /**
    * etcd key → the pod as this writer last stored it. An agent often reports a pod twice in quick
    * succession (created, then running); the informer may not show the first write yet.
@@ -96,42 +96,9 @@ export class PodStatusWriter {
   /** write applies one report and resolves with the pod as stored (as writePodStatus would). */
   write(report: PodStatusReport): Promise<Pod> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ report, key: objectKey(pods, report.namespace, report.name), resolve, reject });
-      this.schedule();
+      const key = objectKey(pods, report.namespace, report.name);
+      this.queue.add(key, { report, key, resolve, reject });
     });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    for (let batch = this.takeBatch(); batch.length > 0; batch = this.takeBatch()) {
-      for (const p of batch) this.inFlight.add(p.key);
-      // commit settles every report itself and never rejects.
-      void this.commit(batch).then(() => {
-        for (const p of batch) this.inFlight.delete(p.key);
-        this.schedule();
-      });
-    }
-  }
-
-  /** takeBatch removes up to 128 reports of distinct pods, none with a report already in flight. */
-  private takeBatch(): PendingReport[] {
-    const batch: PendingReport[] = [];
-    const keys = new Set<string>();
-    const rest: PendingReport[] = [];
-    for (const p of this.pending) {
-      if (batch.length < MAX_TXN_OPS && !keys.has(p.key) && !this.inFlight.has(p.key)) {
-        keys.add(p.key);
-        batch.push(p);
-      } else rest.push(p);
-    }
-    this.pending = rest;
-    return batch;
   }
 
   private async commit(batch: PendingReport[]): Promise<void> {
@@ -202,9 +169,7 @@ export class PodStatusWriter {
   /** requeue hands a report back for a later transaction, ahead of any later report of its pod. */
   private requeue(p: PendingReport, batch: PendingReport[]): void {
     batch.splice(batch.indexOf(p), 1);
-    this.inFlight.delete(p.key);
-    this.pending.unshift(p);
-    this.schedule();
+    this.queue.putBack(p.key, p);
   }
 
   /** readMissing reads, in one round trip, the pods of the reports that have no base. */
