@@ -1,0 +1,70 @@
+/**
+ * The network benchmark's load generators, each run inside a lab namespace and bounded in
+ * time: wrk (HTTP requests/s against one URL) and iperf3 (TCP throughput between two
+ * namespaces, the server taking exactly one test).
+ */
+import { randomInt } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { runIn, spawnIn, stopChild, waitForLine } from './bench-netns.js';
+
+/** WrkResult is one wrk run: requests/s, and how many requests failed (socket errors, non-2xx). */
+export interface WrkResult {
+  requestsPerSecond: number;
+  errors: number;
+  /** The 1-minute load average when the run ended. */
+  load1: number;
+}
+
+/** wrk runs `wrk` for `seconds` with `connections` connections on one thread inside `netns`. */
+export async function wrk(netns: string, url: string, seconds: number, connections: number): Promise<WrkResult> {
+  const r = await runIn(netns, ['wrk', '-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '2s', url], (seconds + 30) * 1000);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (r.code !== 0 || !rps) throw new Error(`wrk ${url} failed (${r.code}): ${r.stderr || r.stdout}`);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  const errors = (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0) + Number(non2xx?.[1] ?? 0);
+  return { requestsPerSecond: Number(rps[1]), errors, load1: loadavg()[0] ?? NaN };
+}
+
+/** IperfResult is one iperf3 test: what the receiver got, and both ends' CPU use as iperf3 reports it. */
+export interface IperfResult {
+  gbitsPerSecond: number;
+  retransmits: number;
+  senderCpuPercent: number;
+  receiverCpuPercent: number;
+  load1: number;
+}
+
+interface IperfJson {
+  end?: {
+    sum_received?: { bits_per_second?: number };
+    sum_sent?: { retransmits?: number };
+    cpu_utilization_percent?: { host_total?: number; remote_total?: number };
+  };
+  error?: string;
+}
+
+/**
+ * iperf3 measures TCP throughput from `clientNetns` to `serverIp`, served from `serverNetns`
+ * (a one-test server on a random port, bound to `serverIp`), for `seconds`.
+ */
+export async function iperf3(serverNetns: string, serverIp: string, clientNetns: string, seconds: number): Promise<IperfResult> {
+  const port = String(randomInt(20_000, 30_000));
+  const server = spawnIn(serverNetns, ['iperf3', '-s', '-1', '--forceflush', '-B', serverIp, '-p', port]);
+  try {
+    await waitForLine(server, /Server listening/, 10_000);
+    const r = await runIn(clientNetns, ['iperf3', '-c', serverIp, '-p', port, '-t', String(seconds), '-J'], (seconds + 30) * 1000);
+    const json = JSON.parse(r.stdout || '{}') as IperfJson;
+    const bps = json.end?.sum_received?.bits_per_second;
+    if (r.code !== 0 || bps === undefined) throw new Error(`iperf3 to ${serverIp} failed (${r.code}): ${json.error ?? r.stderr}`);
+    return {
+      gbitsPerSecond: bps / 1e9,
+      retransmits: json.end?.sum_sent?.retransmits ?? 0,
+      senderCpuPercent: json.end?.cpu_utilization_percent?.host_total ?? NaN,
+      receiverCpuPercent: json.end?.cpu_utilization_percent?.remote_total ?? NaN,
+      load1: loadavg()[0] ?? NaN,
+    };
+  } finally {
+    await stopChild(server);
+  }
+}
