@@ -34,9 +34,10 @@ export class Prober {
   readonly answers: ProbeAnswer[] = [];
   private readonly child: ChildProcess;
 
-  constructor(netns: string, target: string, everyMs: number) {
+  /** It stops by itself after `seconds` (and when stop() closes its stdin). */
+  constructor(netns: string, target: string, everyMs: number, seconds: number) {
     const script = fileURLToPath(new URL('../bench/network-prober.js', import.meta.url));
-    this.child = spawnIn(netns, [process.execPath, script, '--target', target, '--every-ms', String(everyMs)], 'pipe');
+    this.child = spawnIn(netns, [process.execPath, script, '--target', target, '--every-ms', String(everyMs), '--seconds', String(seconds)], 'pipe');
     let partial = '';
     this.child.stdout?.on('data', (d: Buffer) => {
       const lines = (partial + d.toString()).split('\n');
