@@ -87,7 +87,10 @@ async function applyAll(b: BenchContext, objects: Array<Pod | Service>): Promise
 
 async function readyPod(b: BenchContext, name: string): Promise<Pod> {
   const live = () => [...b.pods.traces.values()].find((t) => t.name === name && t.deletedMs === undefined);
-  await b.pods.until(`${name} Running and Ready`, () => isRunningReady(live()?.latest ?? ({} as Pod)), 180_000);
+  await b.pods.until(`${name} Running and Ready`, () => {
+    const trace = live();
+    return trace !== undefined && isRunningReady(trace.latest);
+  }, 180_000);
   return live()!.latest;
 }
 

@@ -12,6 +12,9 @@
  *                          The pod keeps serving for its grace period, so a connection routed
  *                          to it in that time is answered and seen; connections failing after
  *                          the delete are counted apart.
+ *
+ * With two endpoints about half the connections go to the new pod, so the first answer comes
+ * one or two probe intervals (10 ms each) after its rules are in place.
  */
 import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
