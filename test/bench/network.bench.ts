@@ -40,7 +40,7 @@ import { clusterProcesses, sleep, withBenchCluster } from '../support/bench-clus
 import { NS, type BenchContext } from '../support/bench-context.js';
 import { iperf3, wrk, type IperfResult, type WrkResult } from '../support/bench-network-load.js';
 import { clientPod, clusterIPService, HTTPD_PORT, httpdPod, SERVICE_PORT } from '../support/bench-network-objects.js';
-import { nodeNetns, podNetns, runIn } from '../support/bench-netns.js';
+import { nodeNetns, podNetns, runIn, setPortRange } from '../support/bench-netns.js';
 import { isRunningReady, ms, PodWatch, quantile } from '../support/bench-pods.js';
 import { ResourceMeter } from '../support/bench-resources.js';
 import { CHURN_LABEL, churnRun, Prober, type ChurnRun } from '../support/bench-service-churn.js';
@@ -121,15 +121,25 @@ async function httpFigure(clientNs: string, serviceUrl: string, podUrl: string, 
     // Alternate which side goes first, so a trend in the background load favours neither.
     const order = run % 2 === 1 ? ['service', 'pod'] : ['pod', 'service'];
     for (const side of order) {
-      if (side === 'service') viaService.push(await wrk(clientNs, serviceUrl, SECONDS, CONNECTIONS));
-      else direct.push(await wrk(clientNs, podUrl, SECONDS, CONNECTIONS));
+      // Each side has its own source ports. The server sees a ClusterIP connection and a direct one
+      // from the same port as the same 4-tuple, but the client's TCP timestamps differ (their
+      // offset is per destination), so a reused tuple still in the server's TIME_WAIT fails its
+      // PAWS check and the SYN waits 1 s to be sent again.
+      if (side === 'service') {
+        await setPortRange(clientNs, 32768, 46999);
+        viaService.push(await wrk(clientNs, serviceUrl, SECONDS, CONNECTIONS));
+      } else {
+        await setPortRange(clientNs, 47000, 60999);
+        direct.push(await wrk(clientNs, podUrl, SECONDS, CONNECTIONS));
+      }
     }
     // The server's own ceiling, with no network path at all: what the two figures above can reach.
     const l = await wrk(serverNs, `http://127.0.0.1:${HTTPD_PORT}/index.html`, SECONDS, CONNECTIONS);
     loopback.push(l);
     const s = viaService[run - 1]!;
     const d = direct[run - 1]!;
-    console.log(`  run ${run}: ClusterIP ${s.requestsPerSecond.toFixed(0)} req/s (${s.errors} errors, load ${s.load1.toFixed(1)}), pod IP ${d.requestsPerSecond.toFixed(0)} req/s (${d.errors} errors, load ${d.load1.toFixed(1)}), ratio ${(s.requestsPerSecond / d.requestsPerSecond).toFixed(2)}; the server from its own loopback ${l.requestsPerSecond.toFixed(0)} req/s (load ${l.load1.toFixed(1)})`);
+    const detail = (r: WrkResult) => `${r.errors} errors, ${r.synRetransmits} SYN retransmits, load ${r.load1.toFixed(1)}`;
+    console.log(`  run ${run}: ClusterIP ${s.requestsPerSecond.toFixed(0)} req/s (${detail(s)}), pod IP ${d.requestsPerSecond.toFixed(0)} req/s (${detail(d)}), ratio ${(s.requestsPerSecond / d.requestsPerSecond).toFixed(2)}; the server from its own loopback ${l.requestsPerSecond.toFixed(0)} req/s (load ${l.load1.toFixed(1)})`);
   }
   const s = median(viaService.map((r) => r.requestsPerSecond));
   const d = median(direct.map((r) => r.requestsPerSecond));

@@ -61,6 +61,12 @@ export function runIn(netns: string, argv: string[], timeoutMs: number): Promise
   });
 }
 
+/** setPortRange sets the source ports connections from `netns` take (net.ipv4.ip_local_port_range, a per-namespace setting). */
+export async function setPortRange(netns: string, low: number, high: number): Promise<void> {
+  const r = await runIn(netns, ['sysctl', '-qw', `net.ipv4.ip_local_port_range=${low} ${high}`], 5_000);
+  if (r.code !== 0) throw new Error(`setting the port range in ${netns} failed: ${r.stderr}`);
+}
+
 /** stopChild ends a tracked process (SIGTERM, SIGKILL after 2 s) and resolves once it has exited. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -7,23 +7,36 @@ import { randomInt } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { runIn, spawnIn, stopChild, waitForLine } from './bench-netns.js';
 
+/** tcpExtCounter reads one TcpExt counter (/proc/net/netstat) of the network namespace at `netns`. */
+export async function tcpExtCounter(netns: string, name: string): Promise<number> {
+  const r = await runIn(netns, ['cat', '/proc/net/netstat'], 5_000);
+  const [names, counts] = r.stdout.split('\n').filter((l) => l.startsWith('TcpExt:')).map((l) => l.split(/\s+/));
+  const at = names?.indexOf(name) ?? -1;
+  if (r.code !== 0 || at < 0) throw new Error(`no TcpExt ${name} in ${netns}: ${r.stderr}`);
+  return Number(counts?.[at]);
+}
+
 /** WrkResult is one wrk run: requests/s, and how many requests failed (socket errors, non-2xx). */
 export interface WrkResult {
   requestsPerSecond: number;
   errors: number;
+  /** SYNs the client's namespace sent again (each stalls a connection for a second). */
+  synRetransmits: number;
   /** The 1-minute load average when the run ended. */
   load1: number;
 }
 
 /** wrk runs `wrk` for `seconds` with `connections` connections on one thread inside `netns`. */
 export async function wrk(netns: string, url: string, seconds: number, connections: number): Promise<WrkResult> {
+  const synsBefore = await tcpExtCounter(netns, 'TCPSynRetrans');
   const r = await runIn(netns, ['wrk', '-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '2s', url], (seconds + 30) * 1000);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (r.code !== 0 || !rps) throw new Error(`wrk ${url} failed (${r.code}): ${r.stderr || r.stdout}`);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
   const errors = (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0) + Number(non2xx?.[1] ?? 0);
-  return { requestsPerSecond: Number(rps[1]), errors, load1: loadavg()[0] ?? NaN };
+  const synRetransmits = (await tcpExtCounter(netns, 'TCPSynRetrans')) - synsBefore;
+  return { requestsPerSecond: Number(rps[1]), errors, synRetransmits, load1: loadavg()[0] ?? NaN };
 }
 
 /** IperfResult is one iperf3 test: what the receiver got, and both ends' CPU use as iperf3 reports it. */
