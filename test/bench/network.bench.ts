@@ -17,6 +17,8 @@
  *        busybox httpd closes every connection, so each request is a new connection (and a
  *        new DNAT through the ClusterIP), and it forks per connection, so it is the ceiling:
  *        each run also measures it from its own pod's loopback, with no network path at all.
+ *        Then 1,000 requests to each target, one at a time and alternated, give the latency of
+ *        a new connection's request both ways under the same background load.
  * iperf  TCP throughput of iperf3 (-t --seconds) pod → pod across nodes (client pod on node-1 →
  *        httpd pod on node-2) vs node → node (node-1's namespace → node-2's address); --runs each.
  * churn  --churn pods added to and deleted from net-churn, one at a time, on the nodes in turn,
@@ -38,7 +40,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 import type { Service } from '../../proto/objects/service.js';
 import { clusterProcesses, sleep, withBenchCluster } from '../support/bench-cluster.js';
 import { NS, type BenchContext } from '../support/bench-context.js';
-import { iperf3, wrk, type IperfResult, type WrkResult } from '../support/bench-network-load.js';
+import { iperf3, pairedLatency, wrk, type IperfResult, type WrkResult } from '../support/bench-network-load.js';
 import { clientPod, clusterIPService, HTTPD_PORT, httpdPod, SERVICE_PORT } from '../support/bench-network-objects.js';
 import { nodeNetns, podNetns, runIn, setPortRange } from '../support/bench-netns.js';
 import { isRunningReady, ms, PodWatch, quantile } from '../support/bench-pods.js';
@@ -65,6 +67,7 @@ const RUNS = positive('--runs', values.runs);
 const SECONDS = positive('--seconds', values.seconds);
 const CONNECTIONS = positive('--connections', values.connections);
 const CHURN = positive('--churn', values.churn);
+const LATENCY_PAIRS = 1000;
 const figures = new Set(values.figures.split(','));
 for (const f of figures) if (!(FIGURES as readonly string[]).includes(f)) throw new Error(`--figures takes ${FIGURES.join(', ')} (got "${f}")`);
 
@@ -146,6 +149,10 @@ async function httpFigure(clientNs: string, serviceUrl: string, podUrl: string, 
   // The two sides of a run ran back to back, under about the same background load: the ratio is taken per run.
   const ratios = viaService.map((r, i) => r.requestsPerSecond / direct[i]!.requestsPerSecond);
   console.log(`  per-run ratio ${spread(ratios, 2)}; the server alone (its loopback) median ${median(loopback.map((r) => r.requestsPerSecond)).toFixed(0)} req/s`);
+  // Runs seconds apart see different background load; one request at a time, alternated, sees the same.
+  const targets: [string, string] = [new URL(serviceUrl).host, new URL(podUrl).host];
+  const lat = await pairedLatency(clientNs, targets, LATENCY_PAIRS);
+  console.log(`  one new connection + request at a time, ${LATENCY_PAIRS} each, alternated: ClusterIP p50 ${lat.p50[0].toFixed(2)} ms p90 ${lat.p90[0].toFixed(2)} ms; pod IP p50 ${lat.p50[1].toFixed(2)} ms p90 ${lat.p90[1].toFixed(2)} ms; ${lat.failed} failed (load ${lat.load1.toFixed(1)})`);
   return {
     name: 'requests/s ClusterIP ÷ pod IP, same client pod',
     measured: `${median(ratios).toFixed(2)} (median run; medians ${s.toFixed(0)} / ${d.toFixed(0)} req/s)`,

@@ -1,10 +1,12 @@
 /**
  * The network benchmark's load generators, each run inside a lab namespace and bounded in
- * time: wrk (HTTP requests/s against one URL) and iperf3 (TCP throughput between two
- * namespaces, the server taking exactly one test).
+ * time: wrk (HTTP requests/s against one URL), iperf3 (TCP throughput between two namespaces,
+ * the server taking exactly one test), and the prober's paired mode (request latency of two
+ * targets, alternated one request at a time).
  */
 import { randomInt } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { runIn, spawnIn, stopChild, waitForLine } from './bench-netns.js';
 
 /** tcpExtCounter reads one TcpExt counter (/proc/net/netstat) of the network namespace at `netns`. */
@@ -80,4 +82,28 @@ export async function iperf3(serverNetns: string, serverIp: string, clientNetns:
   } finally {
     await stopChild(server);
   }
+}
+
+/** PairedLatency is the latency of a new connection's request (connect to last byte), per target: p50 and p90 in ms. */
+export interface PairedLatency {
+  p50: [number, number];
+  p90: [number, number];
+  failed: number;
+  load1: number;
+}
+
+/** pairedLatency runs network-prober.js --pairs in `netns`: `pairs` requests to each of two ADDRESS:PORT targets, alternated. */
+export async function pairedLatency(netns: string, targets: [string, string], pairs: number): Promise<PairedLatency> {
+  const script = fileURLToPath(new URL('../bench/network-prober.js', import.meta.url));
+  const r = await runIn(netns, [process.execPath, script, '--pairs', String(pairs), '--target', targets[0], '--target', targets[1]], 300_000);
+  if (r.code !== 0) throw new Error(`the paired prober failed (${r.code}): ${r.stderr}`);
+  const times: [number[], number[]] = [[], []];
+  let failed = 0;
+  for (const line of r.stdout.trim().split('\n')) {
+    const [start, end, result, target] = line.split(' ');
+    if (result?.startsWith('ERR:')) failed++;
+    else times[target === '1' ? 1 : 0].push(Number(end) - Number(start));
+  }
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p * xs.length) - 1)] ?? NaN;
+  return { p50: [q(times[0], 0.5), q(times[1], 0.5)], p90: [q(times[0], 0.9), q(times[1], 0.9)], failed, load1: loadavg()[0] ?? NaN };
 }
