@@ -150,7 +150,8 @@ async function httpFigure(clientNs: string, serviceUrl: string, podUrl: string, 
   const ratios = viaService.map((r, i) => r.requestsPerSecond / direct[i]!.requestsPerSecond);
   console.log(`  per-run ratio ${spread(ratios, 2)}; the server alone (its loopback) median ${median(loopback.map((r) => r.requestsPerSecond)).toFixed(0)} req/s`);
   // Runs seconds apart see different background load; one request at a time, alternated, sees the same.
-  const targets: [string, string] = [new URL(serviceUrl).host, new URL(podUrl).host];
+  const address = (url: string) => `${new URL(url).hostname}:${new URL(url).port || '80'}`;
+  const targets: [string, string] = [address(serviceUrl), address(podUrl)];
   const lat = await pairedLatency(clientNs, targets, LATENCY_PAIRS);
   console.log(`  one new connection + request at a time, ${LATENCY_PAIRS} each, alternated: ClusterIP p50 ${lat.p50[0].toFixed(2)} ms p90 ${lat.p90[0].toFixed(2)} ms; pod IP p50 ${lat.p50[1].toFixed(2)} ms p90 ${lat.p90[1].toFixed(2)} ms; ${lat.failed} failed (load ${lat.load1.toFixed(1)})`);
   return {
