@@ -124,10 +124,10 @@ async function httpFigure(clientNs: string, serviceUrl: string, podUrl: string, 
     // Alternate which side goes first, so a trend in the background load favours neither.
     const order = run % 2 === 1 ? ['service', 'pod'] : ['pod', 'service'];
     for (const side of order) {
-      // Each side has its own source ports. The server sees a ClusterIP connection and a direct one
-      // from the same port as the same 4-tuple, but the client's TCP timestamps differ (their
-      // offset depends on the destination address), so a reused tuple still in the server's TIME_WAIT fails its
-      // PAWS check and the SYN waits 1 s to be sent again.
+      // Each side has its own source ports. The server sees a ClusterIP connection and a direct
+      // one from the same port as the same 4-tuple, but the client's TCP timestamps differ (their
+      // offset depends on the destination address), so a reused tuple still in the server's
+      // TIME_WAIT fails its PAWS check and the SYN waits 1 s to be sent again.
       if (side === 'service') {
         await setPortRange(clientNs, 32768, 46999);
         viaService.push(await wrk(clientNs, serviceUrl, SECONDS, CONNECTIONS));
