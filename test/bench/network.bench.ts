@@ -27,9 +27,9 @@
  *        (bench-service-churn.ts says exactly where each clock starts and stops).
  *
  * The issue's other two figures have benches of their own: one endpoint change programmed in
- * nftables at 1,000 Services / 10,000 endpoints in service-proxy.bench.ts (`node
- * dist/test/bench/service-proxy.bench.js`), and DNS p99 at 1,000 q/s and q/s on one core in
- * dns.bench.ts (`node dist/test/bench/dns.bench.js`).
+ * nftables at 1,000 Services / 10,000 endpoints in service-proxy.bench.ts (`npm run
+ * bench:service-proxy`), and DNS p99 at 1,000 q/s and q/s on one core in
+ * dns.bench.ts (`npm run bench:dns`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
       if (figures.has('churn')) results.push(...(await churnFigures(b, clientNs, `${await clusterIP(b, 'net-churn')}:${SERVICE_PORT}`)));
       console.log(`\n${'figure'.padEnd(56)} ${'measured'.padEnd(64)} ${'target'.padEnd(7)} load (1 min) while measured, ${cpus().length} cores`);
       for (const f of results) console.log(`${f.name.padEnd(56)} ${f.measured.padEnd(64)} ${f.target.padEnd(7)} ${loadRange(f.loads)}`);
-      console.log('(one endpoint change at 1,000 Services / 10,000 endpoints: dist/test/bench/service-proxy.bench.js; DNS p99 at 1,000 q/s and q/s on one core: dist/test/bench/dns.bench.js)');
+      console.log('(one endpoint change at 1,000 Services / 10,000 endpoints: npm run bench:service-proxy; DNS p99 at 1,000 q/s and q/s on one core: npm run bench:dns)');
     } finally {
       pods.close();
       client.close();
