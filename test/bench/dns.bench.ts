@@ -6,7 +6,7 @@
  *   node dist/test/bench/dns.bench.js [--services 1000] [--seconds 10]
  *
  * The server runs as in the agent (ClusterZone fed by a ServiceCache, DnsServer) in a process
- * of its own, listening on the host end of a veth pair into a network namespace made for the
+ * of its own (with the agent's V8 and malloc settings, from its #! line), listening on the host end of a veth pair into a network namespace made for the
  * run; dnsperf runs inside that namespace and stops by itself (-l). For the maximum, the server
  * is pinned to CPU 0 and dnsperf to CPU 1; the latency run pins neither. Queries: the Services' names (A), and one in ten an unknown name (NXDOMAIN). Prints
  * figures only; the namespace and the server go at the end, also on failure.
@@ -22,6 +22,7 @@ import { ClusterZone } from '../../node-agent/dns/cluster-zone.js';
 import { DnsServer } from '../../node-agent/dns/dns-server.js';
 import { feedZone } from '../../node-agent/dns/zone-feed.js';
 import { ServiceCache } from '../../node-agent/services/service-cache.js';
+import { agentLaunch } from '../../cli/local-cluster/paths.js';
 import { silentLogger } from '../support/logger.js';
 import { service } from '../support/service-objects.js';
 
@@ -86,7 +87,9 @@ async function orchestrate(): Promise<void> {
     run('ip', ['-n', ns, 'addr', 'add', `${subnet}.2/24`, 'dev', 'eth0']);
     run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', address, '--services', String(SERVICES)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The agent serves DNS in its own process, so the server runs with the agent's V8 and malloc settings.
+    const agent = agentLaunch();
+    server = spawn(process.execPath, [...agent.nodeOptions, fileURLToPath(import.meta.url), '--serve', address, '--services', String(SERVICES)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...agent.env } });
     await new Promise<void>((resolve, reject) => {
       server?.stdout?.once('data', () => resolve());
       server?.once('exit', (code) => reject(new Error(`the DNS server exited (${code})`)));
