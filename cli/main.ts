@@ -1,26 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { applyCommand } from './commands/apply.js';
-import { deleteCommand } from './commands/delete.js';
-import { describeCommand } from './commands/describe.js';
-import { execCommand } from './commands/exec.js';
-import { getCommand } from './commands/get.js';
-import { annotateCommand, labelCommand, type MetadataEditOptions } from './commands/label.js';
-import { logsCommand } from './commands/logs.js';
-import { cordonCommand, drainCommand } from './commands/nodes.js';
-import { scaleCommand } from './commands/scale.js';
-import { taintCommand, type TaintOptions } from './commands/taint.js';
-import { downCommand, parsePort, parsePositive, upCommand, type LocalClusterFlags } from './commands/up.js';
+import type { MetadataEditOptions } from './commands/label.js';
+import type { TaintOptions } from './commands/taint.js';
+import type { LocalClusterFlags } from './commands/up.js';
 import { CliError } from './errors.js';
+import { collect, parseBool, parsePort, parsePositive } from './flag-values.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** parseBool reads a boolean flag's value as kubectl does (`--flag=false`). */
-function parseBool(value: string): boolean {
-  if (/^(true|t|1)$/i.test(value)) return true;
-  if (/^(false|f|0)$/i.test(value)) return false;
-  throw new CliError(`invalid argument "${value}": use true or false`);
-}
+// Each command's module is imported only when that command runs: loading all of them (the YAML
+// parser, gRPC, printers, the local cluster) would make every command, even --help, start slower.
 
 const program = new Command('berth')
   .description('Manage a Berth cluster (kubectl-like).')
@@ -50,7 +37,7 @@ program
   .description('Create or update objects from manifests (files, directories, or - for stdin).')
   .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect, [])
   .option('--dry-run', 'validate and show what would change, write nothing')
-  .action(run(async (opts: { filename: string[]; dryRun?: boolean }) => applyCommand({ ...program.opts(), ...opts })));
+  .action(run(async (opts: { filename: string[]; dryRun?: boolean }) => (await import('./commands/apply.js')).applyCommand({ ...program.opts(), ...opts })));
 
 program
   .command('get')
@@ -64,14 +51,14 @@ program
   .option('--no-headers', 'no header row (tables and custom-columns)')
   .option('--show-labels', 'add a LABELS column to the table')
   .option('--allow-missing-template-keys [bool]', 'a jsonpath field that is missing prints nothing (true) or is an error (false)', parseBool, true)
-  .action(run(async (kind: string, names: string[], opts: object) => getCommand(kind, names, { ...program.opts(), ...opts })));
+  .action(run(async (kind: string, names: string[], opts: object) => (await import('./commands/get.js')).getCommand(kind, names, { ...program.opts(), ...opts })));
 
 program
   .command('describe')
   .description('Show one object in detail, with its events.')
   .argument('<kind>', 'kind, or KIND/NAME')
   .argument('[name]')
-  .action(run(async (kind: string, name: string | undefined) => describeCommand(kind, name, program.opts())));
+  .action(run(async (kind: string, name: string | undefined) => (await import('./commands/describe.js')).describeCommand(kind, name, program.opts())));
 
 program
   .command('delete')
@@ -79,7 +66,7 @@ program
   .argument('[args...]')
   .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect, [])
   .option('--ignore-not-found', 'treat "not found" as success')
-  .action(run(async (args: string[], opts: { filename: string[]; ignoreNotFound?: boolean }) => deleteCommand(args, { ...program.opts(), ...opts })));
+  .action(run(async (args: string[], opts: { filename: string[]; ignoreNotFound?: boolean }) => (await import('./commands/delete.js')).deleteCommand(args, { ...program.opts(), ...opts })));
 
 program
   .command('scale')
@@ -88,7 +75,7 @@ program
   .argument('[name]')
   .requiredOption('--replicas <n>', 'the new replica count')
   .option('--resource-version <rv>', 'only scale if the object is still at this resourceVersion')
-  .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => scaleCommand(target, name, { ...program.opts(), ...opts })));
+  .action(run(async (target: string, name: string | undefined, opts: { replicas: string; resourceVersion?: string }) => (await import('./commands/scale.js')).scaleCommand(target, name, { ...program.opts(), ...opts })));
 
 const metadataEdit = (name: 'label' | 'annotate', what: string) =>
   program
@@ -101,8 +88,8 @@ const metadataEdit = (name: 'label' | 'annotate', what: string) =>
     .option('-A, --all-namespaces', 'with --all or -l: across all namespaces')
     .option('--resource-version <rv>', 'only change the object if it is still at this resourceVersion (one object only)');
 
-metadataEdit('label', 'labels').action(run(async (args: string[], opts: MetadataEditOptions) => labelCommand(args, { ...program.opts(), ...opts })));
-metadataEdit('annotate', 'annotations').action(run(async (args: string[], opts: MetadataEditOptions) => annotateCommand(args, { ...program.opts(), ...opts })));
+metadataEdit('label', 'labels').action(run(async (args: string[], opts: MetadataEditOptions) => (await import('./commands/label.js')).labelCommand(args, { ...program.opts(), ...opts })));
+metadataEdit('annotate', 'annotations').action(run(async (args: string[], opts: MetadataEditOptions) => (await import('./commands/label.js')).annotateCommand(args, { ...program.opts(), ...opts })));
 
 program
   .command('taint')
@@ -111,7 +98,7 @@ program
   .option('--overwrite', 'allow replacing a taint with the same key and effect')
   .option('--all', 'every node')
   .option('-l, --selector <selector>', 'nodes matching a label selector')
-  .action(run(async (args: string[], opts: TaintOptions) => taintCommand(args, { ...program.opts(), ...opts })));
+  .action(run(async (args: string[], opts: TaintOptions) => (await import('./commands/taint.js')).taintCommand(args, { ...program.opts(), ...opts })));
 
 program
   .command('logs')
@@ -121,7 +108,7 @@ program
   .option('-f, --follow', 'keep printing as the container writes')
   .option('--tail <lines>', 'only the last lines')
   .option('-p, --previous', 'the previous instance of a restarted container')
-  .action(run(async (pod: string, opts: object) => logsCommand(pod, { ...program.opts(), ...opts })));
+  .action(run(async (pod: string, opts: object) => (await import('./commands/logs.js')).logsCommand(pod, { ...program.opts(), ...opts })));
 
 program
   .command('exec')
@@ -132,25 +119,25 @@ program
   .option('-c, --container <name>', 'container name (default: the only one)')
   .option('-i, --stdin', 'pass stdin to the command')
   .option('-t, --tty', 'give the command a terminal (with -i: an interactive shell, e.g. -it -- sh)')
-  .action(run(async (pod: string, command: string[], opts: object) => execCommand(pod, command, { ...program.opts(), ...opts })));
+  .action(run(async (pod: string, command: string[], opts: object) => (await import('./commands/exec.js')).execCommand(pod, command, { ...program.opts(), ...opts })));
 
 program
   .command('cordon')
   .description('Mark a node unschedulable.')
   .argument('<node>')
-  .action(run(async (node: string) => cordonCommand(node, true, program.opts())));
+  .action(run(async (node: string) => (await import('./commands/nodes.js')).cordonCommand(node, true, program.opts())));
 
 program
   .command('uncordon')
   .description('Mark a node schedulable again.')
   .argument('<node>')
-  .action(run(async (node: string) => cordonCommand(node, false, program.opts())));
+  .action(run(async (node: string) => (await import('./commands/nodes.js')).cordonCommand(node, false, program.opts())));
 
 program
   .command('drain')
   .description('Cordon a node and evict its pods so they are replaced elsewhere.')
   .argument('<node>')
-  .action(run(async (node: string) => drainCommand(node, program.opts())));
+  .action(run(async (node: string) => (await import('./commands/nodes.js')).drainCommand(node, program.opts())));
 
 const localClusterOptions = (command: Command) =>
   command
@@ -164,9 +151,9 @@ const localClusterOptions = (command: Command) =>
     .option('--mirror-only', 'nodes pull only from the local registry, never from docker.io and the other registries it mirrors');
 
 localClusterOptions(program.command('up').description('Start a local multi-node cluster on this machine: lab network, registry, etcd, control plane and node agents.'))
-  .action(run(async (opts: LocalClusterFlags) => upCommand(opts)));
+  .action(run(async (opts: LocalClusterFlags) => (await import('./commands/up.js')).upCommand(opts)));
 
 localClusterOptions(program.command('down').description('Remove the local cluster: agents, containers, namespaces, mounts, cgroups, registry, control plane, state.'))
-  .action(run(async (opts: LocalClusterFlags) => downCommand(opts)));
+  .action(run(async (opts: LocalClusterFlags) => (await import('./commands/up.js')).downCommand(opts)));
 
 await program.parseAsync();

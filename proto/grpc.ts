@@ -1,35 +1,71 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs/light.js';
 import type { ProtoGrpcType } from './generated/berth.js';
+import { BERTH_PROTO_JSON } from './generated/berth-json.js';
 
-/** protoPath finds berth.proto whether we run from the sources or from dist/. */
-function protoPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'proto', 'berth.proto');
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('berth.proto not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
+type BerthV1 = ProtoGrpcType['berth']['v1'];
+
+/** BerthServices are the gRPC client constructors (each with its `.service` definition) of berth.proto. */
+export interface BerthServices {
+  berth: { v1: { [K in keyof BerthV1 as BerthV1[K] extends { service: unknown } ? K : never]: BerthV1[K] } };
 }
 
-let loaded: ProtoGrpcType | undefined;
+/**
+ * How decoded messages look, the options the generated types assume (proto/generate.mjs):
+ * int64 as decimal strings, enums by name, absent fields with their defaults, oneofs named.
+ */
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
 
-/** loadBerthProto loads the service definitions once; the options match proto/generate.mjs. */
-export function loadBerthProto(): ProtoGrpcType {
+// The codecs below are exactly those of @grpc/proto-loader (fromObject then encode; decode then
+// toObject); building them from generated JSON spares every program parsing berth.proto and
+// loading the full protobufjs and proto-loader at start-up.
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
+    return type.encode(type.fromObject(value)).finish() as Buffer;
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
+}
+
+/** serviceDefinition is proto-loader's definition of a service, without the message descriptors grpc-js does not use. */
+function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
+  const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const method of service.methodsArray) {
+    const request = method.resolvedRequestType;
+    const response = method.resolvedResponseType;
+    if (!request || !response) throw new Error(`berth.proto: ${service.fullName}.${method.name} has unresolved message types`);
+    definition[method.name] = {
+      path: `/${service.fullName.slice(1)}/${method.name}`,
+      requestStream: Boolean(method.requestStream),
+      responseStream: Boolean(method.responseStream),
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      // grpc-js also adds each method under this name; proto-loader makes it camelCase.
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+    };
+  }
+  return definition;
+}
+
+let loaded: BerthServices | undefined;
+
+/** loadBerthProto builds the service definitions once, from the reflection generated at build time. */
+export function loadBerthProto(): BerthServices {
   if (!loaded) {
-    const definition = protoLoader.loadSync(protoPath(), {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    });
-    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+    const root = protobuf.Root.fromJSON(BERTH_PROTO_JSON);
+    root.resolveAll();
+    const berthV1 = root.lookup('berth.v1');
+    if (!(berthV1 instanceof protobuf.Namespace)) throw new Error('berth.proto: package berth.v1 not found');
+    const definitions: Parameters<typeof grpc.loadPackageDefinition>[0] = {};
+    for (const service of berthV1.nestedArray) {
+      if (service instanceof protobuf.Service) definitions[service.fullName.slice(1)] = serviceDefinition(service);
+    }
+    loaded = grpc.loadPackageDefinition(definitions) as unknown as BerthServices;
   }
   return loaded;
 }

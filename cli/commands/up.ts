@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { LocalCluster } from '../local-cluster/local-cluster.js';
 import { print } from './context.js';
 
@@ -12,18 +11,6 @@ export interface LocalClusterFlags {
   labCidr: string;
   timeout: number;
   mirrorOnly?: boolean;
-}
-
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65534) throw new InvalidArgumentError(`"${value}" is not a port number`);
-  return n;
-}
-
-export function parsePositive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
-  return n;
 }
 
 function cluster(flags: LocalClusterFlags): LocalCluster {

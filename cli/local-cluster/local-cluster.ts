@@ -8,7 +8,7 @@ import { buildBusyboxImage, LOCAL_BUSYBOX } from './busybox-image.js';
 import { startControlPlane, waitControlPlaneReady, waitNodesReady } from './control-plane-process.js';
 import { bridgeIp, checkLabCidrFree, createBridge, createNodeNamespace, ensureBridgeAbsent, ensureNetnsAbsent, labNames, nodeIp, parseLabCidr } from './lab-network.js';
 import { mountsUnder } from './node-cleanup.js';
-import { agentEntry, controlPlaneEntry, runtimeBinary } from './paths.js';
+import { agentEntry, agentLaunch, controlPlaneEntry, runtimeBinary } from './paths.js';
 import { isRunning, spawnDetached } from './processes.js';
 import { readRecord, writeRecord, type ClusterRecord, type NodeRecord } from './record.js';
 import { REGISTRY_PORT, startRegistry, waitRegistryReady, writeRegistryConfig } from './registry.js';
@@ -210,8 +210,11 @@ export class LocalCluster {
    */
   private startAgent(record: ClusterRecord, node: NodeRecord): number {
     const registry = record.registry?.address ?? '';
+    const launch = agentLaunch();
+    // env(1) sets the agent's own environment and execs node in place, so the pid stays the agent's.
+    const env = Object.entries(launch.env).map(([name, value]) => `${name}=${value}`);
     const args = [
-      `--net=/run/netns/${node.netns}`, '--', process.execPath, agentEntry(),
+      `--net=/run/netns/${node.netns}`, '--', ...(env.length > 0 ? ['env', ...env] : []), process.execPath, ...launch.nodeOptions, agentEntry(),
       '--server', record.server,
       '--name', node.name,
       '--root', node.root,

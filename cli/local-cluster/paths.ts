@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,28 @@ export function controlPlaneEntry(): string {
 /** The node agent (`berth-agent`), started once per node inside the node's network namespace. */
 export function agentEntry(): string {
   return join(packageRoot(), 'dist', 'node-agent', 'main.js');
+}
+
+/** AgentLaunch is used to start the agent as its `#!` line asks: with this environment and these Node options. */
+export interface AgentLaunch {
+  env: Record<string, string>;
+  nodeOptions: string[];
+}
+
+/**
+ * agentLaunch reads the agent's `#!` line (`#!/usr/bin/env -S NAME=value… node --option…`). The
+ * local cluster starts the agent with this CLI's own node binary rather than through that line,
+ * so it applies them itself: the agent runs the same however it is started. A line of another
+ * shape is an error naming the file, so the options are never dropped silently.
+ */
+export function agentLaunch(): AgentLaunch {
+  const entry = agentEntry();
+  const first = readFileSync(entry, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S((?: [A-Za-z_][A-Za-z0-9_]*=\S*)*) node((?: --\S+)*)\s*$/.exec(first);
+  if (!m) throw new Error(`${entry}: the first line is not "#!/usr/bin/env -S [NAME=value…] node [--option…]": ${first}`);
+  const words = (s: string | undefined): string[] => (s ?? '').split(' ').filter((w) => w !== '');
+  const env = Object.fromEntries(words(m[1]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, nodeOptions: words(m[2]) };
 }
 
 /** The container runtime binary node-gyp builds; `berth down` uses it to delete the agents' containers. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import type { Node } from '../../proto/objects/cluster.js';
 import { RESOURCE } from '../../proto/resources.js';
 import { EventWriter } from '../events/event-writer.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -30,12 +31,13 @@ export class NodeService {
   /** `events` is the process's EventWriter, shared with the leader's controllers and scheduler. */
   constructor(readonly store: ObjectStore, logger: Logger, events: EventWriter = new EventWriter(store)) {
     this.registration = new NodeRegistration(store, logger);
-    this.heartbeat = new NodeHeartbeat(store, logger);
     this.pods = new NodePodIndex(store, logger);
     // Status reports are planned on the pods the agents were sent: the same informer's copies.
     this.statuses = new PodStatusWriter(store, (key) => this.pods.cached(key));
     this.services = new ResourceFeed(store, logger, [RESOURCE.services, RESOURCE.endpointslices]);
     this.nodeFeed = new ResourceFeed(store, logger, [RESOURCE.nodes]);
+    // Heartbeats judge each node on the copy WatchNodes sends, rather than a read per beat.
+    this.heartbeat = new NodeHeartbeat(store, logger, { start: () => this.nodeFeed.start(), get: (name) => this.nodeFeed.cached(name) as Node | undefined });
     this.events = new NodeEvents(events, logger);
     this.agents = new AgentProxy(store);
   }

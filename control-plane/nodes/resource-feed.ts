@@ -11,8 +11,9 @@ export type FeedListener = (type: StoreEventType, object: BerthObject) => void;
 /**
  * ResourceFeed is used by the NodeAPI streams that every node needs whole: WatchServices
  * (Services and EndpointSlices, for the service proxy and DNS) and WatchNodes (Nodes, for routes
- * to other nodes' pod CIDRs). One shared Informer per resource serves every node. Lifecycle:
- * the informers start on the first subscribe and run until stop().
+ * to other nodes' pod CIDRs), and heartbeats (what each node was last seen as). One shared
+ * Informer per resource serves every node. Lifecycle: the informers start on the first
+ * subscribe (or start()) and run until stop().
  */
 export class ResourceFeed {
   private readonly informers: Informer[];
@@ -24,8 +25,8 @@ export class ResourceFeed {
     for (const informer of this.informers) informer.onChange((type, object) => this.emit(type, object));
   }
 
-  /** Sends every object as ADDED, then changes. Returns the unsubscribe function. */
-  async subscribe(listener: FeedListener): Promise<() => void> {
+  /** start lists every resource once (on first use) and then follows it; a failed start may be tried again. */
+  start(): Promise<void> {
     this.started ??= Promise.all(this.informers.map((i) => i.start())).then(
       () => undefined,
       (err: unknown) => {
@@ -33,7 +34,21 @@ export class ResourceFeed {
         throw err;
       },
     );
-    await this.started;
+    return this.started;
+  }
+
+  /** cached is the feed's copy of an object by cache key (`namespace/name` or `name`); it may lag etcd a little. */
+  cached(key: string): BerthObject | undefined {
+    for (const informer of this.informers) {
+      const object = informer.get(key);
+      if (object) return object;
+    }
+    return undefined;
+  }
+
+  /** Sends every object as ADDED, then changes. Returns the unsubscribe function. */
+  async subscribe(listener: FeedListener): Promise<() => void> {
+    await this.start();
     for (const informer of this.informers) for (const object of informer.list()) listener('ADDED', object);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

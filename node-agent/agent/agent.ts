@@ -71,7 +71,7 @@ export class Agent {
     let network: PodNetwork = new LoopbackPodNetwork();
     if (options.podNetwork === 'cni') {
       const stateDir = join(options.root, 'network');
-      const pods = new CniPodNetwork({ stateDir, run: agentRunner, logger, binDir: options.cniBinDir });
+      const pods = new CniPodNetwork({ stateDir, run: agentRunner, logger, binDir: options.cniBinDir, poolSize: options.podSandboxPool });
       const routes = new NodeRoutes(options.name, new RouteTable(agentRunner), logger);
       this.networking = {
         network: new NodeNetwork({ stateDir, clusterCIDR: options.clusterCIDR, serviceCIDR: options.serviceCIDR, run: agentRunner, pods, logger }),

@@ -5,6 +5,7 @@
  */
 import { RegistryError, UnauthorizedError } from './errors.js';
 import { MAX_ERROR_BODY_BYTES, readCapped } from './http-body.js';
+import { httpGet, type HttpResponse } from './http-get.js';
 
 /** Credentials for a registry host, used for Basic challenges and token requests. */
 export interface RegistryCredentials {
@@ -90,9 +91,9 @@ export async function authorize(
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = {};
     if (credentials) headers['authorization'] = basicAuthorization(credentials);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+      res = await httpGet(url, { headers, timeoutMs: 30_000 });
     } catch (e) {
       throw new UnauthorizedError(reference, `token server ${url.origin} unreachable (${errorText(e)})`);
     }
@@ -121,13 +122,11 @@ export async function authorize(
   );
 }
 
-/** A short description of a fetch failure, with the underlying network error code. */
+/** A short description of a request failure, with the network error code (ECONNREFUSED…). */
 export function errorText(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = (e as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
-  }
-  return e.message;
+  const err = cause instanceof Error ? cause : e;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

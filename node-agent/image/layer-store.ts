@@ -42,7 +42,11 @@ export class LayerStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-    unpackWorkers.prestart(2);
+  }
+
+  /** Boots unpack workers for `layers` unpacks about to start, so none waits for its worker to boot. */
+  prepareUnpacks(layers: number): void {
+    unpackWorkers.prestart(layers);
   }
 
   /** The directory of an unpacked layer (an overlay lowerdir). */

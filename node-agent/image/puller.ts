@@ -26,6 +26,8 @@ export interface PullDeps {
 
 export async function pullImage(deps: PullDeps, ref: ImageReference, onProgress: PullProgressListener): Promise<ImageRecord> {
   const name = formatReference(ref);
+  // Most pulls unpack a layer: its worker boots while the manifest and config download.
+  deps.layers.prepareUnpacks(1);
   const top = await fetchManifest(deps, ref, ref.digest ?? (ref.tag as string));
   let doc = parseManifestDocument(top.bytes, top.contentType, `manifest of ${name}`);
   let indexDigest: Digest | undefined;
@@ -46,6 +48,8 @@ export async function pullImage(deps: PullDeps, ref: ImageReference, onProgress:
   const diffIds = config.rootfs.diff_ids;
 
   const queue = manifest.layers.map((desc, i) => ({ desc, diffId: diffIds[i] as Digest }));
+  const absent = (await Promise.all(queue.map((job) => deps.layers.has(job.diffId)))).filter((present) => !present).length;
+  deps.layers.prepareUnpacks(Math.min(LAYER_CONCURRENCY, absent));
   const worker = async (): Promise<void> => {
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) await ensureLayer(deps, ref, job.desc, job.diffId, onProgress);
   };

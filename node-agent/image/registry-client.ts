@@ -4,10 +4,11 @@
  * Verifying content is the caller's job, except manifests fetched by digest, which are
  * checked here so a bad mirror can be skipped.
  */
-import { Readable, Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 
 import { authorize, errorText, TokenCache, type RegistryCredentials } from './auth.js';
 import { MAX_ERROR_BODY_BYTES, readCapped } from './http-body.js';
+import { httpGet, type HttpResponse } from './http-get.js';
 import { sha256Digest, type Digest } from './digest.js';
 import {
   DigestMismatchError,
@@ -69,11 +70,11 @@ export class RegistryClient {
       const res = await this.request(ep, path, ref, MANIFEST_ACCEPT);
       const bytes = await readCapped(res, MAX_MANIFEST_BYTES, `manifest of ${formatReference(ref)} from ${ep.base}`);
       const actual = sha256Digest(bytes);
-      const expected = digestOrTag.startsWith('sha256:') ? digestOrTag : res.headers.get('docker-content-digest');
+      const expected = digestOrTag.startsWith('sha256:') ? digestOrTag : res.header('docker-content-digest');
       if (expected?.startsWith('sha256:') && expected !== actual) {
         throw new DigestMismatchError(`manifest ${formatReference(ref)} from ${ep.base}`, expected, actual);
       }
-      return { bytes, contentType: res.headers.get('content-type') ?? undefined, digest: actual };
+      return { bytes, contentType: res.header('content-type'), digest: actual };
     });
   }
 
@@ -85,13 +86,12 @@ export class RegistryClient {
     const path = `/v2/${ref.repository}/blobs/${digest}`;
     return this.withEndpoints(ref, `blob ${digest}`, async (ep) => {
       const res = await this.request(ep, path, ref);
-      if (res.body === null) throw new EndpointFailure(`${ep.base}: empty body`, false);
-      const len = res.headers.get('content-length');
-      const source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      const len = res.header('content-length');
+      const source = res.body;
       const body = source.pipe(idleTimeout(BODY_IDLE_TIMEOUT_MS));
       source.on('error', (e) => body.destroy(e));
       try {
-        return await consume(body, len !== null ? Number(len) : undefined);
+        return await consume(body, len !== undefined ? Number(len) : undefined);
       } catch (e) {
         body.destroy();
         source.destroy();
@@ -134,7 +134,7 @@ export class RegistryClient {
   }
 
   // One GET with auth: on 401, answer the challenge once and retry.
-  private async request(ep: RegistryEndpoint, path: string, ref: ImageReference, accept?: string): Promise<Response> {
+  private async request(ep: RegistryEndpoint, path: string, ref: ImageReference, accept?: string): Promise<HttpResponse> {
     const scope = `repository:${ref.repository}:pull`;
     const headers: Record<string, string> = {};
     if (accept) headers['accept'] = accept;
@@ -143,8 +143,8 @@ export class RegistryClient {
     if (known !== undefined) headers['authorization'] = known;
     let res = await this.send(ep, path, headers);
     if (res.status === 401) {
-      const challenge = res.headers.get('www-authenticate');
-      await res.body?.cancel();
+      const challenge = res.header('www-authenticate') ?? null;
+      res.body.destroy();
       const creds = ep.mirror ? undefined : this.opts.credentials?.[ref.registry];
       try {
         headers['authorization'] = await authorize(challenge, scope, formatReference(ref), creds, this.tokens);
@@ -166,15 +166,11 @@ export class RegistryClient {
     throw new EndpointFailure(`${ep.base}: HTTP ${res.status} ${message}`, false, new RegistryError(`${reference}: registry answered HTTP ${res.status} for ${path}: ${message}`, res.status));
   }
 
-  private async send(ep: RegistryEndpoint, path: string, headers: Record<string, string>): Promise<Response> {
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error(`no response within ${HEADERS_TIMEOUT_MS / 1000} s`)), HEADERS_TIMEOUT_MS);
+  private async send(ep: RegistryEndpoint, path: string, headers: Record<string, string>): Promise<HttpResponse> {
     try {
-      return await fetch(`${ep.base}${path}`, { headers, signal: ac.signal, redirect: 'follow' });
+      return await httpGet(`${ep.base}${path}`, { headers, timeoutMs: HEADERS_TIMEOUT_MS });
     } catch (e) {
       throw new EndpointFailure(`${ep.base}: ${errorText(e)}`, true);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
@@ -204,7 +200,7 @@ function idleTimeout(ms: number): Transform {
 
 
 // The distribution error body: {"errors":[{"code":"MANIFEST_UNKNOWN","message":"…"}]}.
-async function registryMessage(res: Response): Promise<string> {
+async function registryMessage(res: HttpResponse): Promise<string> {
   // An error body is for a message: a registry (or a proxy) sending more is not read further.
   const text = await readCapped(res, MAX_ERROR_BODY_BYTES, 'error body').then((b) => b.toString('utf8'), () => '');
   try {

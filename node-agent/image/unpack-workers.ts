@@ -1,8 +1,9 @@
 /**
  * UnpackWorkers is used by the layer store to unpack layers on worker threads (see
- * layer-unpack-worker.ts for why). Workers start on first use, are reused, and never keep the
- * process alive while idle. Input is flow-controlled: at most FLOW_WINDOW bytes are in flight
- * to a worker, so a slow disk slows the download instead of filling memory.
+ * layer-unpack-worker.ts for why). Workers start when a layer needs unpacking, are reused while
+ * layers keep coming, end after IDLE_MS without a job, and never keep the process alive while
+ * idle. Input is flow-controlled: at most FLOW_WINDOW bytes are in flight to a worker, so a slow
+ * disk slows the download instead of filling memory.
  */
 import { finished, Writable, type Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +17,9 @@ const FLOW_WINDOW = 4 * 1024 * 1024;
 // Unpacking is disk-bound: a few workers overlap their waits, more only contend for the
 // journal. Layers beyond this wait for a free worker.
 const MAX_WORKERS = 4;
+// Each worker is a V8 isolate of its own (about 10 MB resident), and a node pulls rarely: an
+// idle worker ends after this long. Starting one again costs some 30 ms, next to a download.
+const IDLE_MS = 10_000;
 
 interface Job {
   id: number;
@@ -29,6 +33,7 @@ class UnpackWorker {
   dead = false;
   // Handed out by the pool (between acquire and release).
   reserved = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor() {
     this.worker = new Worker(new URL('./layer-unpack-worker.js', import.meta.url), { trackUnmanagedFds: false });
@@ -64,6 +69,24 @@ class UnpackWorker {
     this.job = job;
     // A running job keeps the process alive until it reports back.
     this.worker.ref();
+  }
+
+  /** Ends the worker after IDLE_MS unless it is handed out again (rest() again restarts the wait). */
+  rest(onEnd: () => void): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.reserved || this.job !== undefined || this.dead) return;
+      this.dead = true;
+      onEnd();
+      void this.worker.terminate();
+    }, IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** Called when the pool hands the worker out: it is not idle any more. */
+  wake(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 }
 
@@ -137,16 +160,31 @@ class UnpackWorkers {
     });
   }
 
-  /** Starts workers up to `n` ahead of need, so the first pull does not wait for them. */
+  /**
+   * Starts workers up to `n` (at most MAX_WORKERS) ahead of need, so that a layer whose
+   * download is starting does not then wait for its worker to boot.
+   */
   prestart(n: number): void {
     this.prune();
-    while (this.workers.length < Math.min(n, MAX_WORKERS)) this.workers.push(new UnpackWorker());
+    while (this.workers.length < Math.min(n, MAX_WORKERS)) this.workers.push(this.started());
+  }
+
+  /** How many workers are alive (busy or idle). */
+  get size(): number {
+    return this.workers.filter((w) => !w.dead).length;
+  }
+
+  private started(): UnpackWorker {
+    const w = new UnpackWorker();
+    w.rest(() => this.prune());
+    return w;
   }
 
   private async acquire(): Promise<UnpackWorker> {
     const idle = this.workers.find((w) => w.job === undefined && !w.dead && !w.reserved);
     if (idle) {
       idle.reserved = true;
+      idle.wake();
       return idle;
     }
     this.prune();
@@ -163,7 +201,10 @@ class UnpackWorkers {
     w.reserved = false;
     if (w.dead) this.prune();
     const next = this.waiting.shift();
-    if (next === undefined) return;
+    if (next === undefined) {
+      if (!w.dead) w.rest(() => this.prune());
+      return;
+    }
     const handOff = w.dead ? new UnpackWorker() : w;
     if (w.dead) this.workers.push(handOff);
     handOff.reserved = true;

@@ -64,6 +64,11 @@ export interface CommandOptions {
   maxOutput?: number;
   /** Variables set for the command on top of the agent's environment (a name given here wins). */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Run it (and whatever it starts) under SCHED_IDLE: it gets the CPU only when nothing else of
+   * its scheduling group wants it, for background work that must never slow what runs now.
+   */
+  idle?: boolean;
 }
 
 /** What spawnAttached returns: the child and the agent's ends of its sockets (non-blocking). */

@@ -7,7 +7,7 @@
 import { runCommand, type CommandOptions, type CommandOutcome } from '../native/index.js';
 
 /** CommandRunner runs a program to its end and captures its output; it rejects only when it cannot start. */
-export type CommandRunner = (file: string, args: readonly string[], options?: Pick<CommandOptions, 'input' | 'env' | 'timeoutMs'>) => Promise<CommandOutcome>;
+export type CommandRunner = (file: string, args: readonly string[], options?: Pick<CommandOptions, 'input' | 'env' | 'timeoutMs' | 'idle'>) => Promise<CommandOutcome>;
 
 /** How long one `ip` or `nft` command may take. */
 const TOOL_TIMEOUT_MS = 10_000;
@@ -18,6 +18,11 @@ export const agentRunner: CommandRunner = (file, args, options) => runCommand(fi
 /** inNetns wraps a runner so every program runs in the network namespace bound at `netnsPath` (nsenter --net). */
 export function inNetns(run: CommandRunner, netnsPath: string): CommandRunner {
   return (file, args, options) => run('nsenter', [`--net=${netnsPath}`, '--', file, ...args], options);
+}
+
+/** atIdlePriority wraps a runner so every program runs under SCHED_IDLE (background work: it yields the CPU to everything else). */
+export function atIdlePriority(run: CommandRunner): CommandRunner {
+  return (file, args, options) => run(file, args, { ...options, idle: true });
 }
 
 /** CommandFailedError is a tool that ran and failed: its command line and what it said. */

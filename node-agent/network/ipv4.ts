@@ -47,3 +47,9 @@ export function cidrContains(cidr: string, ip: string): boolean {
   const { base, prefix } = parseCidr(cidr);
   return ((parseIpv4(ip) & mask(prefix)) >>> 0) === base;
 }
+
+/** podAddressCount is how many pods a pod CIDR can address: every address but the network's, the broadcast and the gateway. */
+export function podAddressCount(cidr: string): number {
+  const { prefix } = parseCidr(cidr);
+  return Math.max(0, 2 ** (32 - prefix) - 3);
+}

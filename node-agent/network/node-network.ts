@@ -31,7 +31,7 @@ export interface NodeNetworkOptions {
  *
  * Lifecycle: start() picks up the pod CIDR an earlier agent kept; configure() with the one each
  * registration gives (a change is kept, and the masquerade rule follows in the background);
- * stop() ends the retries.
+ * stop() ends the retries and the pod network's background work.
  */
 export class NodeNetwork {
   private current: string | undefined;
@@ -76,6 +76,7 @@ export class NodeNetwork {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retry);
+    this.options.pods.stop();
   }
 
   private async masquerade(): Promise<void> {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { Node } from '../../proto/objects/cluster.js';
@@ -71,11 +71,22 @@ async function nodeRoutes(node: LocalClusterNode): Promise<Record<string, string
   return Object.fromEntries((JSON.parse(stdout) as Array<{ dst: string; gateway: string }>).map((r) => [r.dst, r.gateway]));
 }
 
-/** What of the pod network a node holds for a pod: its veth (the host end, in the node's namespace), its address's lease, its attachment record. */
+/** What of the pod network a node holds for a pod: its veth (the host end, in the node's namespace), its address's lease, its sandbox's record and namespace. */
 interface PodNetworkTraces {
   veth: string;
   lease: string;
   record: string;
+  netns: string;
+}
+
+/** sandboxOf is the record file of the pod's sandbox on its node (the one naming the pod; a pool sandbox has an id of its own) and the sandbox's namespace. */
+function sandboxOf(node: LocalClusterNode, p: Pod): { record: string; netns: string } {
+  const dir = join(node.root, 'network', 'pods');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
+    const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { podUid?: string; attachment: { netns: string } };
+    if (record.podUid === p.metadata.uid) return { record: file, netns: basename(record.attachment.netns) };
+  }
+  throw new Error(`no sandbox record names pod ${p.metadata.name} (${p.metadata.uid ?? ''}) on ${node.name}`);
 }
 
 /** hostVeth is the name of the pod's veth in its node's namespace: the peer of the pod's eth0. */
@@ -94,6 +105,7 @@ async function tracesLeft(node: LocalClusterNode, traces: PodNetworkTraces): Pro
     ...(links.includes(traces.veth) ? [`veth ${traces.veth}`] : []),
     ...(existsSync(join(node.root, 'network', 'ipam', 'berth', traces.lease)) ? [`lease ${traces.lease}`] : []),
     ...(existsSync(join(node.root, 'network', 'pods', traces.record)) ? [`record ${traces.record}`] : []),
+    ...(existsSync(`/var/run/netns/${traces.netns}`) ? [`namespace ${traces.netns}`] : []),
   ];
 }
 
@@ -176,8 +188,8 @@ describe('e2e: pod network', function () {
 
   it('after the pods are deleted, no address, veth, namespace or record of theirs is left on any node', async () => {
     const current = await webPods(cluster);
-    const traces = await Promise.all(current.map(async (p) => ({ pod: p, traces: { veth: await hostVeth(cluster, p), lease: p.status?.podIP ?? '', record: `${p.metadata.uid}.json` } })));
-    for (const { pod: p, traces: t } of traces) expect(await tracesLeft(nodeOf(cluster, p), t), p.metadata.name).to.have.length(3);
+    const traces = await Promise.all(current.map(async (p) => ({ pod: p, traces: { veth: await hostVeth(cluster, p), lease: p.status?.podIP ?? '', ...sandboxOf(nodeOf(cluster, p), p) } })));
+    for (const { pod: p, traces: t } of traces) expect(await tracesLeft(nodeOf(cluster, p), t), p.metadata.name).to.have.length(4);
     await run(cluster, ['delete', 'deployment', 'netweb']);
     await waitFor(async () => {
       expect(await pods(cluster, 'app=netweb')).to.deep.equal([]);
@@ -187,7 +199,7 @@ describe('e2e: pod network', function () {
       }
     }, 60_000);
     const { stdout } = await sh('ip', ['netns', 'list']);
-    for (const p of current) expect(stdout).to.not.contain(`berth-${(p.metadata.uid ?? '').replace(/-/g, '').slice(0, 12)}`);
+    for (const { traces: t } of traces) expect(stdout).to.not.contain(t.netns);
   });
 
   it('a deleted node\'s route goes from every other node, and comes back with the same pod CIDR when the node registers again', async () => {

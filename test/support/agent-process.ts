@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { agentLaunch } from '../../cli/local-cluster/paths.js';
 import { LABEL_POD_UID } from '../../node-agent/agent/container-naming.js';
 import { netnsName } from '../../node-agent/network/pod-network.js';
 import { BerthRuntime } from '../../node-agent/runtime/berth-runtime.js';
@@ -83,7 +84,9 @@ export class TestAgent {
       '--no-cluster-dns',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // As the agent's #! line asks (its V8 options and environment), like `berth up` starts it.
+    const launch = agentLaunch();
+    const child = spawn(process.execPath, [...launch.nodeOptions, ...args], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-200_000));
     child.stdout?.on('data', keep);

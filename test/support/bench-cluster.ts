@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeBinary } from '../../cli/local-cluster/paths.js';
-import { leftovers, startLocalCluster, type LocalClusterHandle, type LocalClusterNode } from './local-cluster.js';
+import { leftovers, sandboxNetns, startLocalCluster, type LocalClusterHandle, type LocalClusterNode } from './local-cluster.js';
 
 /** nowMs is the wall clock with sub-millisecond precision (the clock berth-runtime stamps with). */
 export function nowMs(): number {
@@ -59,8 +59,9 @@ export async function withBenchCluster(nodes: number, body: (cluster: LocalClust
     if (cluster) {
       const record = cluster.record;
       const pids = [record.controlPlanePid ?? 0, record.registry?.pid ?? 0, ...cluster.nodes.map((n) => n.agentPid)];
+      const sandboxes = cluster.nodes.flatMap((n) => sandboxNetns(n.root));
       await cluster.down();
-      const left = leftovers(record, pids);
+      const left = leftovers(record, pids, sandboxes);
       const count = Object.values(left).reduce((sum, list) => sum + list.length, 0);
       console.log(`\ncluster down: ${count === 0 ? 'nothing left behind' : `LEFT BEHIND ${JSON.stringify(left)}`}`);
     }

@@ -10,7 +10,7 @@
  *   log line is kept too.
  * Besides, per pod, where the time went (see STEPS) and what the cluster's processes cost.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Event } from '../../proto/objects/cluster.js';
@@ -53,6 +53,8 @@ export interface PodStartRun {
   ran: number[];
   /** Per pod: the monitor stamped its first log line. */
   logged: number[];
+  /** Per node: the warm pool's ready sandboxes when the clock started (empty without a CNI network). */
+  poolReady: number[];
   /** Pods of the run that did not stay (failed or deleted and replaced by the ReplicaSet): "name: why". */
   replaced: string[];
   applyExitedMs: number;
@@ -120,6 +122,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
     // Let both watches settle before the clock starts.
     await sleep(1000);
     const load1 = loadavg()[0] ?? NaN;
+    const poolReady = b.cluster.nodes.map(poolReadyOn);
     b.meter.start();
     const t0 = nowMs();
     const applying = runBerth(b.cluster.server, ['apply', '-f', file]);
@@ -138,6 +141,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
       pods,
       cached,
       load1,
+      poolReady,
       replaced,
       printed: defined(printedAt).map((x) => x - t0),
       ran: proved.map((p) => p.ranMs - t0),
@@ -158,15 +162,51 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
 }
 
 /**
- * networkAttachedMs: when the agent saved the pod's CNI attachment record (written once ADD
- * answered; <agent root>/network/pods/<uid>.json), by its mtime; undefined without a CNI network.
+ * networkAttachedMs: per pod uid, when the agent gave the pod its sandbox: the mtime of the
+ * sandbox's record (<agent root>/network/pods/<sandbox id>.json, naming the pod), written once
+ * ADD answered for a sandbox of the pod's own, or when the pod took a sandbox of the warm pool.
+ * Empty without a CNI network.
  */
-function networkAttachedMs(node: LocalClusterNode, uid: string): number | undefined {
+function networkAttachedMs(node: LocalClusterNode): Map<string, number> {
+  const dir = join(node.root, 'network', 'pods');
+  const out = new Map<string, number>();
+  let files: string[];
   try {
-    return statSync(join(node.root, 'network', 'pods', `${uid}.json`)).mtimeMs;
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
   } catch {
-    return undefined;
+    return out;
   }
+  for (const file of files) {
+    try {
+      const path = join(dir, file);
+      const { podUid } = JSON.parse(readFileSync(path, 'utf8')) as { podUid?: string };
+      if (podUid) out.set(podUid, statSync(path).mtimeMs);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return out;
+}
+
+/** poolReadyOn counts a node's ready pool sandboxes: records that name no pod and hold an ADD's result. */
+function poolReadyOn(node: LocalClusterNode): number {
+  const dir = join(node.root, 'network', 'pods');
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return 0; // no CNI network
+  }
+  let ready = 0;
+  for (const file of files) {
+    try {
+      const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { podUid?: string; result?: unknown };
+      if (record.podUid === undefined && record.result !== undefined) ready++;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return ready;
 }
 
 /** breakdown: per step of STEPS, the per-pod durations (a single value for the per-Deployment steps). */
@@ -177,12 +217,13 @@ function breakdown(b: BenchContext, traces: PodTrace[], printedAt: Array<number 
   };
   add(1, t0, deploymentMs);
   add(2, deploymentMs, replicaSetMs);
+  const attached = new Map(b.cluster.nodes.map((n) => [n.name, networkAttachedMs(n)]));
   traces.forEach((t, i) => {
     const times = containerTimes(b.node(t.node), `${t.uid}_main_0`);
     add(0, t0, t.scheduledMs);
     add(3, replicaSetMs, t.addedMs);
     add(4, t.addedMs, t.scheduledMs);
-    const attachedMs = networkAttachedMs(b.node(t.node), t.uid);
+    const attachedMs = attached.get(b.node(t.node).name)?.get(t.uid);
     add(5, t.scheduledMs, attachedMs);
     add(6, attachedMs, times.createBeganMs);
     add(7, times.createBeganMs, times.runtimeCreatedMs);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { runtimeBinary } from '../../cli/local-cluster/paths.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { berth, type RunResult } from './cli.js';
-import { leftovers, startLocalCluster, type LocalClusterHandle, type LocalClusterNode } from './local-cluster.js';
+import { leftovers, sandboxNetns, startLocalCluster, type LocalClusterHandle, type LocalClusterNode } from './local-cluster.js';
 import { eventually } from './wait.js';
 
 let started: Promise<LocalClusterHandle> | undefined;
@@ -55,8 +55,9 @@ after('berth down of the shared e2e cluster leaves nothing behind', async functi
   const pids = [record.controlPlanePid ?? 0, record.registry?.pid ?? 0, ...cluster.nodes.map((n) => n.agentPid), ...seenPids].filter((p) => p > 0);
   const etcdPid = readPid(join(record.controlPlaneDataDir, 'etcd', 'etcd.pid'));
   if (etcdPid) pids.push(etcdPid);
+  const sandboxes = cluster.nodes.flatMap((n) => sandboxNetns(n.root));
   await cluster.down();
-  const left = leftovers(record, pids, [...seenPodUids].map(podNetnsName));
+  const left = leftovers(record, pids, [...[...seenPodUids].map(podNetnsName), ...sandboxes]);
   const empty = Object.values(left).every((l) => l.length === 0);
   if (!empty) throw new Error(`berth down left things behind (${users} suites used the cluster): ${JSON.stringify(left)}`);
 });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
 import { cgroupLeftovers } from '../../cli/local-cluster/node-cleanup.js';
-import { runtimeBinary } from '../../cli/local-cluster/paths.js';
+import { agentLaunch, runtimeBinary } from '../../cli/local-cluster/paths.js';
 import { writeRecord, type ClusterRecord } from '../../cli/local-cluster/record.js';
 import { spawnDetached } from '../../cli/local-cluster/processes.js';
 import { waitControlPlaneReady } from '../../cli/local-cluster/control-plane-process.js';
@@ -141,6 +141,25 @@ export function nodeContainers(nodeRoot: string): Array<{ id: string; pid?: numb
   return out;
 }
 
+/**
+ * sandboxNetns lists the pod sandbox namespaces a node's agent records (<root>/network/pods/*.json,
+ * pods' and the warm pool's): read before `berth down`, so leftovers() can check they went.
+ */
+export function sandboxNetns(nodeRoot: string): string[] {
+  const dir = join(nodeRoot, 'network', 'pods');
+  if (!existsSync(dir)) return [];
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
+    try {
+      const netns = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { attachment?: { netns?: string } }).attachment?.netns;
+      if (netns) names.push(netns.split('/').pop() ?? netns);
+    } catch {
+      // removed or half-written meanwhile
+    }
+  }
+  return names;
+}
+
 /** What of a cluster is still on this machine; every list is empty after a clean `berth down`. */
 export interface Leftovers {
   processes: number[];
@@ -222,7 +241,9 @@ export function startAgent(cluster: LocalClusterHandle, nodeName: string): numbe
   const argv = savedArgv.get(nodeName + cluster.stateDir);
   if (!node || !recorded || !argv) throw new Error(`startAgent ${nodeName}: stop it with stopAgent first`);
   if (isAlive(node.agentPid)) throw new Error(`the agent of ${nodeName} (pid ${node.agentPid}) still runs`);
-  const pid = spawnDetached('nsenter', [`--net=/run/netns/${node.netns}`, '--', ...argv], join(node.root, 'agent.log'));
+  // The command line keeps the agent's node options; its environment comes from its #! line again.
+  const env = Object.entries(agentLaunch().env).map(([name, value]) => `${name}=${value}`);
+  const pid = spawnDetached('nsenter', [`--net=/run/netns/${node.netns}`, '--', ...(env.length > 0 ? ['env', ...env] : []), ...argv], join(node.root, 'agent.log'));
   node.agentPid = pid;
   recorded.agentPid = pid;
   saveRecord(cluster);

@@ -17,6 +17,8 @@ export interface FakeRegistryOptions {
   bearerToken?: string;
   /** The token /token hands out; defaults to bearerToken (set it differently to test refusal). */
   issuedToken?: string;
+  /** Answer blob requests with a 307 to this URL prefix + digest (a registry handing downloads to its CDN). */
+  redirectBlobsTo?: string;
 }
 
 export interface FakeRegistry {
@@ -79,6 +81,11 @@ export async function startFakeRegistry(opts: FakeRegistryOptions = {}): Promise
     }
     const blob = content.blobs.get(ref);
     if (!blob) return error(res, 404, 'BLOB_UNKNOWN', `blob unknown: ${ref}`);
+    if (opts.redirectBlobsTo !== undefined) {
+      res.writeHead(307, { location: `${opts.redirectBlobsTo}${ref}` });
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length });
     res.end(blob);
   };

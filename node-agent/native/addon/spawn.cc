@@ -7,6 +7,7 @@
 // child with waitpid(pid). libuv reaps only the pids it started, so the two never race.
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@ struct CommandRequest {
   std::string input;              // written to stdin, then closed
   int64_t timeoutMs = 0;          // 0: none
   size_t maxOutput = 16 << 20;    // per stream; more is an error (the command is killed)
+  bool idle = false;              // SCHED_IDLE: it runs only when nothing else wants the CPU
 };
 
 struct CommandResult {
@@ -107,6 +109,15 @@ void Pump(pid_t pid, const CommandRequest& req, int inFd, int outFd, int errFd, 
 
 CommandResult RunCommand(const CommandRequest& req) {
   CommandResult res;
+  // glibc's posix_spawnattr_setschedpolicy takes only FIFO, RR and OTHER; but a child inherits
+  // the policy of the thread that spawns it, and this thread is the command's own (it ends
+  // with it), so the command and everything it starts are SCHED_IDLE from their first step.
+  struct sched_param noPriority = {};
+  if (req.idle && sched_setscheduler(0, SCHED_IDLE, &noPriority) != 0) {
+    res.spawnErrno = errno;
+    res.failedCall = "sched_setscheduler";
+    return res;
+  }
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
   bool withInput = !req.input.empty();
   if ((withInput && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
@@ -139,7 +150,6 @@ CommandResult RunCommand(const CommandRequest& req) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
   std::vector<char*> argv, envp;
   for (const auto& a : req.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -185,7 +195,7 @@ bool ReadStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std
   return true;
 }
 
-// runCommand(file, argv, env, { cwd?, input?, timeoutMs?, maxOutput? })
+// runCommand(file, argv, env, { cwd?, input?, timeoutMs?, maxOutput?, idle? })
 //   -> Promise<{ exitCode: number | null, signal: number | null, stdout, stderr, timedOut, overflowed }>
 // Rejects only when the command could not be started (errno error, syscall 'posix_spawn').
 Napi::Value RunCommandJs(const Napi::CallbackInfo& info) {
@@ -200,6 +210,7 @@ Napi::Value RunCommandJs(const Napi::CallbackInfo& info) {
     if (o.Get("input").IsString()) req.input = o.Get("input").As<Napi::String>().Utf8Value();
     if (o.Get("timeoutMs").IsNumber()) req.timeoutMs = o.Get("timeoutMs").As<Napi::Number>().Int64Value();
     if (o.Get("maxOutput").IsNumber()) req.maxOutput = (size_t)o.Get("maxOutput").As<Napi::Number>().Int64Value();
+    if (o.Get("idle").IsBoolean()) req.idle = o.Get("idle").As<Napi::Boolean>().Value();
   }
   if (req.args.empty()) req.args.push_back(req.file);
   std::string file = req.file;

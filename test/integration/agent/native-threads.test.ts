@@ -71,6 +71,13 @@ describe('berth_native: calls on threads of their own', () => {
       expect(runs.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `${i}\n`));
       expect(ticks).to.be.greaterThan(3);
     });
+
+    it('runs an idle command and what it starts under SCHED_IDLE, and other commands under the normal policy', async () => {
+      // Field 41 of /proc/<pid>/stat is the scheduling policy (SCHED_IDLE is 5); the shell reads its own and a child's.
+      const policies = "for f in /proc/$$/stat /proc/self/stat; do cut -d' ' -f41 $f; done";
+      expect((await native.runCommand('/bin/sh', ['-c', policies], { idle: true })).stdout.split('\n').slice(0, 2)).to.deep.equal(['5', '5']);
+      expect((await native.runCommand('/bin/sh', ['-c', policies])).stdout.split('\n').slice(0, 2)).to.deep.equal(['0', '0']);
+    });
   });
 
   describe('mountAsync / umount2Async', () => {

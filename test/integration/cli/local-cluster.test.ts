@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { labNames } from '../../../cli/local-cluster/lab-network.js';
+import { agentLaunch } from '../../../cli/local-cluster/paths.js';
 import type { ClusterRecord } from '../../../cli/local-cluster/record.js';
 import { REPO_ROOT, berth } from '../../support/cli.js';
-import { leftovers, nodeContainers, uniqueClusterFlags } from '../../support/local-cluster.js';
+import { leftovers, nodeContainers, sandboxNetns, uniqueClusterFlags } from '../../support/local-cluster.js';
 import { eventually } from '../../support/wait.js';
 
 /** Pids of processes whose command line mentions `text` (the state dir: agents, control plane, etcd, registry config). */
@@ -45,6 +46,7 @@ describe('berth up / berth down: a real 2-node local cluster', function () {
         const name = `berth-${f.replace(/-/g, '').slice(0, 12)}`;
         if (!podNetns.includes(name)) podNetns.push(name);
       }
+      for (const name of sandboxNetns(n.root)) if (!podNetns.includes(name)) podNetns.push(name);
     }
   }
 
@@ -113,6 +115,17 @@ describe('berth up / berth down: a real 2-node local cluster', function () {
     const manifest = await fetch(`http://${registry}/v2/library/busybox/manifests/1.35`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
     expect(manifest.status).to.equal(200);
     await manifest.body?.cancel();
+  });
+
+  it('starts each agent with the Node options and environment its #! line names', () => {
+    const launch = agentLaunch();
+    for (const node of record?.nodes ?? []) {
+      const argv = readFileSync(`/proc/${node.agentPid}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(1, 1 + launch.nodeOptions.length), node.name).to.deep.equal(launch.nodeOptions);
+      const environ = readFileSync(`/proc/${node.agentPid}/environ`, 'utf8').split('\0');
+      for (const [name, value] of Object.entries(launch.env)) expect(environ, node.name).to.include(`${name}=${value}`);
+    }
+    expect(record?.nodes).to.have.length(2);
   });
 
   it('runs a pod with `image: busybox` on a node, pulled through the local registry mirror', async () => {

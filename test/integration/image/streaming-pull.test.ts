@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { sha256Digest } from '../../../node-agent/image/digest.js';
 import { DigestMismatchError, ImageError, ImageStore } from '../../../node-agent/image/index.js';
 import { LayerStore } from '../../../node-agent/image/layer-store.js';
+import { unpackWorkers } from '../../../node-agent/image/unpack-workers.js';
 import { buildTar, gzipTar } from '../../support/image-tar.js';
 import { addSimpleImage, startFakeRegistry, type FakeRegistry } from '../../support/registry-fake.js';
 
@@ -134,11 +135,23 @@ describe('ImageStore unpacks layers while they download', function () {
       import { Readable } from 'node:stream';
       const s = new LayerStore(${JSON.stringify(root)});
       await s.init();
+      s.prepareUnpacks(2);
       await new Promise((r) => setTimeout(r, 300)); // let the workers come online
       for (let i = 0; i < 4; i++) await s.unpack('sha256:' + '0'.repeat(64), 'none', Readable.from([Buffer.alloc(1024)]), 'x').catch(() => {});
       console.log('finished');`;
     // execFile's timeout kills a child that hangs, which then fails this test.
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
     expect(stdout.trim()).to.equal('finished');
+  });
+
+  it('ends its unpack workers (each a V8 isolate of its own) once no layer came for 10 s', async function () {
+    this.timeout(30_000);
+    const tar = buildTar([{ name: 'idle', content: 'x' }]);
+    addSimpleImage(fake!.content, 'stream/idle', 'v1', tar, gzipTar(tar));
+    await new ImageStore({ root: join(dir, 'idle'), insecureRegistries: [fake!.address] }).pull(`${fake!.address}/stream/idle:v1`);
+    expect(unpackWorkers.size).to.be.greaterThan(0);
+    const deadline = Date.now() + 15_000;
+    while (unpackWorkers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(unpackWorkers.size).to.equal(0);
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -152,6 +154,34 @@ describe('ImageStore registry authentication', function () {
     const token = fake!.requests.find((r) => r.path.startsWith('/token'));
     expect(token?.path).to.contain('scope=repository%3Aprivate%2Fapp%3Apull').and.contain('service=fake-registry');
     expect(fake!.requests.filter((r) => r.path.includes('/blobs/')).every((r) => r.authorization === 'Bearer tok-123')).to.equal(true);
+  });
+
+  it('follows blob redirects to another host (a CDN) without sending it the registry token', async () => {
+    const seen: Array<{ path: string; authorization: string | undefined }> = [];
+    let registry: FakeRegistry | undefined;
+    const cdn = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+      const blob = registry?.content.blobs.get((req.url ?? '').replace('/cdn/', ''));
+      res.writeHead(blob ? 200 : 404, { 'content-length': blob?.length ?? 0 });
+      res.end(blob);
+    });
+    await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (cdn.address() as AddressInfo).port;
+      registry = await startFakeRegistry({ bearerToken: 'tok-cdn', redirectBlobsTo: `http://127.0.0.1:${port}/cdn/` });
+      const layerTar = buildTar([{ name: 'c', content: 'from the cdn' }]);
+      addSimpleImage(registry.content, 'private/cdn', 'v1', layerTar, gzipTar(layerTar));
+      const s = new ImageStore({ root: join(dir, 'cdn'), insecureRegistries: [registry.address] });
+      const img = await s.pull(`${registry.address}/private/cdn:v1`);
+      expect(await readFile(join(img.layerDirs[0]!, 'c'), 'utf8')).to.equal('from the cdn');
+      expect(seen.map((r) => r.path)).to.have.length(2); // the config and the layer
+      expect(seen.every((r) => r.authorization === undefined)).to.equal(true);
+      expect(registry.requests.filter((r) => r.path.includes('/blobs/')).every((r) => r.authorization === 'Bearer tok-cdn')).to.equal(true);
+    } finally {
+      cdn.closeAllConnections();
+      await new Promise<void>((resolve) => cdn.close(() => resolve()));
+      await registry?.stop();
+    }
   });
 
   it('reports a token the registry refuses as UnauthorizedError', async () => {
