@@ -4,6 +4,8 @@
  * they look at underneath, on the nodes: the proxy's nftables table, a pod's network traces.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Pod } from '../../proto/objects/pod.js';
@@ -48,9 +50,17 @@ export async function fetchMany(cluster: LocalClusterHandle, podName: string, ur
   return out.trim().split('\n');
 }
 
-/** The pod's network namespace on its node, as the agent names it. */
-export function podNetns(p: Pod): string {
-  return `berth-${(p.metadata.uid ?? '').replace(/-/g, '').slice(0, 12)}`;
+/**
+ * podNetns is the name of the pod's network namespace, from the record of its sandbox on its
+ * node (a sandbox taken from the warm pool keeps the name it was made with).
+ */
+export function podNetns(node: LocalClusterNode, p: Pod): string {
+  const dir = join(node.root, 'network', 'pods');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
+    const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { podUid?: string; attachment: { netns: string } };
+    if (record.podUid === p.metadata.uid) return basename(record.attachment.netns);
+  }
+  throw new Error(`no sandbox record names pod ${p.metadata.name} (${p.metadata.uid ?? ''}) on ${node.name}`);
 }
 
 /**
@@ -58,9 +68,9 @@ export function podNetns(p: Pod): string {
  * protocol's port 53 is dropped by an nftables table of the test's in the pod's own network
  * namespace, removed afterwards, also when `body` fails.
  */
-export async function dnsOnlyOver<T>(p: Pod, proto: 'udp' | 'tcp', body: () => Promise<T>): Promise<T> {
+export async function dnsOnlyOver<T>(node: LocalClusterNode, p: Pod, proto: 'udp' | 'tcp', body: () => Promise<T>): Promise<T> {
   const other = proto === 'udp' ? 'tcp' : 'udp';
-  const netns = `--net=/var/run/netns/${podNetns(p)}`;
+  const netns = `--net=/var/run/netns/${podNetns(node, p)}`;
   const rules = `table ip e2e-dns-block {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ${other} dport 53 drop\n }\n}\n`;
   const nft = sh('nsenter', [netns, '--', 'nft', '-f', '-']);
   nft.child.stdin?.end(rules);
@@ -105,7 +115,7 @@ export async function nodeLinks(node: LocalClusterNode): Promise<string[]> {
 
 /** hostVeth is the name of a pod's veth in its node's namespace: the peer of the pod's eth0. */
 export async function hostVeth(node: LocalClusterNode, p: Pod): Promise<string> {
-  const inPodNetns = await sh('ip', ['-n', podNetns(p), '-j', 'link', 'show', 'dev', 'eth0']);
+  const inPodNetns = await sh('ip', ['-n', podNetns(node, p), '-j', 'link', 'show', 'dev', 'eth0']);
   const [eth0] = JSON.parse(inPodNetns.stdout) as Array<{ link_index: number }>;
   const { stdout } = await sh('ip', ['-n', node.netns, '-j', 'link', 'show']);
   return (JSON.parse(stdout) as Array<{ ifindex: number; ifname: string }>).find((l) => l.ifindex === eth0?.link_index)?.ifname ?? '';
