@@ -30,7 +30,7 @@ export class PodManager {
     await this.deps.network.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
     for (const pod of adopted) {
       const uid = pod.metadata.uid ?? '';
-      const worker = new PodWorker(pod, this.deps, containers.get(uid));
+      const worker = new PodWorker(pod, this.deps, containers.get(uid) ?? new Map());
       this.workers.set(uid, worker);
       worker.kick();
     }

@@ -64,18 +64,26 @@ export class PodWorker {
   private timer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private lastStatus: PodStatus | undefined;
+  /**
+   * Adopted from the state directory, whose copy of the status is older than what this node
+   * last reported: nothing is reported until the control plane's copy arrives, else a restarted
+   * agent would report its ready pods unready until their probes pass again (endpoints flap).
+   */
+  private awaitingReportedStatus: boolean;
   /** When the agent admitted the pod (status.startTime). */
   readonly startTime: string;
   private resolveFinished!: () => void;
   readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
 
   /**
-   * @param adopted the containers of an earlier agent, by container name
+   * @param adopted the containers of an earlier agent, by container name, for a pod adopted from
+   *   the state directory (empty when none of them is left); undefined for a pod new to the node
    * @param persisted resolves once the pod's state file is written: no container is made before
    */
   constructor(private pod: Pod, private readonly deps: PodWorkerDeps, adopted: Map<string, RuntimeContainer[]> | undefined, private readonly persisted: Promise<void> = Promise.resolve()) {
     this.startTime = pod.status?.startTime ?? apiTimestamp();
     this.lastStatus = pod.status;
+    this.awaitingReportedStatus = adopted !== undefined;
     this.probes = new PodProbes(deps.probe, {
       // A probe's verdict changes status only: nothing to converge, no runtime call.
       resultChanged: () => {
@@ -112,6 +120,14 @@ export class PodWorker {
   update(pod: Pod): void {
     const before = this.pod;
     this.pod = pod;
+    if (this.awaitingReportedStatus) {
+      this.awaitingReportedStatus = false;
+      this.lastStatus = pod.status;
+      // Probers started from the state file's status begin unready: they start again from the reported one.
+      this.probes.stop();
+      this.kick();
+      return;
+    }
     // Most updates are the echo of this worker's own status report: nothing to converge, and a
     // sync costs a runtime command per container.
     if (JSON.stringify(before.spec) === JSON.stringify(pod.spec) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
@@ -283,6 +299,7 @@ export class PodWorker {
   }
 
   private reportStatus(): void {
+    if (this.awaitingReportedStatus) return;
     const policy = this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');

@@ -5,12 +5,15 @@ import { parseAllDocuments } from 'yaml';
 import { buildBusyboxImage } from '../../cli/local-cluster/busybox-image.js';
 import { REPO_ROOT } from '../support/cli.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
-import { getJson, isRunning, pods, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
+import { apply, getJson, isRunning, pod, pods, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
+import { clientPod, fetchMany } from '../support/service-e2e.js';
 
 const EXAMPLES = join(REPO_ROOT, '..', 'shared', 'k8s-examples');
 
-/** A stand-in for a web server image: busybox whose default command serves HTTP on port 80. */
-const HTTPD_CONFIG = { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['httpd', '-f', '-p', '80'], WorkingDir: '/' };
+/** A stand-in for a web server image: busybox whose default command serves, on port 80, a page naming the pod. */
+const HTTPD_CONFIG = { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh', '-c', 'hostname > /index.html && exec httpd -f -p 80'], WorkingDir: '/' };
+/** The pod the Services of the examples are asked from by name. */
+const CLIENT = 'k8s-examples-client';
 
 interface Workload {
   kind: string;
@@ -38,11 +41,16 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
 
-  useSharedCluster((c) => (cluster = c));
+  useSharedCluster((c) => (cluster = c), async (c) => {
+    await run(c, ['delete', 'pod', CLIENT, '--ignore-not-found']);
+    await waitFor(async () => expect((await getJson<{ items: Array<{ metadata: { name: string } }> }>(c, ['pods'])).items.map((p) => p.metadata.name)).to.not.include(CLIENT), 60_000);
+  });
   before(async function () {
     this.timeout(240_000);
     await buildBusyboxImage(cluster.registry, 'library/nginx', '1.14.2', undefined, { config: HTTPD_CONFIG, extraTags: ['1.15', '1.16.1', 'latest'] });
     await buildBusyboxImage(cluster.registry, 'google-samples/hello-go-gke', '1.0', undefined, { config: HTTPD_CONFIG });
+    await apply(cluster, clientPod(CLIENT, cluster.nodes[0]!.name));
+    await waitFor(async () => expect(isRunning(await pod(cluster, CLIENT))).to.equal(true), 60_000);
   });
 
   /** applies the files, then waits until each workload has its replicas Running with the manifest's image. */
@@ -57,6 +65,17 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
         expect(current).to.have.length(w.replicas);
       }, 60_000);
     }
+  }
+
+  /**
+   * reachableByName asks the Service by its short and its full name from the client pod, until
+   * every pod of the selector that is Ready has answered (a new pod's endpoint may lag a moment).
+   */
+  async function reachableByName(service: string, selector: string): Promise<void> {
+    const ready = (await pods(cluster, selector)).filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True').map((p) => p.metadata.name).sort();
+    expect(ready, `the pods of ${service}`).to.not.deep.equal([]);
+    await waitFor(async () => expect([...new Set(await fetchMany(cluster, CLIENT, `http://${service}`, 10 * ready.length))].sort(), service).to.deep.equal(ready), 60_000);
+    for (const answer of await fetchMany(cluster, CLIENT, `http://${service}.default.svc.cluster.local`, 3)) expect(ready, `${service}.default.svc.cluster.local`).to.include(answer);
   }
 
   /** deletes what the files made, and waits until their workloads' names are free again. */
@@ -81,13 +100,15 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
     await remove('controllers-frontend-replicaset.yaml');
   });
 
-  it('networking/run-my-nginx.yaml and nginx-svc.yaml', async () => {
+  it('networking/run-my-nginx.yaml and nginx-svc.yaml: the Service answers by name from another pod', async () => {
     await applyAndRun('networking-run-my-nginx.yaml', 'networking-nginx-svc.yaml');
+    await reachableByName('my-nginx', 'run=my-nginx');
     await remove('networking-run-my-nginx.yaml', 'networking-nginx-svc.yaml');
   });
 
-  it('access/backend-deployment.yaml (gcr.io image) and backend-service.yaml', async () => {
+  it('access/backend-deployment.yaml (gcr.io image) and backend-service.yaml: the Service answers by name, through its named target port', async () => {
     await applyAndRun('access-backend-deployment.yaml', 'access-backend-service.yaml');
+    await reachableByName('hello', 'app.kubernetes.io/name=hello,tier=backend');
     await remove('access-backend-deployment.yaml', 'access-backend-service.yaml');
   });
 
@@ -97,7 +118,8 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
   });
 
   // Deleting it would take its 120 s grace period (the preStop hook sleeps 180 s): berth down removes it.
-  it('pods/pod-with-graceful-termination.yaml', async () => {
+  it('pods/pod-with-graceful-termination.yaml: its Service answers by name from another pod', async () => {
     await applyAndRun('pod-with-graceful-termination.yaml');
+    await reachableByName('nginx-service', 'app=nginx');
   });
 });

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, ClusterClient } from '../../../cli/client.js';
-import type { Event } from '../../../proto/objects/cluster.js';
+import type { Event, Lease } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
 import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
@@ -11,6 +11,7 @@ import type { ExecOutput__Output } from '../../../proto/generated/berth/v1/ExecO
 import { loadBerthProto } from '../../../proto/grpc.js';
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
+import { podsResource } from '../../support/agent-cluster.js';
 import { only, useAgentCluster } from '../../support/agent-suite.js';
 import { BERTH_BIN } from '../../support/cli.js';
 import { eventually } from '../../support/wait.js';
@@ -139,5 +140,38 @@ describe('berth-agent: exec through ClusterAPI, and readiness probes (real contr
     // Each attempt's sleep is killed at its timeout: at most the current one runs.
     const { stdout } = await exec(['ps', '-o', 'args'], undefined, 'slow');
     expect(stdout.split('\n').filter((l) => l.trim() === 'sleep 30').length).to.be.at.most(1);
+  });
+
+  it('keeps a ready pod Ready across an agent restart: no report makes it unready, its Ready condition keeps its time', async () => {
+    const probe = { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 };
+    const pod = await cluster.bindPod(agent.name, 'steady-ready', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: cluster.image, command: ['sh', '-c', 'touch /tmp/ready && exec sleep 3600'], readinessProbe: probe }] });
+    agent.podUids.add(pod.metadata.uid ?? '');
+    const readySince = await eventually(async () => {
+      const p = await cluster.pod('steady-ready');
+      expect(ready(p)).to.deep.equal({ container: true, pod: 'True', containers: 'True' });
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    }, 30_000);
+    // Every Ready condition written from here on, in order.
+    const seen: string[] = [];
+    const watch = cluster.store.watch(podsResource, 'default', { fromRevision: await cluster.store.currentRevision() });
+    const watching = (async () => {
+      for (let e = await watch.next(); !e.done; e = await watch.next()) {
+        const p = e.value.object as Pod;
+        if (p.metadata.name === 'steady-ready') seen.push(`${ready(p).pod} since ${p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime}`);
+      }
+    })();
+    try {
+      await agent.stop('SIGTERM');
+      const since = new Date().toISOString();
+      await agent.launch();
+      await eventually(async () => expect((((await cluster.store.get(RESOURCE.leases, undefined, agent.name)) as Lease).spec.renewTime ?? '') > since).to.equal(true), 20_000);
+      // Made unready on purpose: once that shows, every report of the new agent before it is in.
+      expect((await exec(['rm', '/tmp/ready'], undefined, 'steady-ready')).code).to.equal(0);
+      await eventually(() => expect(seen.at(-1)).to.match(/^False/), 10_000);
+      expect(seen.slice(0, -1).every((s) => s === `True since ${readySince}`), seen.join(', ')).to.equal(true);
+    } finally {
+      watch.close();
+      await watching;
+    }
   });
 });
