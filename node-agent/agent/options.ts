@@ -47,7 +47,7 @@ export interface AgentOptions {
 }
 
 /** Enough for a burst of a third of the 110 pods a node takes by default; each holds one of the 253 addresses of a /24. */
-const DEFAULT_POD_SANDBOX_POOL = 32;
+export const DEFAULT_POD_SANDBOX_POOL = 32;
 
 const DOMAIN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 

@@ -18,7 +18,8 @@ function target(pods: number): string {
 }
 
 function runLine(r: PodStartRun, i: number): string {
-  const pool = r.poolReady.length > 0 ? `, sandbox pools ${r.poolReady.join('/')} ready` : '';
+  const refill = r.settledInMs === undefined ? 'not refilled after 120 s' : `refilled ${(r.settledInMs / 1000).toFixed(1)} s before`;
+  const pool = r.poolReady.length > 0 ? `, sandbox pools ${r.poolReady.join('/')} ready (${refill})` : '';
   return `    run ${i + 1} (load ${r.load1.toFixed(1)}${pool}): printed Running p50 ${q(r.printed, 0.5)} p99 ${q(r.printed, 0.99)} max ${max(r.printed)};  command ran p50 ${q(r.ran, 0.5)} p99 ${q(r.ran, 0.99)} max ${max(r.ran)};  apply exited ${ms(r.applyExitedMs).trim()}${r.replaced.length ? `;  ${r.replaced.length} more pods did not stay (${r.replaced.slice(0, 3).join(', ')}${r.replaced.length > 3 ? ', …' : ''})` : ''}`;
 }
 
