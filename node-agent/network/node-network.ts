@@ -4,6 +4,7 @@ import type { Logger } from 'winston';
 import type { CniPodNetwork } from './cni-pod-network.js';
 import type { CommandRunner } from './commands.js';
 import { parseCidr } from './ipv4.js';
+import { ensureBridgeNetfilter } from './bridge-netfilter.js';
 import { installMasquerade } from './masquerade.js';
 
 /** The cluster CIDR pod CIDRs are cut from (the control plane's default). */
@@ -27,7 +28,8 @@ export interface NodeNetworkOptions {
 /**
  * NodeNetwork is used for what the node's network needs once per node: its pod CIDR (kept in
  * the state directory, so a restarted agent attaches and masquerades before the control plane
- * answers) given to the pod network, and the masquerade rule for it.
+ * answers) given to the pod network, the masquerade rule for it, and netfilter for bridged
+ * traffic (bridge-netfilter.ts).
  *
  * Lifecycle: start() picks up the pod CIDR an earlier agent kept; configure() with the one each
  * registration gives (a change is kept, and the masquerade rule follows in the background);
@@ -50,6 +52,7 @@ export class NodeNetwork {
 
   async start(): Promise<void> {
     await mkdir(this.options.stateDir, { recursive: true, mode: 0o700 });
+    await ensureBridgeNetfilter(this.options.run, this.options.logger);
     let kept: string | undefined;
     try {
       kept = (JSON.parse(await readFile(this.file(), 'utf8')) as { podCIDR?: string }).podCIDR;
@@ -63,7 +66,7 @@ export class NodeNetwork {
     if (podCIDR === this.current) return;
     if (!podCIDR) throw new Error('the control plane gave this node no pod CIDR; pods cannot be attached to the network');
     parseCidr(podCIDR);
-    if (this.current) this.options.logger.warn('the node\'s pod CIDR changed; pods attached before keep their addresses', { from: this.current, to: podCIDR });
+    if (this.current) this.options.logger.warn('the node\'s pod CIDR changed: pods attached before lose their gateway (their Node was deleted, so they go too)', { from: this.current, to: podCIDR });
     this.options.pods.configure(podCIDR);
     this.current = podCIDR;
     const tmp = `${this.file()}.tmp`;
