@@ -22,7 +22,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { markTopDir } from '../native/index.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthRuntimeCli, defaultBinaryPath, type RuntimeState } from './berth-runtime-cli.js';
 import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
 import { buildContainerSpec } from './container-spec-builder.js';
@@ -50,7 +49,7 @@ export interface BerthRuntimeOptions {
   /** The most processes one container may have. */
   pidsLimit?: number;
   mounter?: Mounter;
-  /** How often waits and log follows look again. */
+  /** How often log follows look again (default 100 ms), and waits for an exit when no exit watch has spoken (default 1 s). */
   pollIntervalMs?: number;
   /** How long stop() waits after SIGKILL before it gives up with StopTimeoutError. */
   killTimeoutMs?: number;
@@ -58,6 +57,22 @@ export interface BerthRuntimeOptions {
 
 /** How long an exit may stay unrecorded by the monitor before the runtime stops waiting for the record. */
 const exitRecordGraceMs = 2_000;
+/** How often a wait for an exit looks again when its exit watch stays silent. */
+const EXIT_WAIT_FALLBACK_MS = 1_000;
+
+/** wakeOrTimeout resolves after `ms`, when the function it hands to `arm` is called, or on abort (the caller checks the signal). */
+function wakeOrTimeout(ms: number, arm: (wake: () => void) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    arm(done);
+  });
+}
 
 const idPattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
@@ -292,20 +307,37 @@ export class BerthRuntime implements Runtime {
    * passes first. Init's end shows before the monitor has drained the output and recorded
    * the exit code; the status is final once that record is there. A monitor that died
    * (killed by hand) never writes it, so after exitRecordGraceMs the status is taken as is.
+   *
+   * It looks again when the exit watch says so (the monitor's record, or its sweep), and at
+   * the latest every EXIT_WAIT_FALLBACK_MS: a stop that waits out a 30 s grace period (a PID 1
+   * that ignores SIGTERM) costs a few reads, not one every 100 ms.
    */
   private async pollUntilExited(id: string, deadline: number, signal?: AbortSignal): Promise<ContainerStatus | undefined> {
-    const interval = this.options.pollIntervalMs ?? 100;
-    let exitedSince: number | undefined;
-    for (;;) {
-      signal?.throwIfAborted();
-      const status = await this.inspect(id);
-      if (status.state === 'exited') {
-        exitedSince ??= Date.now();
-        if (status.exitCode !== undefined || Date.now() - exitedSince >= exitRecordGraceMs) return status;
+    const fallbackMs = this.options.pollIntervalMs ?? EXIT_WAIT_FALLBACK_MS;
+    let heard = false;
+    let wake: (() => void) | undefined;
+    const unwatch = this.exits.watch(id, () => {
+      heard = true;
+      wake?.();
+    });
+    try {
+      let exitedSince: number | undefined;
+      for (;;) {
+        signal?.throwIfAborted();
+        heard = false;
+        const status = await this.inspect(id);
+        if (status.state === 'exited') {
+          exitedSince ??= Date.now();
+          if (status.exitCode !== undefined || Date.now() - exitedSince >= exitRecordGraceMs) return status;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) return undefined;
+        // The watch may have spoken while the state was read: then look again at once.
+        if (!heard) await wakeOrTimeout(Math.min(fallbackMs, left, exitedSince !== undefined ? 100 : Infinity), (w) => (wake = w), signal);
+        wake = undefined;
       }
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await sleep(Math.min(interval, left), undefined, signal ? { signal } : {});
+    } finally {
+      unwatch();
     }
   }
 
