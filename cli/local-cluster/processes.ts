@@ -2,16 +2,30 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** isRunning tells whether `pid` is alive (not a zombie) and its command line contains `marker` (never trust a pid alone). */
-export function isRunning(pid: number, marker: string): boolean {
+/** What /proc shows of a pid: running with the marker, gone (or another program), or between execve's steps. */
+type ProcessLook = 'running' | 'gone' | 'exec';
+
+/**
+ * lookAt reads /proc/<pid>. While a process is inside execve (its new memory in place, its
+ * arguments not yet), /proc/<pid>/cmdline reads empty: that is 'exec', neither running nor gone.
+ * An agent just spawned goes through three of them (nsenter, env, node).
+ */
+function lookAt(pid: number, marker: string): ProcessLook {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
+    if (state === 'Z' || state === 'X') return 'gone';
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline === '') return 'exec';
+    return cmdline.split('\0').join(' ').includes(marker) ? 'running' : 'gone';
   } catch {
-    return false;
+    return 'gone';
   }
+}
+
+/** isRunning tells whether `pid` is alive (not a zombie) and its command line contains `marker` (never trust a pid alone); a process inside execve counts as running. */
+export function isRunning(pid: number, marker: string): boolean {
+  return lookAt(pid, marker) !== 'gone';
 }
 
 /** stopProcess sends SIGTERM, waits up to `graceMs`, then SIGKILL. Resolves when it is gone. */
