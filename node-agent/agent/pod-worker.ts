@@ -6,17 +6,17 @@ import { PodProbes } from '../probes/pod-probes.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
 import type { ContainerExtras } from './container-extras.js';
+import { ensureContainerImage } from './container-image.js';
 import { containerId, containerLabels } from './container-naming.js';
 import { newRecord, toView, type ContainerRecord } from './container-record.js';
 import type { EventReporter } from './event-reporter.js';
 import type { ImagePuller } from './image-puller.js';
 import { removePodCgroup } from './pod-cgroup.js';
-import { afterCreateError, afterPullError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
+import { afterCreateError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
 import { portMappingsOf } from '../network/cni-config.js';
 import type { PodNetwork } from '../network/pod-network.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
-import { pullRetryDelayMs } from './restart-backoff.js';
 import type { StatusReporter } from './status-reporter.js';
 
 /** PodWorkerDeps is what every pod worker of an agent shares. */
@@ -230,7 +230,11 @@ export class PodWorker {
   }
 
   private async startInstance(spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
-    const image = await this.ensureImage(spec, rec);
+    const image = await ensureContainerImage(
+      { images: this.deps.images, events: this.deps.events, pod: this.pod, reportStatus: () => this.reportStatus(), wakeIn: (ms) => this.wakeIn(ms) },
+      spec,
+      rec,
+    );
     if (!image) return;
     const id = containerId(this.uid, spec.name, instance);
     const field = `spec.containers{${spec.name}}`;
@@ -273,31 +277,6 @@ export class PodWorker {
     });
   }
 
-  private async ensureImage(spec: Container, rec: ContainerRecord): Promise<ContainerRecord['image']> {
-    if (rec.image && rec.imageFor === spec.image) return rec.image;
-    const field = `spec.containers{${spec.name}}`;
-    const result = await this.deps.images.ensure(spec, () => {
-      rec.waiting = { reason: 'ContainerCreating' };
-      this.reportStatus();
-      this.deps.events.pod(this.pod, 'Normal', 'Pulling', `Pulling image "${spec.image}"`, field);
-    });
-    if (result.kind === 'ready') {
-      if (result.pulled) this.deps.events.pod(this.pod, 'Normal', 'Pulled', `Successfully pulled image "${spec.image}" in ${result.tookMs}ms`, field);
-      rec.image = result.image;
-      rec.imageFor = spec.image;
-      rec.pullFailures = 0;
-      return result.image;
-    }
-    rec.pullFailures++;
-    // The first failure shows as ErrImagePull, the waits between retries as ImagePullBackOff; both keep the registry's words.
-    rec.waiting = { reason: rec.pullFailures > 1 && result.reason === 'ErrImagePull' ? 'ImagePullBackOff' : result.reason, message: result.message };
-    const delayMs = pullRetryDelayMs(rec.pullFailures);
-    rec.restarts = afterPullError(rec.restarts, delayMs, Date.now());
-    this.deps.events.pod(this.pod, 'Warning', 'Failed', `Failed to pull image "${spec.image}": ${result.message}`, field);
-    this.wakeIn(delayMs);
-    return undefined;
-  }
-
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
     const policy = this.pod.spec.restartPolicy;
@@ -315,7 +294,7 @@ export class PodWorker {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     this.deps.status.forget(this.uid);
-    // TODO(lifecycle hooks): run preStop exec hooks before the stop signal; needs an exec into the container, which the Runtime does not offer yet.
+    // TODO(lifecycle hooks): run preStop exec hooks (through Runtime.exec) before the stop signal.
     const decisions = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true });
     await Promise.all(
       decisions.map(async ({ name, action }) => {
