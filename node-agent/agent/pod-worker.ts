@@ -214,6 +214,7 @@ export class PodWorker {
         return this.wakeBy(action.until);
       case 'resume':
         rec.current = await this.deps.runtime.start(action.id);
+        this.lookAgainIfEnded(rec.current);
         return;
       case 'restart':
         if (action.delayMs === 0) return this.startInstance(spec, rec, action.instance);
@@ -253,6 +254,7 @@ export class PodWorker {
     this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
     const older = rec.previous;
     [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
+    this.lookAgainIfEnded(started);
     rec.waiting = undefined;
     rec.restarts = afterStart(rec.restarts);
     // Only the instance before the current one is kept (for lastState and logs --previous).
@@ -342,6 +344,15 @@ export class PodWorker {
       this.unwatch.delete(id);
     }
     if (live !== undefined && !this.unwatch.has(live)) this.unwatch.set(live, this.deps.runtime.watchExit(live, () => this.kick()));
+  }
+
+  /**
+   * lookAgainIfEnded syncs once more when an instance had already ended by the time its start
+   * returned: followExit only watches instances that run, so nothing else would wake the
+   * worker for that exit before the resync (a container that exits in a few milliseconds).
+   */
+  private lookAgainIfEnded(instance: RuntimeContainer): void {
+    if (instance.state === 'exited') this.kick();
   }
 
   private wakeIn(ms: number): void {
