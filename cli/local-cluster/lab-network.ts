@@ -74,8 +74,21 @@ export function routeOverlaps(subnet: LabSubnet, dst: string): boolean {
   return base !== undefined && overlaps(subnet, { base, prefix: Number(len) });
 }
 
-/** checkLabCidrFree fails with a clear message when a route or address of this host overlaps the subnet. */
+/** The ranges the cluster itself uses (the control plane's defaults, which berth up keeps): pod CIDRs and ClusterIPs. */
+const CLUSTER_RANGES = [
+  { cidr: '10.244.0.0/16', what: 'the pods\' addresses' },
+  { cidr: '10.96.0.0/16', what: 'the Services\' ClusterIPs' },
+] as const;
+
+/** clusterRangeOverlapping names the cluster's own range the subnet overlaps, if any: nodes there would route their own pods' traffic to the lab. */
+export function clusterRangeOverlapping(subnet: LabSubnet): (typeof CLUSTER_RANGES)[number] | undefined {
+  return CLUSTER_RANGES.find((r) => routeOverlaps(subnet, r.cidr));
+}
+
+/** checkLabCidrFree fails with a clear message when a route or address of this host, or a range of the cluster itself, overlaps the subnet. */
 export async function checkLabCidrFree(subnet: LabSubnet): Promise<void> {
+  const taken = clusterRangeOverlapping(subnet);
+  if (taken) throw new CliError(`--lab-cidr ${subnet.cidr} overlaps ${taken.cidr}, ${taken.what} in the cluster; choose another subnet with --lab-cidr`);
   const routes = JSON.parse(await sh('ip', ['-j', '-4', 'route', 'show'])) as Array<{ dst: string; dev?: string }>;
   for (const r of routes) {
     if (routeOverlaps(subnet, r.dst)) {

@@ -9,7 +9,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
+import { clusterRangeOverlapping, parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
 import { cgroupLeftovers } from '../../cli/local-cluster/node-cleanup.js';
 import { agentLaunch, runtimeBinary } from '../../cli/local-cluster/paths.js';
 import { writeRecord, type ClusterRecord } from '../../cli/local-cluster/record.js';
@@ -68,7 +68,7 @@ export function freeLabCidr(): string {
   for (;;) {
     const cidr = `10.${randomInt(214, 251)}.${randomInt(0, 256)}.0/24`;
     const subnet = parseLabCidr(cidr);
-    if (!routes.some((r) => routeOverlaps(subnet, r.dst))) return cidr;
+    if (!routes.some((r) => routeOverlaps(subnet, r.dst)) && !clusterRangeOverlapping(subnet)) return cidr;
   }
 }
 
