@@ -24,22 +24,6 @@
 namespace berth {
 namespace {
 
-bool ReadStringArray(Napi::Env env, Napi::Value v, const char* name, std::vector<std::string>* out) {
-  if (!v.IsArray()) {
-    ThrowType(env, std::string("'") + name + "' must be an array of strings");
-    return false;
-  }
-  auto arr = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value item = arr.Get(i);
-    if (!item.IsString()) {
-      ThrowType(env, std::string("'") + name + "' must be an array of strings");
-      return false;
-    }
-    out->push_back(item.As<Napi::String>().Utf8Value());
-  }
-  return true;
-}
 
 void CloseAll(std::vector<int>* fds) {
   for (int fd : *fds)
@@ -55,8 +39,8 @@ Napi::Value SpawnAttachedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string file;
   std::vector<std::string> args, envs;
-  if (!ArgPath(info, 0, "file", &file) || !ReadStringArray(env, info[1], "argv", &args) ||
-      !ReadStringArray(env, info[2], "env", &envs))
+  if (!ArgPath(info, 0, "file", &file) || !ArgStrings(env, info[1], "argv", &args) ||
+      !ArgStrings(env, info[2], "env", &envs))
     return env.Undefined();
   bool withStdin = info.Length() > 3 && info[3].IsObject() && info[3].As<Napi::Object>().Get("stdin").ToBoolean().Value();
   if (args.empty()) args.push_back(file);

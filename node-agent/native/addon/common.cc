@@ -78,4 +78,21 @@ bool ArgOptString(const Napi::CallbackInfo& info, size_t i, std::string* out, bo
   return ArgPath(info, i, "data", out);
 }
 
+bool ArgStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std::string>* out) {
+  if (!v.IsArray()) {
+    ThrowType(env, std::string("'") + name + "' must be an array of strings");
+    return false;
+  }
+  auto arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value item = arr.Get(i);
+    if (!item.IsString()) {
+      ThrowType(env, std::string("'") + name + "' must be an array of strings");
+      return false;
+    }
+    out->push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return true;
+}
+
 }  // namespace berth

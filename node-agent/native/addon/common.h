@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <string>
+#include <vector>
 
 namespace berth {
 
@@ -19,6 +20,8 @@ bool ArgPath(const Napi::CallbackInfo& info, size_t i, const char* name, std::st
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out);
 bool ArgOptInt(const Napi::CallbackInfo& info, size_t i, int64_t dflt, int64_t* out);
 bool ArgOptString(const Napi::CallbackInfo& info, size_t i, std::string* out, bool* present);
+// ArgStrings reads an array of strings (argv, env), appending to `out`.
+bool ArgStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std::string>* out);
 
 // Registration functions, one per source file.
 void InitFsAt(Napi::Env env, Napi::Object exports);

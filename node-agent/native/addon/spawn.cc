@@ -178,22 +178,6 @@ CommandResult RunCommand(const CommandRequest& req) {
   return res;
 }
 
-bool ReadStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std::string>* out) {
-  if (!v.IsArray()) {
-    ThrowType(env, std::string("'") + name + "' must be an array of strings");
-    return false;
-  }
-  auto arr = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value item = arr.Get(i);
-    if (!item.IsString()) {
-      ThrowType(env, std::string("'") + name + "' must be an array of strings");
-      return false;
-    }
-    out->push_back(item.As<Napi::String>().Utf8Value());
-  }
-  return true;
-}
 
 // runCommand(file, argv, env, { cwd?, input?, timeoutMs?, maxOutput?, idle? })
 //   -> Promise<{ exitCode: number | null, signal: number | null, stdout, stderr, timedOut, overflowed }>
@@ -201,8 +185,8 @@ bool ReadStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std
 Napi::Value RunCommandJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CommandRequest req;
-  if (!ArgPath(info, 0, "file", &req.file) || !ReadStrings(env, info[1], "argv", &req.args) ||
-      !ReadStrings(env, info[2], "env", &req.env))
+  if (!ArgPath(info, 0, "file", &req.file) || !ArgStrings(env, info[1], "argv", &req.args) ||
+      !ArgStrings(env, info[2], "env", &req.env))
     return env.Undefined();
   if (info.Length() > 3 && info[3].IsObject()) {
     auto o = info[3].As<Napi::Object>();
