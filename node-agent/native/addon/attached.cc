@@ -70,15 +70,8 @@ Napi::Value SpawnAttachedJs(const Napi::CallbackInfo& info) {
   else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   for (int i = 1; i < 4; i++) posix_spawn_file_actions_adddup2(&actions, theirs[i], i);
   posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-  // Default signal handling and nothing blocked, as in runCommand: Node ignores SIGPIPE.
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  InitCleanSpawnAttr(&attr);
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

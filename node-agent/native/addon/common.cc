@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <signal.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -93,6 +95,16 @@ bool ArgStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std:
     out->push_back(item.As<Napi::String>().Utf8Value());
   }
   return true;
+}
+
+void InitCleanSpawnAttr(posix_spawnattr_t* attr) {
+  posix_spawnattr_init(attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 }
 
 }  // namespace berth

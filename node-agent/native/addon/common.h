@@ -1,6 +1,7 @@
 // Shared helpers for the berth_native addon: argument decoding and errno -> JS error mapping.
 #pragma once
 #include <napi.h>
+#include <spawn.h>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ bool ArgPath(const Napi::CallbackInfo& info, size_t i, const char* name, std::st
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out);
 bool ArgOptInt(const Napi::CallbackInfo& info, size_t i, int64_t dflt, int64_t* out);
 bool ArgOptString(const Napi::CallbackInfo& info, size_t i, std::string* out, bool* present);
+// InitCleanSpawnAttr initialises `attr` so the child starts with default handling for every
+// signal and nothing blocked: Node ignores SIGPIPE, and an ignored signal stays ignored across
+// exec. The caller destroys it.
+void InitCleanSpawnAttr(posix_spawnattr_t* attr);
 // ArgStrings reads an array of strings (argv, env), appending to `out`.
 bool ArgStrings(Napi::Env env, Napi::Value v, const char* name, std::vector<std::string>* out);
 

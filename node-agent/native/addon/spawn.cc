@@ -140,16 +140,8 @@ CommandResult RunCommand(const CommandRequest& req) {
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (!req.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, req.cwd.c_str());
 
-  // The command starts with default signal handling and nothing blocked: Node ignores SIGPIPE,
-  // and an ignored signal would stay ignored across exec.
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  InitCleanSpawnAttr(&attr);
   std::vector<char*> argv, envp;
   for (const auto& a : req.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
