@@ -26,7 +26,7 @@ export type ApplyPlan =
   | { kind: 'invalid'; errors: ObjectProblem[] };
 
 /** Metadata only the API sets; a manifest's values for these are ignored. */
-const SYSTEM_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
+const SYSTEM_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
 
 /** userIntent strips what a user cannot set through apply: status and system metadata. */
 export function userIntent(document: BerthObject): BerthObject {

@@ -58,7 +58,7 @@ const IDENTITY_FIELDS: readonly (readonly string[])[] = [
 ];
 
 /** Fields the cluster writes (generation by the API, status by controllers and agents). */
-const SYSTEM_FIELDS: readonly (readonly string[])[] = [['metadata', 'generation'], ['metadata', 'deletionTimestamp'], ['status']];
+const SYSTEM_FIELDS: readonly (readonly string[])[] = [['metadata', 'generation'], ['metadata', 'deletionTimestamp'], ['metadata', 'deletionGracePeriodSeconds'], ['status']];
 
 function at(object: unknown, path: readonly string[]): unknown {
   let value = object;

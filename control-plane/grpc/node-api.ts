@@ -25,6 +25,11 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
       const { node, podCIDR } = await nodes.registration.register(parse<Node>(req.node_json, 'node_json'));
       return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
     }),
+    // Graceful deletion and drain-before-kill: the contract is in proto/berth.proto; the control
+    // plane's side comes with the rollout work and answers UNIMPLEMENTED until then.
+    FinishPodTermination: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'FinishPodTermination is not implemented yet' }),
+    ReportProxySync: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'ReportProxySync is not implemented yet' }),
+    WaitEndpointsDrained: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'WaitEndpointsDrained is not implemented yet' }),
     Heartbeat: unary(logger, async (req) => {
       const { leaseDurationSeconds } = await nodes.heartbeat.beat(req.node_name);
       return { lease_duration_seconds: leaseDurationSeconds };

@@ -11,6 +11,8 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Seconds the object has to stop once deletionTimestamp is set (pods). Set by the API. */
+  deletionGracePeriodSeconds?: number;
   ownerReferences?: OwnerReference[];
 }
 

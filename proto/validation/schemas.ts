@@ -23,9 +23,10 @@ const metadataProperties = {
   generation: int(),
   creationTimestamp: { type: ['string', 'null'] },
   deletionTimestamp: str(),
+  deletionGracePeriodSeconds: int(0),
   ownerReferences: arr(ownerReference),
 };
-const metadataUnsupported = ['generateName', 'finalizers', 'managedFields', 'selfLink', 'deletionGracePeriodSeconds'];
+const metadataUnsupported = ['generateName', 'finalizers', 'managedFields', 'selfLink'];
 
 export const objectMeta = obj(metadataProperties, { required: ['name'], unsupported: metadataUnsupported });
 const templateMeta = obj(metadataProperties, { unsupported: metadataUnsupported });
