@@ -127,13 +127,26 @@ export class ClusterClient {
     });
   }
 
-  /** watch calls onEvent for each change until the stream ends or fails. */
-  watch(request: WatchRequest, onEvent: (type: string, object: BerthObject) => void): Promise<void> {
+  /** watch calls onEvent for each change until the stream ends or fails, or `signal` aborts it (then it resolves). */
+  watch(request: WatchRequest, onEvent: (type: string, object: BerthObject) => void, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return resolve();
       const call = this.client.Watch(request);
-      call.on('data', (e: WatchEvent__Output) => onEvent(e.type, JSON.parse(e.object_json) as BerthObject));
-      call.on('end', () => resolve());
-      call.on('error', (err: grpc.ServiceError) => reject(this.describe(err)));
+      const abort = () => call.cancel();
+      signal?.addEventListener('abort', abort, { once: true });
+      const settle = () => signal?.removeEventListener('abort', abort);
+      call.on('data', (e: WatchEvent__Output) => {
+        if (!signal?.aborted) onEvent(e.type, JSON.parse(e.object_json) as BerthObject);
+      });
+      call.on('end', () => {
+        settle();
+        resolve();
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        settle();
+        if (signal?.aborted && err.code === grpc.status.CANCELLED) resolve();
+        else reject(this.describe(err));
+      });
     });
   }
 

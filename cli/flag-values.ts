@@ -24,3 +24,22 @@ export function parsePositive(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return n;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** parseDuration reads a duration flag as kubectl does (`90s`, `5m`, `1h30m`; `0`: none), in milliseconds. */
+export function parseDuration(value: string): number {
+  if (value === '0') return 0;
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
+    throw new InvalidArgumentError(`"${value}" is not a duration: use a number with a unit, e.g. 30s, 5m or 1h (0: no limit)`);
+  }
+  return parts.reduce((ms, p) => ms + Number(p[1]) * (DURATION_UNITS[p[2] as string] ?? 0), 0);
+}
+
+/** parseRevision reads a revision number flag (0 or more). */
+export function parseRevision(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${value}" is not a revision number (a whole number, 0 or more)`);
+  return n;
+}

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import type { MetadataEditOptions } from './commands/label.js';
+import type { RolloutEdit } from './commands/rollout-edits.js';
+import type { RolloutHistoryOptions, RolloutStatusOptions, RolloutUndoOptions } from './commands/rollout.js';
 import type { TaintOptions } from './commands/taint.js';
 import type { LocalClusterFlags } from './commands/up.js';
 import { CliError } from './errors.js';
-import { collect, parseBool, parsePort, parsePositive } from './flag-values.js';
+import { collect, parseBool, parseDuration, parsePort, parsePositive, parseRevision } from './flag-values.js';
 
 // Each command's module is imported only when that command runs: loading all of them (the YAML
 // parser, gRPC, printers, the local cluster) would make every command, even --help, start slower.
@@ -37,7 +39,9 @@ program
   .description('Create or update objects from manifests (files, directories, or - for stdin).')
   .option('-f, --filename <path>', 'manifest file, directory or - (repeatable)', collect, [])
   .option('--dry-run', 'validate and show what would change, write nothing')
-  .action(run(async (opts: { filename: string[]; dryRun?: boolean }) => (await import('./commands/apply.js')).applyCommand({ ...program.opts(), ...opts })));
+  .option('--wait', "then wait for each applied Deployment's rollout to finish (live progress on a terminal); exit non-zero if one fails")
+  .option('--timeout <duration>', 'with --wait: give up after this long, e.g. 90s or 5m (0: never)', parseDuration, 0)
+  .action(run(async (opts: { filename: string[]; dryRun?: boolean; wait?: boolean; timeout: number }) => (await import('./commands/apply.js')).applyCommand({ ...program.opts(), ...opts })));
 
 program
   .command('get')
@@ -90,6 +94,56 @@ const metadataEdit = (name: 'label' | 'annotate', what: string) =>
 
 metadataEdit('label', 'labels').action(run(async (args: string[], opts: MetadataEditOptions) => (await import('./commands/label.js')).labelCommand(args, { ...program.opts(), ...opts })));
 metadataEdit('annotate', 'annotations').action(run(async (args: string[], opts: MetadataEditOptions) => (await import('./commands/label.js')).annotateCommand(args, { ...program.opts(), ...opts })));
+
+const rollout = program.command('rollout').description('Follow, inspect, undo, pause, resume and restart the rollout of a Deployment.');
+
+rollout
+  .command('status')
+  .description("Watch a Deployment's rollout until it is done; exits non-zero if it passes its progress deadline, is rolled back, or --timeout passes.")
+  .argument('<target>', 'deployment/NAME, or deployment NAME')
+  .argument('[name]')
+  .option('--timeout <duration>', 'give up after this long, e.g. 90s or 5m (0: never)', parseDuration, 0)
+  .option('-w, --watch [bool]', 'watch until the rollout is done (false: print the status once)', parseBool, true)
+  .option('--revision <n>', 'pin to this revision: fail if the Deployment moves to another (0: the latest)', parseRevision, 0)
+  .action(run(async (target: string, name: string | undefined, opts: RolloutStatusOptions) => (await import('./commands/rollout.js')).rolloutStatusCommand(target, name, { ...program.opts(), ...opts })));
+
+rollout
+  .command('history')
+  .description("List a Deployment's revisions with their change-cause, or show one revision's pod template.")
+  .argument('<target>', 'deployment/NAME, or deployment NAME')
+  .argument('[name]')
+  .option('--revision <n>', "show this revision's pod template", parseRevision, 0)
+  .action(run(async (target: string, name: string | undefined, opts: RolloutHistoryOptions) => (await import('./commands/rollout.js')).rolloutHistoryCommand(target, name, { ...program.opts(), ...opts })));
+
+rollout
+  .command('undo')
+  .description("Roll a Deployment back to its previous revision's pod template, or to --to-revision's.")
+  .argument('<target>', 'deployment/NAME, or deployment NAME')
+  .argument('[name]')
+  .option('--to-revision <n>', 'the revision to go back to (0: the previous one)', parseRevision, 0)
+  .action(run(async (target: string, name: string | undefined, opts: RolloutUndoOptions) => (await import('./commands/rollout.js')).rolloutUndoCommand(target, name, { ...program.opts(), ...opts })));
+
+const rolloutEdits: [RolloutEdit, string][] = [
+  ['pause', 'Pause a Deployment: template changes start no rollout until it is resumed.'],
+  ['resume', 'Resume a paused Deployment: its rollout continues.'],
+  ['restart', 'Restart every pod of a Deployment by a rollout (sets the restartedAt template annotation).'],
+];
+for (const [verb, description] of rolloutEdits) {
+  rollout
+    .command(verb)
+    .description(description)
+    .argument('<targets...>', 'deployment/NAME..., or deployment NAME...')
+    .action(run(async (targets: string[]) => (await import('./commands/rollout-edits.js')).rolloutEditCommand(verb, targets, program.opts())));
+}
+
+program
+  .command('set')
+  .description('Change a field of objects.')
+  .command('image')
+  .description("Set container images in a Deployment's or ReplicaSet's pod template (CONTAINER=IMAGE, or *=IMAGE for every container).")
+  .usage('KIND/NAME... CONTAINER=IMAGE... | *=IMAGE')
+  .argument('<args...>', 'deployment/NAME... (or deployment NAME...), then CONTAINER=IMAGE...')
+  .action(run(async (args: string[]) => (await import('./commands/rollout-edits.js')).setImageCommand(args, program.opts())));
 
 program
   .command('taint')

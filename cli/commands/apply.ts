@@ -1,7 +1,11 @@
+import type { ApplyResponse__Output } from '../../proto/generated/berth/v1/ApplyResponse.js';
+import type { ApplyResult__Output } from '../../proto/generated/berth/v1/ApplyResult.js';
 import type { Problem__Output } from '../../proto/generated/berth/v1/Problem.js';
 import { resourceForKind, qualifiedKind } from '../../proto/resources.js';
 import { CliError } from '../errors.js';
 import { readManifests } from '../manifests.js';
+import { waitForRollouts } from '../rollout/wait-applied.js';
+import type { AppliedDeployment } from '../rollout/wait-applied.js';
 import type { ManifestDocument } from '../manifests.js';
 import type { GlobalOptions } from './context.js';
 import { print, printErr, readStdin, withClient } from './context.js';
@@ -9,6 +13,10 @@ import { print, printErr, readStdin, withClient } from './context.js';
 export interface ApplyOptions extends GlobalOptions {
   filename: string[];
   dryRun?: boolean;
+  /** Wait for the applied Deployments' rollouts to finish. */
+  wait?: boolean;
+  /** With --wait: give up after this many milliseconds (0: never). */
+  timeout?: number;
 }
 
 const ACTION_WORDS: Record<string, string> = { CREATED: 'created', CONFIGURED: 'configured', UNCHANGED: 'unchanged' };
@@ -28,6 +36,7 @@ export async function applyCommand(options: ApplyOptions): Promise<void> {
   if (options.filename.length === 0) throw new CliError('must specify one of -f and -k: berth apply -f FILE|DIR|-');
   const documents: ManifestDocument[] = readManifests(options.filename, readStdin);
   if (documents.length === 0) throw new CliError('no objects passed to apply');
+  if (options.wait && options.dryRun) throw new CliError('--wait cannot be used with --dry-run: a dry run changes nothing to wait for');
   if (options.namespace) {
     for (const d of documents) {
       const meta = (d.object as { metadata?: { namespace?: string } } | null)?.metadata;
@@ -40,12 +49,26 @@ export async function applyCommand(options: ApplyOptions): Promise<void> {
     }
   }
   const lines = new Map(documents.map((d) => [`${d.source}#${d.index}`, d.line]));
-  const response = await withClient(options, (client) =>
-    client.apply({
+  const since = Date.now();
+  await withClient(options, async (client) => {
+    const response = await client.apply({
       documents: documents.map((d) => ({ source: d.source, index: d.index, json: JSON.stringify(d.object) })),
       dry_run: options.dryRun ?? false,
-    }),
-  );
+    });
+    report(response, lines, options);
+    if (options.wait) await waitForRollouts(client, appliedDeployments(response.results), { since, timeoutMs: options.timeout ?? 0, out: process.stdout });
+  });
+}
+
+/** appliedDeployments are the Deployments among what apply wrote or found unchanged. */
+function appliedDeployments(results: ApplyResult__Output[]): AppliedDeployment[] {
+  return results
+    .filter((r) => r.api_version === 'apps/v1' && r.kind === 'Deployment')
+    .map((r) => ({ namespace: r.namespace, name: r.name, label: `deployment.apps/${r.name}` }));
+}
+
+/** report prints the warnings (stderr), then fails with every error, or prints what was done. */
+function report(response: ApplyResponse__Output, lines: Map<string, number>, options: ApplyOptions): void {
   for (const w of response.warnings) printErr(`Warning: ${where(w, lines)}: ${w.message}`);
   if (response.errors.length > 0) {
     const details = response.errors.map((e) => `${where(e, lines)}: ${e.message}`).join('\nerror: ');

@@ -16,7 +16,7 @@ export interface MapEdit {
 }
 
 /** The word kubectl uses for the pairs in its messages. */
-export type PairType = 'label' | 'annotation' | 'taint';
+export type PairType = 'label' | 'annotation' | 'taint' | 'image';
 
 /**
  * splitResourcesAndPairs separates `TYPE NAME...` from the changes that follow them (kubectl's

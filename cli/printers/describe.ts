@@ -85,6 +85,8 @@ function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
   if (!t) return;
   l.line('Pod Template:');
   l.map('Labels', t.metadata?.labels, 2);
+  // As kubectl: a template's annotations (restartedAt, a revision's change-cause) show only when it has some.
+  if (Object.keys(t.metadata?.annotations ?? {}).length > 0) l.map('Annotations', t.metadata?.annotations, 2);
   l.line('  Containers:');
   for (const c of t.spec.containers) container(c, l, 3);
 }
@@ -226,5 +228,12 @@ export function describeObject(object: BerthObject, events: Event[], now = Date.
     const sorted = sortEvents(events);
     l.line(indentBlock(formatTable(['Type', 'Reason', 'Age', 'From', 'Message'], sorted.map((e) => [e.type, e.reason, age(e.lastTimestamp ?? e.metadata.creationTimestamp, now), e.source?.component ?? '', e.message]))));
   }
+  return l.toString();
+}
+
+/** describePodTemplate prints a pod template as describe does (`berth rollout history --revision N`). */
+export function describePodTemplate(template: PodTemplateSpec): string {
+  const l = new Lines();
+  podTemplate(template, l);
   return l.toString();
 }
