@@ -24,6 +24,15 @@ export const oneOf = (...values: string[]): Schema => ({ type: 'string', enum: v
 /** Anything: for fields whose content Berth ignores (status, written by Berth itself). */
 export const any: Schema = {};
 
+/**
+ * ignored is a Kubernetes field Berth checks (so a typo inside it is still an error) but does not
+ * act on: present, it is a warning naming the path.
+ */
+export const ignored = (schema: Schema): Schema => ({ ...schema, [UNSUPPORTED_KEYWORD]: true });
+
+/** ignoredWhenTrue is a boolean Berth does not act on: `false` is what Berth does anyway, `true` a warning. */
+export const ignoredWhenTrue: Schema = { type: 'boolean', if: { const: true }, then: { [UNSUPPORTED_KEYWORD]: true } };
+
 export interface ObjectOptions {
   required?: string[];
   /** Kubernetes fields Berth accepts but does not implement: a warning naming the path. */

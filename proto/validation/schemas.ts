@@ -1,4 +1,4 @@
-import { any, arr, bool, int, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
+import { any, arr, bool, ignored, ignoredWhenTrue, int, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
 import type { Schema } from './schema-builder.js';
 
 /**
@@ -66,7 +66,8 @@ const probe = obj(
   { unsupported: ['grpc'] },
 );
 
-const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket, sleep: obj({ seconds: int(0) }, { required: ['seconds'] }) });
+// Kubernetes itself accepts a tcpSocket hook for compatibility and never runs it.
+const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket: ignored(tcpSocket), sleep: obj({ seconds: int(0) }, { required: ['seconds'] }) });
 
 const securityContext = obj(
   {
@@ -104,8 +105,9 @@ const container = obj(
     terminationMessagePolicy: oneOf('File', 'FallbackToLogsOnError'),
     imagePullPolicy: oneOf('Always', 'IfNotPresent', 'Never'),
     securityContext,
-    stdin: bool,
-    tty: bool,
+    // No attach in Berth: a container's stdin is never kept open, nor given a terminal.
+    stdin: ignoredWhenTrue,
+    tty: ignoredWhenTrue,
   },
   { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'envFrom', 'stdinOnce', 'resizePolicy', 'restartPolicy'] },
 );
@@ -115,16 +117,18 @@ const toleration = obj({
   operator: oneOf('Exists', 'Equal'),
   value: str(),
   effect: oneOf('NoSchedule', 'PreferNoSchedule', 'NoExecute', ''),
-  tolerationSeconds: int(),
+  // Berth evicts no pod for a NoExecute taint (the scheduler only keeps pods off), so there is no eviction to delay.
+  tolerationSeconds: ignored(int()),
 });
 
 export const podSpec = obj(
   {
     containers: arr(container, { minItems: 1 }),
-    initContainers: arr(container),
+    // The scheduler counts their requests, but the agent does not run init containers.
+    initContainers: ignored(arr(container)),
     restartPolicy: oneOf('Always', 'OnFailure', 'Never'),
     terminationGracePeriodSeconds: int(0),
-    activeDeadlineSeconds: int(1),
+    activeDeadlineSeconds: ignored(int(1)),
     dnsPolicy: oneOf('ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet'),
     nodeSelector: stringMap,
     nodeName: str(),
@@ -133,11 +137,12 @@ export const podSpec = obj(
     schedulerName: str(),
     tolerations: arr(toleration),
     securityContext: obj(
-      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: int(0) },
+      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: ignored(int(0)) },
       { unsupported: ['seLinuxOptions', 'seccompProfile', 'supplementalGroups', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
     ),
     enableServiceLinks: bool,
-    priority: int(),
+    // Set by Kubernetes from priorityClassName; Berth's scheduler has no priorities.
+    priority: ignored(int()),
   },
   {
     required: ['containers'],
