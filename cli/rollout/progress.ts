@@ -16,9 +16,9 @@ export interface ProgressRow {
   endedAt?: number;
 }
 
-function figures(c: ReplicaCounts | undefined): string {
+function figures(c: ReplicaCounts | undefined, separator = ', '): string {
   if (!c) return '';
-  return `${c.updated}/${c.desired} updated, ${c.ready}/${c.desired} ready, ${c.available}/${c.desired} available`;
+  return [`${c.updated}/${c.desired} updated`, `${c.ready}/${c.desired} ready`, `${c.available}/${c.desired} available`].join(separator);
 }
 
 /** stepText is the row's current step in a few words. */
@@ -38,13 +38,14 @@ const MARKS = { progressing: '-', complete: 'ok', failed: 'x' } as const;
 
 /**
  * terminalLine is a row as the live display shows it: a mark, the name padded to `width`, the
- * figures, the step and the elapsed seconds, cut to the terminal's `columns` (a wrapped line
+ * elapsed seconds, the figures and the step, cut to the terminal's `columns` (a wrapped line
  * would break the redraw), then coloured.
  */
 export function terminalLine(row: ProgressRow, width: number, elapsedMs: number, columns: number, colors = pc): string {
   const kind = row.state?.kind ?? 'progressing';
   const mark = MARKS[kind].padEnd(3);
-  const text = `${mark}${row.label.padEnd(width)}  ${figures(row.counts) || '-'}  ${stepText(row.state)} (${Math.floor(elapsedMs / 1000)}s)`;
+  const elapsed = `${Math.floor(elapsedMs / 1000)}s`.padStart(4);
+  const text = `${mark}${row.label.padEnd(width)} ${elapsed}  ${figures(row.counts, ' ') || '-'}  ${stepText(row.state)}`;
   const cut = text.length > columns - 1 ? `${text.slice(0, Math.max(0, columns - 2))}…` : text;
   const paint = kind === 'complete' ? colors.green : kind === 'failed' ? colors.red : colors.yellow;
   return paint(cut);
@@ -73,7 +74,10 @@ export class PlainProgress implements ProgressDisplay {
 
 const ESC = '\x1b[';
 
-/** TerminalProgress redraws every row in place, once a second too so the elapsed times move. */
+/**
+ * TerminalProgress redraws every row in place, once a second too so the elapsed times move. Its
+ * rows are named by the short labels it was made with (the screen is narrow).
+ */
 export class TerminalProgress implements ProgressDisplay {
   private readonly rows: ProgressRow[];
   private drawn = 0;
@@ -91,7 +95,8 @@ export class TerminalProgress implements ProgressDisplay {
 
   update(index: number, row: ProgressRow): void {
     const before = this.rows[index];
-    this.rows[index] = { ...row, ...(row.state?.kind !== 'progressing' && row.state ? { endedAt: before?.endedAt ?? Date.now() } : {}) };
+    if (!before) return;
+    this.rows[index] = { ...row, label: before.label, ...(row.state?.kind !== 'progressing' && row.state ? { endedAt: before.endedAt ?? Date.now() } : {}) };
     this.draw();
   }
 
@@ -102,7 +107,8 @@ export class TerminalProgress implements ProgressDisplay {
 
   private draw(): void {
     const width = Math.max(...this.rows.map((r) => r.label.length));
-    const columns = this.out.columns ?? 80;
+    // A terminal that reports no size (0 columns) gets the classic 80.
+    const columns = this.out.columns || 80;
     const now = Date.now();
     const up = this.drawn > 0 ? `${ESC}${this.drawn}A` : '';
     const lines = this.rows.map((r) => `\r${ESC}2K${terminalLine(r, width, (r.endedAt ?? now) - this.startedAt, columns)}\n`);

@@ -30,7 +30,7 @@ export interface WaitOptions {
 export async function waitForRollouts(client: RolloutClient, deployments: AppliedDeployment[], options: WaitOptions): Promise<void> {
   if (deployments.length === 0) return;
   const display: ProgressDisplay = options.out.isTTY
-    ? new TerminalProgress(deployments.map((d) => d.label), options.out)
+    ? new TerminalProgress(deployments.map((d) => (d.namespace === 'default' ? d.name : `${d.namespace}/${d.name}`)), options.out)
     : new PlainProgress((line) => options.out.write(`${line}\n`));
   const counts: (ReplicaCounts | undefined)[] = [];
   let outcomes: PromiseSettledResult<RolloutState>[];

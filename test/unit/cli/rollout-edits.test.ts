@@ -84,19 +84,20 @@ describe('apply --wait progress', () => {
   });
 
   it('a terminal line is aligned, coloured by state and cut to the terminal width', () => {
-    expect(terminalLine(row, 22, 12_400, 200, noColor)).to.equal('Y[-  deployment.apps/web     2/3 updated, 2/3 ready, 1/3 available  waiting for 1 old replica to terminate (12s)]');
-    expect(terminalLine({ ...row, state: { kind: 'complete', message: '' } }, 19, 0, 200, noColor)).to.match(/^G\[ok deployment.apps\/web {2}.* rolled out \(0s\)\]$/);
-    expect(terminalLine(row, 19, 0, 30, noColor)).to.equal('Y[-  deployment.apps/web  2/3 …]');
+    const web = { ...row, label: 'web' };
+    expect(terminalLine(web, 6, 12_400, 200, noColor)).to.equal('Y[-  web     12s  2/3 updated 2/3 ready 1/3 available  waiting for 1 old replica to terminate]');
+    expect(terminalLine({ ...web, state: { kind: 'complete', message: '' } }, 3, 0, 200, noColor)).to.equal('G[ok web   0s  2/3 updated 2/3 ready 1/3 available  rolled out]');
+    expect(terminalLine(web, 3, 0, 30, noColor)).to.equal('Y[-  web   0s  2/3 updated 2/3…]');
   });
 
   it('the terminal display redraws its rows in place', () => {
     let written = '';
-    const display = new TerminalProgress(['deployment.apps/web', 'deployment.apps/api'], { write: (t: string) => (written += t), columns: 200 });
+    const display = new TerminalProgress(['web', 'api'], { write: (t: string) => (written += t), columns: 200 });
     display.update(1, { ...row, label: 'deployment.apps/api' });
     display.end();
     const frames = written.split('\r\x1b[2K').length - 1;
     expect(frames).to.equal(6);
     expect(written).to.include('\x1b[2A');
-    expect(written).to.include('waiting for 1 old replica to terminate');
+    expect(written).to.match(/-  api +0s  2\/3 updated 2\/3 ready 1\/3 available  waiting for 1 old replica to terminate/);
   });
 });
