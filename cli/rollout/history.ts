@@ -11,7 +11,9 @@ import { REVISION_ANNOTATION } from './status.js';
  * client-side `rollout undo`).
  */
 
+/** Why a revision was made, as the user wrote it (kept by the controller on each ReplicaSet). */
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
+/** The label the controller adds to a ReplicaSet's template; a Deployment's template never has it. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 /** Revision is one ReplicaSet of a Deployment with the number the controller gave it. */

@@ -6,7 +6,9 @@ import { findCondition } from '../../proto/objects/conditions.js';
  * (`kubectl rollout status`): the one judgement `rollout status` and `apply --wait` share.
  */
 
+/** The revision number the controller gives a Deployment's template (on the Deployment and its ReplicaSets). */
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** "true": the controller rolls back a rollout that passes its progress deadline. */
 export const AUTO_ROLLBACK_ANNOTATION = 'berth.dev/auto-rollback';
 
 /**
@@ -89,6 +91,7 @@ export interface ReplicaCounts {
   available: number;
 }
 
+/** replicaCounts reads the progress figures from a Deployment's spec and status. */
 export function replicaCounts(d: Deployment): ReplicaCounts {
   const s = d.status ?? {};
   return { desired: d.spec.replicas ?? 1, updated: s.updatedReplicas ?? 0, ready: s.readyReplicas ?? 0, available: s.availableReplicas ?? 0 };
