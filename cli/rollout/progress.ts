@@ -26,7 +26,8 @@ export function stepText(state: RolloutState | undefined): string {
   if (!state) return 'reading the deployment';
   if (state.kind === 'progressing') return state.step;
   if (state.kind === 'complete') return 'rolled out';
-  return `failed: ${state.message}`;
+  // The row already names the Deployment: "deployment "web" exceeded ..." reads "failed: exceeded ...".
+  return `failed: ${state.message.replace(/^deployment "[^"]*" /, '')}`;
 }
 
 /** plainLine is a row as one line for a log or a pipe: `deployment.apps/web: 1/3 updated, ...: step`. */

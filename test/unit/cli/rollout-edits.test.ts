@@ -71,7 +71,7 @@ describe('apply --wait progress', () => {
   it('a plain line names the Deployment, the figures of desired and the step', () => {
     expect(plainLine(row)).to.equal('deployment.apps/web: 2/3 updated, 2/3 ready, 1/3 available: waiting for 1 old replica to terminate');
     expect(plainLine({ ...row, state: { kind: 'failed', reason: 'deadline', message: 'deployment "web" exceeded its progress deadline' } }))
-      .to.equal('deployment.apps/web: 2/3 updated, 2/3 ready, 1/3 available: failed: deployment "web" exceeded its progress deadline');
+      .to.equal('deployment.apps/web: 2/3 updated, 2/3 ready, 1/3 available: failed: exceeded its progress deadline');
   });
 
   it('plain output prints a line per change only', () => {
