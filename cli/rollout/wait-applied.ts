@@ -19,7 +19,7 @@ export interface AppliedDeployment {
 export interface WaitOptions {
   since: number;
   timeoutMs: number;
-  out: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  out: { write(text: string): unknown; isTTY?: boolean; columns?: number; rows?: number };
 }
 
 /**
@@ -29,7 +29,9 @@ export interface WaitOptions {
  */
 export async function waitForRollouts(client: RolloutClient, deployments: AppliedDeployment[], options: WaitOptions): Promise<void> {
   if (deployments.length === 0) return;
-  const display: ProgressDisplay = options.out.isTTY
+  // Rows redrawn in place must all fit on the screen; more Deployments than that get plain lines.
+  const live = options.out.isTTY === true && deployments.length < (options.out.rows || Infinity);
+  const display: ProgressDisplay = live
     ? new TerminalProgress(deployments.map((d) => (d.namespace === 'default' ? d.name : `${d.namespace}/${d.name}`)), options.out)
     : new PlainProgress((line) => options.out.write(`${line}\n`));
   const counts: (ReplicaCounts | undefined)[] = [];
