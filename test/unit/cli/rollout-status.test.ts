@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { RolloutJudge } from '../../../cli/rollout/judge.js';
 import { rolloutState } from '../../../cli/rollout/status.js';
+import { waitForRollouts } from '../../../cli/rollout/wait-applied.js';
 import { watchRollout } from '../../../cli/rollout/watch-rollout.js';
 import type { RolloutClient } from '../../../cli/rollout/watch-rollout.js';
 import type { RolloutState } from '../../../cli/rollout/status.js';
@@ -136,5 +137,23 @@ describe('watchRollout', () => {
     expect(deleted).to.deep.equal({ kind: 'failed', reason: 'deleted', message: 'object has been deleted' });
     const timedOut = await watchRollout(new FakeWatchClient(progressing, []), 'default', 'web', { since: START, timeoutMs: 20, onChange: () => undefined });
     expect(timedOut).to.deep.equal({ kind: 'failed', reason: 'timeout', message: 'timed out waiting for the condition' });
+  });
+});
+
+describe('waitForRollouts (apply --wait)', () => {
+  const progressing = deployment({ replicas: 3, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+  const stalled = deployment({ replicas: 3, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [deadline] });
+
+  it('off a terminal prints a plain line per change, and fails naming the rollout that failed', async () => {
+    let written = '';
+    const out = { write: (t: string) => (written += t), isTTY: false };
+    const failure = await waitForRollouts(new FakeWatchClient(progressing, [['MODIFIED', stalled]]), [{ namespace: 'default', name: 'web', label: 'deployment.apps/web' }], { since: START, timeoutMs: 0, out })
+      .then(() => undefined, (err: Error) => err.message);
+    expect(written).to.equal([
+      'deployment.apps/web: 1/3 updated, 1/3 ready, 1/3 available: 2 replicas left to update',
+      'deployment.apps/web: 1/3 updated, 1/3 ready, 1/3 available: failed: exceeded its progress deadline',
+      '',
+    ].join('\n'));
+    expect(failure).to.equal('rollout of deployment.apps/web failed: deployment "web" exceeded its progress deadline');
   });
 });
