@@ -27,12 +27,12 @@ export function parsePositive(value: string): number {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** parseDuration reads a duration flag as kubectl does (`90s`, `5m`, `1h30m`; `0`: none), in milliseconds. */
+/** parseDuration reads a duration flag (`90s`, `5m`, `1h30m`, or whole seconds; `0`: none), in milliseconds. */
 export function parseDuration(value: string): number {
-  if (value === '0') return 0;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
   const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
-    throw new InvalidArgumentError(`"${value}" is not a duration: use a number with a unit, e.g. 30s, 5m or 1h (0: no limit)`);
+    throw new InvalidArgumentError(`"${value}" is not a duration: use seconds, or e.g. 30s, 5m or 1h (0: no limit)`);
   }
   return parts.reduce((ms, p) => ms + Number(p[1]) * (DURATION_UNITS[p[2] as string] ?? 0), 0);
 }
