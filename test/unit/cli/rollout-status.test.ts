@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { parseDuration } from '../../../cli/flag-values.js';
 import { RolloutJudge } from '../../../cli/rollout/judge.js';
 import { rolloutState } from '../../../cli/rollout/status.js';
 import { waitForRollouts } from '../../../cli/rollout/wait-applied.js';
@@ -155,5 +156,13 @@ describe('waitForRollouts (apply --wait)', () => {
       '',
     ].join('\n'));
     expect(failure).to.equal('rollout of deployment.apps/web failed: deployment "web" exceeded its progress deadline');
+  });
+});
+
+describe('--timeout values', () => {
+  it('reads units, combinations and whole seconds, and names a bad value', () => {
+    expect([parseDuration('0'), parseDuration('90'), parseDuration('90s'), parseDuration('5m'), parseDuration('1h30m'), parseDuration('500ms')]).to.deep.equal([0, 90_000, 90_000, 300_000, 5_400_000, 500]);
+    expect(() => parseDuration('5x')).to.throw('"5x" is not a duration');
+    expect(() => parseDuration('m5')).to.throw('"m5" is not a duration');
   });
 });
