@@ -2,6 +2,7 @@ import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import type { ProbeAttempt } from '../probes/container-prober.js';
+import type { ProbeTarget } from '../probes/probe-checks.js';
 import { PodProbes } from '../probes/pod-probes.js';
 import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
@@ -12,7 +13,11 @@ import { newRecord, toView, type ContainerRecord } from './container-record.js';
 import type { EventReporter } from './event-reporter.js';
 import type { ImagePuller } from './image-puller.js';
 import { removePodCgroup } from './pod-cgroup.js';
+import { stopContainer } from './container-stop.js';
+import { POST_START_TIMEOUT_MS, runHook, type RunAction } from './lifecycle-hooks.js';
 import { afterCreateError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
+import { runTermination, type TerminationControl } from './pod-termination.js';
+import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
 import { portMappingsOf } from '../network/cni-config.js';
 import type { PodNetwork } from '../network/pod-network.js';
 import { probedContainers } from './pod-probing.js';
@@ -34,6 +39,10 @@ export interface PodWorkerDeps {
   extras: ContainerExtras;
   /** One attempt of a container's probe (ProbeChecker.check). */
   probe: ProbeAttempt;
+  /** One exec or httpGet of a lifecycle hook (ProbeChecker.run). */
+  runAction: RunAction;
+  /** The control plane's side of a graceful termination: the drain wait and FinishPodTermination. */
+  control: TerminationControl;
 }
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
@@ -43,12 +52,13 @@ const RESYNC_MS = 10_000;
  * PodWorker is used to converge one pod, level-triggered: every wake-up (spec change, container
  * exit, backoff timer, resync) runs sync(), which inspects what runs, asks decidePod
  * (pod-decision.ts) what to do about each container, and carries that out: network namespace,
- * image, create, start, restart after backoff, kill. Each pod has its own worker, so one slow
- * image pull never holds up another pod.
+ * image, create, start (and postStart), restart after backoff, kill (preStop first). Each pod has
+ * its own worker, so one slow image pull never holds up another pod.
  *
  * Lifecycle: made for a pod bound to the node (adopting the runtime's containers of an earlier
- * agent), update() with each new spec, terminate() once the pod is deleted or unbound: stops
- * and removes its containers, network namespace and cgroup; `finished` resolves then.
+ * agent), update() with each new spec, terminate() once the pod is being deleted, deleted or
+ * unbound: runs the termination sequence (termination-plan.ts), which stops and removes its
+ * containers, network namespace and cgroup; `finished` resolves then.
  */
 export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
@@ -57,6 +67,9 @@ export class PodWorker {
   private podIP: string | undefined;
   private readonly probes: PodProbes;
   private terminating = false;
+  private terminationMode: TerminationMode = 'gone';
+  /** Set once the termination sequence has begun. */
+  private termination: TerminationPlan | undefined;
   /** Torn down: nothing runs any more. */
   private done = false;
   private dirty = false;
@@ -85,9 +98,15 @@ export class PodWorker {
     this.lastStatus = pod.status;
     this.awaitingReportedStatus = adopted !== undefined;
     this.probes = new PodProbes(deps.probe, {
-      // A probe's verdict changes status only: nothing to converge, no runtime call.
-      resultChanged: () => {
-        if (!this.terminating) this.reportStatus();
+      resultChanged: (container, kind, result, instanceId) => {
+        if (this.terminating) return;
+        if (kind !== 'readiness' && result === 'failure') {
+          // Decided by the next sync: a kill, then a restart under restartPolicy and the back-off.
+          this.recordOf(container).unhealthy = { id: instanceId, probe: kind };
+          return this.kick();
+        }
+        // Any other verdict changes status only: nothing to converge, no runtime call.
+        this.reportStatus();
       },
       unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
     });
@@ -120,6 +139,12 @@ export class PodWorker {
   update(pod: Pod): void {
     const before = this.pod;
     this.pod = pod;
+    if (this.termination) this.termination.deadline = shortenedDeadline(this.termination, pod);
+    if (pod.metadata.deletionTimestamp) {
+      // terminate() follows: no sync in between, which could still start a container.
+      if (this.awaitingReportedStatus) [this.awaitingReportedStatus, this.lastStatus] = [false, pod.status];
+      return;
+    }
     if (this.awaitingReportedStatus) {
       this.awaitingReportedStatus = false;
       this.lastStatus = pod.status;
@@ -134,7 +159,9 @@ export class PodWorker {
     this.kick();
   }
 
-  terminate(): Promise<void> {
+  /** terminate ends the pod: `graceful` for a pod being deleted (drain wait, FinishPodTermination), `gone` for one already deleted or unbound. */
+  terminate(mode: TerminationMode = 'gone'): Promise<void> {
+    if (!this.terminating) this.terminationMode = mode;
     this.terminating = true;
     this.kick();
     return this.finished;
@@ -222,7 +249,7 @@ export class PodWorker {
         return this.wakeIn(action.delayMs);
       case 'kill':
         this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action), field);
-        rec.current = await this.deps.runtime.stop(action.id, action.gracePeriodMs);
+        rec.current = await this.stop(spec, spec.name, action.id, Date.now() + action.gracePeriodMs);
         if (action.thenStart !== undefined) await this.startInstance(spec, rec, action.thenStart);
         return;
       case 'start':
@@ -254,9 +281,18 @@ export class PodWorker {
     this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
     const older = rec.previous;
     [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
-    this.lookAgainIfEnded(started);
     rec.waiting = undefined;
     rec.restarts = afterStart(rec.restarts);
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart && started.state === 'running') {
+      const hook = await runHook(this.deps.runAction, postStart, spec, this.target(started.id), POST_START_TIMEOUT_MS, this.label());
+      if (!hook.ok) {
+        this.deps.events.pod(this.pod, 'Warning', 'FailedPostStartHook', hook.message, field);
+        // Killed as the kubelet does (preStop included); its exit then goes through restartPolicy and the back-off.
+        rec.current = await this.stop(spec, spec.name, started.id, Date.now() + (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      }
+    }
+    this.lookAgainIfEnded(rec.current ?? started);
     // Only the instance before the current one is kept (for lastState and logs --previous).
     if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
   }
@@ -281,7 +317,8 @@ export class PodWorker {
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    const policy = this.pod.spec.restartPolicy;
+    // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
+    const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');
       return { ...toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()), ...(readiness ? { readiness } : {}) };
@@ -291,25 +328,58 @@ export class PodWorker {
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
 
+  /** tearDown runs the termination sequence once (termination-plan.ts); after a failed step it goes on where it stopped. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
-    for (const stop of this.unwatch.values()) stop();
-    this.unwatch.clear();
+    const kills = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).filter((d) => d.action.kind === 'kill');
+    const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, kills.length, Date.now()));
+    // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
+    if (plan.mode === 'gone') this.deps.status.forget(this.uid);
+    const ref = { namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid };
+    await runTermination(ref, plan, { stopContainers: () => this.stopAll(kills, plan), release: () => this.release() }, this.deps.control, this.deps.logger);
     this.deps.status.forget(this.uid);
-    // TODO(lifecycle hooks): run preStop exec hooks (through Runtime.exec) before the stop signal.
-    const decisions = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true });
+  }
+
+  /** stopAll stops every running container at once, each with its preStop hook, all by the plan's deadline. */
+  private async stopAll(kills: Array<{ name: string; action: ContainerAction }>, plan: TerminationPlan): Promise<void> {
     await Promise.all(
-      decisions.map(async ({ name, action }) => {
+      kills.map(async ({ name, action }) => {
+        if (action.kind !== 'kill') return;
         const rec = this.recordOf(name);
-        if (action.kind === 'kill') {
-          this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, action), `spec.containers{${name}}`);
-          await this.deps.runtime.stop(action.id, action.gracePeriodMs).catch(() => undefined);
+        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, action), `spec.containers{${name}}`);
+        const spec = this.pod.spec.containers.find((c) => c.name === name);
+        try {
+          rec.current = await this.stop(spec, name, action.id, plan.deadline);
+        } catch (err) {
+          this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
         }
-        for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
+        if (plan.mode === 'graceful') this.reportStatus();
       }),
     );
+  }
+
+  /** release removes the pod's containers, then its network namespace and cgroup. */
+  private async release(): Promise<void> {
+    for (const stop of this.unwatch.values()) stop();
+    this.unwatch.clear();
+    for (const rec of this.records.values()) for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
     await this.deps.network.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
+  }
+
+  /** stop stops one running instance: preStop, its stop signal, SIGKILL at `deadline` (stopContainer). */
+  private stop(spec: Container | undefined, name: string, id: string, deadline: number): Promise<RuntimeContainer> {
+    const deps = {
+      runtime: this.deps.runtime,
+      runAction: this.deps.runAction,
+      preStopFailed: (container: string, message: string) => this.deps.events.pod(this.pod, 'Warning', 'FailedPreStopHook', message, `spec.containers{${container}}`),
+    };
+    return stopContainer(deps, { ...(spec ? { spec } : {}), name, id, target: this.target(id), deadline, podLabel: this.label() });
+  }
+
+  /** target is how a probe or hook reaches instance `id`. */
+  private target(id: string): ProbeTarget {
+    return { containerId: id, ...(this.podIP ? { podIP: this.podIP } : {}), ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}) };
   }
 
   private async removeInstance(id: string): Promise<void> {
@@ -371,5 +441,14 @@ export class PodWorker {
 
 /** killMessage is the Killing event's text, in Kubernetes' words. */
 function killMessage(container: string, kill: Extract<ContainerAction, { kind: 'kill' }>): string {
-  return kill.reason === 'ImageChanged' ? `Container ${container} definition changed, will be restarted` : `Stopping container ${container}`;
+  switch (kill.reason) {
+    case 'ImageChanged':
+      return `Container ${container} definition changed, will be restarted`;
+    case 'LivenessProbeFailed':
+      return `Container ${container} failed liveness probe, will be restarted`;
+    case 'StartupProbeFailed':
+      return `Container ${container} failed startup probe, will be restarted`;
+    case 'PodTerminating':
+      return `Stopping container ${container}`;
+  }
 }
