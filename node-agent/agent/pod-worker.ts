@@ -321,7 +321,9 @@ export class PodWorker {
     const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');
-      return { ...toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()), ...(readiness ? { readiness } : {}) };
+      const rec = this.records.get(spec.name) ?? newRecord(spec.name);
+      const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
+      return { ...toView(spec, rec, policy, this.label()), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
     });
     const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;

@@ -13,6 +13,7 @@ import { ServiceCache } from '../services/service-cache.js';
 import { ServiceProxy } from '../services/service-proxy.js';
 import { ServiceSnapshot } from '../services/service-snapshot.js';
 import { ServiceSource } from '../services/service-source.js';
+import { ProxySyncReporter } from '../services/proxy-sync-reporter.js';
 import { ServiceDiscoveryExtras, type ContainerExtras } from './container-extras.js';
 import type { NodeClient } from './node-client.js';
 
@@ -63,6 +64,7 @@ export class ServiceDiscovery {
   private dnsAddress: string | undefined;
   private dns: DnsServer | undefined;
   private proxy: ServiceProxy | undefined;
+  private proxySync: ProxySyncReporter | undefined;
   private source: ServiceSource | undefined;
 
   constructor(private readonly options: ServiceDiscoveryOptions, private readonly client: NodeClient, private readonly logger: Logger) {
@@ -85,7 +87,8 @@ export class ServiceDiscovery {
     this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger);
     this.source.start();
     if (this.options.proxy) {
-      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, undefined, new CommandConntrack());
+      const reporter = (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger));
+      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, (report) => reporter.offer(report.revision), new CommandConntrack());
       this.proxy.start();
     }
     await this.startDns(podCIDR);
@@ -94,6 +97,7 @@ export class ServiceDiscovery {
   stop(): void {
     this.source?.stop();
     this.proxy?.stop();
+    this.proxySync?.stop();
     this.dns?.stop();
     this.snapshot.stop();
     this.stopFeed();

@@ -90,6 +90,11 @@ export class PodProbes {
     return this.probers.get(probeKey(spec.name, kind))?.state.result ?? initialProbeState(kind).result;
   }
 
+  /** startupSucceeded tells whether instance `instanceId`'s startup probe has succeeded (it then no longer runs). */
+  startupSucceeded(instanceId: string): boolean {
+    return this.startedUp.has(instanceId);
+  }
+
   stop(): void {
     this.stopped = true;
     for (const prober of this.probers.values()) prober.stop();
@@ -106,11 +111,11 @@ export class PodProbes {
           this.lastReported.set(key, Date.now());
           this.listener.unhealthy(container, plan.kind, unhealthyMessage(plan.kind, outcome));
         }
+        const startedUp = changed && plan.kind === 'startup' && state.result === 'success' && !this.stopped;
+        if (startedUp) this.startedUp.add(running.id);
         if (changed) this.listener.resultChanged(container, plan.kind, state.result, running.id);
-        if (changed && plan.kind === 'startup' && state.result === 'success' && !this.stopped) {
-          this.startedUp.add(running.id);
-          this.sync(this.containers, {});
-        }
+        // Liveness and readiness take over from the startup probe.
+        if (startedUp && !this.stopped) this.sync(this.containers, {});
       },
     });
     this.probers.set(key, prober);
