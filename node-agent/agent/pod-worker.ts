@@ -245,7 +245,7 @@ export class PodWorker {
         return;
       case 'restart':
         if (action.delayMs === 0) return this.startInstance(spec, rec, action.instance);
-        this.deps.events.pod(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', field);
+        this.deps.events.pod(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${this.label()}`, field);
         return this.wakeIn(action.delayMs);
       case 'kill':
         this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action), field);
