@@ -1,4 +1,5 @@
 import type { Container } from '../../proto/objects/pod.js';
+import type { KillReason } from './pod-decision.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
 import type { ContainerStatus as RuntimeContainer, Runtime } from '../runtime/index.js';
 import { runHook, type RunAction } from './lifecycle-hooks.js';
@@ -40,4 +41,18 @@ export async function stopContainer(deps: ContainerStopDeps, request: StopReques
     if (!result.ok) deps.preStopFailed(request.name, result.message);
   }
   return deps.runtime.stop(request.id, remainingMs(request.deadline, Date.now()));
+}
+
+/** killMessage is the Killing event's text, in Kubernetes' words. */
+export function killMessage(container: string, reason: KillReason): string {
+  switch (reason) {
+    case 'ImageChanged':
+      return `Container ${container} definition changed, will be restarted`;
+    case 'LivenessProbeFailed':
+      return `Container ${container} failed liveness probe, will be restarted`;
+    case 'StartupProbeFailed':
+      return `Container ${container} failed startup probe, will be restarted`;
+    case 'PodTerminating':
+      return `Stopping container ${container}`;
+  }
 }

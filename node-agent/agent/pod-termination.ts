@@ -8,10 +8,18 @@ export interface TerminationControl {
   finishPodTermination(pod: PodRef): Promise<void>;
 }
 
+/** RunningInstance is used to name one running container instance a termination stops. */
+export interface RunningInstance {
+  name: string;
+  id: string;
+}
+
 /** TerminationSteps is used by runTermination for what only the pod worker can do. */
 export interface TerminationSteps {
-  /** Stop every running container (preStop, stop signal, SIGKILL at the plan's deadline), in parallel. */
-  stopContainers(): Promise<void>;
+  /** The instances that run when termination begins. */
+  running: RunningInstance[];
+  /** Stop one (preStop, stop signal, SIGKILL at `deadline`); never throws. */
+  stop(instance: RunningInstance, deadline: number): Promise<void>;
   /** Remove the containers, then release the pod's network namespace and cgroup. */
   release(): Promise<void>;
 }
@@ -23,7 +31,8 @@ export interface TerminationSteps {
  */
 export async function runTermination(pod: PodRef, plan: TerminationPlan, steps: TerminationSteps, control: TerminationControl, logger: Logger): Promise<void> {
   if (plan.drain) await waitDrained(pod, plan, control, logger);
-  await steps.stopContainers();
+  // All at once: each container's preStop and stop signal share the one grace period.
+  await Promise.all(steps.running.map((instance) => steps.stop(instance, plan.deadline)));
   await steps.release();
   if (plan.finish) await finishTermination(pod, control, logger);
 }

@@ -1,49 +1,22 @@
-import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
-import type { ProbeAttempt } from '../probes/container-prober.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
 import { PodProbes } from '../probes/pod-probes.js';
-import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
-import { createAndStartInstance } from './container-create.js';
-import type { ContainerExtras } from './container-extras.js';
-import { ensureContainerImage } from './container-image.js';
-import { containerId, containerLabels } from './container-naming.js';
-import { newRecord, toView, type ContainerRecord } from './container-record.js';
-import type { EventReporter } from './event-reporter.js';
-import type { ImagePuller } from './image-puller.js';
-import { removePodCgroup } from './pod-cgroup.js';
-import { stopContainer } from './container-stop.js';
-import { POST_START_TIMEOUT_MS, runHook, type RunAction } from './lifecycle-hooks.js';
-import { afterCreateError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
-import { runTermination, type TerminationControl } from './pod-termination.js';
-import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
+import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { portMappingsOf } from '../network/cni-config.js';
-import type { PodNetwork } from '../network/pod-network.js';
+import { startInstance, type StartContext } from './container-start.js';
+import { killMessage, stopContainer } from './container-stop.js';
+import { newRecord, toView, type ContainerRecord } from './container-record.js';
+import { removePodCgroup } from './pod-cgroup.js';
+import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
-import type { StatusReporter } from './status-reporter.js';
+import { runTermination, type RunningInstance } from './pod-termination.js';
+import type { PodWorkerDeps } from './pod-worker-deps.js';
+import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
+import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
 
-/** PodWorkerDeps is what every pod worker of an agent shares. */
-export interface PodWorkerDeps {
-  runtime: Runtime;
-  images: ImagePuller;
-  network: PodNetwork;
-  status: StatusReporter;
-  events: EventReporter;
-  logger: Logger;
-  hostIP: string;
-  /** The pod's cgroup parent, from the node's and the pod's uid. */
-  cgroupParentOf: (uid: string) => string;
-  /** What containers get besides their spec: resolv.conf, Service environment variables. */
-  extras: ContainerExtras;
-  /** One attempt of a container's probe (ProbeChecker.check). */
-  probe: ProbeAttempt;
-  /** One exec or httpGet of a lifecycle hook (ProbeChecker.run). */
-  runAction: RunAction;
-  /** The control plane's side of a graceful termination: the drain wait and FinishPodTermination. */
-  control: TerminationControl;
-}
+export type { PodWorkerDeps } from './pod-worker-deps.js';
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
 const RESYNC_MS = 10_000;
@@ -205,7 +178,7 @@ export class PodWorker {
     if (!this.netnsPath) await this.setUpNetwork();
     for (const spec of this.pod.spec.containers) {
       const rec = this.recordOf(spec.name);
-      if (rec.current) rec.current = await this.inspect(rec.current.id);
+      if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
@@ -244,75 +217,34 @@ export class PodWorker {
         this.lookAgainIfEnded(rec.current);
         return;
       case 'restart':
-        if (action.delayMs === 0) return this.startInstance(spec, rec, action.instance);
+        if (action.delayMs === 0) return startInstance(this.startContext(), spec, rec, action.instance);
         this.deps.events.pod(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${this.label()}`, field);
         return this.wakeIn(action.delayMs);
       case 'kill':
-        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action), field);
+        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action.reason), field);
         rec.current = await this.stop(spec, spec.name, action.id, Date.now() + action.gracePeriodMs);
-        if (action.thenStart !== undefined) await this.startInstance(spec, rec, action.thenStart);
+        if (action.thenStart !== undefined) await startInstance(this.startContext(), spec, rec, action.thenStart);
         return;
       case 'start':
-        return this.startInstance(spec, rec, action.instance);
+        return startInstance(this.startContext(), spec, rec, action.instance);
     }
   }
 
-  private async startInstance(spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
-    const image = await ensureContainerImage(
-      { images: this.deps.images, events: this.deps.events, pod: this.pod, reportStatus: () => this.reportStatus(), wakeIn: (ms) => this.wakeIn(ms) },
-      spec,
-      rec,
-    );
-    if (!image) return;
-    const id = containerId(this.uid, spec.name, instance);
-    const field = `spec.containers{${spec.name}}`;
-    let started: RuntimeContainer;
-    try {
-      // One runtime step for create and start: each low-level command costs the agent a fork.
-      started = await this.createAndStart(id, spec, image, instance);
-    } catch (err) {
-      rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
-      rec.restarts = afterCreateError(rec.restarts, Date.now());
-      this.deps.events.pod(this.pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
-      if (rec.restarts.retry) this.wakeBy(rec.restarts.retry.at);
-      return;
-    }
-    this.deps.events.pod(this.pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
-    this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
-    const older = rec.previous;
-    [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
-    rec.waiting = undefined;
-    rec.restarts = afterStart(rec.restarts);
-    const postStart = spec.lifecycle?.postStart;
-    if (postStart && started.state === 'running') {
-      const hook = await runHook(this.deps.runAction, postStart, spec, this.target(started.id), POST_START_TIMEOUT_MS, this.label());
-      if (!hook.ok) {
-        this.deps.events.pod(this.pod, 'Warning', 'FailedPostStartHook', hook.message, field);
-        // Killed as the kubelet does (preStop included); its exit then goes through restartPolicy and the back-off.
-        rec.current = await this.stop(spec, spec.name, started.id, Date.now() + (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
-      }
-    }
-    this.lookAgainIfEnded(rec.current ?? started);
-    // Only the instance before the current one is kept (for lastState and logs --previous).
-    if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
-  }
-
-  private async createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
-    const extras = await this.deps.extras.forContainer(this.pod);
-    for (const w of extras.warnings) this.deps.events.pod(this.pod, 'Warning', w.reason, w.message);
-    return createAndStartInstance(this.deps.runtime, {
-      id,
-      container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
-      image,
-      pod: {
-        hostname: this.pod.spec.hostname ?? this.pod.metadata.name,
-        ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}),
-        cgroupParent: this.deps.cgroupParentOf(this.uid),
-        ...(this.pod.spec.securityContext ? { securityContext: this.pod.spec.securityContext } : {}),
-        ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
-      },
-      labels: containerLabels({ uid: this.uid, namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name }, spec.name, instance),
-    });
+  private startContext(): StartContext {
+    return {
+      deps: this.deps,
+      pod: this.pod,
+      uid: this.uid,
+      label: this.label(),
+      netnsPath: this.netnsPath,
+      target: (id) => this.target(id),
+      reportStatus: () => this.reportStatus(),
+      wakeIn: (ms) => this.wakeIn(ms),
+      wakeBy: (at) => this.wakeBy(at),
+      stop: (spec, name, id, deadline) => this.stop(spec, name, id, deadline),
+      removeInstance: (id) => this.removeInstance(id),
+      lookAgainIfEnded: (instance) => this.lookAgainIfEnded(instance),
+    };
   }
 
   private reportStatus(): void {
@@ -333,31 +265,23 @@ export class PodWorker {
   /** tearDown runs the termination sequence once (termination-plan.ts); after a failed step it goes on where it stopped. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
-    const kills = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).filter((d) => d.action.kind === 'kill');
-    const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, kills.length, Date.now()));
+    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id }] : []));
+    const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, running.length, Date.now()));
     // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
     if (plan.mode === 'gone') this.deps.status.forget(this.uid);
     const ref = { namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid };
-    await runTermination(ref, plan, { stopContainers: () => this.stopAll(kills, plan), release: () => this.release() }, this.deps.control, this.deps.logger);
+    await runTermination(ref, plan, { running, stop: (c, deadline) => this.stopForTermination(c, deadline), release: () => this.release() }, this.deps.control, this.deps.logger);
     this.deps.status.forget(this.uid);
   }
 
-  /** stopAll stops every running container at once, each with its preStop hook, all by the plan's deadline. */
-  private async stopAll(kills: Array<{ name: string; action: ContainerAction }>, plan: TerminationPlan): Promise<void> {
-    await Promise.all(
-      kills.map(async ({ name, action }) => {
-        if (action.kind !== 'kill') return;
-        const rec = this.recordOf(name);
-        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, action), `spec.containers{${name}}`);
-        const spec = this.pod.spec.containers.find((c) => c.name === name);
-        try {
-          rec.current = await this.stop(spec, name, action.id, plan.deadline);
-        } catch (err) {
-          this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
-        }
-        if (plan.mode === 'graceful') this.reportStatus();
-      }),
-    );
+  private async stopForTermination({ name, id }: RunningInstance, deadline: number): Promise<void> {
+    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+    try {
+      this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, deadline);
+    } catch (err) {
+      this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
+    }
+    if (this.terminationMode === 'graceful') this.reportStatus();
   }
 
   /** release removes the pod's containers, then its network namespace and cgroup. */
@@ -384,21 +308,8 @@ export class PodWorker {
     return { containerId: id, ...(this.podIP ? { podIP: this.podIP } : {}), ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}) };
   }
 
-  private async removeInstance(id: string): Promise<void> {
-    try {
-      await this.deps.runtime.remove(id, { force: true });
-    } catch (err) {
-      if (!(err instanceof ContainerNotFoundError)) throw err;
-    }
-  }
-
-  private async inspect(id: string): Promise<RuntimeContainer | undefined> {
-    try {
-      return await this.deps.runtime.inspect(id);
-    } catch (err) {
-      if (err instanceof ContainerNotFoundError) return undefined;
-      throw err;
-    }
+  private removeInstance(id: string): Promise<void> {
+    return removeIfPresent(this.deps.runtime, id);
   }
 
   private recordOf(name: string): ContainerRecord {
@@ -438,19 +349,5 @@ export class PodWorker {
 
   private label(): string {
     return `${this.pod.metadata.name}_${this.pod.metadata.namespace ?? 'default'}(${this.uid})`;
-  }
-}
-
-/** killMessage is the Killing event's text, in Kubernetes' words. */
-function killMessage(container: string, kill: Extract<ContainerAction, { kind: 'kill' }>): string {
-  switch (kill.reason) {
-    case 'ImageChanged':
-      return `Container ${container} definition changed, will be restarted`;
-    case 'LivenessProbeFailed':
-      return `Container ${container} failed liveness probe, will be restarted`;
-    case 'StartupProbeFailed':
-      return `Container ${container} failed startup probe, will be restarted`;
-    case 'PodTerminating':
-      return `Stopping container ${container}`;
   }
 }
