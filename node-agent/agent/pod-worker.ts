@@ -262,7 +262,7 @@ export class PodWorker {
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
 
-  /** tearDown runs the termination sequence once (termination-plan.ts); after a failed step it goes on where it stopped. */
+  /** tearDown runs the termination sequence (termination-plan.ts); one retried after a failed step keeps its plan and deadline. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
     const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id }] : []));
