@@ -84,10 +84,10 @@ export class ServiceDiscovery {
   /** start begins the watch and the proxy, and serves DNS; `podCIDR` is the node's (from registration). */
   async start(podCIDR: string): Promise<void> {
     this.snapshot.follow(podCIDR);
-    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger);
+    const reporter = this.options.proxy ? (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger)) : undefined;
+    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger, () => reporter?.resend());
     this.source.start();
-    if (this.options.proxy) {
-      const reporter = (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger));
+    if (reporter) {
       this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, (report) => reporter.offer(report.revision), new CommandConntrack());
       this.proxy.start();
     }

@@ -13,7 +13,8 @@ const retryDelayMs = (failures: number): number => Math.min(1_000 * 2 ** (failur
  * carries the newest revision offered meanwhile, never an older one than already sent. It never
  * blocks the proxy: offer() returns at once, failures are retried in the background.
  *
- * Lifecycle: offer() after each successful programming; stop() when the proxy stops.
+ * Lifecycle: offer() after each successful programming; resend() after the service watch
+ * (re)listed (a restarted control plane keeps no report); stop() when the proxy stops.
  */
 export class ProxySyncReporter {
   private wanted: string | undefined;
@@ -30,6 +31,12 @@ export class ProxySyncReporter {
     const newer = laterRevision(this.wanted, revision);
     if (newer === undefined || newer === this.wanted) return;
     this.wanted = newer;
+    if (this.timer === undefined) this.flush();
+  }
+
+  /** resend reports the newest revision again, even if sent already: the rules still reach that far. */
+  resend(): void {
+    this.sent = undefined;
     if (this.timer === undefined) this.flush();
   }
 

@@ -20,7 +20,8 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
   /** The newest resourceVersion among the objects of the listing under way. */
   private listedRevision: string | undefined;
 
-  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger) {
+  /** `onListed` hears of each complete listing, once the cache has it (the proxy's sync is reported again then). */
+  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger, private readonly onListed: () => void = () => undefined) {
     this.watch = new ListWatch('service watch', open, this, logger);
   }
 
@@ -42,6 +43,7 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
     this.listing = false;
     this.cache.listed(this.seen);
     this.cache.revision = laterRevision(this.cache.revision, resourceVersion ?? this.listedRevision);
+    this.onListed();
   }
 
   change(type: ChangeType, object: ServiceObject): void {

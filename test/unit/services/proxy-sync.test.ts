@@ -114,6 +114,10 @@ describe('ProxySyncReporter', () => {
       reporter.offer('7');
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(sent, 'a revision already reported is not sent again').to.deep.equal(['5', '7', '7']);
+      // After a relist (perhaps a restarted control plane, which keeps no report) it is.
+      reporter.resend();
+      expect(sent).to.deep.equal(['5', '7', '7', '7']);
+      pending.shift()?.resolve();
     } finally {
       reporter.stop();
     }
