@@ -38,7 +38,7 @@ export async function runTermination(pod: PodRef, plan: TerminationPlan, steps: 
 }
 
 async function waitDrained(pod: PodRef, plan: TerminationPlan, control: TerminationControl, logger: Logger): Promise<void> {
-  const timeoutMs = drainTimeoutMs(plan.deadline, Date.now());
+  const timeoutMs = drainTimeoutMs(plan, Date.now());
   if (timeoutMs <= 0) return;
   const started = Date.now();
   try {

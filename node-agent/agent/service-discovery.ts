@@ -84,10 +84,15 @@ export class ServiceDiscovery {
   /** start begins the watch and the proxy, and serves DNS; `podCIDR` is the node's (from registration). */
   async start(podCIDR: string): Promise<void> {
     this.snapshot.follow(podCIDR);
-    const reporter = this.options.proxy ? (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger)) : undefined;
-    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger, () => reporter?.resend());
+    const reporter = (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger));
+    // Without a proxy this node sends no connection anywhere: it is synced with whatever it has seen.
+    const applied = (relisted: boolean): void => {
+      if (!this.options.proxy) reporter.offer(this.cache.revision);
+      else if (relisted) reporter.resend();
+    };
+    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger, applied);
     this.source.start();
-    if (reporter) {
+    if (this.options.proxy) {
       this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, (report) => reporter.offer(report.revision), new CommandConntrack());
       this.proxy.start();
     }

@@ -3,7 +3,8 @@
  * time is over, and whether the control plane is told. pod-termination.ts carries it out.
  *
  * The sequence, Kubernetes' with Berth's drain wait in front:
- *   1. wait until no node's proxy sends new connections to the pod (graceful deletion only);
+ *   1. wait until no node's proxy sends new connections to the pod (graceful deletion only),
+ *      leaving STOP_RESERVE_MS of the grace period (at most half of it) to the steps after;
  *   2. each running container's preStop hook, in parallel;
  *   3. its stop signal (SIGTERM unless the image says otherwise);
  *   4. SIGKILL once the grace period, counted from the start of termination (the drain wait and
@@ -67,9 +68,16 @@ export function remainingMs(deadline: number, now: number): number {
   return Math.max(0, deadline - now);
 }
 
-/** drainTimeoutMs is the timeout to give WaitEndpointsDrained at `now`: what is left of the grace period. */
-export function drainTimeoutMs(deadline: number, now: number): number {
-  return Math.min(MAX_DRAIN_TIMEOUT_MS, Math.floor(remainingMs(deadline, now)));
+/**
+ * How much of the grace period the drain wait leaves to preStop and the stop signal (at most
+ * half of it): a drain that never completes must not turn every stop into a SIGKILL.
+ */
+export const STOP_RESERVE_MS = 2_000;
+
+/** drainTimeoutMs is the timeout to give WaitEndpointsDrained at `now`: what is left of the grace period but the stop's reserve. */
+export function drainTimeoutMs(plan: Pick<TerminationPlan, 'startedAt' | 'deadline'>, now: number): number {
+  const reserve = Math.min(STOP_RESERVE_MS, (plan.deadline - plan.startedAt) / 2);
+  return Math.min(MAX_DRAIN_TIMEOUT_MS, Math.floor(remainingMs(plan.deadline - reserve, now)));
 }
 
 /** FINISH_RETRY_MAX_MS caps the wait between two FinishPodTermination attempts. */

@@ -20,8 +20,11 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
   /** The newest resourceVersion among the objects of the listing under way. */
   private listedRevision: string | undefined;
 
-  /** `onListed` hears of each complete listing, once the cache has it (the proxy's sync is reported again then). */
-  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger, private readonly onListed: () => void = () => undefined) {
+  /**
+   * `applied` hears, after each complete listing and each later event, that the cache includes
+   * everything up to its `revision`; `relisted` is true for a listing.
+   */
+  constructor(open: () => WatchStream, private readonly cache: ServiceCache, logger: Logger, private readonly applied: (relisted: boolean) => void = () => undefined) {
     this.watch = new ListWatch('service watch', open, this, logger);
   }
 
@@ -43,7 +46,7 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
     this.listing = false;
     this.cache.listed(this.seen);
     this.cache.revision = laterRevision(this.cache.revision, resourceVersion ?? this.listedRevision);
-    this.onListed();
+    this.applied(true);
   }
 
   change(type: ChangeType, object: ServiceObject): void {
@@ -52,7 +55,11 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
     else this.cache.upsert(object);
     // After the change is applied: its listeners saw the revision before it.
     const rv = object.metadata?.resourceVersion;
-    if (this.listing) this.listedRevision = laterRevision(this.listedRevision, rv);
-    else this.cache.revision = laterRevision(this.cache.revision, rv);
+    if (this.listing) {
+      this.listedRevision = laterRevision(this.listedRevision, rv);
+      return;
+    }
+    this.cache.revision = laterRevision(this.cache.revision, rv);
+    this.applied(false);
   }
 }

@@ -157,7 +157,8 @@ describe('berth-agent: liveness and startup probes, lifecycle hooks, graceful te
       expect(await check.exit).to.equal(0);
     });
     expect(last?.state?.terminated?.exitCode, JSON.stringify(last)).to.equal(42);
-    expect(fake.drainWaits.find((d) => d.uid === pod.metadata.uid)?.timeout_ms).to.be.within(8_000, 10_000);
+    // 10 s of grace, 2 s of it kept for preStop and SIGTERM.
+    expect(fake.drainWaits.find((d) => d.uid === pod.metadata.uid)?.timeout_ms).to.be.within(6_000, 8_000);
     expect(fake.finished.filter((f) => f.name === 'graceful').map((f) => f.uid)).to.deep.equal([pod.metadata.uid]);
     expect((await (agent as TestAgent).runtime().list()).filter((x) => x.id.startsWith(pod.metadata.uid ?? '-'))).to.deep.equal([]);
   });

@@ -24,11 +24,12 @@ describe('pod termination plan', () => {
   it('counts the deadline from the start of termination, drain wait and hooks included', () => {
     const plan = planTermination(pod({ grace: 10 }), 'graceful', 1, T0);
     expect(plan).to.deep.equal({ mode: 'graceful', startedAt: T0, deadline: T0 + 10_000, drain: true, finish: true });
-    expect(drainTimeoutMs(plan.deadline, T0), 'the drain wait may take all of it').to.equal(10_000);
+    expect(drainTimeoutMs(plan, T0), 'the drain wait leaves 2 s to preStop and SIGTERM').to.equal(8_000);
+    expect(drainTimeoutMs({ startedAt: T0, deadline: T0 + 3_000 }, T0), 'at most half of a short grace period').to.equal(1_500);
     // A preStop hook that took 4 s leaves 6 s between SIGTERM and SIGKILL.
     expect(remainingMs(plan.deadline, T0 + 4_000)).to.equal(6_000);
     expect(remainingMs(plan.deadline, T0 + 12_000), 'hooks that overran: SIGKILL at once').to.equal(0);
-    expect(drainTimeoutMs(plan.deadline, T0 + 12_000)).to.equal(0);
+    expect(drainTimeoutMs(plan, T0 + 9_000)).to.equal(0);
   });
 
   it('waits for no drain and tells nobody for a pod whose object is gone; drains nothing when nothing runs', () => {

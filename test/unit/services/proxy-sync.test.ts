@@ -88,6 +88,21 @@ describe('service proxy: how far its rules reach (ReportProxySync)', () => {
   });
 });
 
+describe('ServiceSource: how far the cache reaches', () => {
+  it('tells after the listing and after each later event, with the cache at that revision', () => {
+    const cache = new ServiceCache();
+    const heard: string[] = [];
+    const source = new ServiceSource(() => ({}) as WatchStream, cache, silentLogger(), (relisted) => heard.push(`${relisted ? 'listed' : 'event'} ${cache.revision}`));
+    source.relist();
+    source.change('ADDED', svc('a', '10.96.0.1', '9'));
+    source.change('ADDED', eps('a', '4', '10.244.1.1'));
+    expect(heard, 'nothing while the listing is under way').to.deep.equal([]);
+    source.listed();
+    source.change('DELETED', at(svc('a', '10.96.0.1', '9'), '15'));
+    expect(heard).to.deep.equal(['listed 9', 'event 15']);
+  });
+});
+
 describe('ProxySyncReporter', () => {
   it('has at most one call in flight, sends the newest revision next, never an older one, and retries a failure', async () => {
     const sent: string[] = [];
