@@ -8,9 +8,6 @@ import type { ProbeTarget } from '../probes/probe-checks.js';
 import { probeAction, type ProbeAction } from '../probes/probe-plan.js';
 import type { ProbeOutcome } from '../probes/probe-state.js';
 
-/** HookKind is used to say which of a container's hooks is meant. */
-export type HookKind = 'postStart' | 'preStop';
-
 /** HookAction is used to say what running one hook does. */
 export type HookAction =
   | { kind: 'probe'; action: ProbeAction }
