@@ -14,7 +14,7 @@ import { isScalingEvent, proportionalScale } from './proportional-scaling.js';
 import { recreateStep } from './recreate.js';
 import { autoRollback, rolledBack } from './rollback.js';
 import type { AutoRollback } from './rollback.js';
-import { newReplicaSetReplicas, oldReplicaSetsScaleDown, specReplicas } from './rolling.js';
+import { newReplicaSetReplicas, rollingStep } from './rolling.js';
 import type { ScaleStep } from './rolling.js';
 import { StatusPacer } from './status-pacer.js';
 import { WorkQueue } from './work-queue.js';
@@ -145,11 +145,8 @@ export class DeploymentController {
       state.newRS = result.rs;
       state.created = result.created;
     }
-    const newRS = state.newRS;
-    const target = newReplicaSetReplicas(d, this.all(state), newRS);
-    if (target !== specReplicas(newRS) && (await this.scale(d, state, [{ rs: newRS, replicas: target }]))) return;
-    if (await this.scale(d, state, oldReplicaSetsScaleDown(d, newRS, state.old))) return;
-    if (d.status && isComplete(d, d.status, newRS)) await this.sets.cleanup(d, state.old);
+    if (await this.scale(d, state, rollingStep(d, state.newRS, state.old))) return;
+    if (d.status && isComplete(d, d.status, state.newRS)) await this.sets.cleanup(d, state.old);
   }
 
   /** rolloutRecreate: old ReplicaSets to 0, then nothing until their pods are gone, then the new one up (recreate.go). */

@@ -137,3 +137,14 @@ export function oldReplicaSetsScaleDown(d: Deployment, newRS: ReplicaSet, old: r
   }
   return active.filter((rs) => size.get(rs) !== specReplicas(rs)).map((rs) => ({ rs, replicas: size.get(rs) ?? 0 }));
 }
+
+/**
+ * rollingStep is one step of a rolling update (Kubernetes' rolloutRolling): grow the new
+ * ReplicaSet if the surge allows, else shrink old ones if availability allows; empty when
+ * neither may move until pods become available or finish terminating.
+ */
+export function rollingStep(d: Deployment, newRS: ReplicaSet, old: readonly ReplicaSet[]): ScaleStep[] {
+  const target = newReplicaSetReplicas(d, [...old, newRS], newRS);
+  if (target !== specReplicas(newRS)) return [{ rs: newRS, replicas: target }];
+  return oldReplicaSetsScaleDown(d, newRS, old);
+}
