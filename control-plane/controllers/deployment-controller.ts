@@ -182,7 +182,7 @@ export class DeploymentController {
       // The change-cause of the revision that comes back, as kubectl's undo copies it.
       const cause = rollback.target.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION];
       if (cause !== undefined) cur.metadata.annotations = { ...cur.metadata.annotations, [CHANGE_CAUSE_ANNOTATION]: cause };
-      const next: DeploymentStatus = { ...status, conditions: setCondition(status.conditions, rolledBack(rollback), now) };
+      const next: DeploymentStatus = { ...status, conditions: setCondition(status.conditions, { ...rolledBack(rollback), lastUpdateTime: now }, now) };
       if (cur.status?.collisionCount !== undefined) next.collisionCount = cur.status.collisionCount;
       cur.status = next;
       return cur;

@@ -41,7 +41,7 @@ export function deploymentStatus(d: Deployment, all: readonly ReplicaSet[], newR
   const next = progressing(d, status, newRS, created, nowMs);
   if (next) conditions = setCondition(conditions, { ...next.condition, lastUpdateTime: now }, now, { refreshUpdateTime: next.refresh });
   const rolledBack = rolledBackCondition(d, all, newRS);
-  if (rolledBack) conditions = setCondition(conditions, rolledBack, now);
+  if (rolledBack) conditions = setCondition(conditions, { ...rolledBack, lastUpdateTime: now }, now);
   status.conditions = conditions;
   return status;
 }

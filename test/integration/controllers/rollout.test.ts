@@ -168,6 +168,7 @@ describe('Rollouts of the Deployment controller on a real etcd', function () {
     expect(after.metadata.annotations?.['kubernetes.io/change-cause']).to.equal('first');
     const why = `ReplicaSet "${broken?.metadata.name}" has timed out progressing.`;
     expect(after.status?.conditions?.find((c) => c.type === 'RolledBack')).to.include({ status: 'True', reason: 'ProgressDeadlineExceeded', message: `rolled back from revision 2 to revision 1: ${why}` });
+    expect(after.status?.conditions?.find((c) => c.type === 'RolledBack')?.lastTransitionTime).to.be.a('string');
     expect(h.events.events).to.deep.include({ object: 'Deployment/default/web', type: 'Warning', reason: 'RolledBack', message: `Rolled back from revision 2 to revision 1: ${why}` });
 
     // The first ReplicaSet comes back as revision 3, and the rollout completes.
@@ -185,6 +186,21 @@ describe('Rollouts of the Deployment controller on a real etcd', function () {
     await h.updateSpec<Deployment>(R.deployments, 'web', image('1.36'));
     await h.converge();
     expect((await h.get<Deployment>(R.deployments, 'web')).status?.conditions?.find((c) => c.type === 'RolledBack')).to.include({ status: 'False', reason: 'NewRevision' });
+  });
+
+  it('shares a scale-up in the middle of a stalled rollout between both revisions in proportion', async () => {
+    const d = await h.createDeployment('web', 10, 'busybox:1.35');
+    await h.rollOut();
+    await h.updateSpec<Deployment>(R.deployments, 'web', image('never-ready'));
+    await h.converge();
+    // Stalled at 13 pods: 8 old ones serving, 5 new ones that never become ready.
+    expect([(await replicaSetOf(d, '1.35'))?.spec.replicas, (await replicaSetOf(d, 'never-ready'))?.spec.replicas]).to.deep.equal([8, 5]);
+    await h.updateSpec<Deployment>(R.deployments, 'web', (dep) => (dep.spec.replicas = 20));
+    await h.converge();
+    // 20 + 25% = 25 pods, shared 8 : 5 as they were of 13: 15 and 10.
+    const [oldRS, newRS] = [await replicaSetOf(d, '1.35'), await replicaSetOf(d, 'never-ready')];
+    expect([oldRS?.spec.replicas, newRS?.spec.replicas]).to.deep.equal([15, 10]);
+    for (const rs of [oldRS, newRS]) expect(rs?.metadata.annotations).to.include({ 'deployment.kubernetes.io/desired-replicas': '20', 'deployment.kubernetes.io/max-replicas': '25' });
   });
 
   it('counts a pod available only minReadySeconds after it became ready, and looks again then', async () => {
