@@ -22,8 +22,6 @@ import type { ReconcileResult } from './work-queue.js';
 import { deepEqual } from '../objects/json.js';
 import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
-export { HashCollisionError } from './deployment-replicasets.js';
-
 const deployments = RESOURCE.deployments;
 
 /** DeploymentControllerOptions tune the controller. */

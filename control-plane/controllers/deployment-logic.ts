@@ -5,7 +5,11 @@ import type { NewObjectIdentity } from '../objects/identity.js';
 import { defaultPodSpec } from '../objects/defaults.js';
 import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
 
-/** The pure decisions of the Deployment controller, tested without etcd. */
+/**
+ * The pure decisions of the Deployment controller about templates, revisions and annotations
+ * of its ReplicaSets, tested without etcd (the rollout steps are in rolling.ts, recreate.ts and
+ * proportional-scaling.ts, the status in deployment-status.ts).
+ */
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';

@@ -101,12 +101,6 @@ function progressDeadlineMs(d: Deployment, progressingCondition: Condition | und
   return since + seconds * 1000;
 }
 
-/** deadlineExceeded: the status says the rollout passed its progress deadline. */
-export function deadlineExceeded(status: DeploymentStatus): boolean {
-  const condition = findCondition(status.conditions, 'Progressing');
-  return condition?.status === 'False' && condition.reason === 'ProgressDeadlineExceeded';
-}
-
 /**
  * progressCheckInMs: while a rollout is moving, when the controller should look again to
  * declare it stuck (Kubernetes' requeueStuckDeployment); undefined when there is nothing to wait for.

@@ -14,6 +14,7 @@ function annotationNumber(rs: ReplicaSet, key: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** desiredReplicasAnnotation is the spec.replicas a ReplicaSet was last sized for, if recorded. */
 export function desiredReplicasAnnotation(rs: ReplicaSet): number | undefined {
   return annotationNumber(rs, DESIRED_REPLICAS_ANNOTATION);
 }

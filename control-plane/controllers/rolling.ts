@@ -53,6 +53,7 @@ export function waitsForTermination(d: Deployment): boolean {
   return d.spec.podReplacementPolicy !== 'TerminationStarted';
 }
 
+/** specReplicas is a ReplicaSet's spec.replicas with the API's default of 1. */
 export function specReplicas(rs: ReplicaSet): number {
   return rs.spec.replicas ?? 1;
 }
