@@ -80,7 +80,8 @@ function fraction(d: Deployment, rs: ReplicaSet): number {
  * ones go; otherwise, for a rolling update, the replicas to add or remove are shared in
  * proportion, largest ReplicaSet first (newest first when adding, oldest first when removing),
  * and what rounding leaves over goes to the largest. Steps may keep a size: the controller
- * still refreshes their desired/max-replicas annotations.
+ * still refreshes their desired/max-replicas annotations. Called while paused without a change
+ * of spec.replicas, it leaves several running ReplicaSets as they are.
  */
 export function proportionalScale(d: Deployment, newRS: ReplicaSet | undefined, old: readonly ReplicaSet[]): ScaleStep[] {
   const desired = d.spec.replicas ?? 1;
@@ -92,7 +93,9 @@ export function proportionalScale(d: Deployment, newRS: ReplicaSet | undefined, 
     return [{ rs: single, replicas: Math.min(desired, specReplicas(single) + roomToGrow(d, all, allowed)) }];
   }
   if (isSaturated(d, newRS)) return old.filter((rs) => specReplicas(rs) > 0).map((rs) => ({ rs, replicas: 0 }));
-  if (d.spec.strategy?.type === 'Recreate') return [];
+  // Without a change of spec.replicas (a paused rollout), Kubernetes would top the ReplicaSets up
+  // to the surge; Berth leaves them, so that a pause freezes the rollout where it is.
+  if (d.spec.strategy?.type === 'Recreate' || !isScalingEvent(d, all)) return [];
   const active = all.filter((rs) => specReplicas(rs) > 0);
   const allowed = desired > 0 ? desired + fenceposts(d).maxSurge : 0;
   let toAdd = allowed - active.reduce((n, rs) => n + specReplicas(rs), 0);

@@ -238,4 +238,23 @@ describe('Rollouts of the Deployment controller on a real etcd', function () {
     expect((await replicaSetOf(d, '1.36'))?.spec.replicas).to.equal(5);
     expect((await h.get<Deployment>(R.deployments, 'web')).status?.conditions?.find((c) => c.type === 'Progressing')?.reason).to.equal('NewReplicaSetAvailable');
   });
+
+  it('freezes a rollout paused midway, and completes it when resumed', async () => {
+    const d = await h.createDeployment('web', 10, 'busybox:1.35');
+    await h.rollOut();
+    await h.updateSpec<Deployment>(R.deployments, 'web', image('1.36'));
+    await h.converge();
+    await h.updateSpec<Deployment>(R.deployments, 'web', (dep) => (dep.spec.paused = true));
+    const sizes = async () => [(await replicaSetOf(d, '1.35'))?.spec.replicas, (await replicaSetOf(d, '1.36'))?.spec.replicas];
+    const midway = await sizes();
+    expect(midway).to.deep.equal([8, 5]);
+    // The new pods become ready while paused: nothing moves.
+    await h.readyAll();
+    await h.converge();
+    expect(await sizes()).to.deep.equal(midway);
+    expect((await h.get<Deployment>(R.deployments, 'web')).status).to.include({ updatedReplicas: 5, availableReplicas: 13 });
+    await h.updateSpec<Deployment>(R.deployments, 'web', (dep) => (dep.spec.paused = false));
+    await h.rollOut();
+    expect(await sizes()).to.deep.equal([0, 10]);
+  });
 });

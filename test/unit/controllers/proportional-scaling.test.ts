@@ -52,6 +52,13 @@ describe('Proportional scaling', () => {
     expect(sizes(steps)).to.deep.equal({ 'web-c': 4, 'web-b': 3, 'web-a': 3 });
   });
 
+  it('leaves a paused rollout as it is when spec.replicas did not change', () => {
+    const d = deployment(10);
+    d.spec.paused = true;
+    // 8 + 3 of 13 allowed: Kubernetes would give the 2 spare to the old set; Berth keeps the rollout frozen.
+    expect(proportionalScale(d, sized('new', 2, 3, 10, 13), [sized('old', 1, 8, 10, 13)])).to.deep.equal([]);
+  });
+
   it('lets the old ReplicaSets go once the new one is saturated', () => {
     const newRS = sized('new', 2, 10, 10, 13, { availableReplicas: 10 });
     expect(sizes(proportionalScale(deployment(10), newRS, [sized('old', 1, 2, 10, 13)]))).to.deep.equal({ 'web-old': 0 });
