@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { deletionFlags, FORCE_WARNING } from '../../../cli/commands/delete.js';
-import { parseSeconds } from '../../../cli/flag-values.js';
+import { deletionFlags, FORCE_WARNING, parseSeconds } from '../../../cli/delete-flags.js';
 
 describe('berth delete flags (as kubectl reads them)', () => {
   it('asks for the pod\'s own grace period by default, and for N seconds with --grace-period N', () => {
