@@ -3,9 +3,9 @@ import { Command } from 'commander';
 import type { MetadataEditOptions } from './commands/label.js';
 import type { TaintOptions } from './commands/taint.js';
 import type { LocalClusterFlags } from './commands/up.js';
+import { parseGracePeriod, parseSeconds } from './delete-flags.js';
 import { CliError } from './errors.js';
 import { collect, parseBool, parsePort, parsePositive } from './flag-values.js';
-import { parseGracePeriod, parseSeconds } from './delete-flags.js';
 
 // Each command's module is imported only when that command runs: loading all of them (the YAML
 // parser, gRPC, printers, the local cluster) would make every command, even --help, start slower.
