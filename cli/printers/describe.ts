@@ -1,7 +1,7 @@
 import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import type { Container, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
+import type { Container, ContainerState, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
@@ -81,6 +81,29 @@ function container(c: Container, l: Lines, indent: number): void {
   l.field('Environment', env.join(', ') || '<none>', i);
 }
 
+/** containerState prints a container's state (or last state) under `key`, as kubectl does. */
+function containerState(key: string, s: ContainerState | undefined, l: Lines): void {
+  if (s?.running) {
+    l.field(key, 'Running', 3);
+    if (s.running.startedAt) l.field('Started', timestamp(s.running.startedAt), 4);
+  } else if (s?.waiting) {
+    l.field(key, 'Waiting', 3);
+    if (s.waiting.reason) l.field('Reason', s.waiting.reason, 4);
+    if (s.waiting.message) l.field('Message', s.waiting.message, 4);
+  } else if (s?.terminated) {
+    const t = s.terminated;
+    l.field(key, 'Terminated', 3);
+    if (t.reason) l.field('Reason', t.reason, 4);
+    if (t.message) l.field('Message', t.message, 4);
+    l.field('Exit Code', t.exitCode, 4);
+    if (t.signal) l.field('Signal', t.signal, 4);
+    if (t.startedAt) l.field('Started', timestamp(t.startedAt), 4);
+    if (t.finishedAt) l.field('Finished', timestamp(t.finishedAt), 4);
+  } else {
+    l.field(key, key === 'State' ? 'Unknown' : '', 3);
+  }
+}
+
 function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
   if (!t) return;
   l.line('Pod Template:');
@@ -131,11 +154,8 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
       container(c, l, 2);
       const st = p.status?.containerStatuses?.find((s) => s.name === c.name);
       if (!st) continue;
-      const state = st.state?.running ? 'Running' : st.state?.waiting ? 'Waiting' : st.state?.terminated ? 'Terminated' : 'Unknown';
-      l.field('State', state, 3);
-      const reason = st.state?.waiting?.reason ?? st.state?.terminated?.reason;
-      if (reason) l.field('Reason', reason, 4);
-      if (st.state?.terminated) l.field('Exit Code', st.state.terminated.exitCode, 4);
+      containerState('State', st.state, l);
+      if (st.lastState?.terminated || st.lastState?.waiting || st.lastState?.running) containerState('Last State', st.lastState, l);
       l.field('Ready', st.ready ? 'True' : 'False', 3);
       l.field('Restart Count', st.restartCount, 3);
     }

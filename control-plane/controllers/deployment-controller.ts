@@ -1,33 +1,28 @@
 import type { Logger } from 'winston';
 import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objects/apps.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
-import type { Selector } from '../../proto/labels.js';
+import { setCondition } from '../../proto/objects/conditions.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { AlreadyExistsError } from '../errors.js';
+import { apiTimestamp } from '../../proto/time.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { DONE, KeyedMutex, controllerRef, ignoreNotFound, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
-import {
-  REVISION_ANNOTATION,
-  deploymentStatus,
-  desiredTemplate,
-  maxRevision,
-  newReplicaSet,
-  oldReplicaSetsToDelete,
-  podTemplateHash,
-  progressCheckInMs,
-  revisionOf,
-  templatesEqualIgnoringHash,
-} from './deployment-logic.js';
+import { DONE, KeyedMutex, controllerRef, runUntilAborted, updateFromCache } from './controller-util.js';
+import { CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION, desiredTemplate, revisionOf, templatesEqualIgnoringHash } from './deployment-logic.js';
+import { DeploymentReplicaSets } from './deployment-replicasets.js';
+import { deploymentStatus, isComplete, progressCheckInMs } from './deployment-status.js';
+import { isScalingEvent, proportionalScale } from './proportional-scaling.js';
+import { recreateStep } from './recreate.js';
+import { autoRollback, rolledBack } from './rollback.js';
+import type { AutoRollback } from './rollback.js';
+import { newReplicaSetReplicas, rollingStep } from './rolling.js';
+import type { ScaleStep } from './rolling.js';
 import { StatusPacer } from './status-pacer.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
-import { newIdentity } from '../objects/identity.js';
 import { deepEqual } from '../objects/json.js';
 import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 
 const deployments = RESOURCE.deployments;
-const replicasets = RESOURCE.replicasets;
 
 /** DeploymentControllerOptions tune the controller. */
 export interface DeploymentControllerOptions {
@@ -37,20 +32,24 @@ export interface DeploymentControllerOptions {
   now?: () => number;
 }
 
-/** HashCollisionError: a ReplicaSet of another template holds the name; collisionCount was bumped. */
-export class HashCollisionError extends Error {
-  override name = 'HashCollisionError';
+/** RolloutState is what one reconcile works on: the ReplicaSets of the current template and of the older ones. */
+interface RolloutState {
+  newRS: ReplicaSet | undefined;
+  old: ReplicaSet[];
+  created: boolean;
 }
 
 /**
  * DeploymentController owns one ReplicaSet per pod template, named `<deployment>-<pod-template-hash>`.
- * Keys are `namespace/name` of Deployments; ReplicaSet changes enqueue their owner.
+ * Keys are `namespace/name` of Deployments; ReplicaSet changes (their statuses too) enqueue their owner.
  *
- * One reconcile: claim ReplicaSets (adopt matching orphans), create the ReplicaSet of the current
- * template if none runs it, scale it to spec.replicas and every older one to 0, delete old ones
- * beyond revisionHistoryLimit, then write the revision annotation and status if they changed.
- * Scaling the new ReplicaSet up and the old ones down at once is a placeholder: the rolling
- * update bounded by maxSurge/maxUnavailable comes with the rollout issue.
+ * One reconcile (Kubernetes' syncDeployment): claim ReplicaSets, keep the new one's revision and
+ * annotations, then one step of whichever applies: proportional scaling when paused or when
+ * spec.replicas changed (sync.go), Recreate (old ones to 0, wait until their pods are gone, then
+ * the new one up), or RollingUpdate (the new one up within replicas + maxSurge, else old ones
+ * down while replicas - maxUnavailable stay available). Old ReplicaSets beyond
+ * revisionHistoryLimit go once the rollout is complete. Last, the status; a rollout past its
+ * deadline with berth.dev/auto-rollback is rolled back instead, in the same write.
  * Lifecycle: construct, then start(signal) runs workers until the signal aborts; one start per instance.
  */
 export class DeploymentController {
@@ -58,6 +57,7 @@ export class DeploymentController {
   private readonly mutex = new KeyedMutex();
   private readonly statusPacer: StatusPacer;
   private readonly now: () => number;
+  private readonly sets: DeploymentReplicaSets;
 
   constructor(
     private readonly store: ObjectStore,
@@ -69,6 +69,7 @@ export class DeploymentController {
   ) {
     this.now = options.now ?? Date.now;
     this.statusPacer = new StatusPacer(options.statusIntervalMs ?? 0, this.now);
+    this.sets = new DeploymentReplicaSets(store, replicaSets, events, logger, this.now);
     deployments.onChange((_type, d) => this.queue.add(cacheKey(d)));
     replicaSets.onChange((type, rs, previous) => {
       const known = type === 'DELETED' ? (previous ?? rs) : rs;
@@ -95,30 +96,100 @@ export class DeploymentController {
     // Kubernetes refuses to act on an empty selector: it would claim every ReplicaSet in the namespace.
     if (selector.length === 0) return DONE;
     const nowMs = this.now();
-    const owned = await this.claimReplicaSets(d, selector);
+    const owned = await this.sets.claim(d, selector);
     const template = desiredTemplate(d);
-    let newRS = owned.find((rs) => templatesEqualIgnoringHash(rs.spec.template, template));
-    const old = owned.filter((rs) => rs !== newRS);
-    let created = false;
-    if (!d.spec.paused) {
-      if (!newRS) {
-        const result = await this.createNewReplicaSet(d, maxRevision(old) + 1);
-        newRS = result.rs;
-        created = result.created;
-      } else if (revisionOf(newRS) <= maxRevision(old)) {
-        // A rollback to an older template: its ReplicaSet becomes the newest revision again.
-        newRS = await this.setRevision(newRS, maxRevision(old) + 1);
-      }
-      await this.scale(d, newRS, d.spec.replicas ?? 1);
-      for (const rs of old) await this.scale(d, rs, 0);
-      for (const rs of oldReplicaSetsToDelete(old, d.spec.revisionHistoryLimit ?? 10)) {
-        await ignoreNotFound(this.store.delete(replicasets, rs.metadata.namespace, rs.metadata.name, rs.metadata.resourceVersion));
-        this.logger.info('deleted old replica set', { deployment: key, replicaSet: rs.metadata.name });
-      }
+    // Two ReplicaSets of one template (a re-created one, say): the oldest is the new one, as in Kubernetes.
+    const byAge = [...owned].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+    const found = byAge.find((rs) => templatesEqualIgnoringHash(rs.spec.template, template));
+    const old = owned.filter((rs) => rs !== found);
+    const state: RolloutState = { newRS: found ? await this.sets.syncNew(d, found, old) : undefined, old, created: false };
+    if (d.spec.paused || isScalingEvent(d, this.all(state))) {
+      await this.scale(d, state, proportionalScale(d, state.newRS, state.old));
+      await this.sets.cleanup(d, state.old);
+    } else if (d.spec.strategy?.type === 'Recreate') {
+      await this.rolloutRecreate(d, state);
+    } else {
+      await this.rolloutRolling(d, state);
     }
-    const { status, waitMs } = await this.updateDeployment(key, d, [...old, ...(newRS ? [newRS] : [])], newRS, created, nowMs);
+    const status = deploymentStatus(d, this.all(state), state.newRS, state.created, nowMs);
+    const rollback = autoRollback(d, status, state.newRS, state.old);
+    if (rollback && state.newRS) {
+      await this.rollBack(d, state.newRS, status, rollback, nowMs);
+      return DONE;
+    }
+    if (state.newRS && isComplete(d, status, state.newRS)) await this.sets.markAvailable(state.newRS);
+    const waitMs = await this.updateDeployment(key, d, state.newRS, status);
     const waits = [waitMs, progressCheckInMs(d, status, nowMs)].filter((w): w is number => w !== undefined);
     return waits.length === 0 ? DONE : { kind: 'requeueAfter', delayMs: Math.min(...waits) };
+  }
+
+  private all(state: RolloutState): ReplicaSet[] {
+    return [...state.old, ...(state.newRS ? [state.newRS] : [])];
+  }
+
+  /** scale applies a step's sizes and puts the written copies in `state`; it says whether a size changed. */
+  private async scale(d: Deployment, state: RolloutState, steps: readonly ScaleStep[]): Promise<boolean> {
+    const { scaled, written } = await this.sets.scale(d, steps);
+    const fresh = (rs: ReplicaSet) => written.get(rs.metadata.uid ?? '') ?? rs;
+    state.old = state.old.map(fresh);
+    if (state.newRS) state.newRS = fresh(state.newRS);
+    return scaled;
+  }
+
+  /** rolloutRolling: scale the new ReplicaSet up if the surge allows, else old ones down if availability allows (rolling.go). */
+  private async rolloutRolling(d: Deployment, state: RolloutState): Promise<void> {
+    if (!state.newRS) {
+      const result = await this.sets.create(d, state.old, newReplicaSetReplicas(d, state.old, undefined));
+      state.newRS = result.rs;
+      state.created = result.created;
+    }
+    if (await this.scale(d, state, rollingStep(d, state.newRS, state.old))) return;
+    if (d.status && isComplete(d, d.status, state.newRS)) await this.sets.cleanup(d, state.old);
+  }
+
+  /** rolloutRecreate: old ReplicaSets to 0, then nothing until their pods are gone, then the new one up (recreate.go). */
+  private async rolloutRecreate(d: Deployment, state: RolloutState): Promise<void> {
+    const step = recreateStep(d, state.old);
+    if (step.kind === 'scaleDownOld') {
+      await this.scale(d, state, step.steps);
+      return;
+    }
+    if (step.kind === 'waitForOldPods') return;
+    if (!state.newRS) {
+      const result = await this.sets.create(d, state.old, step.replicas);
+      state.newRS = result.rs;
+      state.created = result.created;
+    } else {
+      await this.scale(d, state, [{ rs: state.newRS, replicas: step.replicas }]);
+    }
+    if (d.status && isComplete(d, d.status, state.newRS)) await this.sets.cleanup(d, state.old);
+  }
+
+  /**
+   * rollBack puts the template of the revision rolled back to into the Deployment, with the
+   * RolledBack condition, in one write guarded on the failed template still being the
+   * Deployment's (a user's newer change wins). Generation moves as the API would move it.
+   */
+  private async rollBack(d: Deployment, failed: ReplicaSet, status: DeploymentStatus, rollback: AutoRollback, nowMs: number): Promise<void> {
+    const now = apiTimestamp(nowMs);
+    const result = await this.store.guaranteedUpdate(deployments, d.metadata.namespace, d.metadata.name, (current) => {
+      const cur = current as Deployment;
+      if (cur.metadata.uid !== d.metadata.uid || !templatesEqualIgnoringHash(desiredTemplate(cur), failed.spec.template)) return undefined;
+      cur.spec.template = rollback.template;
+      cur.metadata.generation = (cur.metadata.generation ?? 0) + 1;
+      // The change-cause of the revision that comes back, as kubectl's undo copies it.
+      const cause = rollback.target.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION];
+      if (cause !== undefined) cur.metadata.annotations = { ...cur.metadata.annotations, [CHANGE_CAUSE_ANNOTATION]: cause };
+      const next: DeploymentStatus = { ...status, conditions: setCondition(status.conditions, { ...rolledBack(rollback), lastUpdateTime: now }, now) };
+      if (cur.status?.collisionCount !== undefined) next.collisionCount = cur.status.collisionCount;
+      cur.status = next;
+      return cur;
+    });
+    if (!result.changed) return;
+    this.statusPacer.wrote(cacheKey(d));
+    const message = rollback.message.charAt(0).toUpperCase() + rollback.message.slice(1);
+    this.events.record(d, 'Warning', 'RolledBack', message);
+    this.logger.warn('rolled back deployment', { deployment: cacheKey(d), from: rollback.fromRevision, to: rollback.toRevision });
   }
 
   private selectingDeployments(rs: ReplicaSet): Deployment[] {
@@ -128,92 +199,13 @@ export class DeploymentController {
     });
   }
 
-  private async claimReplicaSets(d: Deployment, selector: Selector): Promise<ReplicaSet[]> {
-    const owned: ReplicaSet[] = [];
-    let ownerChecked = false;
-    for (const rs of this.replicaSets.list((o) => o.metadata.namespace === d.metadata.namespace) as ReplicaSet[]) {
-      const ref = controllerRef(rs);
-      if (ref) {
-        if (ref.uid === d.metadata.uid) owned.push(rs);
-        continue;
-      }
-      if (!matches(selector, rs.metadata.labels)) continue;
-      if (!ownerChecked) {
-        const live = await this.store.tryGet(deployments, d.metadata.namespace, d.metadata.name);
-        if (live?.metadata.uid !== d.metadata.uid) return owned;
-        ownerChecked = true;
-      }
-      const result = await ignoreNotFound(
-        this.store.guaranteedUpdate(replicasets, rs.metadata.namespace, rs.metadata.name, (current) => {
-          if (controllerRef(current) || !matches(selector, current.metadata.labels)) return undefined;
-          current.metadata.ownerReferences = [...(current.metadata.ownerReferences ?? []), ownerReferenceTo(d)];
-          return current;
-        }),
-      );
-      if (result && controllerRef(result.object)?.uid === d.metadata.uid) owned.push(result.object as ReplicaSet);
-    }
-    return owned;
-  }
-
-  private async createNewReplicaSet(d: Deployment, revision: number): Promise<{ rs: ReplicaSet; created: boolean }> {
-    const template = desiredTemplate(d);
-    const hash = podTemplateHash(template, d.status?.collisionCount);
-    const replicas = d.spec.replicas ?? 1;
-    const rs = newReplicaSet(d, template, hash, revision, replicas, newIdentity(new Date(this.now())));
-    try {
-      const stored = (await this.store.create(replicasets, rs)) as ReplicaSet;
-      this.logger.info('created replica set', { deployment: cacheKey(d), replicaSet: rs.metadata.name });
-      if (replicas > 0) this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rs.metadata.name} to ${replicas}`);
-      return { rs: stored, created: true };
-    } catch (err) {
-      if (!(err instanceof AlreadyExistsError)) throw err;
-    }
-    // The name is taken: our own earlier write the informer has not shown yet, or a hash collision.
-    const existing = (await this.store.get(replicasets, rs.metadata.namespace, rs.metadata.name)) as ReplicaSet;
-    if (controllerRef(existing)?.uid === d.metadata.uid && templatesEqualIgnoringHash(existing.spec.template, template)) return { rs: existing, created: false };
-    await this.store.guaranteedUpdate(deployments, d.metadata.namespace, d.metadata.name, (current) => {
-      const cur = current as Deployment;
-      if (cur.metadata.uid !== d.metadata.uid) return undefined;
-      cur.status = { ...cur.status, collisionCount: (cur.status?.collisionCount ?? 0) + 1 };
-      return cur;
-    });
-    throw new HashCollisionError(`replica set name ${rs.metadata.name} is taken by another template; collisionCount raised, retrying`);
-  }
-
-  private async setRevision(rs: ReplicaSet, revision: number): Promise<ReplicaSet> {
-    const result = await this.store.guaranteedUpdate(replicasets, rs.metadata.namespace, rs.metadata.name, (current) => {
-      if (current.metadata.uid !== rs.metadata.uid || revisionOf(current as ReplicaSet) === revision) return undefined;
-      current.metadata.annotations = { ...current.metadata.annotations, [REVISION_ANNOTATION]: String(revision) };
-      return current;
-    });
-    return result.object as ReplicaSet;
-  }
-
-  private async scale(d: Deployment, rs: ReplicaSet, replicas: number): Promise<void> {
-    if ((rs.spec.replicas ?? 1) === replicas) return;
-    const result = await ignoreNotFound(
-      this.store.guaranteedUpdate(replicasets, rs.metadata.namespace, rs.metadata.name, (current) => {
-        const cur = current as ReplicaSet;
-        if (cur.metadata.uid !== rs.metadata.uid || cur.spec.replicas === replicas) return undefined;
-        cur.spec.replicas = replicas;
-        // The controller writes the spec without the API, so it bumps generation as the API would.
-        cur.metadata.generation = (cur.metadata.generation ?? 0) + 1;
-        return cur;
-      }),
-    );
-    if (!result?.changed) return;
-    const direction = replicas > (rs.spec.replicas ?? 1) ? 'up' : 'down';
-    this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata.name} to ${replicas}`);
-  }
-
   /** updateDeployment writes status and revision if they changed, or says how long to wait before it may (StatusPacer). */
-  private async updateDeployment(key: string, d: Deployment, all: ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean, nowMs: number): Promise<{ status: DeploymentStatus; waitMs?: number }> {
-    const status = deploymentStatus(d, all, newRS, created, nowMs);
+  private async updateDeployment(key: string, d: Deployment, newRS: ReplicaSet | undefined, status: DeploymentStatus): Promise<number | undefined> {
     const revision = newRS ? String(revisionOf(newRS)) : undefined;
     const revisionChanged = revision !== undefined && d.metadata.annotations?.[REVISION_ANNOTATION] !== revision;
-    if (!revisionChanged && deepEqual(d.status ?? {}, status)) return { status };
+    if (!revisionChanged && deepEqual(d.status ?? {}, status)) return undefined;
     const waitMs = this.statusPacer.waitMs(key);
-    if (waitMs > 0) return { status, waitMs };
+    if (waitMs > 0) return waitMs;
     await updateFromCache(this.store, deployments, d, (current) => {
       const cur = current as Deployment;
       if (cur.metadata.uid !== d.metadata.uid) return undefined;
@@ -226,6 +218,6 @@ export class DeploymentController {
       return cur;
     });
     this.statusPacer.wrote(key);
-    return { status };
+    return undefined;
   }
 }

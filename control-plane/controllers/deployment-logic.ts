@@ -1,17 +1,43 @@
-import type { Deployment, DeploymentStatus, ReplicaSet } from '../../proto/objects/apps.js';
-import type { Condition, IntOrString } from '../../proto/objects/meta.js';
+import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
 import type { PodTemplateSpec } from '../../proto/objects/pod.js';
 import { ownerReferenceTo } from './controller-util.js';
-import { apiTimestamp } from '../../proto/time.js';
-import { setCondition } from '../../proto/objects/conditions.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { defaultPodSpec } from '../objects/defaults.js';
 import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
 
-/** The pure decisions of the Deployment controller, tested without etcd. */
+/**
+ * The pure decisions of the Deployment controller about templates, revisions and annotations
+ * of its ReplicaSets, tested without etcd (the rollout steps are in rolling.ts, recreate.ts and
+ * proportional-scaling.ts, the status in deployment-status.ts).
+ */
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** The earlier revisions a reused ReplicaSet served, oldest first, comma-separated. */
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+/** spec.replicas of the Deployment when it last sized this ReplicaSet. */
+export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
+/** spec.replicas + maxSurge then: the total this ReplicaSet's size was a share of. */
+export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
+/** Set on a ReplicaSet whose revision became fully available: a target for automatic rollback. */
+export const AVAILABLE_ANNOTATION = 'berth.dev/available';
+/** "true" on a Deployment: a rollout past its progress deadline is rolled back by itself. */
+export const AUTO_ROLLBACK_ANNOTATION = 'berth.dev/auto-rollback';
+
+/** Deployment annotations that are not copied onto its new ReplicaSet (Kubernetes' annotationsToSkip, plus Berth's own). */
+const NOT_COPIED = new Set([
+  'berth.dev/last-applied-configuration',
+  REVISION_ANNOTATION,
+  REVISION_HISTORY_ANNOTATION,
+  DESIRED_REPLICAS_ANNOTATION,
+  MAX_REPLICAS_ANNOTATION,
+  AVAILABLE_ANNOTATION,
+  'deprecated.deployment.rollback.to',
+]);
+
+/** Longest revision-history annotation; the oldest revisions are dropped first (Kubernetes' limit). */
+const REVISION_HISTORY_MAX_CHARS = 2000;
 
 /** Kubernetes' rand.SafeEncodeString alphabet: no vowels (no words), no 0/1/3 look-alikes. */
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -60,17 +86,23 @@ export function templatesEqualIgnoringHash(a: PodTemplateSpec, b: PodTemplateSpe
   return deepEqual(strip(a), strip(b));
 }
 
+/** revisionOf reads the revision annotation; 0 when there is none. */
 export function revisionOf(rs: ReplicaSet | Deployment): number {
   const n = Number.parseInt(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? '', 10);
   return Number.isFinite(n) ? n : 0;
 }
 
+/** maxRevision is the highest revision among these ReplicaSets. */
 export function maxRevision(replicaSets: readonly ReplicaSet[]): number {
   return replicaSets.reduce((max, rs) => Math.max(max, revisionOf(rs)), 0);
 }
 
-/** newReplicaSet builds the ReplicaSet for the Deployment's current template. */
-export function newReplicaSet(d: Deployment, template: PodTemplateSpec, hash: string, revision: number, replicas: number, identity: NewObjectIdentity): ReplicaSet {
+/**
+ * newReplicaSet builds the ReplicaSet for the Deployment's current template, with the
+ * Deployment's annotations (kubernetes.io/change-cause among them), its revision, and the
+ * desired/max-replicas annotations for the size it starts at.
+ */
+export function newReplicaSet(d: Deployment, template: PodTemplateSpec, hash: string, revision: number, replicas: number, maxReplicas: number, identity: NewObjectIdentity): ReplicaSet {
   const labels = { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
   return {
     apiVersion: 'apps/v1',
@@ -79,7 +111,7 @@ export function newReplicaSet(d: Deployment, template: PodTemplateSpec, hash: st
       name: `${d.metadata.name}-${hash}`,
       namespace: d.metadata.namespace ?? 'default',
       labels,
-      annotations: { [REVISION_ANNOTATION]: String(revision) },
+      annotations: { ...copiedAnnotations(d), [REVISION_ANNOTATION]: String(revision), ...replicasAnnotations(d.spec.replicas ?? 1, maxReplicas) },
       ownerReferences: [ownerReferenceTo(d)],
       uid: identity.uid,
       creationTimestamp: identity.creationTimestamp,
@@ -94,6 +126,39 @@ export function newReplicaSet(d: Deployment, template: PodTemplateSpec, hash: st
   };
 }
 
+function copiedAnnotations(d: Deployment): Record<string, string> {
+  return Object.fromEntries(Object.entries(d.metadata.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
+}
+
+/** replicasAnnotations are the desired/max-replicas annotations for a Deployment of `desired` replicas. */
+export function replicasAnnotations(desired: number, maxReplicas: number): Record<string, string> {
+  return { [DESIRED_REPLICAS_ANNOTATION]: String(desired), [MAX_REPLICAS_ANNOTATION]: String(maxReplicas) };
+}
+
+/**
+ * syncedAnnotations are the annotations an existing new ReplicaSet should carry (Kubernetes'
+ * SetNewReplicaSetAnnotations): the Deployment's (so an undo's change-cause replaces the old
+ * one), and `revision` when it is higher than its own. A ReplicaSet reused by a rollback keeps
+ * the revisions it served before in revision-history. Undefined when nothing changes.
+ */
+export function syncedAnnotations(d: Deployment, rs: ReplicaSet, revision: number): Record<string, string> | undefined {
+  const current = rs.metadata.annotations ?? {};
+  const next = { ...current, ...copiedAnnotations(d) };
+  const own = current[REVISION_ANNOTATION];
+  if (revisionOf(rs) < revision) {
+    next[REVISION_ANNOTATION] = String(revision);
+    if (own !== undefined && own !== '') next[REVISION_HISTORY_ANNOTATION] = appendRevisionHistory(current[REVISION_HISTORY_ANNOTATION], own);
+  }
+  return deepEqual(next, current) ? undefined : next;
+}
+
+function appendRevisionHistory(history: string | undefined, revision: string): string {
+  const revisions = (history ?? '').split(',').filter((r) => r !== '');
+  revisions.push(revision);
+  while (revisions.join(',').length > REVISION_HISTORY_MAX_CHARS && revisions.length > 1) revisions.shift();
+  return revisions.join(',');
+}
+
 /**
  * oldReplicaSetsToDelete keeps revisionHistoryLimit old ReplicaSets (for rollback) and returns
  * the oldest of the rest that are fully scaled down, as Kubernetes' cleanupDeployment does.
@@ -103,106 +168,9 @@ export function oldReplicaSetsToDelete(old: readonly ReplicaSet[], revisionHisto
   const excess = alive.length - revisionHistoryLimit;
   if (excess <= 0) return [];
   const byAge = [...alive].sort((a, b) => revisionOf(a) - revisionOf(b) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
-  return byAge.filter((rs) => (rs.spec.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0).slice(0, excess);
+  // Only a ReplicaSet at rest goes: scaled to 0, its controller caught up, no pod left (terminating ones included).
+  const atRest = (rs: ReplicaSet) =>
+    (rs.spec.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0 && (rs.status?.terminatingReplicas ?? 0) === 0 && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0);
+  return byAge.filter(atRest).slice(0, excess);
 }
 
-/** resolveIntOrPercent turns 3 or "25%" of `total` into a count (Kubernetes' GetScaledValueFromIntOrPercent). */
-export function resolveIntOrPercent(value: IntOrString | undefined, total: number, roundUp: boolean): number {
-  if (value === undefined) return 0;
-  if (typeof value === 'number') return value;
-  const m = /^(\d+)%$/.exec(value);
-  if (!m) return Number.parseInt(value, 10) || 0;
-  const scaled = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(scaled) : Math.floor(scaled);
-}
-
-/** maxUnavailable as Kubernetes resolves it: never both surge and unavailability zero. */
-export function maxUnavailable(d: Deployment): number {
-  const desired = d.spec.replicas ?? 1;
-  if (d.spec.strategy?.type === 'Recreate' || desired === 0) return 0;
-  const surge = resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
-  let unavailable = resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
-  if (surge === 0 && unavailable === 0) unavailable = 1;
-  return Math.min(unavailable, desired);
-}
-
-/**
- * deploymentStatus sums the ReplicaSets' counts and sets the Available and Progressing
- * conditions in Kubernetes' words. `created` says this step created the new ReplicaSet.
- */
-export function deploymentStatus(d: Deployment, all: readonly ReplicaSet[], newRS: ReplicaSet | undefined, created: boolean, nowMs: number): DeploymentStatus {
-  const now = apiTimestamp(nowMs);
-  const desired = d.spec.replicas ?? 1;
-  const sum = (f: (rs: ReplicaSet) => number | undefined) => all.reduce((n, rs) => n + (f(rs) ?? 0), 0);
-  const available = sum((rs) => rs.status?.availableReplicas);
-  const status: DeploymentStatus = {
-    observedGeneration: d.metadata.generation ?? 0,
-    replicas: sum((rs) => rs.status?.replicas),
-    updatedReplicas: newRS?.status?.replicas ?? 0,
-    readyReplicas: sum((rs) => rs.status?.readyReplicas),
-    availableReplicas: available,
-    unavailableReplicas: Math.max(0, desired - available),
-  };
-  if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
-  const minimum = available >= desired - maxUnavailable(d);
-  let conditions = setCondition(
-    d.status?.conditions,
-    minimum
-      ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: now }
-      : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.', lastUpdateTime: now },
-    now,
-  );
-  const { condition, refresh } = progressing(d, status, newRS, created, nowMs);
-  conditions = setCondition(conditions, { ...condition, lastUpdateTime: now }, now, { refreshUpdateTime: refresh });
-  status.conditions = conditions;
-  return status;
-}
-
-function isComplete(d: Deployment, status: DeploymentStatus, newRS: ReplicaSet | undefined): boolean {
-  const desired = d.spec.replicas ?? 1;
-  return newRS !== undefined && status.updatedReplicas === desired && status.replicas === desired && status.availableReplicas === desired && (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 0);
-}
-
-/** madeProgress: more pods updated, ready or available, or fewer old ones (Kubernetes' DeploymentProgressing). */
-function madeProgress(before: DeploymentStatus | undefined, after: DeploymentStatus): boolean {
-  const b = before ?? {};
-  const oldPods = (s: DeploymentStatus) => (s.replicas ?? 0) - (s.updatedReplicas ?? 0);
-  return (after.updatedReplicas ?? 0) > (b.updatedReplicas ?? 0) || (after.readyReplicas ?? 0) > (b.readyReplicas ?? 0) || (after.availableReplicas ?? 0) > (b.availableReplicas ?? 0) || oldPods(after) < oldPods(b);
-}
-
-/**
- * progressing decides the Progressing condition: done (NewReplicaSetAvailable), moving
- * (ReplicaSetUpdated, re-dated at each step forward), or stuck longer than
- * progressDeadlineSeconds since the last step (ProgressDeadlineExceeded, status False).
- */
-function progressing(d: Deployment, status: DeploymentStatus, newRS: ReplicaSet | undefined, created: boolean, nowMs: number): { condition: Condition; refresh: boolean } {
-  const name = newRS?.metadata.name ?? '';
-  if (d.spec.paused) return { condition: { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }, refresh: false };
-  if (created) return { condition: { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${name}"` }, refresh: true };
-  if (isComplete(d, status, newRS)) return { condition: { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}" has successfully progressed.` }, refresh: false };
-  const moving: Condition = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${name}" is progressing.` };
-  if (madeProgress(d.status, status)) return { condition: moving, refresh: true };
-  const previous = d.status?.conditions?.find((c) => c.type === 'Progressing');
-  if (previous?.reason === 'ProgressDeadlineExceeded') return { condition: previous, refresh: false };
-  const deadline = progressDeadlineMs(d, previous);
-  if (deadline !== undefined && deadline <= nowMs) return { condition: { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${name}" has timed out progressing.` }, refresh: false };
-  return { condition: moving, refresh: false };
-}
-
-function progressDeadlineMs(d: Deployment, progressingCondition: Condition | undefined): number | undefined {
-  const seconds = d.spec.progressDeadlineSeconds;
-  const since = Date.parse(progressingCondition?.lastUpdateTime ?? '');
-  if (seconds === undefined || !Number.isFinite(since)) return undefined;
-  return since + seconds * 1000;
-}
-
-/**
- * progressCheckInMs: while a rollout is moving, when the controller should look again to
- * declare it stuck (Kubernetes' requeueStuckDeployment); undefined when there is nothing to wait for.
- */
-export function progressCheckInMs(d: Deployment, status: DeploymentStatus, nowMs: number): number | undefined {
-  const condition = status.conditions?.find((c) => c.type === 'Progressing');
-  if (d.spec.paused || condition?.status !== 'True' || condition.reason === 'NewReplicaSetAvailable') return undefined;
-  const deadline = progressDeadlineMs(d, condition);
-  return deadline === undefined ? undefined : Math.max(deadline - nowMs, 0) + 1000;
-}

@@ -108,7 +108,17 @@ export function podsPerTransaction(podBytes: number): number {
   return Math.max(1, Math.min(MAX_TXN_OPS, Math.floor(MAX_TXN_VALUE_BYTES / Math.max(1, podBytes))));
 }
 
-/** replicaSetStatus counts the owned pods as Kubernetes reports them. */
+/** isPodTerminating: deleted but not yet gone, and not finished (Kubernetes' FilterTerminatingPods). */
+export function isPodTerminating(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return pod.metadata.deletionTimestamp !== undefined && phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+/**
+ * replicaSetStatus counts the owned pods as Kubernetes reports them. Terminating pods are not
+ * replicas any more, but they still run, so they are counted apart (terminatingReplicas): the
+ * Deployment controller adds them to the surge.
+ */
 export function replicaSetStatus(rs: ReplicaSet, owned: readonly Pod[], nowMs: number): ReplicaSetStatus {
   const active = owned.filter(isPodActive);
   const templateLabels = rs.spec.template.metadata?.labels ?? {};
@@ -119,6 +129,7 @@ export function replicaSetStatus(rs: ReplicaSet, owned: readonly Pod[], nowMs: n
     fullyLabeledReplicas: fullyLabeled.length,
     readyReplicas: active.filter(isReady).length,
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, nowMs)).length,
+    terminatingReplicas: owned.filter(isPodTerminating).length,
     observedGeneration: rs.metadata.generation ?? 0,
   };
   if (rs.status?.conditions && rs.status.conditions.length > 0) status.conditions = deepCopy(rs.status.conditions);

@@ -92,6 +92,8 @@ export class Agent {
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
         extras: this.services.extras,
         probe: (plan, target) => probes.check(plan, target),
+        runAction: (action, target, timeoutMs) => probes.run(action, target, timeoutMs),
+        control: this.client,
       },
       this.runtime,
       new PodStateStore(options.root),

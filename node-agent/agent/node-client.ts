@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { NodeAPIClient } from '../../proto/generated/berth/v1/NodeAPI.js';
 import type { RecordEventsReply__Output } from '../../proto/generated/berth/v1/RecordEventsReply.js';
 import type { UpdatePodStatusesReply__Output } from '../../proto/generated/berth/v1/UpdatePodStatusesReply.js';
+import type { WaitEndpointsDrainedReply__Output } from '../../proto/generated/berth/v1/WaitEndpointsDrainedReply.js';
 import type { WatchEvent__Output } from '../../proto/generated/berth/v1/WatchEvent.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
@@ -12,6 +13,27 @@ const CALL_TIMEOUT_MS = 5_000;
 /** isNotFound tells whether a NodeAPI call failed because the object (or this pod instance) is gone. */
 export function isNotFound(err: unknown): boolean {
   return (err as { code?: number }).code === grpc.status.NOT_FOUND;
+}
+
+/** isUnimplemented tells whether the control plane does not serve the RPC (an older control plane). */
+export function isUnimplemented(err: unknown): boolean {
+  return (err as { code?: number }).code === grpc.status.UNIMPLEMENTED;
+}
+
+/** The codes after which the same call may succeed later: the control plane was away, busy or slow. */
+const TRANSIENT = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.ABORTED, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+
+/** isTransient tells whether a NodeAPI call failed in a way that retrying may cure. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === undefined || TRANSIENT.has(code);
+}
+
+/** PodRef is used to name one pod instance in termination calls. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
 }
 
 /**
@@ -55,6 +77,27 @@ export class NodeClient {
   async recordEvents(events: Array<Partial<Event>>): Promise<string[]> {
     const reply = await this.unary<RecordEventsReply__Output>((cb) => this.client.RecordEvents({ node_name: this.nodeName, events_json: events.map((e) => JSON.stringify(e)) }, this.deadline(), cb));
     return reply.problems;
+  }
+
+  /** finishPodTermination tells the control plane that every container of the terminating pod has stopped and its network is released: the pod object goes. */
+  async finishPodTermination(pod: PodRef): Promise<void> {
+    await this.unary((cb) => this.client.FinishPodTermination({ node_name: this.nodeName, ...pod }, this.deadline(), cb));
+  }
+
+  /** reportProxySync tells the control plane that this node's service proxy rules include every WatchServices event up to `resourceVersion`. */
+  async reportProxySync(resourceVersion: string): Promise<void> {
+    await this.unary((cb) => this.client.ReportProxySync({ node_name: this.nodeName, resource_version: resourceVersion }, this.deadline(), cb));
+  }
+
+  /**
+   * waitEndpointsDrained returns once no Ready node's proxy sends new connections to the pod, or
+   * `timeoutMs` passed (then `drained` is false). The call's own deadline allows for the wait.
+   */
+  async waitEndpointsDrained(pod: PodRef, timeoutMs: number): Promise<{ drained: boolean; message: string }> {
+    const reply = await this.unary<WaitEndpointsDrainedReply__Output>((cb) =>
+      this.client.WaitEndpointsDrained({ node_name: this.nodeName, ...pod, timeout_ms: timeoutMs }, { deadline: Date.now() + timeoutMs + CALL_TIMEOUT_MS }, cb),
+    );
+    return { drained: reply.drained, message: reply.message };
   }
 
   /** watchPods opens the stream of this node's pods (see NodeAPI.WatchPods); the caller reconnects. */

@@ -11,6 +11,9 @@
  * - created but never started (an agent killed in between): let it run;
  * - running with another image than the spec names: kill it and start the next instance at
  *   once (not a crash: no back-off, whatever the restartPolicy, as Kubernetes does);
+ * - running, but its liveness (or startup) probe found it failed: kill it (preStop, the probe's
+ *   or the pod's grace period); its exit is then a crash like any other: restartPolicy and the
+ *   back-off decide the restart, as Kubernetes does;
  * - running: nothing;
  * - exited without a recorded exit code: wait up to EXIT_RECORD_GRACE_MS for the monitor to
  *   record it (it does within ms; a monitor killed by hand never does, then the code is 255);
@@ -36,7 +39,10 @@ export type RetryReason = 'CrashLoopBackOff' | 'CreateContainerError' | 'ImagePu
 export type WaitReason = RetryReason | 'ExitNotRecorded';
 
 /** KillReason is used to say why a `kill` action stops a running instance. */
-export type KillReason = 'ImageChanged' | 'PodTerminating';
+export type KillReason = 'ImageChanged' | 'PodTerminating' | 'LivenessProbeFailed' | 'StartupProbeFailed';
+
+/** FailedProbe is used to say which probe found an instance failed (a liveness or startup failure). */
+export type FailedProbe = 'liveness' | 'startup';
 
 /** ContainerAction is used to tell a pod worker what to do about one container now. */
 export type ContainerAction =
@@ -87,6 +93,8 @@ export interface ContainerFacts {
   /** The newest instance, as last inspected; none before the first start. */
   current?: InstanceFacts;
   restarts: RestartState;
+  /** Instance `id` failed its liveness or startup probe (failureThreshold failures in a row). */
+  unhealthy?: { id: string; probe: FailedProbe };
 }
 
 /** PodDecisionInput is used to give decidePod everything it decides on. */
@@ -133,12 +141,24 @@ export function decidePod(input: PodDecisionInput): ContainerDecision[] {
   });
 }
 
+/** probeKillGraceMs is the grace period of a kill for a failed probe: the probe's own terminationGracePeriodSeconds, else the pod's. */
+export function probeKillGraceMs(spec: Container, probe: FailedProbe, podGracePeriodMs: number): number {
+  const own = (probe === 'liveness' ? spec.livenessProbe : spec.startupProbe)?.terminationGracePeriodSeconds;
+  return own !== undefined ? own * 1000 : podGracePeriodMs;
+}
+
 function decideContainer(spec: Container, facts: ContainerFacts, policy: RestartPolicy | undefined, gracePeriodMs: number, now: number): Omit<ContainerDecision, 'name'> {
   const cur = facts.current;
   let next = facts.restarts;
   if (!cur) return startUnlessRetryPending(0, next, now);
   if (cur.state === 'created') return { action: { kind: 'resume', id: cur.id }, next };
   if (cur.state === 'running') {
+    const failed = facts.unhealthy?.id === cur.id ? facts.unhealthy.probe : undefined;
+    if (failed && !imageChanged(spec.image, cur.image)) {
+      // Not marked handled: the exit that follows goes through restartPolicy and the back-off.
+      const reason: KillReason = failed === 'liveness' ? 'LivenessProbeFailed' : 'StartupProbeFailed';
+      return { action: { kind: 'kill', id: cur.id, reason, gracePeriodMs: probeKillGraceMs(spec, failed, gracePeriodMs) }, next };
+    }
     if (!imageChanged(spec.image, cur.image)) return { action: { kind: 'none' }, next };
     const kill: ContainerAction = { kind: 'kill', id: cur.id, reason: 'ImageChanged', gracePeriodMs, thenStart: instanceOf(cur) + 1 };
     return { action: kill, next: { ...next, exitHandled: cur.id } };

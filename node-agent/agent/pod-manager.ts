@@ -5,7 +5,9 @@ import type { Runtime } from '../runtime/index.js';
 import { groupByPod } from './container-naming.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import type { PodStateStore } from './pod-state-store.js';
+import { finishTermination } from './pod-termination.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
+import type { TerminationMode } from './termination-plan.js';
 
 /**
  * PodManager is used to keep one PodWorker per pod bound to the node and to end the workers of
@@ -14,7 +16,9 @@ import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
  * the control plane answers).
  *
  * Lifecycle: start() adopts; then upsert()/remove() per watch event; listed() after each initial
- * list of the stream ends the pods it did not contain and removes orphan containers.
+ * list of the stream ends the pods it did not contain and removes orphan containers. A pod that
+ * comes with a deletionTimestamp is terminated gracefully (its worker tells the control plane
+ * when it is done); one whose object is deleted or bound elsewhere is stopped without that.
  */
 export class PodManager {
   private readonly workers = new Map<string, PodWorker>();
@@ -32,7 +36,9 @@ export class PodManager {
       const uid = pod.metadata.uid ?? '';
       const worker = new PodWorker(pod, this.deps, containers.get(uid) ?? new Map());
       this.workers.set(uid, worker);
-      worker.kick();
+      // A termination an earlier agent began goes on (its grace period counted again from now).
+      if (pod.metadata.deletionTimestamp) this.end(uid, worker, 'graceful');
+      else worker.kick();
     }
     this.logger.info('pods adopted from the state directory', { pods: this.workers.size });
   }
@@ -46,14 +52,24 @@ export class PodManager {
     const uid = pod.metadata.uid;
     if (!uid) return;
     const known = this.workers.get(uid);
+    if (pod.metadata.deletionTimestamp && !known) return this.finishUnstarted(pod);
+    if (known && this.removing.has(known)) {
+      // Being removed: a shorter grace period applies to what is not done yet; a pod removed for
+      // good starts again from the next list after its removal. No state file write: it goes.
+      if (pod.metadata.deletionTimestamp) known.update(pod);
+      return;
+    }
     // The agent admits a pod when it first sees it: that is its startTime, kept in the state file
     // with the spec, so a restarted agent reports the same one before the control plane answers.
     if (!pod.status?.startTime) pod.status = { ...pod.status, startTime: known?.startTime ?? apiTimestamp() };
     const saved = this.state.save(pod).catch((err: unknown) => {
       this.logger.warn('saving the pod to the state directory failed; an agent restart would not adopt it', { uid, error: String(err) });
     });
-    if (known && !this.removing.has(known)) return known.update(pod);
-    if (known) return; // being removed; the next list after its removal starts it again
+    if (known) {
+      known.update(pod);
+      if (pod.metadata.deletionTimestamp) this.end(uid, known, 'graceful');
+      return;
+    }
     const created = new PodWorker(pod, this.deps, undefined, saved);
     this.workers.set(uid, created);
     created.kick();
@@ -66,11 +82,24 @@ export class PodManager {
    */
   async remove(uid: string): Promise<void> {
     const worker = this.workers.get(uid);
-    if (!worker) return;
+    if (!worker || this.removing.has(worker)) return;
     this.logger.info('pod no longer bound here; stopping it', { pod: `${worker.spec.metadata.namespace}/${worker.spec.metadata.name}`, uid });
+    this.end(uid, worker, 'gone');
+  }
+
+  /** finishUnstarted ends a pod deleted before anything of it ran here: nothing to stop, the control plane is told at once. */
+  private finishUnstarted(pod: Pod): void {
+    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid ?? '' };
+    this.logger.info('pod deleted before it started here; finishing its termination', { pod: `${ref.namespace}/${ref.name}`, uid: ref.uid });
+    void finishTermination(ref, this.deps.control, this.logger);
+  }
+
+  /** end terminates a worker in the background (a slow stop holds up no other pod); its state file goes last. */
+  private end(uid: string, worker: PodWorker, mode: TerminationMode): void {
+    if (mode === 'graceful') this.logger.info('pod is being deleted; terminating it', { pod: `${worker.spec.metadata.namespace}/${worker.spec.metadata.name}`, uid });
     this.removing.add(worker);
     void worker
-      .terminate()
+      .terminate(mode)
       .then(async () => {
         if (this.workers.get(uid) === worker) this.workers.delete(uid);
         await this.state.remove(uid);

@@ -40,6 +40,8 @@ export interface ContainerView {
   everStarted: boolean;
   /** What the container's readiness probe says; undefined when it has none (then running is ready). */
   readiness?: ProbeResult;
+  /** Whether the running instance's startup probe has succeeded; undefined when it has none (then running is started). */
+  startupPassed?: boolean;
 }
 
 /** PodObservation is the input of computePodStatus. */
@@ -91,7 +93,7 @@ export function containerStatus(view: ContainerView): ContainerStatus {
     image: view.image,
     imageID: view.imageID,
     ...(view.containerID ? { containerID: view.containerID } : {}),
-    started: s.kind === 'running',
+    started: s.kind === 'running' && view.startupPassed !== false,
   };
 }
 

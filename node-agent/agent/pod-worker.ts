@@ -1,40 +1,22 @@
-import type { Logger } from 'winston';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
-import type { ProbeAttempt } from '../probes/container-prober.js';
+import type { ProbeTarget } from '../probes/probe-checks.js';
 import { PodProbes } from '../probes/pod-probes.js';
-import { ContainerNotFoundError, type ContainerStatus as RuntimeContainer, type Runtime } from '../runtime/index.js';
-import { createAndStartInstance } from './container-create.js';
-import type { ContainerExtras } from './container-extras.js';
-import { ensureContainerImage } from './container-image.js';
-import { containerId, containerLabels } from './container-naming.js';
-import { newRecord, toView, type ContainerRecord } from './container-record.js';
-import type { EventReporter } from './event-reporter.js';
-import type { ImagePuller } from './image-puller.js';
-import { removePodCgroup } from './pod-cgroup.js';
-import { afterCreateError, afterStart, decidePod, type ContainerAction } from './pod-decision.js';
+import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { portMappingsOf } from '../network/cni-config.js';
-import type { PodNetwork } from '../network/pod-network.js';
+import { startInstance, type StartContext } from './container-start.js';
+import { killMessage, stopContainer } from './container-stop.js';
+import { newRecord, toView, type ContainerRecord } from './container-record.js';
+import { removePodCgroup } from './pod-cgroup.js';
+import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
-import type { StatusReporter } from './status-reporter.js';
+import { runTermination, type RunningInstance } from './pod-termination.js';
+import type { PodWorkerDeps } from './pod-worker-deps.js';
+import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
+import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
 
-/** PodWorkerDeps is what every pod worker of an agent shares. */
-export interface PodWorkerDeps {
-  runtime: Runtime;
-  images: ImagePuller;
-  network: PodNetwork;
-  status: StatusReporter;
-  events: EventReporter;
-  logger: Logger;
-  hostIP: string;
-  /** The pod's cgroup parent, from the node's and the pod's uid. */
-  cgroupParentOf: (uid: string) => string;
-  /** What containers get besides their spec: resolv.conf, Service environment variables. */
-  extras: ContainerExtras;
-  /** One attempt of a container's probe (ProbeChecker.check). */
-  probe: ProbeAttempt;
-}
+export type { PodWorkerDeps } from './pod-worker-deps.js';
 
 /** How often a worker looks again with nothing to wake it (a missed event costs at most this). */
 const RESYNC_MS = 10_000;
@@ -43,12 +25,13 @@ const RESYNC_MS = 10_000;
  * PodWorker is used to converge one pod, level-triggered: every wake-up (spec change, container
  * exit, backoff timer, resync) runs sync(), which inspects what runs, asks decidePod
  * (pod-decision.ts) what to do about each container, and carries that out: network namespace,
- * image, create, start, restart after backoff, kill. Each pod has its own worker, so one slow
- * image pull never holds up another pod.
+ * image, create, start (and postStart), restart after backoff, kill (preStop first). Each pod has
+ * its own worker, so one slow image pull never holds up another pod.
  *
  * Lifecycle: made for a pod bound to the node (adopting the runtime's containers of an earlier
- * agent), update() with each new spec, terminate() once the pod is deleted or unbound: stops
- * and removes its containers, network namespace and cgroup; `finished` resolves then.
+ * agent), update() with each new spec, terminate() once the pod is being deleted, deleted or
+ * unbound: runs the termination sequence (termination-plan.ts), which stops and removes its
+ * containers, network namespace and cgroup; `finished` resolves then.
  */
 export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
@@ -57,6 +40,9 @@ export class PodWorker {
   private podIP: string | undefined;
   private readonly probes: PodProbes;
   private terminating = false;
+  private terminationMode: TerminationMode = 'gone';
+  /** Set once the termination sequence has begun. */
+  private termination: TerminationPlan | undefined;
   /** Torn down: nothing runs any more. */
   private done = false;
   private dirty = false;
@@ -85,9 +71,15 @@ export class PodWorker {
     this.lastStatus = pod.status;
     this.awaitingReportedStatus = adopted !== undefined;
     this.probes = new PodProbes(deps.probe, {
-      // A probe's verdict changes status only: nothing to converge, no runtime call.
-      resultChanged: () => {
-        if (!this.terminating) this.reportStatus();
+      resultChanged: (container, kind, result, instanceId) => {
+        if (this.terminating) return;
+        if (kind !== 'readiness' && result === 'failure') {
+          // Decided by the next sync: a kill, then a restart under restartPolicy and the back-off.
+          this.recordOf(container).unhealthy = { id: instanceId, probe: kind };
+          return this.kick();
+        }
+        // Any other verdict changes status only: nothing to converge, no runtime call.
+        this.reportStatus();
       },
       unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
     });
@@ -120,6 +112,12 @@ export class PodWorker {
   update(pod: Pod): void {
     const before = this.pod;
     this.pod = pod;
+    if (this.termination) this.termination.deadline = shortenedDeadline(this.termination, pod);
+    if (pod.metadata.deletionTimestamp) {
+      // terminate() follows: no sync in between, which could still start a container.
+      if (this.awaitingReportedStatus) [this.awaitingReportedStatus, this.lastStatus] = [false, pod.status];
+      return;
+    }
     if (this.awaitingReportedStatus) {
       this.awaitingReportedStatus = false;
       this.lastStatus = pod.status;
@@ -134,7 +132,9 @@ export class PodWorker {
     this.kick();
   }
 
-  terminate(): Promise<void> {
+  /** terminate ends the pod: `graceful` for a pod being deleted (drain wait, FinishPodTermination), `gone` for one already deleted or unbound. */
+  terminate(mode: TerminationMode = 'gone'): Promise<void> {
+    if (!this.terminating) this.terminationMode = mode;
     this.terminating = true;
     this.kick();
     return this.finished;
@@ -178,7 +178,7 @@ export class PodWorker {
     if (!this.netnsPath) await this.setUpNetwork();
     for (const spec of this.pod.spec.containers) {
       const rec = this.recordOf(spec.name);
-      if (rec.current) rec.current = await this.inspect(rec.current.id);
+      if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
@@ -217,116 +217,99 @@ export class PodWorker {
         this.lookAgainIfEnded(rec.current);
         return;
       case 'restart':
-        if (action.delayMs === 0) return this.startInstance(spec, rec, action.instance);
-        this.deps.events.pod(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container', field);
+        if (action.delayMs === 0) return startInstance(this.startContext(), spec, rec, action.instance);
+        this.deps.events.pod(this.pod, 'Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${this.label()}`, field);
         return this.wakeIn(action.delayMs);
       case 'kill':
-        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action), field);
-        rec.current = await this.deps.runtime.stop(action.id, action.gracePeriodMs);
-        if (action.thenStart !== undefined) await this.startInstance(spec, rec, action.thenStart);
+        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(spec.name, action.reason), field);
+        rec.current = await this.stop(spec, spec.name, action.id, Date.now() + action.gracePeriodMs);
+        if (action.thenStart !== undefined) await startInstance(this.startContext(), spec, rec, action.thenStart);
         return;
       case 'start':
-        return this.startInstance(spec, rec, action.instance);
+        return startInstance(this.startContext(), spec, rec, action.instance);
     }
   }
 
-  private async startInstance(spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
-    const image = await ensureContainerImage(
-      { images: this.deps.images, events: this.deps.events, pod: this.pod, reportStatus: () => this.reportStatus(), wakeIn: (ms) => this.wakeIn(ms) },
-      spec,
-      rec,
-    );
-    if (!image) return;
-    const id = containerId(this.uid, spec.name, instance);
-    const field = `spec.containers{${spec.name}}`;
-    let started: RuntimeContainer;
-    try {
-      // One runtime step for create and start: each low-level command costs the agent a fork.
-      started = await this.createAndStart(id, spec, image, instance);
-    } catch (err) {
-      rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
-      rec.restarts = afterCreateError(rec.restarts, Date.now());
-      this.deps.events.pod(this.pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
-      if (rec.restarts.retry) this.wakeBy(rec.restarts.retry.at);
-      return;
-    }
-    this.deps.events.pod(this.pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
-    this.deps.events.pod(this.pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
-    const older = rec.previous;
-    [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
-    this.lookAgainIfEnded(started);
-    rec.waiting = undefined;
-    rec.restarts = afterStart(rec.restarts);
-    // Only the instance before the current one is kept (for lastState and logs --previous).
-    if (older && older.id !== rec.previous?.id) await this.removeInstance(older.id);
-  }
-
-  private async createAndStart(id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
-    const extras = await this.deps.extras.forContainer(this.pod);
-    for (const w of extras.warnings) this.deps.events.pod(this.pod, 'Warning', w.reason, w.message);
-    return createAndStartInstance(this.deps.runtime, {
-      id,
-      container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
-      image,
-      pod: {
-        hostname: this.pod.spec.hostname ?? this.pod.metadata.name,
-        ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}),
-        cgroupParent: this.deps.cgroupParentOf(this.uid),
-        ...(this.pod.spec.securityContext ? { securityContext: this.pod.spec.securityContext } : {}),
-        ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
-      },
-      labels: containerLabels({ uid: this.uid, namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name }, spec.name, instance),
-    });
+  private startContext(): StartContext {
+    return {
+      deps: this.deps,
+      pod: this.pod,
+      uid: this.uid,
+      label: this.label(),
+      netnsPath: this.netnsPath,
+      target: (id) => this.target(id),
+      reportStatus: () => this.reportStatus(),
+      wakeIn: (ms) => this.wakeIn(ms),
+      wakeBy: (at) => this.wakeBy(at),
+      stop: (spec, name, id, deadline) => this.stop(spec, name, id, deadline),
+      removeInstance: (id) => this.removeInstance(id),
+      lookAgainIfEnded: (instance) => this.lookAgainIfEnded(instance),
+    };
   }
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    const policy = this.pod.spec.restartPolicy;
+    // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
+    const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');
-      return { ...toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), policy, this.label()), ...(readiness ? { readiness } : {}) };
+      const rec = this.records.get(spec.name) ?? newRecord(spec.name);
+      const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
+      return { ...toView(spec, rec, policy, this.label()), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
     });
     const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
 
+  /** tearDown runs the termination sequence (termination-plan.ts); one retried after a failed step keeps its plan and deadline. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
+    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id }] : []));
+    const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, running.length, Date.now()));
+    // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
+    if (plan.mode === 'gone') this.deps.status.forget(this.uid);
+    const ref = { namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid };
+    await runTermination(ref, plan, { running, stop: (c, deadline) => this.stopForTermination(c, deadline), release: () => this.release() }, this.deps.control, this.deps.logger);
+    this.deps.status.forget(this.uid);
+  }
+
+  private async stopForTermination({ name, id }: RunningInstance, deadline: number): Promise<void> {
+    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+    try {
+      this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, deadline);
+    } catch (err) {
+      this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
+    }
+    if (this.terminationMode === 'graceful') this.reportStatus();
+  }
+
+  /** release removes the pod's containers, then its network namespace and cgroup. */
+  private async release(): Promise<void> {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
-    this.deps.status.forget(this.uid);
-    // TODO(lifecycle hooks): run preStop exec hooks (through Runtime.exec) before the stop signal.
-    const decisions = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true });
-    await Promise.all(
-      decisions.map(async ({ name, action }) => {
-        const rec = this.recordOf(name);
-        if (action.kind === 'kill') {
-          this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, action), `spec.containers{${name}}`);
-          await this.deps.runtime.stop(action.id, action.gracePeriodMs).catch(() => undefined);
-        }
-        for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
-      }),
-    );
+    for (const rec of this.records.values()) for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
     await this.deps.network.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
   }
 
-  private async removeInstance(id: string): Promise<void> {
-    try {
-      await this.deps.runtime.remove(id, { force: true });
-    } catch (err) {
-      if (!(err instanceof ContainerNotFoundError)) throw err;
-    }
+  /** stop stops one running instance: preStop, its stop signal, SIGKILL at `deadline` (stopContainer). */
+  private stop(spec: Container | undefined, name: string, id: string, deadline: number): Promise<RuntimeContainer> {
+    const deps = {
+      runtime: this.deps.runtime,
+      runAction: this.deps.runAction,
+      preStopFailed: (container: string, message: string) => this.deps.events.pod(this.pod, 'Warning', 'FailedPreStopHook', message, `spec.containers{${container}}`),
+    };
+    return stopContainer(deps, { ...(spec ? { spec } : {}), name, id, target: this.target(id), deadline, podLabel: this.label() });
   }
 
-  private async inspect(id: string): Promise<RuntimeContainer | undefined> {
-    try {
-      return await this.deps.runtime.inspect(id);
-    } catch (err) {
-      if (err instanceof ContainerNotFoundError) return undefined;
-      throw err;
-    }
+  /** target is how a probe or hook reaches instance `id`. */
+  private target(id: string): ProbeTarget {
+    return { containerId: id, ...(this.podIP ? { podIP: this.podIP } : {}), ...(this.netnsPath ? { netnsPath: this.netnsPath } : {}) };
+  }
+
+  private removeInstance(id: string): Promise<void> {
+    return removeIfPresent(this.deps.runtime, id);
   }
 
   private recordOf(name: string): ContainerRecord {
@@ -367,9 +350,4 @@ export class PodWorker {
   private label(): string {
     return `${this.pod.metadata.name}_${this.pod.metadata.namespace ?? 'default'}(${this.uid})`;
   }
-}
-
-/** killMessage is the Killing event's text, in Kubernetes' words. */
-function killMessage(container: string, kill: Extract<ContainerAction, { kind: 'kill' }>): string {
-  return kill.reason === 'ImageChanged' ? `Container ${container} definition changed, will be restarted` : `Stopping container ${container}`;
 }

@@ -13,6 +13,7 @@ import { ServiceCache } from '../services/service-cache.js';
 import { ServiceProxy } from '../services/service-proxy.js';
 import { ServiceSnapshot } from '../services/service-snapshot.js';
 import { ServiceSource } from '../services/service-source.js';
+import { ProxySyncReporter } from '../services/proxy-sync-reporter.js';
 import { ServiceDiscoveryExtras, type ContainerExtras } from './container-extras.js';
 import type { NodeClient } from './node-client.js';
 
@@ -63,6 +64,7 @@ export class ServiceDiscovery {
   private dnsAddress: string | undefined;
   private dns: DnsServer | undefined;
   private proxy: ServiceProxy | undefined;
+  private proxySync: ProxySyncReporter | undefined;
   private source: ServiceSource | undefined;
 
   constructor(private readonly options: ServiceDiscoveryOptions, private readonly client: NodeClient, private readonly logger: Logger) {
@@ -82,10 +84,16 @@ export class ServiceDiscovery {
   /** start begins the watch and the proxy, and serves DNS; `podCIDR` is the node's (from registration). */
   async start(podCIDR: string): Promise<void> {
     this.snapshot.follow(podCIDR);
-    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger);
+    const reporter = (this.proxySync = new ProxySyncReporter((rv) => this.client.reportProxySync(rv), this.logger));
+    // Without a proxy this node sends no connection anywhere: it is synced with whatever it has seen.
+    const applied = (relisted: boolean): void => {
+      if (!this.options.proxy) reporter.offer(this.cache.revision);
+      else if (relisted) reporter.resend();
+    };
+    this.source = new ServiceSource(() => this.client.watchServices(), this.cache, this.logger, applied);
     this.source.start();
     if (this.options.proxy) {
-      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, undefined, new CommandConntrack());
+      this.proxy = new ServiceProxy(this.cache, new CommandNft(), this.logger, (report) => reporter.offer(report.revision), new CommandConntrack());
       this.proxy.start();
     }
     await this.startDns(podCIDR);
@@ -94,6 +102,7 @@ export class ServiceDiscovery {
   stop(): void {
     this.source?.stop();
     this.proxy?.stop();
+    this.proxySync?.stop();
     this.dns?.stop();
     this.snapshot.stop();
     this.stopFeed();

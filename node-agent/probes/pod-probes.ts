@@ -1,7 +1,7 @@
 import type { Container } from '../../proto/objects/pod.js';
 import { ContainerProber, type ProbeAttempt } from './container-prober.js';
 import type { ProbeTarget } from './probe-checks.js';
-import { PROBE_FIELD, planProbe, type ProbeKind, type ProbePlan } from './probe-plan.js';
+import { PROBE_FIELD, kindsToRun, planProbe, type ProbeKind, type ProbePlan } from './probe-plan.js';
 import { initialProbeState, shouldReportFailure, unhealthyMessage, type ProbeResult } from './probe-state.js';
 
 /** ProbedContainer is used to tell PodProbes about one container of its pod. */
@@ -18,23 +18,22 @@ export interface ProbedContainer {
 
 /** PodProbesListener is used to hear what a pod's probes find. */
 export interface PodProbesListener {
-  /** A probe's result changed: readiness makes its container (un)ready. */
-  resultChanged(container: string, kind: ProbeKind, result: ProbeResult): void;
+  /**
+   * A probe's result changed for instance `instanceId`: readiness makes its container (un)ready;
+   * a liveness or startup `failure` means the instance is to be killed and restarted.
+   */
+  resultChanged(container: string, kind: ProbeKind, result: ProbeResult, instanceId: string): void;
   /** An attempt failed or errored; paced to one call per probe every UNHEALTHY_EVENT_INTERVAL_MS. `message` is the event's text. */
   unhealthy(container: string, kind: ProbeKind, message: string): void;
 }
 
 /**
- * The kinds of probe that run. Liveness and startup come with the issue that restarts
- * containers for them: they are other kinds of the same probers, whose result the pod worker's
- * decision (pod-decision.ts) turns into a restart, where readiness's turns into status.
- */
-const RUNNING_KINDS: readonly ProbeKind[] = ['readiness'];
-
-/**
  * PodProbes is used by a pod worker to keep one ContainerProber per probe of each running
  * container instance: sync() starts and stops them to match what runs, result() says what they
- * found. A pod without probes costs nothing: no prober, no timer.
+ * found. A pod without probes costs nothing: no prober, no timer. Which probes run follows
+ * kindsToRun: an instance's startup probe alone until it succeeds, then liveness and readiness.
+ * The worker's decision (pod-decision.ts) turns a liveness or startup failure into a kill and a
+ * restart; readiness only changes status.
  *
  * Lifecycle: sync() after each of the worker's syncs (with the pod's network: its IP once
  * known, its network namespace); stop()
@@ -44,15 +43,26 @@ export class PodProbes {
   private readonly probers = new Map<string, ContainerProber>();
   private readonly lastReported = new Map<string, number>();
   private network: Pick<ProbeTarget, 'podIP' | 'netnsPath'> = {};
+  /** Instances whose startup probe has succeeded: it does not run again for them. */
+  private readonly startedUp = new Set<string>();
+  /** The containers of the last sync, to start liveness and readiness once startup succeeds. */
+  private containers: readonly ProbedContainer[] = [];
+  private stopped = false;
 
   constructor(private readonly attempt: ProbeAttempt, private readonly listener: PodProbesListener) {}
 
   sync(containers: readonly ProbedContainer[], network: Pick<ProbeTarget, 'podIP' | 'netnsPath'>): void {
+    this.stopped = false;
     this.network = { ...this.network, ...network };
+    this.containers = containers;
     const wanted = new Set<string>();
+    const running = new Set<string>();
     for (const c of containers) {
       if (!c.running) continue;
-      for (const kind of RUNNING_KINDS) {
+      running.add(c.running.id);
+      // An instance an earlier agent reported ready had passed its startup probe too.
+      if (c.running.readyBefore) this.startedUp.add(c.running.id);
+      for (const kind of kindsToRun(c.spec, this.startedUp.has(c.running.id))) {
         const plan = planProbe(kind, c.spec);
         if (!plan) continue;
         const key = probeKey(c.spec.name, kind);
@@ -68,6 +78,7 @@ export class PodProbes {
       prober.stop();
       this.probers.delete(key);
     }
+    for (const id of this.startedUp) if (!running.has(id)) this.startedUp.delete(id);
   }
 
   /**
@@ -79,7 +90,13 @@ export class PodProbes {
     return this.probers.get(probeKey(spec.name, kind))?.state.result ?? initialProbeState(kind).result;
   }
 
+  /** startupSucceeded tells whether instance `instanceId`'s startup probe has succeeded (it then no longer runs). */
+  startupSucceeded(instanceId: string): boolean {
+    return this.startedUp.has(instanceId);
+  }
+
   stop(): void {
+    this.stopped = true;
     for (const prober of this.probers.values()) prober.stop();
     this.probers.clear();
   }
@@ -94,7 +111,11 @@ export class PodProbes {
           this.lastReported.set(key, Date.now());
           this.listener.unhealthy(container, plan.kind, unhealthyMessage(plan.kind, outcome));
         }
-        if (changed) this.listener.resultChanged(container, plan.kind, state.result);
+        const startedUp = changed && plan.kind === 'startup' && state.result === 'success' && !this.stopped;
+        if (startedUp) this.startedUp.add(running.id);
+        if (changed) this.listener.resultChanged(container, plan.kind, state.result, running.id);
+        // Liveness and readiness take over from the startup probe.
+        if (startedUp && !this.stopped) this.sync(this.containers, {});
       },
     });
     this.probers.set(key, prober);

@@ -55,16 +55,19 @@ export class ProbeChecker {
 
   /** One attempt of `plan` against `target`, within the plan's timeout. */
   check(plan: ProbePlan, target: ProbeTarget): Promise<ProbeOutcome> {
-    const action = plan.action;
+    return this.run(plan.action, target, plan.timeoutMs);
+  }
+
+  /** run makes `action` once against `target` within `timeoutMs`: a probe attempt, or a lifecycle hook's exec or httpGet. */
+  run(action: ProbeAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
     if (action.kind === 'exec') {
-      return withTimeout((signal) => this.exec(action.command, target.containerId, signal), plan.timeoutMs, `command ${JSON.stringify(action.command.join(' '))} timed out`);
+      return withTimeout((signal) => this.exec(action.command, target.containerId, signal), timeoutMs, `command ${JSON.stringify(action.command.join(' '))} timed out`);
     }
     const route = routeTo(action.host, target);
     if (!route) return Promise.resolve({ result: 'error', message: 'the pod has no IP address to probe yet' });
     if (typeof action.port !== 'number') return Promise.resolve({ result: 'error', message: action.port.error });
     const { host, dial } = route;
     const port = action.port;
-    const timeoutMs = plan.timeoutMs;
     if (action.kind === 'tcpSocket') return withTimeout((signal) => tcpConnect(dial, host, port, timeoutMs, signal), timeoutMs, `dial tcp ${hostPort(host, port)}: i/o timeout`);
     const url = `${action.scheme}://${hostPort(host, port)}${action.path}`;
     return withTimeout((signal) => httpGet(action, dial, host, port, url, timeoutMs, signal), timeoutMs, `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`);

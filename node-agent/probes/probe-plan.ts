@@ -9,7 +9,7 @@ import type { Container, Probe } from '../../proto/objects/pod.js';
 /**
  * ProbeKind is used to say which of a container's probes is meant. The kinds share everything
  * (plan, schedule, checks, thresholds) but their initial result and what their result does:
- * readiness makes the container ready; liveness and startup (a later issue) restart it.
+ * readiness makes the container ready; liveness and startup failures restart it.
  */
 export type ProbeKind = 'readiness' | 'liveness' | 'startup';
 
@@ -62,7 +62,8 @@ export function planProbe(kind: ProbeKind, container: Container): ProbePlan | un
   };
 }
 
-function probeAction(probe: Probe, container: Container): ProbeAction | undefined {
+/** probeAction is what one attempt of `probe` (or a lifecycle hook's exec, httpGet or tcpSocket) does; undefined when it names no handler. */
+export function probeAction(probe: Pick<Probe, 'exec' | 'httpGet' | 'tcpSocket'>, container: Container): ProbeAction | undefined {
   if (probe.exec) return { kind: 'exec', command: [...(probe.exec.command ?? [])] };
   if (probe.httpGet) {
     const g = probe.httpGet;
@@ -93,4 +94,15 @@ function seconds(value: number | undefined, fallback: number, min: number): numb
 
 function atLeastOne(value: number | undefined, fallback: number): number {
   return Math.max(1, Math.floor(value ?? fallback));
+}
+
+/**
+ * kindsToRun is which of a running container instance's probes run now, Kubernetes' gating:
+ * while a startup probe has not succeeded it runs alone (liveness and readiness wait, so the
+ * instance is not ready and cannot be killed for liveness); afterwards liveness and readiness
+ * run and startup no longer does. Kinds the container has no (usable) probe of are left out.
+ */
+export function kindsToRun(container: Container, startupSucceeded: boolean): ProbeKind[] {
+  if (!startupSucceeded && planProbe('startup', container)) return ['startup'];
+  return (['liveness', 'readiness'] as const).filter((kind) => planProbe(kind, container) !== undefined);
 }

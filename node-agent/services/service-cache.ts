@@ -45,6 +45,11 @@ export class ServiceCache {
   private readonly listeners = new Set<ServiceChangeListener>();
   private readonly syncWaiters = new Set<() => void>();
   private isSynced = false;
+  /**
+   * The resourceVersion of the last WatchServices event the cache's content includes (set by its
+   * feed after each event): a change listener reads the one before the event that changed it.
+   */
+  revision: string | undefined;
 
   /** True once a complete listing has arrived. */
   get synced(): boolean {

@@ -5,6 +5,7 @@ import { NftError, type Nft } from './nft-runner.js';
 import { applyTransaction, emptyState, fullScope, transaction, type TableState } from './nft-script.js';
 import { NftStateError, parseTableState } from './nft-state.js';
 import type { Conntrack } from './conntrack.js';
+import { earliestRevision } from './revision.js';
 import type { ServiceCache, ServiceKey } from './service-cache.js';
 import { staleFlows, udpFrontends, type ConntrackDeletion, type UdpFrontend } from './udp-flows.js';
 
@@ -17,6 +18,11 @@ export interface SyncReport {
   applyMs: number;
   /** For each Service in it, the time from its first unprogrammed change to the rules being in place. */
   latenciesMs: number[];
+  /**
+   * The resourceVersion of the last WatchServices event the node's rules now include, all
+   * Services together (one still failing holds it back); undefined while unknown.
+   */
+  revision?: string;
 }
 
 /** Back-off after a failed transaction: 0.5 s doubling to 10 s. */
@@ -40,6 +46,12 @@ export class ServiceProxy {
   private readonly desired = new DesiredTable();
   /** Services changed since they were last programmed, with the time of the first change. */
   private readonly dirty = new Map<ServiceKey, number>();
+  /**
+   * For each Service whose rules lag the cache, the cache's revision before its first change
+   * not yet in the kernel: the rules include every event up to there for it. Kept until the
+   * Service is programmed (a failed transaction does not lose it).
+   */
+  private readonly lagging = new Map<ServiceKey, string | undefined>();
   /** Services of a failed transaction, to be programmed one per transaction. */
   private readonly isolating = new Set<ServiceKey>();
   /** Failures in a row of Services that failed alone; `blocked` ones wait for their back-off. */
@@ -84,6 +96,7 @@ export class ServiceProxy {
 
   private changed(key: ServiceKey): void {
     if (!this.dirty.has(key)) this.dirty.set(key, performance.now());
+    if (!this.lagging.has(key)) this.lagging.set(key, this.cache.revision);
     this.kick();
   }
 
@@ -161,6 +174,7 @@ export class ServiceProxy {
       state = emptyState();
       replace = true;
     }
+    const planned = this.cache.revision;
     for (const key of keys) {
       this.desired.set(key, this.plan(key));
       this.dirty.delete(key);
@@ -181,7 +195,8 @@ export class ServiceProxy {
     this.reconcileFailures = 0;
     const now = performance.now();
     const latenciesMs = started.filter((t): t is number => t !== undefined).map((t) => now - t);
-    this.onSync({ kind: 'reconcile', services: keys.length, commands: commands.length, applyMs: now - t0, latenciesMs });
+    const revision = this.programmed(keys, planned);
+    this.onSync({ kind: 'reconcile', services: keys.length, commands: commands.length, applyMs: now - t0, latenciesMs, ...(revision ? { revision } : {}) });
     this.logger.info('service proxy rules reconciled', { services: keys.length, commands: commands.length, ms: Math.round(now - t0) });
     return true;
   }
@@ -200,6 +215,7 @@ export class ServiceProxy {
     const started = keys.map((k) => this.dirty.get(k) ?? performance.now());
     const previous = keys.map((k) => this.desired.planOf(k) ?? emptyPlan());
     const scope = emptyScope();
+    const planned = this.cache.revision;
     for (const key of keys) {
       this.dirty.delete(key);
       this.desired.set(key, this.plan(key), scope);
@@ -230,7 +246,21 @@ export class ServiceProxy {
     }
     this.clearFlows(stale);
     const now = performance.now();
-    this.onSync({ kind: 'incremental', services: keys.length, commands: tx.commands.length, applyMs: now - t0, latenciesMs: started.map((t) => now - t) });
+    const revision = this.programmed(keys, planned);
+    this.onSync({ kind: 'incremental', services: keys.length, commands: tx.commands.length, applyMs: now - t0, latenciesMs: started.map((t) => now - t), ...(revision ? { revision } : {}) });
+  }
+
+  /**
+   * programmed notes that `keys` are in the kernel as the cache was at revision `planned`, and
+   * returns how far the whole table now reaches: `planned`, held back by any Service still lagging.
+   */
+  private programmed(keys: ServiceKey[], planned: string | undefined): string | undefined {
+    for (const key of keys) {
+      // Changed again while its transaction ran: in the kernel up to `planned`, not beyond.
+      if (this.dirty.has(key)) this.lagging.set(key, planned);
+      else this.lagging.delete(key);
+    }
+    return earliestRevision([planned, ...this.lagging.values()]);
   }
 
   private incrementalFailed(keys: ServiceKey[], err: unknown): void {

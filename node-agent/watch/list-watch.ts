@@ -22,7 +22,18 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface ListWatchHandler<T> {
   relist(): void;
   change(type: ChangeType, object: T): void;
-  listed(): void;
+  /** `resourceVersion` is the listing's, when the BOOKMARK carries one (metadata.resourceVersion). */
+  listed(resourceVersion?: string): void;
+}
+
+/** bookmarkRevision is the metadata.resourceVersion a BOOKMARK's object carries, if any. */
+function bookmarkRevision(json: string): string | undefined {
+  try {
+    const rv = (JSON.parse(json) as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion;
+    return typeof rv === 'string' && rv !== '' ? rv : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -63,7 +74,7 @@ export class ListWatch<T> {
     this.handler.relist();
     stream.on('data', (event) => {
       this.failures = 0;
-      if (event.type === INITIAL_EVENTS_END) return this.handler.listed();
+      if (event.type === INITIAL_EVENTS_END) return this.handler.listed(bookmarkRevision(event.object_json));
       let object: T;
       try {
         object = JSON.parse(event.object_json) as T;

@@ -172,6 +172,7 @@ const deploymentSpec = obj(
     revisionHistoryLimit: int(0),
     progressDeadlineSeconds: int(1),
     paused: bool,
+    podReplacementPolicy: oneOf('TerminationStarted', 'TerminationComplete'),
   },
   { required: ['selector', 'template'] },
 );

@@ -86,12 +86,12 @@ describe('Deployment and ReplicaSet controllers on a real etcd', function () {
 
   it('makes a new ReplicaSet for a changed template, scales the old one to 0, and keeps revisionHistoryLimit old ones', async () => {
     await h.createDeployment('web', 3, 'busybox:1.35', { revisionHistoryLimit: 1 });
-    await h.converge();
+    await h.rollOut();
     const [first] = await h.list<ReplicaSet>(R.replicasets);
     if (!first) throw new Error('no ReplicaSet');
 
     await h.updateSpec<Deployment>(R.deployments, 'web', (d) => ((d.spec.template.spec.containers[0] as { image: string }).image = 'busybox:1.36'));
-    await h.converge();
+    await h.rollOut();
     const sets = await h.list<ReplicaSet>(R.replicasets);
     expect(sets).to.have.length(2);
     const second = sets.find((rs) => rs.metadata.name !== first.metadata.name) as ReplicaSet;
@@ -110,7 +110,7 @@ describe('Deployment and ReplicaSet controllers on a real etcd', function () {
 
     // A third template: with revisionHistoryLimit 1 the oldest ReplicaSet is deleted.
     await h.updateSpec<Deployment>(R.deployments, 'web', (d) => ((d.spec.template.spec.containers[0] as { image: string }).image = 'busybox:1.37'));
-    await h.converge();
+    await h.rollOut();
     const names = (await h.list<ReplicaSet>(R.replicasets)).map((rs) => rs.metadata.name);
     expect(names).to.have.length(2);
     expect(names).to.include(second.metadata.name);

@@ -7,6 +7,7 @@ import { GC_RESOURCES, GarbageCollector, gcKey } from '../../../control-plane/co
 import type { Informer } from '../../../control-plane/watch/informer.js';
 import { NodeLifecycleController } from '../../../control-plane/controllers/node-lifecycle-controller.js';
 import { ReplicaSetController } from '../../../control-plane/controllers/replicaset-controller.js';
+import { ignoreNotFound } from '../../../control-plane/controllers/controller-util.js';
 import { SharedInformers } from '../../../control-plane/watch/shared-informers.js';
 import { CollectingEventSink } from '../../support/event-sink.js';
 import { silentLogger } from '../../support/logger.js';
@@ -97,8 +98,11 @@ export class ControllerHarness {
     });
   }
 
-  /** converge reconciles Deployments, then ReplicaSets, then garbage, until a round writes nothing. */
-  async converge(): Promise<void> {
+  /**
+   * converge reconciles Deployments, then ReplicaSets, then garbage, until a round writes nothing.
+   * `afterPass` runs after each pass of the ReplicaSet controller, to check what pods exist then.
+   */
+  async converge(afterPass?: () => Promise<void>): Promise<void> {
     for (let round = 0; round < 30; round++) {
       await this.caughtUp();
       const before = await this.store.currentRevision();
@@ -106,6 +110,7 @@ export class ControllerHarness {
       await this.caughtUp();
       for (const o of this.informer('replicasets').list()) await this.replicaSets.reconcile(cacheKey(o));
       await this.caughtUp();
+      await afterPass?.();
       for (const r of GC_RESOURCES) for (const o of this.informer(r.resource).list((x) => (x.metadata.ownerReferences ?? []).length > 0)) await this.gc.reconcile(gcKey(r, o));
       await this.caughtUp();
       if ((await this.store.currentRevision()) === before) return;
@@ -166,6 +171,43 @@ export class ControllerHarness {
       pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
       return pod;
     });
+  }
+
+  /**
+   * readyAll plays the agents for every active pod that is not ready yet: bound to `nodeName`,
+   * Running and Ready (since `since`). It returns how many pods it changed.
+   */
+  async readyAll(nodeName = 'node-a', since = '2026-01-01T00:00:00Z'): Promise<number> {
+    const pending = activePods(await this.list<Pod>(R.pods)).filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
+    for (const p of pending) {
+      await this.store.guaranteedUpdate(R.pods, 'default', p.metadata.name, (current) => {
+        const pod = current as Pod;
+        pod.spec.nodeName ??= nodeName;
+        pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: since }] };
+        return pod;
+      });
+    }
+    return pending.length;
+  }
+
+  /** finishTerminating plays the agents' FinishPodTermination: pods with a deletionTimestamp are removed. */
+  async finishTerminating(): Promise<number> {
+    const terminating = (await this.list<Pod>(R.pods)).filter((p) => p.metadata.deletionTimestamp);
+    for (const p of terminating) await ignoreNotFound(this.store.delete(R.pods, 'default', p.metadata.name));
+    return terminating.length;
+  }
+
+  /**
+   * rollOut drives a rollout to its end as healthy agents would: converge, make the new pods
+   * ready, let terminating pods finish, until nothing changes. `afterPass` is converge's.
+   */
+  async rollOut(afterPass?: () => Promise<void>): Promise<void> {
+    for (let step = 0; step < 50; step++) {
+      await this.converge(afterPass);
+      const changed = (await this.readyAll()) + (await this.finishTerminating());
+      if (changed === 0) return;
+    }
+    throw new Error('the rollout did not finish in 50 steps');
   }
 
   /** addNode registers a Ready node (with its InternalIP, when given) and its lease, as an agent does. */

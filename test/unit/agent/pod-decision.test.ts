@@ -219,6 +219,36 @@ describe('agent pod decision', () => {
     });
   });
 
+  describe('liveness and startup failures', () => {
+    it('kills an instance its liveness probe found failed, with the pod\'s grace period, and restarts it after the exit with back-off', () => {
+      const running = instance(2, 'running', { startedAt: iso(T0 - 5_000) });
+      const restarts: RestartState = { crashes: 2, exitHandled: 'u1_main_1' };
+      const kill = decide({ current: running, restarts, unhealthy: { id: 'u1_main_2', probe: 'liveness' } }, T0, { terminationGracePeriodSeconds: 7 });
+      expect(kill.action).to.deep.equal({ kind: 'kill', id: 'u1_main_2', reason: 'LivenessProbeFailed', gracePeriodMs: 7_000 });
+      expect(kill.next, 'the exit is not accounted yet').to.deep.equal(restarts);
+      // The killed instance exits 137: a crash like any other, under restartPolicy Always.
+      const after = decide({ current: exited(2, 137, T0 + 100, 5_100), restarts: kill.next }, T0 + 100);
+      expect(restartOf(after)).to.deep.equal({ kind: 'restart', instance: 3, delayMs: 500 });
+      expect(after.next).to.include({ crashes: 3, backoffMs: 500, exitHandled: 'u1_main_2' });
+    });
+
+    it('uses the probe\'s own terminationGracePeriodSeconds, and kills for a failed startup probe alike', () => {
+      const container: Container = { ...main, startupProbe: { exec: { command: ['true'] }, terminationGracePeriodSeconds: 2 } };
+      const kill = decide({ current: instance(0, 'running'), restarts: newRestartState(), unhealthy: { id: 'u1_main_0', probe: 'startup' } }, T0, {}, container);
+      expect(kill.action).to.deep.equal({ kind: 'kill', id: 'u1_main_0', reason: 'StartupProbeFailed', gracePeriodMs: 2_000 });
+    });
+
+    it('does not restart a liveness-killed instance under restartPolicy Never', () => {
+      const after = decide({ current: exited(0, 137, T0), restarts: newRestartState() }, T0, { restartPolicy: 'Never' });
+      expect(after.action).to.deep.equal({ kind: 'none' });
+    });
+
+    it('ignores a failure of an earlier instance', () => {
+      const decision = decide({ current: instance(3, 'running'), restarts: newRestartState(), unhealthy: { id: 'u1_main_2', probe: 'liveness' } }, T0);
+      expect(decision.action).to.deep.equal({ kind: 'none' });
+    });
+  });
+
   it('decides for every container of the pod, in spec order', () => {
     const pod = podWith([main, { name: 'side', image: 'reg/side:v1' }]);
     const containers = new Map<string, ContainerFacts>([['main', { current: instance(0, 'running'), restarts: newRestartState() }]]);

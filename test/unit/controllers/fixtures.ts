@@ -1,5 +1,6 @@
 import type { Deployment, ReplicaSet } from '../../../proto/objects/apps.js';
 import type { Pod } from '../../../proto/objects/pod.js';
+import { desiredTemplate, newReplicaSet } from '../../../control-plane/controllers/deployment-logic.js';
 
 /** Builders for controller unit tests: only the fields the logic reads. */
 
@@ -32,4 +33,15 @@ export function deployment(replicas = 3, image = 'busybox:1.35'): Deployment {
     metadata: { name: 'web', namespace: 'default', uid: 'd-uid', generation: 2 },
     spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } } },
   };
+}
+
+/**
+ * revisionRS is a ReplicaSet of `deployment()` named web-<name> at a revision, with a status its
+ * controller has caught up on (observedGeneration 1) unless the status given says otherwise.
+ */
+export function revisionRS(name: string, revision: number, specReplicas: number, status: Partial<NonNullable<ReplicaSet['status']>> = {}, created = '2026-01-01T00:00:00Z'): ReplicaSet {
+  const d = deployment();
+  const r = newReplicaSet(d, desiredTemplate(d), name, revision, specReplicas, specReplicas, { uid: name, creationTimestamp: created });
+  r.status = { replicas: 0, observedGeneration: 1, ...status };
+  return r;
 }

@@ -64,9 +64,17 @@ describe('ReplicaSet controller logic', () => {
       pod('b', { nodeName: 'n1', ready: true, readySince: '2026-01-01T00:00:50Z', labels: { app: 'web', tier: 'front' } }),
       pod('c', { nodeName: 'n1', ready: false }),
       pod('d', { nodeName: 'n1', phase: 'Failed' }),
+      terminating(pod('e', { nodeName: 'n1', ready: true, readySince: '2026-01-01T00:00:00Z', labels: { app: 'web', tier: 'front' } })),
+      terminating(pod('f', { nodeName: 'n1', phase: 'Succeeded' })),
     ], now);
-    expect(status).to.deep.equal({ replicas: 3, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 1, observedGeneration: 3 });
+    // e still runs while it terminates: not a replica, but counted apart; f has finished.
+    expect(status).to.deep.equal({ replicas: 3, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 1, terminatingReplicas: 1, observedGeneration: 3 });
     // Pod b becomes available 20 s later: the controller looks again then.
     expect(nextAvailabilityCheckMs(rs, [pod('b', { nodeName: 'n1', ready: true, readySince: '2026-01-01T00:00:50Z' })], now)).to.be.within(20_000, 21_000);
   });
 });
+
+function terminating(p: ReturnType<typeof pod>): ReturnType<typeof pod> {
+  p.metadata.deletionTimestamp = '2026-01-01T00:00:55Z';
+  return p;
+}

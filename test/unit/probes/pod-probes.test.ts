@@ -87,4 +87,43 @@ describe('PodProbes', () => {
     expect(probes.result(probed, 'readiness')).to.equal('failure');
     expect(checks.asked).to.have.length(1);
   });
+
+  it('runs a startup probe alone until it succeeds, then liveness and readiness; a liveness failure is heard with its instance', async () => {
+    const slow: Container = {
+      name: 'slow',
+      image: 'busybox',
+      startupProbe: { exec: { command: ['cat', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 30 },
+      livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 },
+      readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
+    };
+    const checks = new FakeChecks();
+    const heard: string[] = [];
+    probes = new PodProbes(checks.attempt, {
+      resultChanged: (container, kind, result, id) => heard.push(`${container} ${kind} ${result} ${id}`),
+      unhealthy: () => undefined,
+    });
+    checks.answer({ result: 'failure', message: 'not yet' }, { result: 'success' });
+    probes.sync([{ spec: slow, running: { id: 'u1_slow_0', startedAtMs: Date.now() } }], net);
+    await checks.attempts(2);
+    expect(checks.asked.map((a) => a.plan.kind), 'nothing but the startup probe before it succeeds').to.deep.equal(['startup', 'startup']);
+    expect(probes.result(slow, 'readiness'), 'not ready before it started up').to.equal('failure');
+    expect(probes.startupSucceeded('u1_slow_0')).to.equal(true);
+    checks.answer({ result: 'success' }, { result: 'success' });
+    await checks.attempts(4);
+    expect(checks.asked.slice(2).map((a) => a.plan.kind).sort()).to.deep.equal(['liveness', 'readiness']);
+    expect(heard).to.deep.equal(['slow startup success u1_slow_0', 'slow readiness success u1_slow_0']);
+  });
+
+  it('tells which instance failed its liveness probe, once failureThreshold failures came in a row', async () => {
+    const live: Container = { name: 'app', image: 'busybox', livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 } };
+    const checks = new FakeChecks();
+    const heard: string[] = [];
+    probes = new PodProbes(checks.attempt, { resultChanged: (container, kind, result, id) => heard.push(`${container} ${kind} ${result} ${id}`), unhealthy: () => undefined });
+    checks.answer({ result: 'failure', message: 'gone' }, { result: 'failure', message: 'gone' });
+    probes.sync([{ spec: live, running: { id: 'u1_app_3', startedAtMs: Date.now() } }], net);
+    await checks.attempts(1);
+    expect(heard, 'one failure is below the threshold').to.deep.equal([]);
+    await checks.attempts(2);
+    expect(heard).to.deep.equal(['app liveness failure u1_app_3']);
+  });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Container } from '../../../proto/objects/pod.js';
-import { planProbe } from '../../../node-agent/probes/probe-plan.js';
+import { kindsToRun, planProbe } from '../../../node-agent/probes/probe-plan.js';
 import { withTimeout } from '../../../node-agent/probes/probe-checks.js';
 
 const web: Container = { name: 'web', image: 'busybox', ports: [{ name: 'http', containerPort: 8080 }, { containerPort: 9090 }] };
@@ -51,5 +51,14 @@ describe('probe plans', () => {
     expect(await withTimeout(hanging, 10, 'command "sleep 5" timed out')).to.deep.equal({ result: 'failure', message: 'command "sleep 5" timed out' });
     expect(stopped).to.equal(true);
     expect(await withTimeout(async () => ({ result: 'success' }), 10_000, 'never')).to.deep.equal({ result: 'success' });
+  });
+
+  it('runs a startup probe alone until it succeeds, then liveness and readiness (Kubernetes\' gating)', () => {
+    const all: Container = { name: 'app', image: 'busybox', startupProbe: { tcpSocket: { port: 80 } }, livenessProbe: { tcpSocket: { port: 80 } }, readinessProbe: { httpGet: { port: 80 } } };
+    expect(kindsToRun(all, false)).to.deep.equal(['startup']);
+    expect(kindsToRun(all, true)).to.deep.equal(['liveness', 'readiness']);
+    const noStartup: Container = { name: 'app', image: 'busybox', livenessProbe: { tcpSocket: { port: 80 } } };
+    expect(kindsToRun(noStartup, false), 'without a startup probe, liveness runs from the start').to.deep.equal(['liveness']);
+    expect(kindsToRun({ name: 'app', image: 'busybox' }, false)).to.deep.equal([]);
   });
 });

@@ -1,0 +1,91 @@
+import type { Container, Pod } from '../../proto/objects/pod.js';
+import type { ProbeTarget } from '../probes/probe-checks.js';
+import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
+import { createAndStartInstance } from './container-create.js';
+import { ensureContainerImage } from './container-image.js';
+import { containerId, containerLabels } from './container-naming.js';
+import type { ContainerRecord } from './container-record.js';
+import { POST_START_TIMEOUT_MS, runHook } from './lifecycle-hooks.js';
+import { afterCreateError, afterStart } from './pod-decision.js';
+import type { PodWorkerDeps } from './pod-worker-deps.js';
+import { DEFAULT_GRACE_PERIOD_SECONDS } from './termination-plan.js';
+
+/** StartContext is used by startInstance for what it needs of its pod worker. */
+export interface StartContext {
+  deps: PodWorkerDeps;
+  pod: Pod;
+  uid: string;
+  /** `name_namespace(uid)`, for hook failure messages. */
+  label: string;
+  netnsPath: string | undefined;
+  /** How a hook reaches instance `id`. */
+  target(id: string): ProbeTarget;
+  reportStatus(): void;
+  wakeIn(ms: number): void;
+  wakeBy(epochMs: number): void;
+  /** Stops a running instance: preStop, its stop signal, SIGKILL at `deadline`. */
+  stop(spec: Container, name: string, id: string, deadline: number): Promise<RuntimeContainer>;
+  removeInstance(id: string): Promise<void>;
+  lookAgainIfEnded(instance: RuntimeContainer): void;
+}
+
+/**
+ * startInstance brings up instance `instance` of container `spec`: its image (pulled if need
+ * be), create and start in one runtime step, then its postStart hook. A postStart that fails
+ * kills the instance (FailedPostStartHook), as the kubelet does; its exit then goes through
+ * restartPolicy and the back-off like any other. A create error is retried on the back-off.
+ */
+export async function startInstance(ctx: StartContext, spec: Container, rec: ContainerRecord, instance: number): Promise<void> {
+  const { deps, pod } = ctx;
+  const image = await ensureContainerImage({ images: deps.images, events: deps.events, pod, reportStatus: () => ctx.reportStatus(), wakeIn: (ms) => ctx.wakeIn(ms) }, spec, rec);
+  if (!image) return;
+  const id = containerId(ctx.uid, spec.name, instance);
+  const field = `spec.containers{${spec.name}}`;
+  let started: RuntimeContainer;
+  try {
+    // One runtime step for create and start: each low-level command costs the agent a fork.
+    started = await createAndStart(ctx, id, spec, image, instance);
+  } catch (err) {
+    rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
+    rec.restarts = afterCreateError(rec.restarts, Date.now());
+    deps.events.pod(pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
+    if (rec.restarts.retry) ctx.wakeBy(rec.restarts.retry.at);
+    return;
+  }
+  deps.events.pod(pod, 'Normal', 'Created', `Created container ${spec.name}`, field);
+  deps.events.pod(pod, 'Normal', 'Started', `Started container ${spec.name}`, field);
+  const older = rec.previous;
+  [rec.previous, rec.current] = [rec.current ?? rec.previous, started];
+  rec.waiting = undefined;
+  rec.restarts = afterStart(rec.restarts);
+  const postStart = spec.lifecycle?.postStart;
+  if (postStart && started.state === 'running') {
+    const hook = await runHook(deps.runAction, postStart, spec, ctx.target(started.id), POST_START_TIMEOUT_MS, ctx.label);
+    if (!hook.ok) {
+      deps.events.pod(pod, 'Warning', 'FailedPostStartHook', hook.message, field);
+      rec.current = await ctx.stop(spec, spec.name, started.id, Date.now() + (pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000);
+    }
+  }
+  ctx.lookAgainIfEnded(rec.current ?? started);
+  // Only the instance before the current one is kept (for lastState and logs --previous).
+  if (older && older.id !== rec.previous?.id) await ctx.removeInstance(older.id);
+}
+
+async function createAndStart(ctx: StartContext, id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
+  const { deps, pod } = ctx;
+  const extras = await deps.extras.forContainer(pod);
+  for (const w of extras.warnings) deps.events.pod(pod, 'Warning', w.reason, w.message);
+  return createAndStartInstance(deps.runtime, {
+    id,
+    container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
+    image,
+    pod: {
+      hostname: pod.spec.hostname ?? pod.metadata.name,
+      ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
+      cgroupParent: deps.cgroupParentOf(ctx.uid),
+      ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
+      ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
+    },
+    labels: containerLabels({ uid: ctx.uid, namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name }, spec.name, instance),
+  });
+}

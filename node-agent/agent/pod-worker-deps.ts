@@ -1,0 +1,32 @@
+import type { Logger } from 'winston';
+import type { ProbeAttempt } from '../probes/container-prober.js';
+import type { Runtime } from '../runtime/index.js';
+import type { PodNetwork } from '../network/pod-network.js';
+import type { ContainerExtras } from './container-extras.js';
+import type { EventReporter } from './event-reporter.js';
+import type { ImagePuller } from './image-puller.js';
+import type { RunAction } from './lifecycle-hooks.js';
+import type { TerminationControl } from './pod-termination.js';
+import type { StatusReporter } from './status-reporter.js';
+
+/** PodWorkerDeps is what every pod worker of an agent shares. */
+export interface PodWorkerDeps {
+  runtime: Runtime;
+  images: ImagePuller;
+  network: PodNetwork;
+  status: StatusReporter;
+  events: EventReporter;
+  logger: Logger;
+  hostIP: string;
+  /** The pod's cgroup parent, from the node's and the pod's uid. */
+  cgroupParentOf: (uid: string) => string;
+  /** What containers get besides their spec: resolv.conf, Service environment variables. */
+  extras: ContainerExtras;
+  /** One attempt of a container's probe (ProbeChecker.check). */
+  probe: ProbeAttempt;
+  /** One exec or httpGet of a lifecycle hook (ProbeChecker.run). */
+  runAction: RunAction;
+  /** The control plane's side of a graceful termination: the drain wait and FinishPodTermination. */
+  control: TerminationControl;
+}
+
