@@ -57,8 +57,10 @@ export class ClusterClient {
     return { items: reply.items_json.map((j) => JSON.parse(j) as BerthObject), resourceVersion: reply.resource_version };
   }
 
-  async delete(resource: string, namespace: string, name: string): Promise<BerthObject> {
-    const reply = await this.unary<{ object_json: string }>((cb) => this.client.Delete({ ref: { resource, namespace, name } }, this.options(), cb));
+  /** delete deletes one object; for a pod, `gracePeriodSeconds` (0: the pod's own) and `force` (remove at once). */
+  async delete(resource: string, namespace: string, name: string, pod: { gracePeriodSeconds?: number; force?: boolean } = {}): Promise<BerthObject> {
+    const request = { ref: { resource, namespace, name }, grace_period_seconds: pod.gracePeriodSeconds ?? 0, force: pod.force ?? false };
+    const reply = await this.unary<{ object_json: string }>((cb) => this.client.Delete(request, this.options(), cb));
     return JSON.parse(reply.object_json) as BerthObject;
   }
 

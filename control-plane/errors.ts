@@ -40,6 +40,14 @@ export class InvalidError extends Error {
   }
 }
 
+/**
+ * FailedPreconditionError: the object exists but is not in the state the request needs (a pod
+ * that is not terminating, or not on the caller's node); the caller must not simply retry.
+ */
+export class FailedPreconditionError extends Error {
+  override name = 'FailedPreconditionError';
+}
+
 /** StoreUnavailableError: etcd could not be reached; the caller may retry later. `cause` is etcd's error. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';

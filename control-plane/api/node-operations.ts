@@ -4,14 +4,16 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { deletePod } from '../store/pod-deletion.js';
 
 const nodes = RESOURCE.nodes;
 const pods = RESOURCE.pods;
 
 /**
  * NodeOperations are the administrator's actions on nodes (kubectl cordon/uncordon/drain).
- * Drain evicts by deleting the node's pods: their controllers create replacements, which the
- * scheduler places elsewhere because the node is cordoned first.
+ * Drain evicts by deleting the node's pods, gracefully (each stops as a deleted pod does): their
+ * controllers create replacements, which the scheduler places elsewhere because the node is
+ * cordoned first.
  */
 export class NodeOperations {
   constructor(private readonly store: ObjectStore, private readonly logger: Logger) {}
@@ -34,7 +36,7 @@ export class NodeOperations {
     for (const pod of (await this.store.list(pods)).items as Pod[]) {
       if (pod.spec.nodeName !== nodeName) continue;
       try {
-        await this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
+        await deletePod(this.store, pod.metadata.namespace ?? 'default', pod.metadata.name);
         evicted.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;

@@ -8,7 +8,7 @@ import type { ObjectProblem } from '../../proto/validation/index.js';
 import { parseIpv4Cidr } from '../../proto/ipv4.js';
 import type { Ipv4Range } from '../../proto/ipv4.js';
 import type { Service } from '../../proto/objects/service.js';
-import { ConflictError, InvalidError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidError } from '../errors.js';
 import { withRevision } from '../store/codec.js';
 import { CreateBatcher } from '../store/create-batcher.js';
 import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
@@ -20,7 +20,8 @@ import { planApply, userIntent } from './apply-plan.js';
 import { patchObject } from './patch.js';
 import { patchService } from './service-patch.js';
 import type { ApplyAction, ApplyPlan } from './apply-plan.js';
-import { deleteNode } from './node-deletion.js';
+import { deleteOne } from './object-deletion.js';
+import type { DeleteOptions } from './object-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
 import { newIdentity } from '../objects/identity.js';
@@ -219,23 +220,15 @@ export class ObjectService {
     return { items: items.filter((o) => matches(selector, o.metadata.labels)), revision };
   }
 
-  /** delete removes one object; a Namespace takes every object in it along, a Node its pod CIDR. */
-  async delete(resource: string, namespace: string, name: string, precondition?: string): Promise<BerthObject> {
+  /**
+   * delete deletes one object (see deleteOne): a pod bound to a node gracefully, unless `force`;
+   * a Namespace takes every object in it along, a Node its pod CIDR.
+   */
+  async delete(resource: string, namespace: string, name: string, options: DeleteOptions = {}): Promise<BerthObject> {
     const info = this.resource(resource);
-    if (info.kind === 'Namespace') {
-      if (name === DEFAULT_NAMESPACE) throw new InvalidError('namespace "default" cannot be deleted');
-      await this.store.get(info, undefined, name);
-      for (const r of RESOURCES.filter((x) => x.namespaced)) {
-        for (const item of (await this.store.list(r, name)).items) {
-          await this.store.delete(r, name, item.metadata.name).catch((err: unknown) => {
-            if (!(err instanceof NotFoundError)) throw err;
-          });
-        }
-      }
-    }
-    const deleted =
-      info.kind === 'Node' ? await deleteNode(this.store, name, precondition || undefined) : await this.store.delete(info, this.namespaceFor(info, namespace), name, precondition || undefined);
-    this.logger.info(`${info.kind} deleted`, { namespace: deleted.metadata.namespace, name });
+    const deleted = await deleteOne(this.store, info, this.namespaceFor(info, namespace), name, options);
+    const terminating = info.kind === 'Pod' && deleted.metadata.deletionTimestamp !== undefined;
+    this.logger.info(terminating ? `${info.kind} terminating` : `${info.kind} deleted`, { namespace: deleted.metadata.namespace, name });
     return deleted;
   }
 

@@ -49,17 +49,21 @@ export function podAddress(pod: Pod): string | undefined {
 
 /**
  * podEndpoint is what a pod contributes to a Service, or undefined when it contributes nothing
- * (no address yet, or finished). ready: serving and not terminating (always, with
- * publishNotReadyAddresses); serving: the pod's Ready condition is True; terminating: the pod
- * has a deletionTimestamp.
+ * (no address yet, or finished). terminating: the pod has a deletionTimestamp; serving: the
+ * pod's Ready condition is True and it is not terminating; ready: serving (always for a pod that
+ * is not terminating, with publishNotReadyAddresses).
+ *
+ * Kubernetes keeps a terminating pod `serving` while it is Ready, so proxies may fall back to it.
+ * Berth takes it out of service the moment it is deleted: its agent waits until every node's
+ * proxy has dropped it before stopping it (drain before kill), which a fallback would defeat.
  */
 export function podEndpoint(pod: Pod, service: Service): Endpoint | undefined {
   const address = podAddress(pod);
   const phase = pod.status?.phase;
   if (!address || phase === 'Succeeded' || phase === 'Failed') return undefined;
-  const serving = isReady(pod);
   const terminating = pod.metadata.deletionTimestamp !== undefined;
-  const ready = service.spec.publishNotReadyAddresses === true || (serving && !terminating);
+  const serving = isReady(pod) && !terminating;
+  const ready = !terminating && (service.spec.publishNotReadyAddresses === true || serving);
   const endpoint: Endpoint = {
     addresses: [address],
     conditions: { ready, serving, terminating },

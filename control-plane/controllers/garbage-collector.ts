@@ -4,6 +4,7 @@ import { RESOURCE, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { deletePod } from '../store/pod-deletion.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
@@ -93,8 +94,13 @@ export class GarbageCollector {
     if (verdict.kind === 'delete') {
       const current = await this.store.tryGet(info, namespace, object.metadata.name);
       if (!current || current.metadata.uid !== object.metadata.uid) return DONE;
-      // Guarded on the revision just judged: a dependent adopted meanwhile is judged again.
-      await ignoreNotFound(this.store.delete(info, namespace, object.metadata.name, object.metadata.resourceVersion));
+      // Guarded on the revision just judged: a dependent adopted meanwhile is judged again. A pod goes gracefully.
+      const revision = object.metadata.resourceVersion;
+      const deletion: Promise<unknown> =
+        info.kind === 'Pod'
+          ? deletePod(this.store, namespace ?? 'default', object.metadata.name, revision ? { precondition: revision } : {})
+          : this.store.delete(info, namespace, object.metadata.name, revision);
+      await ignoreNotFound(deletion);
       this.logger.info('garbage collector deleted an object whose owners are gone', { object: key, owners: (object.metadata.ownerReferences ?? []).map((r) => `${r.kind}/${r.name}`) });
       return DONE;
     }

@@ -4,9 +4,11 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE } from '../../proto/resources.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { deletePod } from '../store/pod-deletion.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { DONE, KeyedMutex, ignoreNotFound, runUntilAborted } from './controller-util.js';
 import { apiTimestamp } from '../../proto/time.js';
-import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, withReadyCondition } from './node-lifecycle-logic.js';
+import { NODE_STATUS_UNKNOWN, decideNodeAction, judgeLease, markPodNodeLost, nodeReadyCondition, podLostWithNode, podTerminatingOn, withReadyCondition } from './node-lifecycle-logic.js';
 import { WorkQueue } from './work-queue.js';
 import type { ReconcileResult } from './work-queue.js';
 import type { ObjectCache } from '../watch/object-cache.js';
@@ -30,7 +32,8 @@ export interface NodeLifecycleControllerOptions {
  * A stale lease sets the node's Ready condition to Unknown (NodeStatusUnknown), records
  * NodeNotReady, and marks the node's pods Failed with reason NodeLost, so their ReplicaSets
  * replace them on other nodes. A fresh lease after that sets Ready back to True and records
- * NodeReady. Lifecycle: construct, start(signal) runs workers until the signal aborts.
+ * NodeReady. The terminating pods of a lost or deleted node are removed at once (force): their
+ * agent will never finish them. Lifecycle: construct, start(signal) runs workers until the signal aborts.
  */
 export class NodeLifecycleController {
   readonly queue = new WorkQueue('node-lifecycle');
@@ -75,6 +78,7 @@ export class NodeLifecycleController {
     const node = this.nodes.get(nodeName) as Node | undefined;
     if (!node) {
       this.observed.delete(nodeName);
+      await this.removeTerminatingPods(nodeName, 'its node was deleted');
       return DONE;
     }
     const nowMs = this.now();
@@ -90,6 +94,7 @@ export class NodeLifecycleController {
     if (action.kind !== 'none') await this.setReady(node, action.kind, apiTimestamp(nowMs));
     if (health.kind === 'stale') {
       await this.markPodsLost(nodeName, apiTimestamp(nowMs));
+      await this.removeTerminatingPods(nodeName, 'its node is lost');
       return DONE;
     }
     return { kind: 'requeueAfter', delayMs: health.staleInMs + 1 };
@@ -112,6 +117,25 @@ export class NodeLifecycleController {
     } else {
       this.logger.info('node lease renewed; node is Ready again', { node: name });
       this.events.record(node, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+    }
+  }
+
+  /**
+   * removeTerminatingPods force-deletes the terminating pods of a node whose agent is gone: no
+   * one is left to finish them, and they would stay Terminating for good. (Finished pods are
+   * removed at once by any delete; this catches pods deleted before, or while, the node was lost.)
+   */
+  private async removeTerminatingPods(nodeName: string, why: string): Promise<void> {
+    const stuck = (this.pods.list() as Pod[]).filter((p) => podTerminatingOn(p, nodeName));
+    for (const pod of stuck) {
+      const name = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+      try {
+        await deletePod(this.store, pod.metadata.namespace ?? 'default', pod.metadata.name, { force: true, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) });
+        this.logger.info(`terminating pod removed: ${why}`, { node: nodeName, pod: name });
+      } catch (err) {
+        // Gone already, or the name now holds another pod: nothing of this one is left to remove.
+        if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+      }
     }
   }
 

@@ -58,6 +58,11 @@ export function podLostWithNode(pod: Pod, nodeName: string): boolean {
   return pod.spec.nodeName === nodeName && phase !== 'Failed' && phase !== 'Succeeded';
 }
 
+/** podTerminatingOn: a pod bound to `nodeName` that is waiting for its agent to finish it. */
+export function podTerminatingOn(pod: Pod, nodeName: string): boolean {
+  return pod.spec.nodeName === nodeName && pod.metadata.deletionTimestamp !== undefined;
+}
+
 /** markPodNodeLost sets the status a pod gets when its node is lost (changes `pod`). */
 export function markPodNodeLost(pod: Pod, nodeName: string, now: string): Pod {
   const status = pod.status ?? {};

@@ -8,6 +8,7 @@ import { RESOURCE } from '../../proto/resources.js';
 import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { deletePod } from '../store/pod-deletion.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import { Expectations } from './expectations.js';
@@ -109,7 +110,8 @@ export class ReplicaSetController {
     if (ref?.kind === 'ReplicaSet') {
       const key = `${known.metadata.namespace ?? 'default'}/${ref.name}`;
       if (type === 'ADDED') this.expectations.observeCreate(key, pod.metadata.name);
-      if (type === 'DELETED') this.expectations.observeDelete(key, pod.metadata.name);
+      // A graceful delete is seen when the pod starts terminating, as in Kubernetes, not when it is finally gone.
+      if (type === 'DELETED' || (pod.metadata.deletionTimestamp && !previous?.metadata.deletionTimestamp)) this.expectations.observeDelete(key, pod.metadata.name);
       this.queue.add(key);
     } else if (!ref && type !== 'DELETED') {
       for (const rs of this.selectingReplicaSets(pod)) this.queue.add(cacheKey(rs));
@@ -195,7 +197,7 @@ export class ReplicaSetController {
     const results = await Promise.allSettled(
       victims.map(async (pod) => {
         try {
-          await this.store.delete(pods, pod.metadata.namespace, pod.metadata.name);
+          await deletePod(this.store, pod.metadata.namespace ?? 'default', pod.metadata.name);
           this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
         } catch (err) {
           this.expectations.lower(key, [], [pod.metadata.name]);

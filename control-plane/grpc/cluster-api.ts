@@ -28,7 +28,9 @@ export function clusterApiHandlers(service: ObjectService, nodeOps: NodeOperatio
       return { items_json: items.map((o) => JSON.stringify(o)), resource_version: revision };
     }),
     Delete: unary(logger, async (req) => ({
-      object_json: JSON.stringify(await service.delete(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.resource_version)),
+      object_json: JSON.stringify(
+        await service.delete(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', { precondition: req.resource_version, gracePeriodSeconds: req.grace_period_seconds, force: req.force }),
+      ),
     })),
     Scale: unary(logger, async (req) => ({
       object_json: JSON.stringify(await service.scale(req.ref?.resource ?? '', req.ref?.namespace ?? '', req.ref?.name ?? '', req.replicas, req.resource_version || undefined)),

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError, StoreUnavailableError, WatchExpiredError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, FailedPreconditionError, InvalidError, NotFoundError, StoreUnavailableError, WatchExpiredError } from '../errors.js';
 
 /** toServiceError maps a domain error to a gRPC status; unknown errors become INTERNAL. */
 export function toServiceError(err: unknown): grpc.ServiceError {
@@ -10,6 +10,7 @@ export function toServiceError(err: unknown): grpc.ServiceError {
     : err instanceof AlreadyExistsError ? grpc.status.ALREADY_EXISTS
     : err instanceof ConflictError ? grpc.status.ABORTED
     : err instanceof InvalidError ? grpc.status.INVALID_ARGUMENT
+    : err instanceof FailedPreconditionError ? grpc.status.FAILED_PRECONDITION
     : err instanceof WatchExpiredError ? grpc.status.OUT_OF_RANGE
     : err instanceof StoreUnavailableError ? grpc.status.UNAVAILABLE
     : grpc.status.INTERNAL;

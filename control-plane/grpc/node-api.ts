@@ -2,10 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import type { NodeAPIHandlers } from '../../proto/generated/berth/v1/NodeAPI.js';
 import { INITIAL_EVENTS_END } from '../../proto/grpc.js';
+import { DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
 import type { NodeService } from '../nodes/node-service.js';
+import { finishPodTermination } from '../nodes/pod-termination.js';
 import { answerError, unary } from './errors.js';
 import { serveSubscription } from './streams.js';
 
@@ -25,11 +27,21 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
       const { node, podCIDR } = await nodes.registration.register(parse<Node>(req.node_json, 'node_json'));
       return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
     }),
-    // Graceful deletion and drain-before-kill: the contract is in proto/berth.proto; the control
-    // plane's side comes with the rollout work and answers UNIMPLEMENTED until then.
-    FinishPodTermination: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'FinishPodTermination is not implemented yet' }),
-    ReportProxySync: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'ReportProxySync is not implemented yet' }),
-    WaitEndpointsDrained: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'WaitEndpointsDrained is not implemented yet' }),
+    FinishPodTermination: unary(logger, async (req) => {
+      await finishPodTermination(nodes.store, { nodeName: req.node_name, namespace: req.namespace || DEFAULT_NAMESPACE, name: req.name, uid: req.uid });
+      return {};
+    }),
+    ReportProxySync: unary(logger, async (req) => {
+      await nodes.proxySync.report(req.node_name, req.resource_version);
+      return {};
+    }),
+    // A caller that goes away ends its wait.
+    WaitEndpointsDrained: (call, callback) => {
+      const gone = new AbortController();
+      call.on('cancelled', () => gone.abort());
+      const req = call.request;
+      unary(logger, () => nodes.proxySync.wait({ namespace: req.namespace || DEFAULT_NAMESPACE, name: req.name, uid: req.uid, timeoutMs: req.timeout_ms }, gone.signal))(call, callback);
+    },
     Heartbeat: unary(logger, async (req) => {
       const { leaseDurationSeconds } = await nodes.heartbeat.beat(req.node_name);
       return { lease_duration_seconds: leaseDurationSeconds };

@@ -9,6 +9,7 @@ import { NodeHeartbeat } from './node-heartbeat.js';
 import { NodePodIndex } from './node-pod-index.js';
 import { NodeRegistration } from './node-registration.js';
 import { PodStatusWriter } from './pod-status-writer.js';
+import { ProxySyncTracker } from './proxy-sync-tracker.js';
 import { ResourceFeed } from './resource-feed.js';
 
 /**
@@ -27,6 +28,8 @@ export class NodeService {
   readonly nodeFeed: ResourceFeed;
   readonly events: NodeEvents;
   readonly agents: AgentProxy;
+  /** Each node's proxy sync, for drain before kill (ReportProxySync, WaitEndpointsDrained). */
+  readonly proxySync: ProxySyncTracker;
 
   /** `events` is the process's EventWriter, shared with the leader's controllers and scheduler. */
   constructor(readonly store: ObjectStore, logger: Logger, events: EventWriter = new EventWriter(store)) {
@@ -40,9 +43,11 @@ export class NodeService {
     this.heartbeat = new NodeHeartbeat(store, logger, { start: () => this.nodeFeed.start(), get: (name) => this.nodeFeed.cached(name) as Node | undefined });
     this.events = new NodeEvents(events, logger);
     this.agents = new AgentProxy(store);
+    this.proxySync = new ProxySyncTracker(this.services, this.nodeFeed, logger);
   }
 
   stop(): void {
+    this.proxySync.stop();
     this.pods.stop();
     this.services.stop();
     this.nodeFeed.stop();

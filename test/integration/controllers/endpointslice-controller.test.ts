@@ -81,7 +81,8 @@ describe('endpoints and load-balancer controllers on a real etcd', function () {
       p.metadata.deletionTimestamp = '2026-01-01T00:00:30Z';
     });
     await reconcile('default/web');
-    expect(await conditions('web')).to.deep.equal(['10.244.0.2 false/true/true', '10.244.0.3 true/true/false']);
+    // A terminating pod is out of service at once, even while it is still Ready (drain before kill).
+    expect(await conditions('web')).to.deep.equal(['10.244.0.2 false/false/true', '10.244.0.3 true/true/false']);
 
     await h.store.delete(R.pods, 'default', 'web-1');
     await reconcile('default/web');

@@ -70,10 +70,10 @@ describe('pod CIDR claims on a real etcd: registration and Node deletion', funct
   it('a delete whose precondition is stale changes nothing; a Node already gone is NotFound', async () => {
     const a = await registration.register(reported('node-a'));
     let error: unknown;
-    await objects.delete('nodes', '', 'node-a', '1').catch((err: unknown) => (error = err));
+    await objects.delete('nodes', '', 'node-a', { precondition: '1' }).catch((err: unknown) => (error = err));
     expect(error).to.be.instanceOf(ConflictError);
     expect(await claims()).to.deep.equal({ [a.podCIDR]: 'node-a' });
-    await objects.delete('nodes', '', 'node-a', a.node.metadata.resourceVersion);
+    await objects.delete('nodes', '', 'node-a', { precondition: a.node.metadata.resourceVersion });
     expect(await claims()).to.deep.equal({});
     error = undefined;
     await objects.delete('nodes', '', 'node-a').catch((err: unknown) => (error = err));

@@ -34,13 +34,17 @@ function stored(slices: EndpointSlice[]): EndpointSlice[] {
 }
 
 describe('endpoints controller logic', () => {
-  it('marks endpoints ready, serving and terminating as Kubernetes does', () => {
+  it('marks endpoints ready, serving and terminating', () => {
     const svc = service();
     expect(podEndpoint(pod(1), svc)?.conditions).to.deep.equal({ ready: true, serving: true, terminating: false });
     expect(podEndpoint(pod(1, { ready: false }), svc)?.conditions).to.deep.equal({ ready: false, serving: false, terminating: false });
-    // A terminating pod still serves (so proxies can drain it) but takes no new connections.
-    expect(podEndpoint(pod(1, { deleting: true }), svc)?.conditions).to.deep.equal({ ready: false, serving: true, terminating: true });
     expect(podEndpoint(pod(1, { ready: false }), service({ publishNotReadyAddresses: true }))?.conditions?.ready).to.equal(true);
+  });
+
+  it('takes a terminating pod out of service at once, even while it is still Ready', () => {
+    // Unlike Kubernetes (serving stays true): proxies must drop it before its agent stops it.
+    expect(podEndpoint(pod(1, { deleting: true }), service())?.conditions).to.deep.equal({ ready: false, serving: false, terminating: true });
+    expect(podEndpoint(pod(1, { deleting: true }), service({ publishNotReadyAddresses: true }))?.conditions).to.deep.equal({ ready: false, serving: false, terminating: true });
   });
 
   it('says where the endpoint is: its address, node and pod', () => {
