@@ -24,10 +24,12 @@ export type Version = (typeof VERSIONS)[number];
 export const image = (version: Version): string => `rollout-web:${version}`;
 
 /**
- * The web server: answers `<version> <pod name>`, ready while /www/healthz exists (never for
- * `never-ready`), and exits at once on SIGTERM (as pid 1, httpd alone would ignore it).
+ * The web server: answers `<version> <pod name>` on /, its version on /name (what the benchmarks'
+ * prober asks), is ready while /www/healthz exists (never for `never-ready`), and exits at once
+ * on SIGTERM (as pid 1, httpd alone would ignore it).
  */
-const WEB_SCRIPT = 'trap "exit 0" TERM; mkdir -p /www; echo "$VERSION $(hostname)" > /www/index.html; [ "$VERSION" = never-ready ] || touch /www/healthz; httpd -f -p 8080 -h /www & wait';
+const WEB_SCRIPT =
+  'trap "exit 0" TERM; mkdir -p /www; echo "$VERSION $(hostname)" > /www/index.html; echo "$VERSION" > /www/name; [ "$VERSION" = never-ready ] || touch /www/healthz; httpd -f -p 8080 -h /www & wait';
 
 /** pushWebImages pushes every version of the web server to the cluster's registry (the nodes' docker.io mirror). */
 export async function pushWebImages(registry: string): Promise<void> {
