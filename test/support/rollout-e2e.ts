@@ -125,7 +125,7 @@ export async function fullyAvailable(cluster: LocalClusterHandle, name: string, 
     expect(d.spec.template.spec.containers[0]?.image, where).to.equal(wanted);
     expect(s?.observedGeneration, where).to.be.at.least(d.metadata.generation ?? 0);
     expect([s?.replicas, s?.updatedReplicas, s?.readyReplicas, s?.availableReplicas], where).to.deep.equal([replicas, replicas, replicas, replicas]);
-    const items = await podsIn(cluster, `app=${name}`);
+    const items = await podsIn(cluster, Object.entries(d.spec.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
     expect(items.map((p) => [imageOf(p), p.metadata.deletionTimestamp !== undefined, isReady(p)]), `pods of ${name}`).to.deep.equal(items.map(() => [wanted, false, true]));
     expect(items).to.have.length(replicas);
     return d;
