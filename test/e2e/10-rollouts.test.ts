@@ -126,8 +126,8 @@ describe('e2e: rollouts, probes and graceful termination', function () {
   it('with berth.dev/auto-rollback, a rollout past its deadline undoes itself: RolledBack, the old revision fully available, rollout status non-zero', async () => {
     await applyObjects(cluster, web('v1', AUTO_ROLLBACK));
     await fullyAvailable(cluster, 'web', image('v1'));
-    const status = startCli(cluster, ['-n', NS, 'rollout', 'status', 'deployment/web', '--timeout', '90s']);
     await applyObjects(cluster, web('never-ready', AUTO_ROLLBACK));
+    const status = startCli(cluster, ['-n', NS, 'rollout', 'status', 'deployment/web', '--timeout', '90s']);
     const rolledBack = await waitFor(async () => {
       const d = await getIn<Deployment>(cluster, ['deployment', 'web']);
       expect(conditionOf(d, 'RolledBack'), JSON.stringify(d.status)).to.deep.include({ status: 'True', reason: 'ProgressDeadlineExceeded' });
