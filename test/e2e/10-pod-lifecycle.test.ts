@@ -100,10 +100,12 @@ describe('e2e: liveness and startup probes, preStop hooks, termination at the gr
     await waitFor(async () => expect(isRunning(await pod(cluster, 'hooks'))).to.equal(true), 60_000);
     const logs = startCli(cluster, ['logs', '-f', 'hooks']);
     await waitFor(() => expect(logs.output()).to.contain('started'));
+    const deleted = Date.now();
     await run(cluster, ['delete', 'pod', 'hooks']);
     await gone('hooks');
+    const took = Date.now() - deleted;
     const lines = (await finish(logs, 5_000)).stdout.trim().split('\n');
-    expect(lines).to.deep.equal(['started', 'prestop', 'sigterm']);
+    expect(lines, `the log of a pod gone ${took} ms after its delete (grace period 10 s)`).to.deep.equal(['started', 'prestop', 'sigterm']);
   });
 
   it('a process that ignores SIGTERM shows Terminating, and is killed at the grace period', async () => {

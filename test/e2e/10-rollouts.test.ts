@@ -168,6 +168,7 @@ describe('e2e: rollouts, probes and graceful termination', function () {
     const timeline = new PodTimeline(cluster, 'recreate');
     try {
       await waitFor(() => expect(timeline.now()).to.deep.include({ pods: 3, ready: 3 }));
+      timeline.samples.length = 0;
       await applyObjects(cluster, recreate('v2'));
       await fullyAvailable(cluster, 'recreate', image('v2'));
     } finally {
@@ -204,6 +205,7 @@ describe('e2e: rollouts, probes and graceful termination', function () {
     const timeline = new PodTimeline(cluster, 'nginx');
     try {
       await waitFor(() => expect(timeline.now()).to.deep.include({ pods: 2, ready: 2 }));
+      timeline.samples.length = 0;
       await rb(cluster, ['apply', '-f', join(EXAMPLES, 'application-deployment-update.yaml')]);
       await fullyAvailable(cluster, 'nginx-deployment', 'nginx:1.16.1');
     } finally {
