@@ -91,8 +91,10 @@ describe('e2e: liveness and startup probes, preStop hooks, termination at the gr
   });
 
   it('a preStop hook runs before SIGTERM', async () => {
-    // The hook and the SIGTERM trap each write a line to the container's log.
-    await apply(cluster, shPod('hooks', 'trap "echo sigterm; exit 0" TERM; echo started; sleep 1000000 & wait', 10, `    lifecycle:
+    // The hook and the SIGTERM trap each write a line to the container's log. The trap waits a
+    // second before the exit: `logs -f` reads what the log gained since its last look only while
+    // the container is still there, and a deleted pod's container goes right after its exit.
+    await apply(cluster, shPod('hooks', 'trap "echo sigterm; sleep 1; exit 0" TERM; echo started; sleep 1000000 & wait', 10, `    lifecycle:
       preStop:
         exec:
           command: ["sh", "-c", "echo prestop > /proc/1/fd/1; sleep 1"]
