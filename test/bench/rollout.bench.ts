@@ -38,7 +38,7 @@ import { podNetns } from '../support/bench-netns.js';
 import { isRunningReady, PodWatch, quantile } from '../support/bench-pods.js';
 import { rolledOut, summed, untilDeployment, wrkWhile, wrkWindow } from '../support/bench-rollout.js';
 import { Prober } from '../support/bench-service-churn.js';
-import { conditionOf, image, NS, pushWebImages, webDeployment, webService, type Version } from '../support/rollout-e2e.js';
+import { conditionOf, image, NS, pushWebImages, webDeployment, webService, type Version } from '../support/rollout-objects.js';
 import type { LocalClusterNode } from '../support/local-cluster.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, connections: { type: 'string', default: '8' } } });

@@ -6,26 +6,8 @@ import type { Service } from '../../proto/objects/service.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { isRunning, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
-import {
-  applyObjects,
-  conditionOf,
-  fullyAvailable,
-  getIn,
-  image,
-  imageOf,
-  NS,
-  PodTimeline,
-  podsIn,
-  pushWebImages,
-  rb,
-  rbResult,
-  startCli,
-  finish,
-  webDeployment,
-  webService,
-  type PodSample,
-  type WebOptions,
-} from '../support/rollout-e2e.js';
+import { applyObjects, finish, fullyAvailable, getIn, imageOf, PodTimeline, podsIn, rb, rbResult, startCli, type PodSample } from '../support/rollout-e2e.js';
+import { conditionOf, image, NS, pushWebImages, webDeployment, webService, type WebOptions } from '../support/rollout-objects.js';
 import { clientPodObject, withTraffic } from '../support/rollout-traffic.js';
 import { pushNginxStandIns } from '../support/stand-in-images.js';
 

@@ -9,7 +9,7 @@ import type { ClusterClient } from '../../cli/client.js';
 import type { Deployment } from '../../proto/objects/apps.js';
 import { nowMs, sleep } from './bench-cluster.js';
 import { runIn } from './bench-netns.js';
-import { NS } from './rollout-e2e.js';
+import { NS } from './rollout-objects.js';
 
 /** rolledOut: the Deployment runs `image` on every replica, all available, none of an older revision left (rollout status's test). */
 export function rolledOut(d: Deployment, image: string): boolean {

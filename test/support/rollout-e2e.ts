@@ -1,87 +1,17 @@
 /**
- * What the rollout e2e tests work with: their own namespace, two versions of a busybox web
- * server (and one that never becomes ready) in the local registry, Deployments of it, the real
- * CLI in that namespace (also left running, as `rollout status` or `logs -f` are), and a pod
- * watch that records, at every change, how many pods exist and how many are ready.
+ * What the rollout e2e tests work with: the real CLI in their namespace (also left running, as
+ * `rollout status` or `logs -f` are), a Deployment's complete rollout as a user checks it, and a
+ * pod watch that records, at every change, how many pods exist and how many are ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
-import { buildBusyboxImage } from '../../cli/local-cluster/busybox-image.js';
 import type { Deployment } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { watchObjects } from './bench-pods.js';
 import { berth, BERTH_BIN, type RunResult } from './cli.js';
 import { run, waitFor } from './e2e-cluster.js';
 import type { LocalClusterHandle } from './local-cluster.js';
-
-/** The namespace every rollout test works in (the documentation's nginx-deployment of another suite lives on in default). */
-export const NS = 'rollouts';
-/** The web server's port (the container port named `http`). */
-export const WEB_PORT = 8080;
-/** The versions of the web server image: `rollout-web:<version>`; `never-ready` serves but fails its readiness probe forever. */
-export const VERSIONS = ['v1', 'v2', 'never-ready'] as const;
-export type Version = (typeof VERSIONS)[number];
-export const image = (version: Version): string => `rollout-web:${version}`;
-
-/**
- * The web server: answers `<version> <pod name>` on /, its version on /name (what the benchmarks'
- * prober asks), is ready while /www/healthz exists (never for `never-ready`), and exits at once
- * on SIGTERM (as pid 1, httpd alone would ignore it).
- */
-const WEB_SCRIPT =
-  'trap "exit 0" TERM; mkdir -p /www; echo "$VERSION $(hostname)" > /www/index.html; echo "$VERSION" > /www/name; [ "$VERSION" = never-ready ] || touch /www/healthz; httpd -f -p 8080 -h /www & wait';
-
-/** pushWebImages pushes every version of the web server to the cluster's registry (the nodes' docker.io mirror). */
-export async function pushWebImages(registry: string): Promise<void> {
-  for (const v of VERSIONS) {
-    await buildBusyboxImage(registry, 'library/rollout-web', v, undefined, { config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', `VERSION=${v}`], Cmd: ['sh', '-c', WEB_SCRIPT], WorkingDir: '/' } });
-  }
-}
-
-/** WebOptions is used to shape a Deployment of the web server. */
-export interface WebOptions {
-  replicas: number;
-  version: Version;
-  strategy?: Deployment['spec']['strategy'];
-  minReadySeconds?: number;
-  progressDeadlineSeconds?: number;
-  annotations?: Record<string, string>;
-}
-
-/** webDeployment is a Deployment of the web server labelled app=<name>, probed for readiness every second. */
-export function webDeployment(name: string, o: WebOptions): Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: NS, ...(o.annotations ? { annotations: o.annotations } : {}) },
-    spec: {
-      replicas: o.replicas,
-      selector: { matchLabels: { app: name } },
-      ...(o.strategy ? { strategy: o.strategy } : {}),
-      ...(o.minReadySeconds !== undefined ? { minReadySeconds: o.minReadySeconds } : {}),
-      ...(o.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: o.progressDeadlineSeconds } : {}),
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 5,
-          containers: [
-            {
-              name: 'main',
-              image: image(o.version),
-              ports: [{ name: 'http', containerPort: WEB_PORT }],
-              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
-            },
-          ],
-        },
-      },
-    },
-  } as Deployment;
-}
-
-/** The ClusterIP Service `name` on port 80 in front of the pods labelled app=<name>. */
-export function webService(name: string): object {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 'http' }] } };
-}
+import { NS } from './rollout-objects.js';
 
 /** rb runs the real CLI in the rollout namespace and throws with its output when it fails. */
 export function rb(cluster: LocalClusterHandle, args: string[], input?: string): Promise<RunResult> {
@@ -110,7 +40,6 @@ export async function podsIn(cluster: LocalClusterHandle, selector: string): Pro
 
 export const isReady = (p: Pod): boolean => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 export const imageOf = (p: Pod): string => p.spec.containers[0]?.image ?? '';
-export const conditionOf = (d: Deployment, type: string) => d.status?.conditions?.find((c) => c.type === type);
 
 /**
  * fullyAvailable waits until Deployment `name` has rolled out `image` completely, as `rollout

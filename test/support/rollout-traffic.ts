@@ -8,7 +8,8 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { wrk, type WrkResult } from './bench-network-load.js';
 import { hostPid } from './e2e-cluster.js';
 import type { LocalClusterHandle } from './local-cluster.js';
-import { finish, NS, rb, startCli } from './rollout-e2e.js';
+import { finish, rb, startCli } from './rollout-e2e.js';
+import { NS } from './rollout-objects.js';
 
 /** What the client saw while `body` ran. */
 export interface Traffic<T> {
