@@ -83,6 +83,10 @@ interface LoadRun {
   failedWrk: number;
   failedNew: number;
   newConnections: number;
+  /** Failed requests of the 5 s before the rollout: wrk's and the prober's. */
+  failedBefore: number;
+  /** The prober's failures by kind (ERR:TIMEOUT, ERR:ECONNREFUSED, …), before and during. */
+  failureKinds: Record<string, number>;
   before: number;
   during: number;
   durationMs: number;
@@ -90,9 +94,11 @@ interface LoadRun {
 }
 
 async function underLoad(client: ClusterClient, clientNs: string, clusterIP: string, version: Version): Promise<LoadRun> {
-  const prober = new Prober(clientNs, `${clusterIP}:80`, 10, 300);
+  // A connection unanswered for 2 s fails, as a wrk request does.
+  const prober = new Prober(clientNs, `${clusterIP}:80`, 10, 300, 2_000);
   try {
     const before = await wrkWindow(clientNs, `http://${clusterIP}/`, 5, CONNECTIONS);
+    const rolloutStartMs = nowMs();
     let done = false;
     const during = wrkWhile(clientNs, `http://${clusterIP}/`, CONNECTIONS, () => done);
     let r: { startMs: number; endMs: number };
@@ -105,10 +111,15 @@ async function underLoad(client: ClusterClient, clientNs: string, clusterIP: str
     // Connections begun just before the end may still be finishing.
     await sleep(1_500);
     const d = summed(windows);
+    const failures = prober.answers.filter((a) => a.result.startsWith('ERR:'));
+    const failureKinds: Record<string, number> = {};
+    for (const a of failures) failureKinds[a.result] = (failureKinds[a.result] ?? 0) + 1;
     return {
       failedWrk: before.errors + d.errors,
-      failedNew: prober.answers.filter((a) => a.result.startsWith('ERR:')).length,
+      failedNew: failures.length,
       newConnections: prober.answers.length,
+      failedBefore: before.errors + failures.filter((a) => a.startMs < rolloutStartMs).length,
+      failureKinds,
       before: before.requests / before.seconds,
       during: d.requestsPerSecond,
       durationMs: r.endMs - r.startMs,
@@ -177,7 +188,7 @@ async function main(): Promise<void> {
       for (let run = 1; run <= RUNS; run++) {
         const r = await underLoad(client, clientNs, clusterIP, next());
         loaded.push(r);
-        console.log(`  run ${run} → ${version}: failed ${r.failedWrk} wrk + ${r.failedNew} of ${r.newConnections} new connections; ${r.before.toFixed(0)} req/s before, ${r.during.toFixed(0)} during (${(r.during / r.before).toFixed(2)}×); took ${secs(r.durationMs)} (load ${r.load1.toFixed(1)})`);
+        console.log(`  run ${run} → ${version}: failed ${r.failedWrk} wrk + ${r.failedNew} of ${r.newConnections} new connections (${r.failedBefore} of them before the rollout began; ${JSON.stringify(r.failureKinds)}); ${r.before.toFixed(0)} req/s before, ${r.during.toFixed(0)} during (${(r.during / r.before).toFixed(2)}×); took ${secs(r.durationMs)} (load ${r.load1.toFixed(1)})`);
       }
 
       console.log(`\nduration: the same rollout without load; lower bound ceil(${REPLICAS} / ${MAX_SURGE}) × (${MIN_READY_SECONDS} s minReadySeconds + ${READINESS_PERIOD_SECONDS} s readiness period) = ${secs(BOUND_MS)}`);
