@@ -26,6 +26,8 @@
  *             becomes ready: from the deadline (the Progressing condition's lastUpdateTime +
  *             progressDeadlineSeconds) to the old revision fully available again, less the time
  *             the old pods it had to start again needed to become ready. Target < 5 s.
+ *             The condition's times have whole seconds: the deadline is taken at the start of
+ *             its second, so the figure may be up to 1 s longer than the truth, never shorter.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
