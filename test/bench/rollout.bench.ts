@@ -38,7 +38,7 @@ import { parseTimeMs, sleep, withBenchCluster, nowMs } from '../support/bench-cl
 import { clientPod } from '../support/bench-network-objects.js';
 import { podNetns } from '../support/bench-netns.js';
 import { isRunningReady, PodWatch, quantile } from '../support/bench-pods.js';
-import { rolledOut, summed, untilDeployment, wrkWhile, wrkWindow } from '../support/bench-rollout.js';
+import { rolledOut, summed, untilDeployment, wrkWhile, wrkWindow, type WrkWindow } from '../support/bench-rollout.js';
 import { Prober } from '../support/bench-service-churn.js';
 import { conditionOf, image, NS, pushWebImages, webDeployment, webService, type Version } from '../support/rollout-objects.js';
 import type { LocalClusterNode } from '../support/local-cluster.js';
@@ -104,12 +104,15 @@ async function underLoad(client: ClusterClient, clientNs: string, clusterIP: str
     let done = false;
     const during = wrkWhile(clientNs, `http://${clusterIP}/`, CONNECTIONS, () => done);
     let r: { startMs: number; endMs: number };
+    let windows: WrkWindow[] | Error;
     try {
       r = await rollout(client, version);
     } finally {
       done = true;
+      // wrk's own failure is reported once the rollout's is not.
+      windows = await during.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     }
-    const windows = await during;
+    if (windows instanceof Error) throw windows;
     // Connections begun just before the end may still be finishing.
     await sleep(1_500);
     const d = summed(windows);

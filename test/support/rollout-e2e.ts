@@ -125,8 +125,9 @@ export function startCli(cluster: LocalClusterHandle, args: string[]): RunningCl
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<RunResult>((resolve, reject) => {
-    child.once('error', reject);
+  // Never rejects: a CLI that could not start ends with no exit code and says why on stderr.
+  const done = new Promise<RunResult>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, stdout, stderr: `${stderr}${err.message}` }));
     child.once('close', (code) => {
       running.delete(child);
       resolve({ code, stdout, stderr });
