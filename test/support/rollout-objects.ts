@@ -17,11 +17,13 @@ export const image = (version: Version): string => `rollout-web:${version}`;
 
 /**
  * The web server: answers `<version> <pod name>` on /, its version on /name (what the benchmarks'
- * prober asks), is ready while /www/healthz exists (never for `never-ready`), and exits at once
- * on SIGTERM (as pid 1, httpd alone would ignore it).
+ * prober asks), is ready while /www/healthz exists (never for `never-ready`). On SIGTERM it
+ * stops listening and gives the requests in flight half a second before it exits, as a server
+ * that drains does: as pid 1, httpd alone would ignore SIGTERM, and the container's end would cut
+ * off httpd's children still answering.
  */
 const WEB_SCRIPT =
-  'trap "exit 0" TERM; mkdir -p /www; echo "$VERSION $(hostname)" > /www/index.html; echo "$VERSION" > /www/name; [ "$VERSION" = never-ready ] || touch /www/healthz; httpd -f -p 8080 -h /www & wait';
+  'trap \'kill $!; sleep 0.5; exit 0\' TERM; mkdir -p /www; echo "$VERSION $(hostname)" > /www/index.html; echo "$VERSION" > /www/name; [ "$VERSION" = never-ready ] || touch /www/healthz; httpd -f -p 8080 -h /www & wait';
 
 /** pushWebImages pushes every version of the web server to the cluster's registry (the nodes' docker.io mirror). */
 export async function pushWebImages(registry: string): Promise<void> {
