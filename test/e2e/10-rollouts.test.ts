@@ -23,7 +23,7 @@ function extremes(samples: PodSample[]): { maxPods: number; minReady: number } {
   return { maxPods: Math.max(...samples.map((s) => s.pods)), minReady: Math.min(...samples.map((s) => s.ready)) };
 }
 
-describe('e2e: rollouts, probes and graceful termination', function () {
+describe('e2e: rollouts: rolling updates under traffic, their bounds, deadlines, rollback, undo, Recreate, pause', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
   let client: Pod;
