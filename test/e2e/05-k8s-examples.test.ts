@@ -7,11 +7,10 @@ import { REPO_ROOT } from '../support/cli.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
 import { apply, getJson, isRunning, pod, pods, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 import { clientPod, fetchMany } from '../support/service-e2e.js';
+import { HTTPD_STAND_IN_CONFIG, pushNginxStandIns } from '../support/stand-in-images.js';
 
 const EXAMPLES = join(REPO_ROOT, '..', 'shared', 'k8s-examples');
 
-/** A stand-in for a web server image: busybox whose default command serves, on port 80, a page naming the pod. */
-const HTTPD_CONFIG = { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh', '-c', 'hostname > /index.html && exec httpd -f -p 80'], WorkingDir: '/' };
 /** The pod the Services of the examples are asked from by name. */
 const CLIENT = 'k8s-examples-client';
 
@@ -47,8 +46,8 @@ describe('e2e: manifests from the Kubernetes documentation apply unchanged and r
   });
   before(async function () {
     this.timeout(240_000);
-    await buildBusyboxImage(cluster.registry, 'library/nginx', '1.14.2', undefined, { config: HTTPD_CONFIG, extraTags: ['1.15', '1.16.1', 'latest'] });
-    await buildBusyboxImage(cluster.registry, 'google-samples/hello-go-gke', '1.0', undefined, { config: HTTPD_CONFIG });
+    await pushNginxStandIns(cluster.registry);
+    await buildBusyboxImage(cluster.registry, 'google-samples/hello-go-gke', '1.0', undefined, { config: HTTPD_STAND_IN_CONFIG });
     await apply(cluster, clientPod(CLIENT, cluster.nodes[0]!.name));
     await waitFor(async () => expect(isRunning(await pod(cluster, CLIENT))).to.equal(true), 60_000);
   });

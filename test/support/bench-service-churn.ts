@@ -37,10 +37,10 @@ export class Prober {
   readonly answers: ProbeAnswer[] = [];
   private readonly child: ChildProcess;
 
-  /** It stops by itself after `seconds` (and when stop() closes its stdin). */
-  constructor(netns: string, target: string, everyMs: number, seconds: number) {
+  /** It stops by itself after `seconds` (and when stop() closes its stdin); a connection not answered within `timeoutMs` fails. */
+  constructor(netns: string, target: string, everyMs: number, seconds: number, timeoutMs = 1000) {
     const script = fileURLToPath(new URL('../bench/network-prober.js', import.meta.url));
-    this.child = spawnIn(netns, [process.execPath, script, '--target', target, '--every-ms', String(everyMs), '--seconds', String(seconds)], 'pipe');
+    this.child = spawnIn(netns, [process.execPath, script, '--target', target, '--every-ms', String(everyMs), '--seconds', String(seconds), '--timeout-ms', String(timeoutMs)], 'pipe');
     let partial = '';
     this.child.stdout?.on('data', (d: Buffer) => {
       const lines = (partial + d.toString()).split('\n');
