@@ -41,11 +41,3 @@ export function parseGracePeriod(value: string): number {
   if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError(`"${value}" is not a grace period: use whole seconds, or -1 for the pod's own`);
   return n;
 }
-
-/** parseSeconds reads a duration flag: whole seconds, or a Go-style duration such as 90s, 5m or 1h30m. */
-export function parseSeconds(value: string): number {
-  if (/^\d+$/.test(value)) return Number(value);
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
-  if (!match || value === '') throw new InvalidArgumentError(`"${value}" is not a duration: use seconds, or e.g. 90s, 5m, 1h`);
-  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
-}

@@ -5,7 +5,7 @@ import type { RolloutEdit } from './commands/rollout-edits.js';
 import type { RolloutHistoryOptions, RolloutStatusOptions, RolloutUndoOptions } from './commands/rollout.js';
 import type { TaintOptions } from './commands/taint.js';
 import type { LocalClusterFlags } from './commands/up.js';
-import { parseGracePeriod, parseSeconds } from './delete-flags.js';
+import { parseGracePeriod } from './delete-flags.js';
 import { CliError } from './errors.js';
 import { collect, parseBool, parseDuration, parsePort, parsePositive, parseRevision } from './flag-values.js';
 
@@ -75,7 +75,7 @@ program
   .option('--force', 'remove the objects at once, without waiting for their nodes to stop them (with --grace-period=0)')
   .option('--now', 'stop pods at once (the same as --grace-period=1)')
   .option('--wait [bool]', 'wait until the objects are gone before returning', parseBool, true)
-  .option('--timeout <seconds>', 'how long --wait waits; 0 (default): as long as it takes', parseSeconds, 0)
+  .option('--timeout <duration>', 'how long --wait waits, e.g. 90s or 5m; 0 (default): as long as it takes', parseDuration, 0)
   .action(run(async (args: string[], opts: { filename: string[]; ignoreNotFound?: boolean }) => (await import('./commands/delete.js')).deleteCommand(args, { ...program.opts(), ...opts })));
 
 program

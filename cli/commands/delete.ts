@@ -19,7 +19,7 @@ export interface DeleteOptions extends GlobalOptions {
   now?: boolean;
   /** --wait (default true): return only once the objects are gone. */
   wait?: boolean;
-  /** --timeout for --wait, in seconds; 0 (default) waits as long as it takes. */
+  /** --timeout for --wait, in milliseconds; 0 (default) waits as long as it takes. */
   timeout?: number;
 }
 
@@ -55,8 +55,8 @@ export async function deleteCommand(args: string[], options: DeleteOptions): Pro
 }
 
 /** waitUntilGone returns once no deleted object exists any more (another of the same name does not count). */
-async function waitUntilGone(client: ClusterClient, deleted: { target: Target; uid: string | undefined }[], timeoutSeconds: number): Promise<void> {
-  const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
+async function waitUntilGone(client: ClusterClient, deleted: { target: Target; uid: string | undefined }[], timeoutMs: number): Promise<void> {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   let pending = deleted;
   for (let delayMs = 100; pending.length > 0; delayMs = Math.min(delayMs * 2, 1000)) {
     const still: typeof pending = [];

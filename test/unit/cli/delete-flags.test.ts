@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { deletionFlags, FORCE_WARNING, parseSeconds } from '../../../cli/delete-flags.js';
+import { deletionFlags, FORCE_WARNING } from '../../../cli/delete-flags.js';
 
 describe('berth delete flags (as kubectl reads them)', () => {
   it('asks for the pod\'s own grace period by default, and for N seconds with --grace-period N', () => {
@@ -22,12 +22,5 @@ describe('berth delete flags (as kubectl reads them)', () => {
     expect(() => deletionFlags({ force: true, gracePeriod: 5 })).to.throw('--force and --grace-period greater than 0 cannot be specified together');
     expect(() => deletionFlags({ now: true, gracePeriod: 5 })).to.throw('--now and --grace-period cannot be specified together');
     expect(() => deletionFlags({ gracePeriod: -2 })).to.throw(/--grace-period must be/);
-  });
-
-  it('reads --timeout as seconds or a duration', () => {
-    expect(parseSeconds('45')).to.equal(45);
-    expect(parseSeconds('90s')).to.equal(90);
-    expect(parseSeconds('1h2m3s')).to.equal(3723);
-    expect(() => parseSeconds('soon')).to.throw(/not a duration/);
   });
 });
