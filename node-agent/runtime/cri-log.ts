@@ -5,6 +5,7 @@
  * to the next F of the same stream make one line. Readers here join them back.
  */
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** LogEntry is used for one line of a container's output. */
@@ -93,17 +94,20 @@ export async function* readCriLog(path: string, options: ReadLogOptions = {}): A
   // Only the first pass over what is already written is cut to the last `tail` lines.
   let tail = options.tail;
   const buffer = Buffer.alloc(64 * 1024);
-  for (;;) {
-    if (options.signal?.aborted) return;
-    // Asked before reading, so that lines written just before the exit are still read below.
-    const finished = options.follow ? await (options.isFinished?.() ?? Promise.resolve(true)) : true;
-    const kept: LogEntry[] = [];
-    const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (file) {
-      try {
+  // Held open from the first pass that finds the file to the end: a container removed right
+  // after its exit takes its log file along, and an open descriptor still reads the last lines.
+  let file: FileHandle | undefined;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return;
+      // Asked before reading, so that lines written just before the exit are still read below.
+      const finished = options.follow ? await (options.isFinished?.() ?? Promise.resolve(true)) : true;
+      const kept: LogEntry[] = [];
+      file ??= await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (file) {
         for (;;) {
           const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
           if (bytesRead === 0) break;
@@ -114,17 +118,17 @@ export async function* readCriLog(path: string, options: ReadLogOptions = {}): A
             else if (tail > 0 && kept.push(entry) > tail) kept.shift();
           }
         }
-      } finally {
-        await file.close();
+      }
+      yield* kept;
+      tail = undefined;
+      if (finished) return;
+      try {
+        await sleep(options.pollMs ?? 100, undefined, options.signal ? { signal: options.signal } : {});
+      } catch {
+        return; // aborted
       }
     }
-    yield* kept;
-    tail = undefined;
-    if (finished) return;
-    try {
-      await sleep(options.pollMs ?? 100, undefined, options.signal ? { signal: options.signal } : {});
-    } catch {
-      return; // aborted
-    }
+  } finally {
+    await file?.close();
   }
 }

@@ -66,6 +66,20 @@ describe('runtime/cri-log', () => {
     expect(seen).to.deep.equal(['first', 'second', 'third!', '']);
   });
 
+  it('still reads the last lines when the log file is removed right after the writer finished', async () => {
+    const path = join(dir, 'gone.log');
+    await writeFile(path, 'T stdout F started\n');
+    let looks = 0;
+    // Between two looks, the container writes its last line, exits and is removed with its log.
+    const isFinished = async () => {
+      if (++looks === 1) return false;
+      await appendFile(path, 'T stdout F last words\n');
+      await rm(path);
+      return true;
+    };
+    expect(await collect(readCriLog(path, { follow: true, pollMs: 10, isFinished }))).to.deep.equal(['stdout:started', 'stdout:last words']);
+  });
+
   it('stops following when aborted', async () => {
     const path = join(dir, 'a.log');
     await writeFile(path, 'T stdout F only\n');
