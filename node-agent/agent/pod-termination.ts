@@ -22,7 +22,15 @@ export interface TerminationSteps {
   stop(instance: RunningInstance, deadline: number): Promise<void>;
   /** Remove the containers, then release the pod's network namespace and cgroup. */
   release(): Promise<void>;
+  /**
+   * After the drain: wait, at most until `until` (epoch ms), for the connections routed to the
+   * pod before the drain that still wait to be accepted (accept-queues.ts); never throws.
+   */
+  settleAccepts?(until: number): Promise<void>;
 }
+
+/** The longest the agent waits for queued connections to be accepted before the stop signal. */
+export const SETTLE_ACCEPTS_MAX_MS = 1_000;
 
 /**
  * runTermination carries out a termination plan (termination-plan.ts): the drain wait, the
@@ -30,7 +38,10 @@ export interface TerminationSteps {
  * cannot answer the drain wait (an older one, or unreachable) costs a log line, not the stop.
  */
 export async function runTermination(pod: PodRef, plan: TerminationPlan, steps: TerminationSteps, control: TerminationControl, logger: Logger): Promise<void> {
-  if (plan.drain) await waitDrained(pod, plan, control, logger);
+  if (plan.drain) {
+    await waitDrained(pod, plan, control, logger);
+    await steps.settleAccepts?.(Math.min(Date.now() + SETTLE_ACCEPTS_MAX_MS, Date.now() + drainTimeoutMs(plan, Date.now())));
+  }
   // All at once: each container's preStop and stop signal share the one grace period.
   await Promise.all(steps.running.map((instance) => steps.stop(instance, plan.deadline)));
   await steps.release();

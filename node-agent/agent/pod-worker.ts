@@ -12,6 +12,7 @@ import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
 import { runTermination, type RunningInstance } from './pod-termination.js';
+import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
@@ -270,8 +271,19 @@ export class PodWorker {
     // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
     if (plan.mode === 'gone') this.deps.status.forget(this.uid);
     const ref = { namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid };
-    await runTermination(ref, plan, { running, stop: (c, deadline) => this.stopForTermination(c, deadline), release: () => this.release() }, this.deps.control, this.deps.logger);
+    const steps = { running, stop: (c: RunningInstance, deadline: number) => this.stopForTermination(c, deadline), release: () => this.release(), settleAccepts: (until: number) => this.settleAccepts(running, until) };
+    await runTermination(ref, plan, steps, this.deps.control, this.deps.logger);
     this.deps.status.forget(this.uid);
+  }
+
+  /** settleAccepts waits for connections queued before the drain to be accepted (accept-queues.ts): all containers share the pod's network namespace, so one pid tells. */
+  private async settleAccepts(running: RunningInstance[], until: number): Promise<void> {
+    const first = running[0];
+    if (!first) return;
+    const pid = await this.deps.runtime.inspect(first.id).then((s) => s.pid, () => undefined);
+    if (pid === undefined) return;
+    const settled = await waitAcceptQueuesEmpty(pid, until);
+    if (!settled) this.deps.logger.warn('connections still queued on the pod\'s listening sockets; stopping it anyway', { pod: this.label() });
   }
 
   private async stopForTermination({ name, id }: RunningInstance, deadline: number): Promise<void> {
