@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot, typeScriptSources } from '../../support/source-files.js';
 
 /**
  * The control plane's rooms and their one-way doors, checked on the sources: a room may import
@@ -24,20 +24,6 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Modules at the top of control-plane/ that every room may use. */
 const SHARED = new Set(['errors.ts', 'log.ts']);
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'generated' ? [] : sources(path);
-    return name.endsWith('.ts') && !name.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
 /** The relative modules a file imports (static imports and re-exports). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -55,7 +41,7 @@ describe('architecture: the rooms of control-plane/', () => {
 
   it('imports across rooms only through the allowed doors', () => {
     const wrong: string[] = [];
-    for (const file of sources(controlPlane)) {
+    for (const file of typeScriptSources(controlPlane)) {
       const room = relative(controlPlane, file).split('/')[0] as string;
       const allowed = ALLOWED[room];
       if (!allowed) continue; // control-plane.ts and main.ts wire every room together
@@ -72,7 +58,7 @@ describe('architecture: the rooms of control-plane/', () => {
 
   it('lets only the store (and the embedded etcd) talk to etcd', () => {
     const offenders = ['cli', 'control-plane', 'node-agent', 'proto', 'test']
-      .flatMap((dir) => sources(join(root, dir)))
+      .flatMap((dir) => typeScriptSources(join(root, dir)))
       .filter((file) => importsOf(file).some((spec) => spec === 'etcd3'))
       .map((file) => relative(root, file))
       .filter((file) => !file.startsWith('control-plane/store/') && !file.startsWith('control-plane/etcd/'));
