@@ -8,8 +8,13 @@ import { objectIdOf, type ServiceCache, type ServiceObject } from './service-cac
  * ServiceSource is used to feed the ServiceCache from NodeAPI.WatchServices (a ListWatch: each
  * (re)connection lists everything again and ends the listing with a BOOKMARK, after which the
  * cache forgets what was not listed). It also keeps the cache's `revision`: listed objects come
- * in no order of revision, so a listing counts as far as its BOOKMARK says (or its newest object);
- * after it, each event counts as far as its object's resourceVersion.
+ * in no order of revision, so a listing counts as far as its BOOKMARK says (or its newest
+ * EndpointSlice); after it, each EndpointSlice event counts as far as its resourceVersion.
+ * Only EndpointSlices move the revision: the control plane merges two watches (Services and
+ * EndpointSlices) into the stream, so a Service event can arrive before a slice event of a lower
+ * revision, and counting it would claim that slice change too early. What the revision answers
+ * (has this node stopped routing to a pod? WaitEndpointsDrained) is a question about slices, and
+ * slice events arrive in revision order.
  * Lifecycle: start() runs until stop().
  */
 export class ServiceSource implements ListWatchHandler<ServiceObject> {
@@ -17,7 +22,7 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
   /** The objects listed since the last (re)connection. */
   private readonly seen = new Set<string>();
   private listing = true;
-  /** The newest resourceVersion among the objects of the listing under way. */
+  /** The newest resourceVersion among the EndpointSlices of the listing under way. */
   private listedRevision: string | undefined;
 
   /**
@@ -54,7 +59,8 @@ export class ServiceSource implements ListWatchHandler<ServiceObject> {
     if (type === 'DELETED') this.cache.remove(object);
     else this.cache.upsert(object);
     // After the change is applied: its listeners saw the revision before it.
-    const rv = object.metadata?.resourceVersion;
+    // Services do not move the revision (see the class comment).
+    const rv = object.kind === 'EndpointSlice' ? object.metadata?.resourceVersion : undefined;
     if (this.listing) {
       this.listedRevision = laterRevision(this.listedRevision, rv);
       return;

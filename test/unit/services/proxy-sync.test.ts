@@ -98,8 +98,23 @@ describe('ServiceSource: how far the cache reaches', () => {
     source.change('ADDED', eps('a', '4', '10.244.1.1'));
     expect(heard, 'nothing while the listing is under way').to.deep.equal([]);
     source.listed();
-    source.change('DELETED', at(svc('a', '10.96.0.1', '9'), '15'));
-    expect(heard).to.deep.equal(['listed 9', 'event 15']);
+    source.change('MODIFIED', eps('a', '15', '10.244.1.2'));
+    expect(heard).to.deep.equal(['listed 4', 'event 15']);
+  });
+});
+
+describe('ServiceSource: only EndpointSlices move the revision', () => {
+  it('does not count a Service event, which can arrive before a slice event of a lower revision', () => {
+    const cache = new ServiceCache();
+    const heard: string[] = [];
+    const source = new ServiceSource(() => ({}) as WatchStream, cache, silentLogger(), () => heard.push(String(cache.revision)));
+    source.relist();
+    source.listed('10');
+    // The two watches behind WatchServices: a Service change at 13 arrives before the slice change at 12.
+    source.change('ADDED', svc('b', '10.96.0.2', '13'));
+    expect(cache.revision, 'the slice change at 12 is not in the cache yet').to.equal('10');
+    source.change('MODIFIED', eps('a', '12', '10.244.1.2'));
+    expect(heard).to.deep.equal(['10', '10', '12']);
   });
 });
 
