@@ -17,7 +17,7 @@ import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
 import { ImagePuller } from './image-puller.js';
 import { NodeClient } from './node-client.js';
-import { nodeObject } from './node-info.js';
+import { capacity, nodeObject } from './node-info.js';
 import { NodeLease } from './node-lease.js';
 import type { AgentOptions } from './options.js';
 import { podCgroupParent } from './pod-cgroup.js';
@@ -80,6 +80,8 @@ export class Agent {
       };
       network = pods;
     }
+    // The node's allocatable, read once: the downward API gives it for a container's unset limits.
+    let allocatable: Promise<{ cpu: string; memory: string }> | undefined;
     this.pods = new PodManager(
       {
         runtime: this.runtime,
@@ -89,6 +91,7 @@ export class Agent {
         events: new NodeEventReporter(this.client, logger),
         logger,
         hostIP: options.nodeIP,
+        allocatable: () => (allocatable ??= capacity(options.cgroupParent, options.maxPods).then((c) => ({ cpu: c.cpu ?? '0', memory: c.memory ?? '0' }))),
         cgroupParentOf: (uid) => podCgroupParent(options.cgroupParent, uid),
         extras: this.services.extras,
         probe: (plan, target) => probes.check(plan, target),

@@ -1,7 +1,10 @@
+import { cpus, totalmem } from 'node:os';
 import type { Container, Pod } from '../../proto/objects/pod.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
+import { ownVariables } from './downward-env.js';
+import { expandContainer } from './env-expansion.js';
 import { ensureContainerImage } from './container-image.js';
 import { containerId, containerLabels } from './container-naming.js';
 import type { ContainerRecord } from './container-record.js';
@@ -18,6 +21,8 @@ export interface StartContext {
   /** `name_namespace(uid)`, for hook failure messages. */
   label: string;
   netnsPath: string | undefined;
+  /** The pod's IP, for the downward API (known once the network is set up, before any container). */
+  podIP: string | undefined;
   /** How a hook reaches instance `id`. */
   target(id: string): ProbeTarget;
   reportStatus(): void;
@@ -75,9 +80,14 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
   const { deps, pod } = ctx;
   const extras = await deps.extras.forContainer(pod);
   for (const w of extras.warnings) deps.events.pod(pod, 'Warning', w.reason, w.message);
+  const allocatable = deps.allocatable ? await deps.allocatable() : hostAllocatable();
+  const own = ownVariables(pod, spec, { hostIP: deps.hostIP, podIP: ctx.podIP, allocatable });
+  const services = extras.env.map((e) => ({ name: e.name, value: e.value ?? '' }));
+  // The runtime takes env, command and args as they are: Kubernetes' expansion happens here, as in the kubelet.
+  const expanded = expandContainer(own, services, spec.command, spec.args);
   return createAndStartInstance(deps.runtime, {
     id,
-    container: extras.env.length > 0 ? { ...spec, env: [...extras.env, ...(spec.env ?? [])] } : spec,
+    container: { ...spec, ...expanded },
     image,
     pod: {
       hostname: pod.spec.hostname ?? pod.metadata.name,
@@ -88,4 +98,9 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
     },
     labels: containerLabels({ uid: ctx.uid, namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name }, spec.name, instance),
   });
+}
+
+/** The host's cores and memory: what an unset limit stands for when the agent gave no allocatable. */
+function hostAllocatable(): { cpu: string; memory: string } {
+  return { cpu: String(cpus().length), memory: String(totalmem()) };
 }

@@ -18,6 +18,8 @@ export interface PodWorkerDeps {
   events: EventReporter;
   logger: Logger;
   hostIP: string;
+  /** The node's allocatable cpu and memory, for the downward API's unset limits (the host's when absent). */
+  allocatable?: () => Promise<{ cpu: string; memory: string }>;
   /** The pod's cgroup parent, from the node's and the pod's uid. */
   cgroupParentOf: (uid: string) => string;
   /** What containers get besides their spec: resolv.conf, Service environment variables. */

@@ -238,6 +238,7 @@ export class PodWorker {
       uid: this.uid,
       label: this.label(),
       netnsPath: this.netnsPath,
+      podIP: this.podIP,
       target: (id) => this.target(id),
       reportStatus: () => this.reportStatus(),
       wakeIn: (ms) => this.wakeIn(ms),

@@ -63,16 +63,14 @@ export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /**
  * The argv to execute, with Kubernetes semantics: `command` replaces ENTRYPOINT and drops
- * CMD; `args` replaces CMD only. `$(VAR)` references in the spec's command and args (never
- * in the image's) are expanded from the variables the spec's env defines.
+ * CMD; `args` replaces CMD only. They are taken as they are: the agent has already expanded
+ * Kubernetes' `$(VAR)` references, as the kubelet does before it calls a runtime.
  */
 export function resolveArgv(spec: ContainerSpec, image: ImageRunConfig): string[] {
-  const specEnv = specEnvironment(spec);
-  const expand = (args: string[]) => args.map((arg) => expandReferences(arg, (name) => specEnv.get(name)));
   const argv =
     spec.command !== undefined
-      ? [...expand(spec.command), ...expand(spec.args ?? [])]
-      : [...(image.Entrypoint ?? []), ...(spec.args !== undefined ? expand(spec.args) : (image.Cmd ?? []))];
+      ? [...spec.command, ...(spec.args ?? [])]
+      : [...(image.Entrypoint ?? []), ...(spec.args !== undefined ? spec.args : (image.Cmd ?? []))];
   if (argv.length === 0) {
     throw new InvalidSpecError('command', 'neither the container spec nor the image says what to run: set command or args');
   }
@@ -81,8 +79,8 @@ export function resolveArgv(spec: ContainerSpec, image: ImageRunConfig): string[
 
 /**
  * The environment in order: the image's Env, overlaid by the spec's env (a spec entry
- * replaces the image's value in place; new names follow), PATH defaulted. Spec values may
- * refer to earlier variables with `$(NAME)`, as in Kubernetes.
+ * replaces the image's value in place; new names follow), PATH defaulted. Spec values are
+ * taken as they are (the agent has expanded them).
  */
 export function resolveEnv(spec: ContainerSpec, image: ImageRunConfig, extra: Record<string, string> = {}): Map<string, string> {
   const env = new Map<string, string>();
@@ -96,17 +94,14 @@ export function resolveEnv(spec: ContainerSpec, image: ImageRunConfig, extra: Re
   return env;
 }
 
-/**
- * The variables the spec's env defines, values expanded: Kubernetes lets a value refer only
- * to variables defined before it in the same list.
- */
+/** The variables the spec's env defines, names checked. */
 function specEnvironment(spec: ContainerSpec): Map<string, string> {
   const defined = new Map<string, string>();
   for (const [i, variable] of (spec.env ?? []).entries()) {
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(variable.name)) {
       throw new InvalidSpecError(`env[${i}].name`, `'${variable.name}' is not a valid environment variable name`);
     }
-    defined.set(variable.name, expandReferences(variable.value ?? '', (name) => defined.get(name)));
+    defined.set(variable.name, variable.value ?? '');
   }
   return defined;
 }
@@ -137,37 +132,4 @@ export function effectiveRunAs(spec: ContainerSpec, pod: PodOptions): { runAsUse
     runAsGroup: own.runAsGroup ?? shared.runAsGroup,
     runAsNonRoot: own.runAsNonRoot ?? shared.runAsNonRoot,
   };
-}
-
-/**
- * Kubernetes' `$(VAR)` expansion: a defined reference is replaced, `$$` is an escaped `$`,
- * and anything else (undefined or malformed references) stays as written.
- */
-export function expandReferences(input: string, lookup: (name: string) => string | undefined): string {
-  let out = '';
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i];
-    if (c !== '$' || i + 1 >= input.length) {
-      out += c;
-      continue;
-    }
-    const next = input[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-    } else if (next === '(') {
-      const close = input.indexOf(')', i + 2);
-      const name = close < 0 ? undefined : input.slice(i + 2, close);
-      const found = name === undefined || name === '' ? undefined : lookup(name);
-      if (found === undefined) {
-        out += c;
-        continue;
-      }
-      out += found;
-      i = close;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }

@@ -14,9 +14,34 @@ export interface ContainerPort {
   protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
+/** ObjectFieldSelector names a field of the pod (the downward API), e.g. `metadata.labels['app']`. */
+export interface ObjectFieldSelector {
+  apiVersion?: string;
+  fieldPath: string;
+}
+
+/** ResourceFieldSelector names a container's request or limit, e.g. `limits.memory`, in units of `divisor`. */
+export interface ResourceFieldSelector {
+  containerName?: string;
+  resource: string;
+  divisor?: string | number;
+}
+
+/** EnvVarSource is where an env var's value comes from when it has no `value`: exactly one source. */
+export interface EnvVarSource {
+  fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
+  /** Accepted (with a warning) and not acted on: Berth has no ConfigMaps nor Secrets. */
+  configMapKeyRef?: Record<string, unknown>;
+  /** Accepted (with a warning) and not acted on: Berth has no ConfigMaps nor Secrets. */
+  secretKeyRef?: Record<string, unknown>;
+}
+
+/** EnvVar is one variable of a container's environment: a literal `value` or a `valueFrom` source. */
 export interface EnvVar {
   name: string;
   value?: string;
+  valueFrom?: EnvVarSource;
 }
 
 export interface ExecAction {
@@ -114,6 +139,8 @@ export interface PodSpec {
   securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number };
   enableServiceLinks?: boolean;
   priority?: number;
+  /** Not acted on (Berth has no service accounts); kept for the downward API's `spec.serviceAccountName`. */
+  serviceAccountName?: string;
 }
 
 export interface PodTemplateSpec {

@@ -1,7 +1,8 @@
 import type { Container, LifecycleHandler, PodSpec, Probe } from '../objects/pod.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
-import { dns1123Label, envVarName, ianaServiceName } from './names.js';
+import { checkEnv } from './checks-env.js';
+import { dns1123Label, ianaServiceName } from './names.js';
 import { joinPath, quote } from './problems.js';
 
 /** Resources whose requests and limits Berth enforces; others are accepted with a warning. */
@@ -15,12 +16,14 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     ...(spec.initContainers ?? []).map((c, i): [Container, string] => [c, joinPath(joinPath(path, 'initContainers'), i)]),
     ...spec.containers.map((c, i): [Container, string] => [c, joinPath(joinPath(path, 'containers'), i)]),
   ];
+  const names = new Set(all.map(([c]) => c.name));
   for (const [container, cpath] of all) {
     if (seenContainers.has(container.name)) {
       out.error(joinPath(cpath, 'name'), `Duplicate value: ${quote(container.name)}`);
     }
     seenContainers.add(container.name);
     checkContainer(container, cpath, seenPortNames, out);
+    checkEnv(container.env ?? [], joinPath(cpath, 'env'), names, out);
   }
   if (spec.hostname !== undefined) {
     const reason = dns1123Label(spec.hostname);
@@ -47,10 +50,6 @@ function checkContainer(c: Container, path: string, seenPortNames: Set<string>, 
       else if (seenPortNames.has(p.name)) out.error(joinPath(ppath, 'name'), `Duplicate value: ${quote(p.name)}`);
       seenPortNames.add(p.name);
     }
-  });
-  (c.env ?? []).forEach((e, i) => {
-    const reason = envVarName(e.name);
-    if (reason) out.error(joinPath(joinPath(joinPath(path, 'env'), i), 'name'), `Invalid value: ${quote(e.name)}: ${reason}`);
   });
   checkResources(c, joinPath(path, 'resources'), out);
   for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {

@@ -82,6 +82,15 @@ const securityContext = obj(
   { unsupported: ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'procMount', 'windowsOptions'] },
 );
 
+// Berth has no ConfigMaps nor Secrets: a variable taken from one is accepted with a warning and left empty.
+const envVarSource = obj(
+  {
+    fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
+    resourceFieldRef: obj({ containerName: str(), resource: str(), divisor: quantity }, { required: ['resource'] }),
+  },
+  { unsupported: ['configMapKeyRef', 'secretKeyRef'] },
+);
+
 const container = obj(
   {
     name: str(),
@@ -95,7 +104,7 @@ const container = obj(
         { required: ['containerPort'] },
       ),
     ),
-    env: arr(obj({ name: str(), value: str() }, { required: ['name'], unsupported: ['valueFrom'] })),
+    env: arr(obj({ name: str(), value: str(), valueFrom: envVarSource }, { required: ['name'] })),
     resources: obj({ requests: { type: 'object', additionalProperties: quantity }, limits: { type: 'object', additionalProperties: quantity } }, { unsupported: ['claims'] }),
     livenessProbe: probe,
     readinessProbe: probe,
