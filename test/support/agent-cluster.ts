@@ -66,8 +66,8 @@ export class AgentTestCluster {
   }
 
   /** Creates a pod already bound to `node` (the scheduler's write), defaulted like ClusterAPI does. */
-  async bindPod(node: string, name: string, spec: Partial<PodSpec> & Pick<PodSpec, 'containers'>): Promise<Pod> {
-    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { ...spec, nodeName: node } };
+  async bindPod(node: string, name: string, spec: Partial<PodSpec> & Pick<PodSpec, 'containers'>, labels?: Record<string, string>): Promise<Pod> {
+    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) }, spec: { ...spec, nodeName: node } };
     applyDefaults(pod);
     const identity = newIdentity();
     pod.metadata.uid = identity.uid;
