@@ -8,6 +8,7 @@ import { readyConditionsIfChanged } from './node-ready.js';
 import { newIdentity } from '../objects/identity.js';
 
 const nodes = RESOURCE.nodes;
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 const MAX_ATTEMPTS = 20;
 
 /** RegisteredNode is what Register answers: the stored Node and its pod CIDR. */
@@ -20,7 +21,8 @@ export interface RegisteredNode {
  * mergeRegistration builds the Node to store from what the agent reports and what is stored.
  * The agent owns labels it sets, status (capacity, allocatable, addresses, nodeInfo,
  * daemonEndpoints); administrators own spec.unschedulable and taints, which are kept. The Ready
- * condition becomes True. Pure: `now` and the identity come from the caller.
+ * condition becomes True. Every Node carries `kubernetes.io/hostname` (its name, unless the agent
+ * says otherwise), the topology key pod anti-affinity spreads over. Pure: `now` and the identity come from the caller.
  */
 export function mergeRegistration(reported: Node, stored: Node | undefined, identity: { uid: string; creationTimestamp: string }, now: string): Node {
   const base: Node = stored ?? {
@@ -30,7 +32,7 @@ export function mergeRegistration(reported: Node, stored: Node | undefined, iden
     spec: {},
   };
   const node: Node = { ...base, metadata: { ...base.metadata }, spec: { ...base.spec } };
-  node.metadata.labels = { ...base.metadata.labels, ...reported.metadata.labels };
+  node.metadata.labels = { [HOSTNAME_LABEL]: reported.metadata.name, ...base.metadata.labels, ...reported.metadata.labels };
   const status = reported.status ?? {};
   const conditions = base.status?.conditions ?? [];
   node.status = {

@@ -2,6 +2,9 @@ import type { Taint } from '../../proto/objects/cluster.js';
 import type { Toleration } from '../../proto/objects/pod.js';
 import type { PodInfo } from './pod-info.js';
 import type { ClusterSnapshot, NodeInfo } from './snapshot.js';
+import { NOT_READY, PORTS_IN_USE, SELECTOR_MISMATCH, UNSCHEDULABLE } from './filter-reasons.js';
+import { nodeAffinityMatches } from './node-affinity.js';
+import { existingAntiAffinityRespected, podAffinityMatches, podAntiAffinityMatches } from './pod-affinity.js';
 
 /**
  * FilterResult says whether a pod may go on a node. A rejection names its reasons in
@@ -17,10 +20,7 @@ export type Filter = (pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot) =
 const OK: FilterResult = { ok: true };
 const reject = (...reasons: string[]): FilterResult => ({ ok: false, reasons });
 
-export const NOT_READY = 'node(s) were not ready';
-export const UNSCHEDULABLE = 'node(s) were unschedulable';
-export const SELECTOR_MISMATCH = "node(s) didn't match Pod's node affinity/selector";
-export const PORTS_IN_USE = "node(s) didn't have free ports for the requested pod ports";
+export { NOT_READY, UNSCHEDULABLE, SELECTOR_MISMATCH, PORTS_IN_USE } from './filter-reasons.js';
 const NOT_READY_RESULT = reject(NOT_READY);
 const UNSCHEDULABLE_RESULT = reject(UNSCHEDULABLE);
 const SELECTOR_RESULT = reject(SELECTOR_MISMATCH);
@@ -77,10 +77,22 @@ export const resourcesFit: Filter = (pod, node) => {
  * FILTERS in the order they run. A node is rejected by the first filter that fails, so the
  * order decides which reason a user reads: the state of the node itself first (not ready,
  * cordoned), because no change to the pod would help there; then what the pod asks of the
- * node's identity (selector, taints); then what other pods hold (ports, resources), which
- * changes as pods come and go. It is also cheapest first: the first two read one flag.
+ * node's identity (selector, node affinity, taints); then what other pods hold (ports, resources)
+ * and which pods run where (pod affinity and anti-affinity), which changes as pods come and go.
+ * It is also cheapest first: the first two read one flag, the pod affinity filters scan pods.
  */
-export const FILTERS: readonly Filter[] = [nodeReady, nodeSchedulable, nodeSelectorMatches, taintsTolerated, hostPortsFree, resourcesFit];
+export const FILTERS: readonly Filter[] = [
+  nodeReady,
+  nodeSchedulable,
+  nodeSelectorMatches,
+  nodeAffinityMatches,
+  taintsTolerated,
+  hostPortsFree,
+  resourcesFit,
+  podAffinityMatches,
+  podAntiAffinityMatches,
+  existingAntiAffinityRespected,
+];
 
 /** runFilters returns the first rejection, or ok. */
 export function runFilters(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot, filters: readonly Filter[] = FILTERS): FilterResult {

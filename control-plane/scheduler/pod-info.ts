@@ -1,5 +1,7 @@
 import type { Pod, Toleration } from '../../proto/objects/pod.js';
 import { cpuMillis, memoryBytes } from '../../proto/quantity.js';
+import { parsePodAffinity } from './pod-affinity.js';
+import type { PodAffinityInfo } from './pod-affinity.js';
 
 /** The scheduler name pods get by default (objects/defaults.ts sets it too). */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -36,6 +38,8 @@ export interface PodInfo {
   ownerUid: string | undefined;
   nodeSelector: [string, string][];
   tolerations: Toleration[];
+  /** Parsed pod affinity and anti-affinity; undefined when the pod has none. */
+  podAffinity: PodAffinityInfo | undefined;
 }
 
 /** podKey names a pod as informers and queues do: `namespace/name`. */
@@ -105,5 +109,6 @@ export function podInfo(pod: Pod, key = podKey(pod)): PodInfo {
     ownerUid: controllerUid(pod),
     nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
     tolerations: pod.spec.tolerations ?? [],
+    podAffinity: parsePodAffinity(pod),
   };
 }

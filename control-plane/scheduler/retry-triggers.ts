@@ -17,3 +17,12 @@ export function schedulingView(n: Node): string {
   const ready = findCondition(n.status?.conditions, 'Ready')?.status;
   return JSON.stringify([n.spec, n.metadata.labels, n.status?.allocatable, ready]);
 }
+
+/**
+ * boundPodChanged: a pod now holds a node it did not, or holds one with other labels. A parked
+ * pod whose required pod affinity wants such a pod may fit now.
+ */
+export function boundPodChanged(previous: Pod | undefined, pod: Pod): boolean {
+  if (!pod.spec.nodeName) return false;
+  return !previous?.spec.nodeName || previous.spec.nodeName !== pod.spec.nodeName || JSON.stringify(previous.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+}

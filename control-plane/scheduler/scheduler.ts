@@ -16,7 +16,7 @@ import type { PodInfo } from './pod-info.js';
 import { unschedulablePod } from './pod-conditions.js';
 import { Planner } from './planner.js';
 import type { PlannerOptions } from './planner.js';
-import { podSpecChanged, schedulingView } from './retry-triggers.js';
+import { boundPodChanged, podSpecChanged, schedulingView } from './retry-triggers.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 import { ClusterSnapshot } from './snapshot.js';
 import type { ObjectCache } from '../watch/object-cache.js';
@@ -271,6 +271,7 @@ export class Scheduler {
     this.snapshot.setPod(pod);
     // Another scheduler bound a pod we had assumed elsewhere: the node we assumed has room again.
     if (placedBefore?.assumed && pod.spec.nodeName && pod.spec.nodeName !== placedBefore.nodeName) this.queue.retryParked();
+    else if (occupiesNode(pod) && boundPodChanged(previous, pod)) this.queue.retryParked();
     const fresher = this.fresher.get(key);
     if (fresher && Number(pod.metadata.resourceVersion) >= Number(fresher.metadata.resourceVersion)) this.fresher.delete(key);
     if (needsScheduling(pod, this.schedulerName)) {

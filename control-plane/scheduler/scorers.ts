@@ -1,5 +1,7 @@
 import type { PodInfo } from './pod-info.js';
 import type { ClusterSnapshot, NodeInfo } from './snapshot.js';
+import { preferNodeAffinity } from './node-affinity.js';
+import { preferPodAffinity } from './pod-affinity.js';
 
 /** Scorer ranks a node that passed every filter: higher is better. Pure, like filters. */
 export type Scorer = (pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot) => number;
@@ -19,8 +21,10 @@ export const leastAllocated: Scorer = (pod, node) => {
 };
 
 /**
- * SCORERS in order of precedence, compared lexicographically: spreading replicas matters more
- * than balancing load (losing a node should cost a Deployment as few replicas as possible), and
- * load only breaks ties between equally spread nodes. Remaining ties go to the node name.
+ * SCORERS in order of precedence, compared lexicographically. What the pod itself prefers comes
+ * first (preferred node affinity, then preferred pod affinity and anti-affinity): the user asked
+ * for it. Spreading replicas matters more than balancing load (losing a node should cost a
+ * Deployment as few replicas as possible), and load only breaks ties between equally spread
+ * nodes. Remaining ties go to the node name.
  */
-export const SCORERS: readonly Scorer[] = [spreadOwner, leastAllocated];
+export const SCORERS: readonly Scorer[] = [preferNodeAffinity, preferPodAffinity, spreadOwner, leastAllocated];

@@ -34,6 +34,8 @@ export interface NodeInfo {
   hostPorts: Map<string, Map<string, number>>;
   /** controller uid → how many of its pods are on this node. */
   owners: Map<string, number>;
+  /** The pods bound or assumed here, by key, for pod affinity. */
+  pods: Map<string, PodInfo>;
 }
 
 interface Placement {
@@ -51,6 +53,8 @@ interface Placement {
 export class ClusterSnapshot {
   private readonly nodes = new Map<string, NodeInfo>();
   private readonly placements = new Map<string, Placement>();
+  /** Placements of pods with required anti-affinity: every candidate node is checked against them. */
+  private readonly antiHolders = new Map<string, Placement>();
   private ordered: NodeInfo[] | undefined;
 
   /** nodeList is every known Node, sorted by name (a stable order makes decisions repeatable). */
@@ -69,6 +73,11 @@ export class ClusterSnapshot {
   placementOf(key: string): { nodeName: string; assumed: boolean } | undefined {
     const p = this.placements.get(key);
     return p && { nodeName: p.nodeName, assumed: p.assumed };
+  }
+
+  /** antiAffinityHolders are the placed pods that have required pod anti-affinity terms. */
+  antiAffinityHolders(): Iterable<{ nodeName: string; info: PodInfo }> {
+    return this.antiHolders.values();
   }
 
   setNode(node: Node): void {
@@ -149,6 +158,12 @@ export class ClusterSnapshot {
     node.nonZeroRequested.cpuMillis += sign * info.nonZeroCpuMillis;
     node.nonZeroRequested.memoryBytes += sign * info.nonZeroMemoryBytes;
     for (const port of info.hostPorts) addPort(node.hostPorts, port, sign);
+    if (sign > 0) node.pods.set(info.key, info);
+    else node.pods.delete(info.key);
+    if ((info.podAffinity?.requiredAnti.length ?? 0) > 0) {
+      if (sign > 0) this.antiHolders.set(info.key, placement);
+      else this.antiHolders.delete(info.key);
+    }
     if (info.ownerUid) {
       const n = (node.owners.get(info.ownerUid) ?? 0) + sign;
       if (n > 0) node.owners.set(info.ownerUid, n);
@@ -171,6 +186,7 @@ export class ClusterSnapshot {
         nonZeroRequested: { cpuMillis: 0, memoryBytes: 0 },
         hostPorts: new Map(),
         owners: new Map(),
+        pods: new Map(),
       };
       this.nodes.set(name, info);
     }

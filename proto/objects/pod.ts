@@ -1,3 +1,4 @@
+import type { Affinity } from './affinity.js';
 import type { BerthObject, Condition, IntOrString, ObjectMeta } from './meta.js';
 
 /** ResourceRequirements holds a container's requests and limits as Kubernetes quantities. */
@@ -136,6 +137,7 @@ export interface PodSpec {
   subdomain?: string;
   schedulerName?: string;
   tolerations?: Toleration[];
+  affinity?: Affinity;
   securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number };
   enableServiceLinks?: boolean;
   priority?: number;

@@ -1,6 +1,7 @@
 import type { Container, LifecycleHandler, PodSpec, Probe } from '../objects/pod.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
+import { checkAffinity } from './checks-affinity.js';
 import { checkEnv } from './checks-env.js';
 import { dns1123Label, ianaServiceName } from './names.js';
 import { joinPath, quote } from './problems.js';
@@ -29,6 +30,7 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     const reason = dns1123Label(spec.hostname);
     if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
   }
+  if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
 }
 
 function checkContainer(c: Container, path: string, seenPortNames: Set<string>, out: CheckOutput): void {

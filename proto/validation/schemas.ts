@@ -130,6 +130,30 @@ const toleration = obj({
   tolerationSeconds: ignored(int()),
 });
 
+const nodeSelectorRequirement = obj(
+  { key: str(), operator: oneOf('In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'), values: arr(str()) },
+  { required: ['key', 'operator'] },
+);
+const nodeSelectorTerm = obj({ matchExpressions: arr(nodeSelectorRequirement), matchFields: arr(nodeSelectorRequirement) });
+const podAffinityTerm = obj(
+  { labelSelector, namespaces: arr(str()), topologyKey: str() },
+  { required: ['topologyKey'], unsupported: ['namespaceSelector', 'matchLabelKeys', 'mismatchLabelKeys'] },
+);
+const podAffinityRules = obj({
+  requiredDuringSchedulingIgnoredDuringExecution: arr(podAffinityTerm),
+  preferredDuringSchedulingIgnoredDuringExecution: arr(obj({ weight: int(1, 100), podAffinityTerm }, { required: ['weight', 'podAffinityTerm'] })),
+});
+const affinity = obj({
+  nodeAffinity: obj({
+    requiredDuringSchedulingIgnoredDuringExecution: obj({ nodeSelectorTerms: arr(nodeSelectorTerm) }, { required: ['nodeSelectorTerms'] }),
+    preferredDuringSchedulingIgnoredDuringExecution: arr(
+      obj({ weight: int(1, 100), preference: nodeSelectorTerm }, { required: ['weight', 'preference'] }),
+    ),
+  }),
+  podAffinity: podAffinityRules,
+  podAntiAffinity: podAffinityRules,
+});
+
 export const podSpec = obj(
   {
     containers: arr(container, { minItems: 1 }),
@@ -145,6 +169,7 @@ export const podSpec = obj(
     subdomain: str(),
     schedulerName: str(),
     tolerations: arr(toleration),
+    affinity,
     securityContext: obj(
       { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: ignored(int(0)) },
       { unsupported: ['seLinuxOptions', 'seccompProfile', 'supplementalGroups', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
@@ -156,7 +181,7 @@ export const podSpec = obj(
   {
     required: ['containers'],
     unsupported: [
-      'volumes', 'affinity', 'hostNetwork', 'hostPID', 'hostIPC', 'serviceAccountName', 'serviceAccount',
+      'volumes', 'hostNetwork', 'hostPID', 'hostIPC', 'serviceAccountName', 'serviceAccount',
       'automountServiceAccountToken', 'imagePullSecrets', 'priorityClassName', 'runtimeClassName',
       'topologySpreadConstraints', 'dnsConfig', 'hostAliases', 'readinessGates', 'overhead', 'preemptionPolicy',
       'setHostnameAsFQDN', 'shareProcessNamespace', 'ephemeralContainers', 'os', 'schedulingGates',

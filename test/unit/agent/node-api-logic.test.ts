@@ -49,6 +49,12 @@ describe('NodeAPI logic (control plane side of the agents)', () => {
     expect(merged.status?.conditions?.find((c) => c.type === 'Ready')).to.include({ status: 'True', lastTransitionTime: 'now' });
   });
 
+  it('gives a registering Node the kubernetes.io/hostname label, its name, when the agent sends none', () => {
+    const reported: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n7' }, spec: {}, status: {} };
+    const merged = mergeRegistration(reported, undefined, { uid: 'u', creationTimestamp: 't' }, 'now');
+    expect(merged.metadata.labels).to.deep.equal({ 'kubernetes.io/hostname': 'n7' });
+  });
+
   it('reads --registry-mirror HOST=URL flags', () => {
     expect(parseMirrors(['docker.io=http://127.0.0.1:5000', 'docker.io=http://m2'])).to.deep.equal({ 'docker.io': ['http://127.0.0.1:5000', 'http://m2'] });
     expect(() => parseMirrors(['nohost'])).to.throw(/HOST=URL/);

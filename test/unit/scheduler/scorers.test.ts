@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { preferNodeAffinity } from '../../../control-plane/scheduler/node-affinity.js';
+import { preferPodAffinity } from '../../../control-plane/scheduler/pod-affinity.js';
 import { podInfo } from '../../../control-plane/scheduler/pod-info.js';
 import { SCORERS, leastAllocated, spreadOwner } from '../../../control-plane/scheduler/scorers.js';
 import { ClusterSnapshot } from '../../../control-plane/scheduler/snapshot.js';
@@ -32,7 +34,7 @@ describe('scheduler scorers', () => {
     expect(leastAllocated(p, n2, snapshot)).to.be.below(1);
   });
 
-  it('ranks spreading before load', () => {
-    expect(SCORERS).to.deep.equal([spreadOwner, leastAllocated]);
+  it("ranks the pod's own preferences first, then spreading, then load", () => {
+    expect(SCORERS).to.deep.equal([preferNodeAffinity, preferPodAffinity, spreadOwner, leastAllocated]);
   });
 });
