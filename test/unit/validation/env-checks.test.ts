@@ -1,16 +1,9 @@
 import { expect } from 'chai';
 import { validateObject } from '../../../proto/validation/index.js';
+import { deploymentManifest } from '../../support/deployment-manifest.js';
 
 function deployment(env: unknown[]) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'busybox', env }] } },
-    },
-  };
+  return deploymentManifest({ container: { env } });
 }
 
 const ENV = 'spec.template.spec.containers[0].env';

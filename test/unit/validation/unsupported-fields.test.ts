@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { validateObject } from '../../../proto/validation/index.js';
+import { deploymentManifest } from '../../support/deployment-manifest.js';
 
 /*
  * A Kubernetes field Berth accepts but does not act on is a warning naming its path; one it acts
@@ -7,16 +8,7 @@ import { validateObject } from '../../../proto/validation/index.js';
  */
 
 function deployment(spec: Record<string, unknown>, podSpec: Record<string, unknown>, container: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', ...container }], ...podSpec } },
-      ...spec,
-    },
-  };
+  return deploymentManifest({ spec, podSpec, container, image: 'nginx' });
 }
 
 const probe = { httpGet: { path: '/', port: 80 }, periodSeconds: 2, failureThreshold: 3, terminationGracePeriodSeconds: 5 };

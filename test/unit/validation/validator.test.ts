@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import { validateObject } from '../../../proto/validation/index.js';
+import { deploymentManifest } from '../../support/deployment-manifest.js';
 
 function deployment(overrides: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'busybox' }], ...podSpec } },
-      ...overrides,
-    },
-  };
+  return deploymentManifest({ spec: overrides, podSpec });
 }
 
 const paths = (r: ReturnType<typeof validateObject>) => r.errors.map((e) => e.path);
