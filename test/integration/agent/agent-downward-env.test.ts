@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
-import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { useAgentCluster } from '../../support/agent-suite.js';
+import { podLogs } from '../../support/pod-logs.js';
 import { eventually } from '../../support/wait.js';
 
 /**
@@ -20,21 +18,7 @@ describe('berth-agent: downward API env vars and $(VAR) expansion', function () 
 
   useAgentCluster((c, a) => ([cluster, agent] = [c, a]));
 
-  async function logsOf(pod: string): Promise<string> {
-    const proto = loadBerthProto();
-    const client = new proto.berth.v1.ClusterAPI(cluster.server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const stream = client.Logs({ namespace: 'default', pod, container: '', follow: false, tail_lines: 0, previous: false });
-        stream.on('data', (c: { data: Buffer }) => (out += c.data.toString()));
-        stream.on('end', () => resolve(out));
-        stream.on('error', reject);
-      });
-    } finally {
-      client.close();
-    }
-  }
+  const logsOf = (pod: string): Promise<string> => podLogs(cluster.server, pod);
 
   const field = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 

@@ -1,9 +1,6 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Event } from '../../../proto/objects/cluster.js';
 import type { Service } from '../../../proto/objects/service.js';
 import { RESOURCE } from '../../../proto/resources.js';
@@ -12,6 +9,7 @@ import { formatResolvConf, nodeResolvConf, parseResolvConf } from '../../../node
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { useAgentCluster } from '../../support/agent-suite.js';
+import { podLogs } from '../../support/pod-logs.js';
 import { eventually } from '../../support/wait.js';
 
 /**
@@ -30,21 +28,7 @@ describe('berth-agent: service discovery for containers (environment, resolv.con
   const createService = (name: string, clusterIP: string, ports: Service['spec']['ports']) =>
     cluster.store.create(RESOURCE.services, { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', ...newIdentity() }, spec: { clusterIP, ports } } as Service);
 
-  async function logsOf(pod: string): Promise<string> {
-    const proto = loadBerthProto();
-    const client = new proto.berth.v1.ClusterAPI(cluster.server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const stream = client.Logs({ namespace: 'default', pod, container: '', follow: false, tail_lines: 0, previous: false });
-        stream.on('data', (c: { data: Buffer }) => (out += c.data.toString()));
-        stream.on('end', () => resolve(out));
-        stream.on('error', reject);
-      });
-    } finally {
-      client.close();
-    }
-  }
+  const logsOf = (pod: string): Promise<string> => podLogs(cluster.server, pod);
 
   it('gives a container the variables of the Services that exist when it starts, its own env winning and able to refer to them', async () => {
     await createService('web-front', '10.96.0.50', [{ name: 'http', port: 80, protocol: 'TCP' }]);
