@@ -1,5 +1,6 @@
 import type { Affinity } from './affinity.js';
 import type { BerthObject, Condition, IntOrString, ObjectMeta } from './meta.js';
+import type { EnvFromSource, KeySelector, Volume, VolumeMount } from './volume.js';
 
 /** ResourceRequirements holds a container's requests and limits as Kubernetes quantities. */
 export interface ResourceRequirements {
@@ -32,10 +33,8 @@ export interface ResourceFieldSelector {
 export interface EnvVarSource {
   fieldRef?: ObjectFieldSelector;
   resourceFieldRef?: ResourceFieldSelector;
-  /** Accepted (with a warning) and not acted on: Berth has no ConfigMaps nor Secrets. */
-  configMapKeyRef?: Record<string, unknown>;
-  /** Accepted (with a warning) and not acted on: Berth has no ConfigMaps nor Secrets. */
-  secretKeyRef?: Record<string, unknown>;
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
 }
 
 /** EnvVar is one variable of a container's environment: a literal `value` or a `valueFrom` source. */
@@ -101,6 +100,8 @@ export interface Container {
   workingDir?: string;
   ports?: ContainerPort[];
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  volumeMounts?: VolumeMount[];
   resources?: ResourceRequirements;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -138,7 +139,8 @@ export interface PodSpec {
   schedulerName?: string;
   tolerations?: Toleration[];
   affinity?: Affinity;
-  securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number };
+  securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number; supplementalGroups?: number[] };
+  volumes?: Volume[];
   enableServiceLinks?: boolean;
   priority?: number;
   /** Not acted on (Berth has no service accounts); kept for the downward API's `spec.serviceAccountName`. */
