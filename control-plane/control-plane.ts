@@ -17,6 +17,7 @@ import { EventRecorder } from './events/event-recorder.js';
 import { EventWriter } from './events/event-writer.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { loadSecretEncryption, reencryptSecrets } from './secrets/secret-encryption.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -37,6 +38,11 @@ export interface ControlPlaneOptions {
    * false makes an API-only replica: it serves ClusterAPI and NodeAPI and never leads.
    */
   runControllers?: boolean;
+  /**
+   * The Secret encryption key file (`<name>:<base64 of 32 bytes>` per line; the first key
+   * encrypts, all decrypt), created with one fresh key when missing. Default: <dataDir>/encryption-keys.
+   */
+  encryptionKeyFile?: string;
 }
 
 /**
@@ -76,7 +82,13 @@ export class ControlPlane {
         logger.info('embedded etcd ready', { endpoint: this.etcd.endpoint, pid: this.etcd.pid });
       }
       this.client = connectEtcd(endpoints);
-      const store = new ObjectStore(this.client);
+      const encryption = loadSecretEncryption(this.options.encryptionKeyFile ?? join(this.options.dataDir, 'encryption-keys'), logger);
+      const store = new ObjectStore(this.client, encryption);
+      // After a key rotation, Secrets still under an older key are rewritten under the first one.
+      reencryptSecrets(store, encryption.cipher).then(
+        (count) => logger.info('Secrets encrypted with the first key', { key: encryption.cipher.primaryKeyName, rewritten: count }),
+        (err: unknown) => logger.warn('could not re-encrypt Secrets with the first key; restart to try again', { error: err instanceof Error ? err.message : String(err) }),
+      );
       const service = new ObjectService(store, logger, this.options.serviceClusterIpRange ? { serviceIpRange: this.options.serviceClusterIpRange } : {});
       await service.ensureNamespace(DEFAULT_NAMESPACE);
       service.compileSchemas();
