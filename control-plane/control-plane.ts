@@ -17,7 +17,7 @@ import { EventRecorder } from './events/event-recorder.js';
 import { EventWriter } from './events/event-writer.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { loadSecretEncryption, reencryptSecrets } from './secrets/secret-encryption.js';
+import { loadSecretEncryption, reencryptSecrets } from './store/encryption/secret-encryption.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {

@@ -26,7 +26,7 @@ import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
 import { newIdentity } from '../objects/identity.js';
 import type { Secret } from '../../proto/objects/config.js';
-import { mergeStringData } from '../secrets/string-data.js';
+import { mergeStringData } from '../objects/secret-string-data.js';
 
 /** ApplyDocument is one parsed manifest document and where it came from. */
 export interface ApplyDocument {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { parseKeyFile } from '../../../control-plane/secrets/key-file.js';
-import { ENCRYPTED_PREFIX, SecretCipher, SecretDecryptionError } from '../../../control-plane/secrets/secret-cipher.js';
-import { SecretEncryption } from '../../../control-plane/secrets/secret-encryption.js';
-import { mergeStringData } from '../../../control-plane/secrets/string-data.js';
+import { parseKeyFile } from '../../../control-plane/store/encryption/key-file.js';
+import { ENCRYPTED_PREFIX, SecretCipher, SecretDecryptionError } from '../../../control-plane/store/encryption/secret-cipher.js';
+import { SecretEncryption } from '../../../control-plane/store/encryption/secret-encryption.js';
+import { mergeStringData } from '../../../control-plane/objects/secret-string-data.js';
 import type { Secret } from '../../../proto/objects/config.js';
 
 const KEY = '/berth/secrets/default/db';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from 'winston';
-import { listPrefix, RESOURCE } from '../../proto/resources.js';
-import type { ObjectStore } from '../store/object-store.js';
-import { updateObject } from '../store/guarded-change.js';
-import type { ValueTransformer } from '../store/value-transformer.js';
+import { listPrefix, RESOURCE } from '../../../proto/resources.js';
+import type { ObjectStore } from '../object-store.js';
+import { updateObject } from '../guarded-change.js';
+import type { ValueTransformer } from '../value-transformer.js';
 import { readKeyFile, writeNewKeyFile } from './key-file.js';
 import { SecretCipher } from './secret-cipher.js';
 
