@@ -1,4 +1,6 @@
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
+import type { EnvVar } from '../../proto/objects/pod.js';
+import type { EnvFromSource } from '../../proto/objects/volume.js';
 
 /** How ConfigMaps and Secrets read in `berth get` and `berth describe`, as kubectl prints them. */
 
@@ -26,4 +28,24 @@ export function describeSecretLines(secret: Secret): string[] {
   for (const [key, value] of entries) lines.push(`${`${key}:`.padEnd(width)}  ${Buffer.from(value, 'base64').length} bytes`);
   lines.push('');
   return lines;
+}
+
+/** envValueText is how describe shows one env var of a container: a ConfigMap or Secret key by reference, never its value. */
+export function envValueText(e: EnvVar): string {
+  const cm = e.valueFrom?.configMapKeyRef;
+  const secret = e.valueFrom?.secretKeyRef;
+  if (cm) return `<set to the key '${cm.key}' of config map '${cm.name}'>`;
+  if (secret) return `<set to the key '${secret.key}' in secret '${secret.name}'>`;
+  return e.value ?? '';
+}
+
+/** envFromText is describe's `Environment Variables from` value: each source, its kind and whether it is optional. */
+export function envFromText(sources: readonly EnvFromSource[]): string {
+  return sources
+    .map((s) => {
+      const ref = s.configMapRef ?? s.secretRef;
+      const kind = s.configMapRef ? 'ConfigMap' : 'Secret';
+      return `${ref?.name ?? ''}  ${kind} with prefix '${s.prefix ?? ''}'  Optional: ${ref?.optional === true}`;
+    })
+    .join(', ');
 }

@@ -7,7 +7,7 @@ import type { Service } from '../../proto/objects/service.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
-import { describeConfigMapLines, describeSecretLines } from './config.js';
+import { describeConfigMapLines, describeSecretLines, envFromText, envValueText } from './config.js';
 import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
 import { describeProbe } from './probes.js';
 import { serviceEndpointsText } from './services.js';
@@ -79,7 +79,8 @@ function container(c: Container, l: Lines, indent: number): void {
   if (c.livenessProbe) l.field('Liveness', describeProbe(c.livenessProbe), i);
   if (c.readinessProbe) l.field('Readiness', describeProbe(c.readinessProbe), i);
   if (c.startupProbe) l.field('Startup', describeProbe(c.startupProbe), i);
-  const env = (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`);
+  if (c.envFrom?.length) l.field('Environment Variables from', envFromText(c.envFrom), i);
+  const env = (c.env ?? []).map((e) => `${e.name}=${envValueText(e)}`);
   l.field('Environment', env.join(', ') || '<none>', i);
 }
 

@@ -51,3 +51,10 @@ describe('validateObject: Secret', () => {
     ]);
   });
 });
+
+describe('validateObject: a Secret value of the wrong type', () => {
+  it('is named by its path, its value hidden', () => {
+    const result = validateObject(secret({ stringData: { pin: 123456 } }));
+    expect(result.errors).to.deep.equal([{ path: 'stringData.pin', message: 'Invalid value: "<hidden>": must be of type string' }]);
+  });
+});
