@@ -8,6 +8,14 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** The keys Kubernetes requires of its built-in Secret types. */
+const REQUIRED_KEYS: Record<string, readonly string[]> = {
+  'kubernetes.io/tls': ['tls.crt', 'tls.key'],
+  'kubernetes.io/ssh-auth': ['ssh-privatekey'],
+  'kubernetes.io/dockerconfigjson': ['.dockerconfigjson'],
+  'kubernetes.io/dockercfg': ['.dockercfg'],
+};
+
 /** configKey returns why `key` cannot name a ConfigMap or Secret entry (Kubernetes' wording), or undefined. */
 export function configKey(key: string): string | undefined {
   if (key.length > 253) return 'must be no more than 253 characters';
@@ -79,5 +87,7 @@ export function checkSecret(secret: Secret, out: CheckOutput): void {
     out,
   );
   if (secret.type === '') out.error('type', 'Required value');
+  const keys = new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})]);
+  for (const key of REQUIRED_KEYS[secret.type ?? 'Opaque'] ?? []) if (!keys.has(key)) out.error(entryPath('data', key), 'Required value');
   if (bytes > MAX_CONFIG_BYTES) out.error('data', `Too long: must have at most ${MAX_CONFIG_BYTES} bytes`);
 }

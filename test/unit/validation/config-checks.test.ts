@@ -58,3 +58,10 @@ describe('validateObject: a Secret value of the wrong type', () => {
     expect(result.errors).to.deep.equal([{ path: 'stringData.pin', message: 'Invalid value: "<hidden>": must be of type string' }]);
   });
 });
+
+describe('validateObject: built-in Secret types', () => {
+  it('require their keys, from data or stringData', () => {
+    expect(problems(secret({ type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'c' } }))).to.deep.equal([['data[tls.key]', 'Required value']]);
+    expect(problems(secret({ type: 'kubernetes.io/tls', data: { 'tls.crt': 'Yw==' }, stringData: { 'tls.key': 'k' } }))).to.deep.equal([]);
+  });
+});
