@@ -47,7 +47,8 @@ export interface ControlPlaneOptions {
 
 /**
  * ControlPlane is one control-plane replica: stateless apart from etcd. Lifecycle: start() brings
- * up the embedded etcd (if no endpoints were given), connects, makes sure the `default`
+ * up the embedded etcd (if no endpoints were given), connects, reads the Secret encryption keys
+ * (re-encrypting, in the background, Secrets not under the first key), makes sure the `default`
  * namespace exists, serves ClusterAPI and NodeAPI, joins the `kubernetes` Service's endpoints
  * (creating the Service if it is missing), and campaigns for leadership: the replica
  * that leads runs the controllers and the scheduler (on one set of shared informers). stop()
@@ -86,7 +87,10 @@ export class ControlPlane {
       const store = new ObjectStore(this.client, encryption);
       // After a key rotation, Secrets still under an older key are rewritten under the first one.
       reencryptSecrets(store, encryption.cipher).then(
-        (count) => logger.info('Secrets encrypted with the first key', { key: encryption.cipher.primaryKeyName, rewritten: count }),
+        ({ rewritten, unreadable }) => {
+          logger.info('Secrets encrypted with the first key', { key: encryption.cipher.primaryKeyName, rewritten });
+          if (unreadable.length > 0) logger.error('Secrets no key of the encryption key file decrypts: add their key back', { keys: unreadable });
+        },
         (err: unknown) => logger.warn('could not re-encrypt Secrets with the first key; restart to try again', { error: err instanceof Error ? err.message : String(err) }),
       );
       const service = new ObjectService(store, logger, this.options.serviceClusterIpRange ? { serviceIpRange: this.options.serviceClusterIpRange } : {});

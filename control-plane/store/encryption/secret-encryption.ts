@@ -5,7 +5,7 @@ import type { ObjectStore } from '../object-store.js';
 import { updateObject } from '../guarded-change.js';
 import type { ValueTransformer } from '../value-transformer.js';
 import { readKeyFile, writeNewKeyFile } from './key-file.js';
-import { SecretCipher } from './secret-cipher.js';
+import { SecretCipher, SecretDecryptionError } from './secret-cipher.js';
 
 const SECRETS_PREFIX = listPrefix(RESOURCE.secrets);
 
@@ -37,23 +37,36 @@ export function loadSecretEncryption(path: string, logger: Logger): SecretEncryp
   return new SecretEncryption(new SecretCipher(readKeyFile(path)));
 }
 
+/** ReencryptOutcome says what reencryptSecrets did: how many Secrets it rewrote, and the etcd keys it could not read (their key is not in the keyring). */
+export interface ReencryptOutcome {
+  rewritten: number;
+  unreadable: string[];
+}
+
 /**
  * reencryptSecrets rewrites every Secret that is not encrypted with the first key of the
  * keyring (an older key, or stored before encryption was on), each guarded on the revision it
  * read: a Secret written meanwhile was encrypted with the first key anyway. This is the second
- * step of a key rotation; returns how many Secrets it rewrote.
+ * step of a key rotation. A Secret no key of the keyring decrypts is left as it is and named.
  */
-export async function reencryptSecrets(store: ObjectStore, cipher: SecretCipher): Promise<number> {
+export async function reencryptSecrets(store: ObjectStore, cipher: SecretCipher): Promise<ReencryptOutcome> {
   const stored = await store.keys.listValues(SECRETS_PREFIX);
-  let rewritten = 0;
+  const outcome: ReencryptOutcome = { rewritten: 0, unreadable: [] };
   for (const [key, value] of stored) {
     if (SecretCipher.encryptedWith(Buffer.from(value, 'utf8')) === cipher.primaryKeyName) continue;
     const [namespace, name] = key.slice(SECRETS_PREFIX.length).split('/');
     if (!namespace || !name) continue;
-    const secret = await store.tryGet(RESOURCE.secrets, namespace, name);
+    let secret;
+    try {
+      secret = await store.tryGet(RESOURCE.secrets, namespace, name);
+    } catch (err) {
+      if (!(err instanceof SecretDecryptionError)) throw err;
+      outcome.unreadable.push(key);
+      continue;
+    }
     if (!secret) continue;
-    const outcome = await store.transact(updateObject(RESOURCE.secrets, secret));
-    if (outcome.committed) rewritten++;
+    const written = await store.transact(updateObject(RESOURCE.secrets, secret));
+    if (written.committed) outcome.rewritten++;
   }
-  return rewritten;
+  return outcome;
 }
