@@ -93,10 +93,23 @@ export class ObjectStore {
     return object;
   }
 
-  /** list reads one namespace (or all, when namespace is undefined) at a single revision. */
-  async list(info: ResourceInfo, namespace?: string): Promise<ListResult> {
+  /**
+   * list reads one namespace (or all, when namespace is undefined) at a single revision. A value
+   * that cannot be read (a Secret under a key the control plane lacks) fails the list, unless
+   * `onUnreadable` is given: then it is skipped and reported there (an informer keeps serving the rest).
+   */
+  async list(info: ResourceInfo, namespace?: string, options: { onUnreadable?: (key: string, err: unknown) => void } = {}): Promise<ListResult> {
     const res = await this.call(() => this.client.getAll().prefix(listPrefix(info, namespace)).exec());
-    return { items: res.kvs.map(this.decode), revision: String(res.header.revision) };
+    const items: BerthObject[] = [];
+    for (const kv of res.kvs) {
+      try {
+        items.push(this.decode(kv));
+      } catch (err) {
+        if (!options.onUnreadable) throw err;
+        options.onUnreadable(kv.key.toString('utf8'), err);
+      }
+    }
+    return { items, revision: String(res.header.revision) };
   }
 
   /**

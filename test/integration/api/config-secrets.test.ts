@@ -16,7 +16,9 @@ import type { ConfigMap, Secret } from '../../../proto/objects/config.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
 import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
-import { silentLogger } from '../../support/logger.js';
+import { collectingLogger } from '../../support/logger.js';
+import { SecretCipher } from '../../../control-plane/store/encryption/secret-cipher.js';
+import { randomBytes } from 'node:crypto';
 import { eventually } from '../../support/wait.js';
 
 const PASSWORD = 'correct-horse-battery-staple';
@@ -30,9 +32,11 @@ describe('ConfigMaps and Secrets on a real control plane and etcd', function () 
   let keyFile: string;
   let controlPlane: ControlPlane | undefined;
   let client: ClusterClient | undefined;
+  // Every line the control plane logs in this suite, at debug level: none may hold a Secret's value.
+  const logged = collectingLogger();
 
   async function startControlPlane(): Promise<void> {
-    controlPlane = new ControlPlane({ listen: '127.0.0.1:0', etcdEndpoints: [etcd.endpoint], dataDir: dir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, logger: silentLogger(), runControllers: false, encryptionKeyFile: keyFile });
+    controlPlane = new ControlPlane({ listen: '127.0.0.1:0', etcdEndpoints: [etcd.endpoint], dataDir: dir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, logger: logged.logger, runControllers: false, encryptionKeyFile: keyFile });
     await controlPlane.start();
     client = new ClusterClient(`127.0.0.1:${controlPlane.port}`);
   }
@@ -134,5 +138,34 @@ describe('ConfigMaps and Secrets on a real control plane and etcd', function () 
       stream.cancel();
       nodeApi.close();
     }
+  });
+
+  it('a Secret no key decrypts is named in the log and in the error, and the others are still served', async () => {
+    const lostKey = '/berth/secrets/default/lost';
+    await raw.put(lostKey).value(new SecretCipher([{ name: 'gone', key: randomBytes(32) }]).encrypt(lostKey, '{}'));
+    await stopControlPlane();
+    await startControlPlane();
+    await eventually(() => expect(logged.lines.find((l) => l.message.startsWith('Secrets no key'))?.keys).to.deep.equal([lostKey]));
+    const err = await (client as ClusterClient).get('secrets', 'default', 'lost').then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).to.include('was encrypted with key "gone", which the control plane does not have');
+    expect(((await (client as ClusterClient).get('secrets', 'default', 'db')) as Secret).data?.password).to.equal(Buffer.from(PASSWORD).toString('base64'));
+    // Nodes still get the Secrets that can be read.
+    const nodeApi = new (loadBerthProto().berth.v1.NodeAPI)(`127.0.0.1:${(controlPlane as ControlPlane).port}`, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    const stream = nodeApi.WatchConfigObjects({ node_name: 'other-node' });
+    const seen: string[] = [];
+    stream.on('data', (e: { type: string; object_json: string }) => seen.push(e.type === 'BOOKMARK' ? 'BOOKMARK' : `${e.type} ${(JSON.parse(e.object_json) as { kind: string; metadata: { name: string } }).kind}/${(JSON.parse(e.object_json) as { metadata: { name: string } }).metadata.name}`));
+    stream.on('error', () => undefined);
+    try {
+      await eventually(() => expect(seen).to.deep.equal(['ADDED ConfigMap/frozen', 'ADDED Secret/db', 'BOOKMARK']));
+    } finally {
+      stream.cancel();
+      nodeApi.close();
+    }
+  });
+
+  it('never logged a Secret value', () => {
+    expect(logged.lines.length).to.be.greaterThan(0);
+    const all = JSON.stringify(logged.lines);
+    for (const plain of [PASSWORD, Buffer.from(PASSWORD).toString('base64')]) expect(all).not.to.include(plain);
   });
 });
