@@ -8,6 +8,7 @@ import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
 import { clusterIpText, externalIpText, servicePortsText, sliceEndpointsText, slicePortsText } from './services.js';
 import { findCondition } from '../../proto/objects/conditions.js';
+import { WORKLOAD_COLUMNS } from './workload-columns.js';
 
 /** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
 export interface Columns {
@@ -60,6 +61,7 @@ export function endpointsText(e: Endpoints): string {
 }
 
 export const COLUMNS: Record<string, Columns> = {
+  ...WORKLOAD_COLUMNS,
   Deployment: {
     headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
     wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
