@@ -131,7 +131,8 @@ export function decideJob(job: Job, counts: PodCounts, nowMs: number, backoffBas
   const done = completions !== undefined ? counts.succeeded >= completions : counts.succeeded > 0 && counts.active.length === 0;
   if (done) return { create: 0, delete: counts.active, finish: JOB_COMPLETE };
   const deadlineWait = deadline !== undefined && Number.isFinite(started) ? started + deadline * 1000 - nowMs : undefined;
-  const want = completions !== undefined ? Math.min(parallelism, completions - counts.succeeded) : counts.succeeded > 0 ? 0 : parallelism;
+  // A work queue with a success starts nothing more, and lets the pods still running finish.
+  const want = completions !== undefined ? Math.min(parallelism, completions - counts.succeeded) : counts.succeeded > 0 ? Math.min(parallelism, counts.active.length) : parallelism;
   const diff = want - counts.active.length;
   if (diff < 0) return { create: 0, delete: [...counts.active].sort(compareForScaleDown).slice(0, -diff), ...(deadlineWait !== undefined ? { requeueAfterMs: deadlineWait } : {}) };
   const backoffEnds = counts.lastFailureMs !== undefined ? counts.lastFailureMs + failureBackoffMs(counts.failed, backoffBaseMs) : nowMs;
