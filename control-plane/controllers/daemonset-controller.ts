@@ -11,7 +11,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 import { cacheKey, type ObjectCache } from '../watch/object-cache.js';
 import { DONE, KeyedMutex, controllerRef, runUntilAborted, updateFromCache } from './controller-util.js';
-import { daemonPodFor, daemonSetHash, daemonSetStatus, planDaemonPods, planRollingUpdate } from './daemonset-logic.js';
+import { daemonPodFor, daemonSetHash, daemonSetStatus, nextAvailabilityCheckMs, planDaemonPods, planRollingUpdate } from './daemonset-logic.js';
 import { Expectations } from './expectations.js';
 import { OwnedPods } from './owned-pods.js';
 import { generatedPodName } from './replicaset-logic.js';
@@ -107,8 +107,7 @@ export class DaemonSetController {
     }
     const statusWait = await this.updateStatus(key, ds, nodes, owned, hash, nowMs);
     if (failure !== undefined) throw failure;
-    const minReady = ds.spec.minReadySeconds ?? 0;
-    const waits = [statusWait, minReady > 0 ? minReady * 1000 + 100 : undefined].filter((w): w is number => w !== undefined);
+    const waits = [statusWait, nextAvailabilityCheckMs(ds, owned, nowMs)].filter((w): w is number => w !== undefined);
     return waits.length === 0 ? DONE : { kind: 'requeueAfter', delayMs: Math.min(...waits) };
   }
 

@@ -1,7 +1,7 @@
 import type { Node, Taint } from '../../proto/objects/cluster.js';
 import type { DaemonSet, DaemonSetStatus } from '../../proto/objects/daemonset.js';
 import type { Pod, Toleration } from '../../proto/objects/pod.js';
-import { isReady } from '../../proto/objects/conditions.js';
+import { findCondition, isReady } from '../../proto/objects/conditions.js';
 import { applyDefaults, defaultPodSpec } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { deepCopy } from '../objects/json.js';
@@ -227,4 +227,17 @@ export function daemonSetStatus(ds: DaemonSet, nodes: readonly Node[], owned: re
     numberAvailable: available,
     numberUnavailable: Math.max(0, desired - available),
   };
+}
+
+/** nextAvailabilityCheckMs: with minReadySeconds, how long until the first ready pod becomes available, so status counts it then. */
+export function nextAvailabilityCheckMs(ds: DaemonSet, owned: readonly Pod[], nowMs: number): number | undefined {
+  const minReady = ds.spec.minReadySeconds ?? 0;
+  if (minReady <= 0) return undefined;
+  let soonest: number | undefined;
+  for (const pod of owned.filter((p) => isPodActive(p) && isReady(p) && !isPodAvailable(p, minReady, nowMs))) {
+    const since = Date.parse(findCondition(pod.status?.conditions, 'Ready')?.lastTransitionTime ?? '');
+    const wait = Number.isFinite(since) ? since + minReady * 1000 - nowMs : minReady * 1000;
+    soonest = Math.min(soonest ?? Infinity, Math.max(wait, 0) + 100);
+  }
+  return soonest;
 }

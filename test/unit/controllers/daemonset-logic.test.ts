@@ -9,6 +9,7 @@ import {
   daemonSetHash,
   daemonSetStatus,
   maxUnavailableCount,
+  nextAvailabilityCheckMs,
   nodePlacement,
   planDaemonPods,
   planRollingUpdate,
@@ -141,5 +142,16 @@ describe('DaemonSet controller logic', () => {
       numberAvailable: 1,
       numberUnavailable: 2,
     });
+  });
+
+  it('with minReadySeconds, comes back when the first ready pod becomes available', () => {
+    const ds = daemonSet();
+    ds.spec.minReadySeconds = 30;
+    const pod = daemonPod(ds, 'a', 'n1');
+    pod.status!.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:59:50Z' }];
+    expect(nextAvailabilityCheckMs(ds, [pod], NOW)).to.equal(20_100);
+    expect(daemonSetStatus(ds, [node('n1')], [pod], daemonSetHash(ds), NOW)).to.include({ numberReady: 1, numberAvailable: 0 });
+    expect(nextAvailabilityCheckMs(ds, [pod], NOW + 30_000)).to.equal(undefined);
+    expect(nextAvailabilityCheckMs(daemonSet(), [pod], NOW)).to.equal(undefined);
   });
 });
