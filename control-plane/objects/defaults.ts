@@ -67,7 +67,6 @@ function defaultDaemonSet(ds: DaemonSet): void {
     spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
     spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
   }
-  spec.revisionHistoryLimit ??= 10;
   spec.minReadySeconds ??= 0;
   if (!ds.metadata.labels && spec.template.metadata?.labels) ds.metadata.labels = { ...spec.template.metadata.labels };
   defaultPodSpec(spec.template.spec);

@@ -230,7 +230,8 @@ const daemonSetSpec = obj(
       rollingUpdate: obj({ maxUnavailable: intOrString, maxSurge: intOrString }),
     }),
     minReadySeconds: int(0),
-    revisionHistoryLimit: int(0),
+    // Berth keeps no ControllerRevisions: a DaemonSet's pods carry the hash of their template, nothing more.
+    revisionHistoryLimit: ignored(int(0)),
   },
   { required: ['selector', 'template'] },
 );
