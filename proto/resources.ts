@@ -34,6 +34,8 @@ export const RESOURCE = {
   events: { kind: 'Event', apiVersion: 'v1', group: '', resource: 'events', singular: 'event', shortNames: ['ev'], namespaced: true },
   deployments: { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
   replicasets: { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },
+  daemonsets: { kind: 'DaemonSet', apiVersion: 'apps/v1', group: 'apps', resource: 'daemonsets', singular: 'daemonset', shortNames: ['ds'], namespaced: true },
+  jobs: { kind: 'Job', apiVersion: 'batch/v1', group: 'batch', resource: 'jobs', singular: 'job', shortNames: [], namespaced: true },
   // A node's heartbeat, renewed by its agent about every second (cluster-scoped here).
   leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', group: 'coordination.k8s.io', resource: 'leases', singular: 'lease', shortNames: [], namespaced: false },
 } as const satisfies Record<string, ResourceInfo>;

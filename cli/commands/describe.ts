@@ -1,6 +1,9 @@
 import type { Event } from '../../proto/objects/cluster.js';
 import { SERVICE_NAME_LABEL } from '../../proto/objects/discovery.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
+import type { Pod } from '../../proto/objects/pod.js';
+import type { LabelSelector } from '../../proto/objects/meta.js';
+import { formatLabelSelector } from '../../proto/labels.js';
 import { describeObject } from '../printers/describe.js';
 import type { Related } from '../printers/describe.js';
 import type { GlobalOptions } from './context.js';
@@ -18,6 +21,12 @@ export async function describeCommand(kind: string, name: string | undefined, op
     if (info.kind === 'Service') {
       const selector = `${SERVICE_NAME_LABEL}=${objectName}`;
       related.endpointSlices = (await client.list({ resource: 'endpointslices', namespace: object.metadata.namespace ?? '', all_namespaces: false, label_selector: selector })).items as EndpointSlice[];
+    }
+    if (info.kind === 'DaemonSet') {
+      // Its pods by its selector, and of those the ones it controls (kubectl's Pods Status line).
+      const selector = formatLabelSelector((object.spec as { selector: LabelSelector }).selector);
+      const pods = (await client.list({ resource: 'pods', namespace: object.metadata.namespace ?? '', all_namespaces: false, label_selector: selector })).items as Pod[];
+      related.pods = pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === object.metadata.uid));
     }
     print(describeObject(object, about, Date.now(), related));
   });

@@ -8,6 +8,7 @@ import { describePodTemplate } from '../printers/describe.js';
 import { historyTable, planUndo, revisionsOf, revisionTemplate } from '../rollout/history.js';
 import type { Revision } from '../rollout/history.js';
 import { watchRollout } from '../rollout/watch-rollout.js';
+import { followDaemonSetRollout } from '../rollout/daemonset-status.js';
 import type { GlobalOptions } from './context.js';
 import { namespaceOf, print, splitKindName, withClient } from './context.js';
 
@@ -47,6 +48,11 @@ export function deploymentTarget(verb: string, target: string, name: string | un
  * is no longer the pinned revision, and at --timeout.
  */
 export async function rolloutStatusCommand(target: string, name: string | undefined, options: RolloutStatusOptions): Promise<void> {
+  const daemonSet = splitKindName(target, name);
+  if (daemonSet.info.kind === 'DaemonSet') {
+    const follow = { timeoutMs: options.timeout, follow: options.watch, print };
+    return withClient(options, (client) => followDaemonSetRollout(client, namespaceOf(options), daemonSet.name, follow));
+  }
   const { name: objectName } = deploymentTarget('status', target, name);
   const since = Date.now();
   const state = await withClient(options, (client) =>

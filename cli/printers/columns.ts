@@ -10,6 +10,7 @@ import { clusterIpText, externalIpText, servicePortsText, sliceEndpointsText, sl
 import { findCondition } from '../../proto/objects/conditions.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
 import { configDataCount } from './config.js';
+import { WORKLOAD_COLUMNS } from './workload-columns.js';
 
 /** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
 export interface Columns {
@@ -62,6 +63,7 @@ export function endpointsText(e: Endpoints): string {
 }
 
 export const COLUMNS: Record<string, Columns> = {
+  ...WORKLOAD_COLUMNS,
   Deployment: {
     headers: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
     wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],

@@ -1,4 +1,6 @@
 import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
+import type { DaemonSet } from '../../proto/objects/daemonset.js';
+import type { Job } from '../../proto/objects/job.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Container, ContainerState, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
@@ -12,6 +14,7 @@ import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
 import { describeProbe } from './probes.js';
 import { serviceEndpointsText } from './services.js';
 import { formatTable } from './table.js';
+import { jobDurationText } from './workload-columns.js';
 
 /** Annotations that describe hides, as kubectl hides its own last-applied annotation. */
 const HIDDEN_ANNOTATIONS = new Set(['berth.dev/last-applied-configuration']);
@@ -117,9 +120,16 @@ function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
   for (const c of t.spec.containers) container(c, l, 3);
 }
 
-/** Related is what describe shows beside the object itself: a Service's EndpointSlices. */
+/** Related is what describe shows beside the object itself: a Service's EndpointSlices, a DaemonSet's or Job's pods. */
 export interface Related {
   endpointSlices?: EndpointSlice[];
+  pods?: Pod[];
+}
+
+function countPhases(pods: readonly Pod[] | undefined): Record<string, number> {
+  const counts: Record<string, number> = { Running: 0, Pending: 0, Succeeded: 0, Failed: 0 };
+  for (const p of pods ?? []) counts[p.status?.phase ?? 'Pending'] = (counts[p.status?.phase ?? 'Pending'] ?? 0) + 1;
+  return counts;
 }
 
 const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) => void> = {
@@ -145,6 +155,44 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
     const controller = rs.metadata.ownerReferences?.find((r) => r.controller);
     l.field('Controlled By', controller ? `${controller.kind}/${controller.name}` : undefined);
     podTemplate(rs.spec.template, l);
+  },
+  DaemonSet: (o, l, related) => {
+    const ds = o as DaemonSet;
+    const s = ds.status;
+    const phases = countPhases(related.pods);
+    l.field('Selector', formatLabelSelector(ds.spec.selector));
+    l.field('Node-Selector', Object.entries(ds.spec.template.spec.nodeSelector ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
+    l.field('Desired Number of Nodes Scheduled', s?.desiredNumberScheduled ?? 0);
+    l.field('Current Number of Nodes Scheduled', s?.currentNumberScheduled ?? 0);
+    l.field('Number of Nodes Scheduled with Up-to-date Pods', s?.updatedNumberScheduled ?? 0);
+    l.field('Number of Nodes Scheduled with Available Pods', s?.numberAvailable ?? 0);
+    l.field('Number of Nodes Misscheduled', s?.numberMisscheduled ?? 0);
+    l.field('Pods Status', `${phases.Running} Running / ${phases.Pending} Waiting / ${phases.Succeeded} Succeeded / ${phases.Failed} Failed`);
+    l.field('Update Strategy', ds.spec.updateStrategy?.type ?? 'RollingUpdate');
+    const ru = ds.spec.updateStrategy?.rollingUpdate;
+    if (ru) l.field('Max Unavailable', ru.maxUnavailable ?? 1);
+    podTemplate(ds.spec.template, l);
+  },
+  Job: (o, l) => {
+    const job = o as Job;
+    const s = job.status ?? {};
+    l.field('Selector', job.spec.selector ? formatLabelSelector(job.spec.selector) : undefined);
+    l.field('Parallelism', job.spec.parallelism ?? 1);
+    l.field('Completions', job.spec.completions ?? '<unset>');
+    l.field('Completion Mode', job.spec.completionMode ?? 'NonIndexed');
+    l.field('Suspend', String(job.spec.suspend ?? false));
+    l.field('Backoff Limit', job.spec.backoffLimit ?? 6);
+    if (job.spec.ttlSecondsAfterFinished !== undefined) l.field('TTL Seconds After Finished', job.spec.ttlSecondsAfterFinished);
+    if (s.startTime) l.field('Start Time', timestamp(s.startTime));
+    if (s.completionTime) l.field('Completed At', timestamp(s.completionTime));
+    if (s.startTime) l.field('Duration', jobDurationText(job, Date.now()));
+    if (job.spec.activeDeadlineSeconds !== undefined) l.field('Active Deadline Seconds', `${job.spec.activeDeadlineSeconds}s`);
+    l.field('Pods Statuses', `${s.active ?? 0} Active (${s.ready ?? 0} Ready) / ${s.succeeded ?? 0} Succeeded / ${s.failed ?? 0} Failed`);
+    podTemplate(job.spec.template, l);
+    if (s.conditions?.length) {
+      l.line('Conditions:');
+      l.line(indentBlock(formatTable(['Type', 'Status', 'Reason'], s.conditions.map((c) => [c.type, c.status, c.reason ?? '']))));
+    }
   },
   Pod: (o, l) => {
     const p = o as Pod;

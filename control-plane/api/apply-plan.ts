@@ -6,6 +6,8 @@ import { applyDefaults } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { canonicalJson, deepCopy, deepEqual } from '../objects/json.js';
 import type { Service } from '../../proto/objects/service.js';
+import type { Job } from '../../proto/objects/job.js';
+import { generateJobSelector } from '../objects/job-selector.js';
 import { immutableFieldProblems } from './immutable-fields.js';
 import { patchServiceUpdate } from './service-allocation.js';
 import type { ClaimChanges } from './service-allocation.js';
@@ -54,6 +56,12 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
     object.metadata.uid = identity.uid;
     object.metadata.creationTimestamp = identity.creationTimestamp;
     object.metadata.generation = 1;
+    if (object.kind === 'Job') {
+      // A selector the user wrote must still select the pods the generated labels give.
+      generateJobSelector(object as Job);
+      const errors = validateObject(object).errors;
+      if (errors.length > 0) return { kind: 'invalid', errors };
+    }
     // The caller validated the document; defaults only fill absent fields with valid values.
     return { kind: 'write', action: 'created', object };
   }

@@ -1,5 +1,6 @@
 import type { Deployment } from '../../proto/objects/apps.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
+import type { Job } from '../../proto/objects/job.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Service } from '../../proto/objects/service.js';
 import type { ResourceInfo } from '../../proto/resources.js';
@@ -9,10 +10,14 @@ import { deepEqual } from '../objects/json.js';
 /** Fields Kubernetes refuses to change after creation, with its wording. */
 export function immutableFieldProblems(info: ResourceInfo, live: BerthObject, next: BerthObject): ObjectProblem[] {
   const problems: ObjectProblem[] = [];
-  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet' || info.kind === 'DaemonSet' || info.kind === 'Job') {
     const a = (live as Deployment).spec.selector;
     const b = (next as Deployment).spec.selector;
     if (!deepEqual(a, b)) problems.push({ path: 'spec.selector', message: `Invalid value: ${JSON.stringify(b)}: field is immutable` });
+  }
+  // Kubernetes lets a Job's pod template change only in ways Berth does not support (suspended Jobs).
+  if (info.kind === 'Job' && !deepEqual((live as Job).spec.template, (next as Job).spec.template)) {
+    problems.push({ path: 'spec.template', message: `Invalid value: ${JSON.stringify((next as Job).spec.template)}: field is immutable` });
   }
   if (info.kind === 'Service') {
     const a = (live as Service).spec;

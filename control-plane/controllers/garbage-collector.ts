@@ -153,5 +153,5 @@ export class GarbageCollector {
   }
 }
 
-/** The resources whose objects own or are owned by others today (a Service owns its EndpointSlices). */
-export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods, RESOURCE.services, RESOURCE.endpointslices];
+/** The resources whose objects own or are owned by others today (a Service owns its EndpointSlices, a DaemonSet or Job its pods). */
+export const GC_RESOURCES: readonly ResourceInfo[] = [RESOURCE.deployments, RESOURCE.replicasets, RESOURCE.pods, RESOURCE.services, RESOURCE.endpointslices, RESOURCE.daemonsets, RESOURCE.jobs];

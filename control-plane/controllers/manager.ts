@@ -1,16 +1,18 @@
 import type { Logger } from 'winston';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { DaemonSetController } from './daemonset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { LoadBalancerController } from './loadbalancer-controller.js';
 import { GC_RESOURCES, GarbageCollector } from './garbage-collector.js';
+import { JobController } from './job-controller.js';
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import type { Informer } from '../watch/informer.js';
 import { SharedInformers } from '../watch/shared-informers.js';
 
-/** Least time between two status writes of one ReplicaSet or Deployment (StatusPacer explains why). */
+/** Least time between two status writes of one ReplicaSet, Deployment, DaemonSet or Job (StatusPacer explains why). */
 const STATUS_INTERVAL_MS = 250;
 
 /** Runnable is anything that runs until its signal aborts: every controller, and the scheduler. */
@@ -77,10 +79,14 @@ export class ControllerManager {
     const services = informers.forResource('services');
     const endpointSlices = informers.forResource('endpointslices');
     const endpoints = informers.forResource('endpoints');
+    const daemonSets = informers.forResource('daemonsets');
+    const jobs = informers.forResource('jobs');
     const { store, events, logger, options } = this;
     const controllers: Runnable[] = [
       new ReplicaSetController(store, replicaSets, pods, events, logger.child({ controller: 'replicaset' }), { workers: options.replicaSetWorkers ?? 4, statusIntervalMs: STATUS_INTERVAL_MS }),
       new DeploymentController(store, deployments, replicaSets, events, logger.child({ controller: 'deployment' }), { workers: options.deploymentWorkers ?? 2, statusIntervalMs: STATUS_INTERVAL_MS }),
+      new DaemonSetController(store, daemonSets, pods, nodes, events, logger.child({ controller: 'daemonset' }), { statusIntervalMs: STATUS_INTERVAL_MS }),
+      new JobController(store, jobs, pods, events, logger.child({ controller: 'job' }), { statusIntervalMs: STATUS_INTERVAL_MS }),
       new NodeLifecycleController(store, nodes, leases, pods, events, logger.child({ controller: 'node-lifecycle' }), { gracePeriodMs: options.nodeGracePeriodMs ?? 5000 }),
       new EndpointSliceController(store, services, pods, endpointSlices, logger.child({ controller: 'endpointslice' }), { workers: options.endpointSliceWorkers ?? 4 }, endpoints),
       new LoadBalancerController(store, services, nodes, logger.child({ controller: 'loadbalancer' })),
@@ -109,7 +115,7 @@ export class ControllerManager {
     this.running = { abort, informers, workers };
     // Leadership may have been lost while the informers were syncing.
     if (signal.aborted) abort.abort();
-    logger.info('controllers started', { controllers: ['replicaset', 'deployment', 'node-lifecycle', 'endpointslice', 'loadbalancer', 'garbage-collector'] });
+    logger.info('controllers started', { controllers: ['replicaset', 'deployment', 'daemonset', 'job', 'node-lifecycle', 'endpointslice', 'loadbalancer', 'garbage-collector'] });
   }
 
   /** stop ends the workers (each finishes its current key) and the informers. */

@@ -1,5 +1,7 @@
 import type { Deployment, ReplicaSet } from '../../proto/objects/apps.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
+import type { DaemonSet } from '../../proto/objects/daemonset.js';
+import type { Job } from '../../proto/objects/job.js';
 import type { Container, Pod, PodSpec, Probe } from '../../proto/objects/pod.js';
 import type { Service } from '../../proto/objects/service.js';
 import { DEFAULT_NAMESPACE, resourceForKind } from '../../proto/resources.js';
@@ -17,6 +19,10 @@ export function applyDefaults(object: BerthObject): void {
       return defaultDeployment(object as Deployment);
     case 'ReplicaSet':
       return defaultReplicaSet(object as ReplicaSet);
+    case 'DaemonSet':
+      return defaultDaemonSet(object as DaemonSet);
+    case 'Job':
+      return defaultJob(object as Job);
     case 'Pod':
       return defaultPodSpec((object as Pod).spec);
     case 'Service':
@@ -53,6 +59,31 @@ function defaultReplicaSet(rs: ReplicaSet): void {
   rs.spec.minReadySeconds ??= 0;
   if (!rs.metadata.labels && rs.spec.template?.metadata?.labels) rs.metadata.labels = { ...rs.spec.template.metadata.labels };
   if (rs.spec.template) defaultPodSpec(rs.spec.template.spec);
+}
+
+function defaultDaemonSet(ds: DaemonSet): void {
+  const spec = ds.spec;
+  spec.updateStrategy ??= {};
+  spec.updateStrategy.type ??= 'RollingUpdate';
+  if (spec.updateStrategy.type === 'RollingUpdate') {
+    spec.updateStrategy.rollingUpdate ??= {};
+    spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+    spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
+  }
+  spec.minReadySeconds ??= 0;
+  if (!ds.metadata.labels && spec.template.metadata?.labels) ds.metadata.labels = { ...spec.template.metadata.labels };
+  defaultPodSpec(spec.template.spec);
+}
+
+/** Kubernetes' Job defaults; the selector and labels come later, from the uid (generateJobSelector). */
+function defaultJob(job: Job): void {
+  const spec = job.spec;
+  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+  spec.parallelism ??= 1;
+  spec.backoffLimit ??= 6;
+  spec.completionMode ??= 'NonIndexed';
+  spec.suspend ??= false;
+  defaultPodSpec(spec.template.spec);
 }
 
 export function defaultPodSpec(spec: PodSpec): void {

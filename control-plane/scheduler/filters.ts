@@ -1,10 +1,12 @@
 import type { Taint } from '../../proto/objects/cluster.js';
-import type { Toleration } from '../../proto/objects/pod.js';
+import { tolerates } from '../objects/node-selection.js';
 import type { PodInfo } from './pod-info.js';
 import type { ClusterSnapshot, NodeInfo } from './snapshot.js';
 import { NOT_READY, PORTS_IN_USE, SELECTOR_MISMATCH, UNSCHEDULABLE } from './filter-reasons.js';
 import { nodeAffinityMatches } from './node-affinity.js';
 import { existingAntiAffinityRespected, podAffinityMatches, podAntiAffinityMatches } from './pod-affinity.js';
+
+export { tolerates } from '../objects/node-selection.js';
 
 /**
  * FilterResult says whether a pod may go on a node. A rejection names its reasons in
@@ -44,15 +46,6 @@ export const taintsTolerated: Filter = (pod, node) => {
   }
   return OK;
 };
-
-/** tolerates is Kubernetes' Toleration.ToleratesTaint. */
-export function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.key && toleration.key !== taint.key) return false;
-  if (!toleration.key && toleration.operator !== 'Exists') return false;
-  if (toleration.operator === 'Exists') return true;
-  return (toleration.value ?? '') === (taint.value ?? '');
-}
 
 /** A host port conflicts with the same protocol and port on the same address, or on any if either is 0.0.0.0. */
 export const hostPortsFree: Filter = (pod, node) => {

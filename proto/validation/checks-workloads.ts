@@ -7,11 +7,11 @@ import { checkLabels, checkSelectorLabels } from './checks-meta.js';
 import { checkPodSpec } from './checks-pod.js';
 import { quote } from './problems.js';
 
-/** checkSelectorAndTemplate: the rules Deployments and ReplicaSets share. */
-export function checkSelectorAndTemplate(selector: LabelSelector, template: PodTemplateSpec | undefined, out: CheckOutput): void {
+/** checkSelectorAndTemplate: the rules Deployments, ReplicaSets, DaemonSets and Jobs share (`kind` as the message names it). */
+export function checkSelectorAndTemplate(selector: LabelSelector, template: PodTemplateSpec | undefined, out: CheckOutput, kind = 'deployment'): void {
   const reqs = selectorFromLabelSelector(selector);
   if (reqs.length === 0) {
-    out.error('spec.selector', 'Invalid value: {}: empty selector is invalid for deployment');
+    out.error('spec.selector', `Invalid value: {}: empty selector is invalid for ${kind}`);
   }
   checkSelectorLabels(selector.matchLabels, 'spec.selector.matchLabels', out);
   (selector.matchExpressions ?? []).forEach((e, i) => {

@@ -5,6 +5,9 @@ import type { Pod } from '../objects/pod.js';
 import type { Service } from '../objects/service.js';
 import type { Check } from './check.js';
 import { checkConfigMap, checkSecret } from './checks-config.js';
+import type { DaemonSet } from '../objects/daemonset.js';
+import type { Job } from '../objects/job.js';
+import { checkDaemonSetTemplate, checkDaemonSetUpdateStrategy, checkJobTemplate } from './checks-daemonset-job.js';
 import { checkLabels, checkNamespaceName, checkObjectName } from './checks-meta.js';
 import { checkPodSpec } from './checks-pod.js';
 import { checkServiceClusterIP, checkServicePorts, checkServiceSelector, checkServiceType } from './checks-service.js';
@@ -33,6 +36,11 @@ const BY_KIND: Record<string, Check<never>[]> = {
     { name: 'deployment-progress-deadline', run: (d: Deployment, out) => checkProgressDeadline(d, out) },
   ],
   ReplicaSet: [{ name: 'replicaset-template', run: (rs: ReplicaSet, out) => checkReplicaSetTemplate(rs, out) }],
+  DaemonSet: [
+    { name: 'daemonset-template', run: (ds: DaemonSet, out) => checkDaemonSetTemplate(ds, out) },
+    { name: 'daemonset-update-strategy', run: (ds: DaemonSet, out) => checkDaemonSetUpdateStrategy(ds, out) },
+  ],
+  Job: [{ name: 'job-template', run: (j: Job, out) => checkJobTemplate(j, out) }],
   Pod: [{ name: 'pod-spec', run: (p: Pod, out) => checkPodSpec(p.spec, 'spec', out) }],
   Service: [
     { name: 'service-type', run: (s: Service, out) => checkServiceType(s, out) },

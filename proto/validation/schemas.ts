@@ -226,6 +226,38 @@ const replicaSetSpec = obj(
   { required: ['selector'] },
 );
 
+const daemonSetSpec = obj(
+  {
+    selector: labelSelector,
+    template: podTemplate,
+    updateStrategy: obj({
+      type: oneOf('RollingUpdate', 'OnDelete'),
+      rollingUpdate: obj({ maxUnavailable: intOrString, maxSurge: intOrString }),
+    }),
+    minReadySeconds: int(0),
+    // Berth keeps no ControllerRevisions: a DaemonSet's pods carry the hash of their template, nothing more.
+    revisionHistoryLimit: ignored(int(0)),
+  },
+  { required: ['selector', 'template'] },
+);
+
+// The selector is generated from the Job's uid when absent (manualSelector unset), as in Kubernetes.
+const jobSpec = obj(
+  {
+    completions: int(0),
+    parallelism: int(0),
+    backoffLimit: int(0),
+    activeDeadlineSeconds: int(1),
+    ttlSecondsAfterFinished: int(0),
+    selector: labelSelector,
+    manualSelector: bool,
+    completionMode: oneOf('NonIndexed'),
+    suspend: ignoredWhenTrue,
+    template: podTemplate,
+  },
+  { required: ['template'], unsupported: ['podFailurePolicy', 'backoffLimitPerIndex', 'maxFailedIndexes', 'podReplacementPolicy', 'successPolicy', 'managedBy'] },
+);
+
 const servicePort = obj(
   {
     name: str(),
@@ -281,6 +313,8 @@ const nodeSpec = obj({
 export const SCHEMAS: Record<string, Schema> = {
   'apps/v1/Deployment': top('apps/v1', 'Deployment', { spec: deploymentSpec }, ['spec']),
   'apps/v1/ReplicaSet': top('apps/v1', 'ReplicaSet', { spec: replicaSetSpec }, ['spec']),
+  'apps/v1/DaemonSet': top('apps/v1', 'DaemonSet', { spec: daemonSetSpec }, ['spec']),
+  'batch/v1/Job': top('batch/v1', 'Job', { spec: jobSpec }, ['spec']),
   'v1/Pod': top('v1', 'Pod', { spec: podSpec }, ['spec']),
   'v1/Service': top('v1', 'Service', { spec: serviceSpec }, ['spec']),
   'v1/Endpoints': top('v1', 'Endpoints', {
