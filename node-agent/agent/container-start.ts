@@ -7,6 +7,7 @@ import { ownVariables } from './downward-env.js';
 import { expandContainer } from './env-expansion.js';
 import { ensureContainerImage } from './container-image.js';
 import { containerId, containerLabels } from './container-naming.js';
+import { containerFieldPath } from './init-progress.js';
 import type { ContainerRecord } from './container-record.js';
 import { POST_START_TIMEOUT_MS, runHook } from './lifecycle-hooks.js';
 import { afterCreateError, afterStart } from './pod-decision.js';
@@ -45,7 +46,7 @@ export async function startInstance(ctx: StartContext, spec: Container, rec: Con
   const image = await ensureContainerImage({ images: deps.images, events: deps.events, pod, reportStatus: () => ctx.reportStatus(), wakeIn: (ms) => ctx.wakeIn(ms) }, spec, rec);
   if (!image) return;
   const id = containerId(ctx.uid, spec.name, instance);
-  const field = `spec.containers{${spec.name}}`;
+  const field = containerFieldPath(pod, spec.name);
   let started: RuntimeContainer;
   try {
     // One runtime step for create and start: each low-level command costs the agent a fork.

@@ -20,11 +20,16 @@
  * - exited and restartPolicy says so: the restart back-off of restart-backoff.ts, once per exit;
  * - exited for good: nothing.
  * A terminating pod (deleted or bound elsewhere) gets a kill for every running instance.
+ *
+ * Init containers come first (init-progress.ts): only the current one is decided, by the same
+ * rules under its own restart policy (a failed one is retried unless the pod's is Never); the
+ * app containers get `none` until every init container has completed.
  */
 import type { Container, Pod, RestartPolicy } from '../../proto/objects/pod.js';
 import { normalizeReference } from '../image/index.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { instanceOf } from './container-naming.js';
+import { initProgress, initRestartPolicy } from './init-progress.js';
 import { crashesBeforeRestart, restartDelayMs } from './restart-backoff.js';
 
 /** How long an ended instance may go without a recorded exit code before it counts as exit code 255. */
@@ -123,7 +128,8 @@ export function newRestartState(): RestartState {
 
 /**
  * decidePod is what to do about every container of a pod, one decision per container: those
- * of the spec in order or, for a terminating pod, every container the worker knows of.
+ * of the spec in order (init containers first) or, for a terminating pod, every container the
+ * worker knows of.
  */
 export function decidePod(input: PodDecisionInput): ContainerDecision[] {
   const { pod, containers, now } = input;
@@ -135,10 +141,16 @@ export function decidePod(input: PodDecisionInput): ContainerDecision[] {
       return { name, action, next: facts.restarts };
     });
   }
-  return pod.spec.containers.map((spec) => {
-    const facts = containers.get(spec.name) ?? { restarts: newRestartState() };
-    return { name: spec.name, ...decideContainer(spec, facts, pod.spec.restartPolicy, gracePeriodMs, now) };
-  });
+  const progress = initProgress(pod, containers);
+  const factsOf = (name: string): ContainerFacts => containers.get(name) ?? { restarts: newRestartState() };
+  const idle = (name: string): ContainerDecision => ({ name, action: { kind: 'none' }, next: factsOf(name).restarts });
+  const inits = (pod.spec.initContainers ?? []).map((spec, index) =>
+    progress.kind === 'initializing' && progress.index === index ? { name: spec.name, ...decideContainer(spec, factsOf(spec.name), initRestartPolicy(pod), gracePeriodMs, now) } : idle(spec.name),
+  );
+  const apps = pod.spec.containers.map((spec) =>
+    progress.kind === 'initialized' ? { name: spec.name, ...decideContainer(spec, factsOf(spec.name), pod.spec.restartPolicy, gracePeriodMs, now) } : idle(spec.name),
+  );
+  return [...inits, ...apps];
 }
 
 /** probeKillGraceMs is the grace period of a kill for a failed probe: the probe's own terminationGracePeriodSeconds, else the pod's. */

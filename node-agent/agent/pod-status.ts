@@ -50,6 +50,8 @@ export interface PodObservation {
   podIP?: string;
   startTime: string;
   containers: ContainerView[];
+  /** The init containers, as far as known (none when the pod has none). */
+  initContainers?: ContainerView[];
 }
 
 /** terminatedReason is Kubernetes' reason for a finished instance. */
@@ -73,6 +75,16 @@ function terminatedState(t: TerminatedView): ContainerState {
 /** isContainerReady: a running container is ready unless its readiness probe has not passed (Kubernetes' rule). */
 export function isContainerReady(view: ContainerView): boolean {
   return view.state.kind === 'running' && (view.readiness === undefined || view.readiness === 'success');
+}
+
+/** isInitCompleted: an init container is done (and counts as ready, as Kubernetes reports it) once it has exited 0. */
+export function isInitCompleted(view: ContainerView): boolean {
+  return view.state.kind === 'terminated' && view.state.exitCode === 0;
+}
+
+/** initContainerStatus shapes the ContainerView of an init container: ready once completed. */
+export function initContainerStatus(view: ContainerView): ContainerStatus {
+  return { ...containerStatus(view), ready: isInitCompleted(view) };
 }
 
 /** containerStatus shapes one ContainerView. */
@@ -123,10 +135,21 @@ function condition(type: string, ok: boolean, previous: Condition[] | undefined,
   };
 }
 
+/**
+ * initializingPhase is the phase of a pod whose init containers have not all completed:
+ * Failed once one has failed for good (restartPolicy Never), Pending before.
+ */
+function initializingPhase(inits: ContainerView[]): PodPhase {
+  return inits.some((c) => c.finished && !isInitCompleted(c)) ? 'Failed' : 'Pending';
+}
+
 /** computePodStatus builds the status to report; `previous` keeps transition times stable. */
 export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodStatus | undefined, now: string): PodStatus {
   const statuses = pod.spec.containers.map((spec) => obs.containers.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
-  const phase = podPhase(statuses);
+  const inits = (pod.spec.initContainers ?? []).map((spec) => obs.initContainers?.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
+  // An app container that has run means initialization is over, even when the init containers' instances are gone.
+  const incomplete = statuses.some((c) => c.everStarted || c.containerID !== undefined) ? [] : inits.filter((c) => !isInitCompleted(c)).map((c) => c.name);
+  const phase = incomplete.length > 0 ? initializingPhase(inits) : podPhase(statuses);
   const unready = statuses.filter((c) => !isContainerReady(c)).map((c) => c.name);
   const allReady = statuses.length > 0 && unready.length === 0;
   const prev = previous?.conditions;
@@ -136,7 +159,7 @@ export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodSta
   return {
     phase,
     conditions: [
-      condition('Initialized', true, prev, now),
+      condition('Initialized', incomplete.length === 0, prev, now, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
       condition('Ready', allReady, prev, now, reason, message),
       condition('ContainersReady', allReady, prev, now, reason, message),
       condition('PodScheduled', true, prev, now),
@@ -144,6 +167,7 @@ export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodSta
     hostIP: obs.hostIP,
     ...(obs.podIP ? { podIP: obs.podIP, podIPs: [{ ip: obs.podIP }] } : {}),
     startTime: obs.startTime,
+    ...(inits.length > 0 ? { initContainerStatuses: inits.map(initContainerStatus) } : {}),
     containerStatuses: statuses.map(containerStatus),
   };
 }

@@ -7,6 +7,7 @@ import { portMappingsOf } from '../network/cni-config.js';
 import { startInstance, type StartContext } from './container-start.js';
 import { killMessage, stopContainer } from './container-stop.js';
 import { newRecord, toView, type ContainerRecord } from './container-record.js';
+import { allContainers, containerFieldPath, initRestartPolicy } from './init-progress.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
@@ -177,14 +178,15 @@ export class PodWorker {
   private async sync(): Promise<void> {
     await this.persisted;
     if (!this.netnsPath) await this.setUpNetwork();
-    for (const spec of this.pod.spec.containers) {
+    const specs = allContainers(this.pod);
+    for (const spec of specs) {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
-      const spec = this.pod.spec.containers.find((c) => c.name === decision.name);
+      const spec = specs.find((c) => c.name === decision.name);
       if (spec) await this.act(spec, rec, decision.action);
       this.followExit(rec);
     }
@@ -207,7 +209,7 @@ export class PodWorker {
 
   /** act carries out one decision (pod-decision.ts) about container `spec`. */
   private async act(spec: Container, rec: ContainerRecord, action: ContainerAction): Promise<void> {
-    const field = `spec.containers{${spec.name}}`;
+    const field = containerFieldPath(this.pod, spec.name);
     switch (action.kind) {
       case 'none':
         return;
@@ -253,13 +255,18 @@ export class PodWorker {
     if (this.awaitingReportedStatus) return;
     // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
     const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
+    // With init containers, a container not created yet waits with PodInitializing, as the kubelet shows it.
+    const creating = (this.pod.spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating';
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');
       const rec = this.records.get(spec.name) ?? newRecord(spec.name);
       const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
-      return { ...toView(spec, rec, policy, this.label()), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
+      return { ...toView(spec, rec, policy, this.label(), creating), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
     });
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const initPolicy = this.terminating ? 'Never' : initRestartPolicy(this.pod);
+    const initViews = (this.pod.spec.initContainers ?? []).map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), initPolicy, this.label(), creating));
+    const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views, initContainers: initViews };
+    const status = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -288,9 +295,9 @@ export class PodWorker {
   }
 
   private async stopForTermination({ name, id }: RunningInstance, deadline: number): Promise<void> {
-    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), containerFieldPath(this.pod, name));
     try {
-      this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, deadline);
+      this.recordOf(name).current = await this.stop(allContainers(this.pod).find((c) => c.name === name), name, id, deadline);
     } catch (err) {
       this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
     }
