@@ -26,11 +26,19 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     checkContainer(container, cpath, seenPortNames, out);
     checkEnv(container.env ?? [], joinPath(cpath, 'env'), names, out);
   }
+  (spec.initContainers ?? []).forEach((c, i) => checkInitContainer(c, joinPath(joinPath(path, 'initContainers'), i), out));
   if (spec.hostname !== undefined) {
     const reason = dns1123Label(spec.hostname);
     if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
   }
   if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
+}
+
+/** Init containers run to completion: probes and lifecycle hooks make no sense for them, and Kubernetes refuses them. */
+function checkInitContainer(c: Container, path: string, out: CheckOutput): void {
+  for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const) {
+    if (c[field] !== undefined) out.error(joinPath(path, field), 'Forbidden: may not be set for init containers without restartPolicy=Always');
+  }
 }
 
 function checkContainer(c: Container, path: string, seenPortNames: Set<string>, out: CheckOutput): void {

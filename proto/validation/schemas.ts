@@ -158,7 +158,7 @@ export const podSpec = obj(
   {
     containers: arr(container, { minItems: 1 }),
     // The scheduler counts their requests, but the agent does not run init containers.
-    initContainers: ignored(arr(container)),
+    initContainers: arr(container),
     restartPolicy: oneOf('Always', 'OnFailure', 'Never'),
     terminationGracePeriodSeconds: int(0),
     activeDeadlineSeconds: ignored(int(1)),
