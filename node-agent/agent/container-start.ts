@@ -11,6 +11,7 @@ import { containerFieldPath } from './init-progress.js';
 import type { ContainerRecord } from './container-record.js';
 import { POST_START_TIMEOUT_MS, runHook } from './lifecycle-hooks.js';
 import { afterCreateError, afterStart } from './pod-decision.js';
+import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS } from './termination-plan.js';
 
@@ -22,6 +23,8 @@ export interface StartContext {
   /** `name_namespace(uid)`, for hook failure messages. */
   label: string;
   netnsPath: string | undefined;
+  /** The pod's IPC namespace and /dev/shm, made before any of its containers. */
+  ipc?: PodIpcPaths;
   /** The pod's IP, for the downward API (known once the network is set up, before any container). */
   podIP: string | undefined;
   /** How a hook reaches instance `id`. */
@@ -93,6 +96,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
     pod: {
       hostname: pod.spec.hostname ?? pod.metadata.name,
       ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
+      ...(ctx.ipc ? { ipcnsPath: ctx.ipc.ipcnsPath, shmPath: ctx.ipc.shmPath } : {}),
       cgroupParent: deps.cgroupParentOf(ctx.uid),
       ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
       ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),

@@ -14,6 +14,7 @@ import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
 import { runTermination, type RunningInstance } from './pod-termination.js';
 import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
+import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
@@ -39,6 +40,7 @@ export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
+  private ipc: PodIpcPaths | undefined;
   private podIP: string | undefined;
   private readonly probes: PodProbes;
   private terminating = false;
@@ -178,6 +180,7 @@ export class PodWorker {
   private async sync(): Promise<void> {
     await this.persisted;
     if (!this.netnsPath) await this.setUpNetwork();
+    this.ipc ??= await this.setUpIpc();
     const specs = allContainers(this.pod);
     for (const spec of specs) {
       const rec = this.recordOf(spec.name);
@@ -201,6 +204,16 @@ export class PodWorker {
       const attached = await this.deps.network.setUp({ uid: this.uid, namespace: metadata.namespace ?? 'default', name: metadata.name, portMappings: portMappingsOf(this.pod) });
       this.podIP = attached.podIP;
       this.netnsPath = attached.netnsPath;
+    } catch (err) {
+      this.deps.events.pod(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
+  /** setUpIpc makes the pod's IPC namespace and /dev/shm; no container starts before (they join them). */
+  private async setUpIpc(): Promise<PodIpcPaths> {
+    try {
+      return await this.deps.ipc.setUp(this.uid);
     } catch (err) {
       this.deps.events.pod(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
@@ -240,6 +253,7 @@ export class PodWorker {
       uid: this.uid,
       label: this.label(),
       netnsPath: this.netnsPath,
+      ...(this.ipc ? { ipc: this.ipc } : {}),
       podIP: this.podIP,
       target: (id) => this.target(id),
       reportStatus: () => this.reportStatus(),
@@ -310,6 +324,7 @@ export class PodWorker {
     this.unwatch.clear();
     for (const rec of this.records.values()) for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
     await this.deps.network.tearDown(this.uid);
+    await this.deps.ipc.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
   }
 
