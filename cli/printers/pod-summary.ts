@@ -3,7 +3,7 @@ import { findCondition } from '../../proto/objects/conditions.js';
 
 /** PodSummary is used for the READY, STATUS and RESTARTS columns of `berth get pods`. */
 export interface PodSummary {
-  /** `ready/total` app containers. */
+  /** `ready/total` app containers and sidecars. */
   ready: string;
   /** kubectl's reason-first status: Running, Init:1/2, Init:Error, PodInitializing, CrashLoopBackOff, Completed, NotReady… */
   status: string;
@@ -15,17 +15,26 @@ export interface PodSummary {
  * first init container that has not completed (Init:<reason> or Init:N/M) while the pod is
  * initializing, else by the first app container with a waiting or terminated reason;
  * `Completed` with a container still running reads Running (or NotReady without the Ready
- * condition); a pod being deleted reads Terminating until its phase is final.
+ * condition); a pod being deleted reads Terminating until its phase is final. Sidecars (init
+ * containers with restartPolicy Always) count among the containers of READY, and their restarts
+ * in RESTARTS, once they have started.
  */
 export function podSummary(pod: Pod): PodSummary {
   const status = pod.status ?? {};
   let reason: string = status.reason || status.phase || 'Pending';
   let restarts = 0;
+  let sidecarRestarts = 0;
   let ready = 0;
   const inits = status.initContainerStatuses ?? [];
+  const sidecars = new Set((pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
   let initializing = false;
   for (const [i, c] of inits.entries()) {
     restarts += c.restartCount;
+    if (sidecars.has(c.name)) sidecarRestarts += c.restartCount;
+    if (sidecars.has(c.name) && c.started) {
+      if (c.ready) ready++;
+      continue;
+    }
     const initReason = initContainerReason(c.state, i, inits.length);
     if (initReason === undefined) continue;
     reason = initReason;
@@ -33,7 +42,7 @@ export function podSummary(pod: Pod): PodSummary {
     break;
   }
   if (!initializing || findCondition(status.conditions, 'Initialized')?.status === 'True') {
-    restarts = 0;
+    restarts = sidecarRestarts;
     let hasRunning = false;
     // Backwards, as kubectl: the first container's reason wins.
     for (const c of [...(status.containerStatuses ?? [])].reverse()) {
@@ -48,7 +57,7 @@ export function podSummary(pod: Pod): PodSummary {
     if (reason === 'Completed' && hasRunning) reason = findCondition(status.conditions, 'Ready')?.status === 'True' ? 'Running' : 'NotReady';
   }
   if (pod.metadata.deletionTimestamp && status.phase !== 'Succeeded' && status.phase !== 'Failed') reason = 'Terminating';
-  return { ready: `${ready}/${pod.spec.containers.length}`, status: reason, restarts };
+  return { ready: `${ready}/${pod.spec.containers.length + sidecars.size}`, status: reason, restarts };
 }
 
 /** The STATUS an init container gives while the pod initializes; undefined once it has completed. */

@@ -3,10 +3,15 @@
  * worker knows of its containers. Kubernetes' rules: the init containers run one at a time, in
  * order, each to completion (exit 0) before the next starts, and the app containers start only
  * once all of them have; a failed one is restarted (with the back-off) unless restartPolicy is
- * Never, which fails the pod. A pod any of whose app containers has an instance is initialized
- * for good: a restarted agent (or one whose init instances were removed) never runs them again.
+ * Never, which fails the pod. A sidecar (an init container with restartPolicy Always) only has to
+ * have started (its startup probe passed, if it has one) for the next to start; it keeps running
+ * beside the app containers, restarted whatever the pod's restartPolicy, and is stopped once the
+ * app containers have finished for good. A pod any of whose app containers has an instance is
+ * initialized for good: a restarted agent (or one whose init instances were removed) never runs
+ * the init containers again.
  */
 import type { Container, Pod, RestartPolicy } from '../../proto/objects/pod.js';
+import { instanceOf } from './container-naming.js';
 import type { ContainerFacts } from './pod-decision.js';
 
 /** InitProgress is used to say where a pod's initialization stands. */
@@ -21,6 +26,16 @@ export type InitProgress =
 /** allContainers is every container of a pod's spec: the init containers first, in order, then the app containers. */
 export function allContainers(pod: Pod): Container[] {
   return [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+}
+
+/** isSidecar tells whether a container is a sidecar: an init container with restartPolicy Always. */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
+}
+
+/** sidecars are the pod's init containers with restartPolicy Always, in order. */
+export function sidecars(pod: Pod): Container[] {
+  return (pod.spec.initContainers ?? []).filter(isSidecar);
 }
 
 /** isInitContainer tells whether container `name` is one of the pod's init containers. */
@@ -50,11 +65,23 @@ export function initRestartPolicy(pod: Pod): RestartPolicy {
 export function initProgress(pod: Pod, containers: ReadonlyMap<string, ContainerFacts>): InitProgress {
   if (pod.spec.containers.some((c) => containers.get(c.name)?.current !== undefined)) return { kind: 'initialized' };
   const inits = pod.spec.initContainers ?? [];
-  for (let index = 0; index < inits.length; index++) {
-    const cur = containers.get(inits[index]?.name ?? '')?.current;
+  for (const [index, spec] of inits.entries()) {
+    const facts = containers.get(spec.name);
+    const cur = facts?.current;
+    if (isSidecar(spec)) {
+      if (facts && sidecarStarted(spec, facts)) continue;
+      return { kind: 'initializing', index };
+    }
     if (cur?.state !== 'exited' || cur.exitCode === undefined) return { kind: 'initializing', index };
     if (cur.exitCode === 0) continue;
     return initRestartPolicy(pod) === 'Never' ? { kind: 'failed', index } : { kind: 'initializing', index };
   }
   return { kind: 'initialized' };
+}
+
+/** A sidecar has started once an instance of it has run, past its startup probe if it has one; a crash later does not hold the others up again. */
+function sidecarStarted(spec: Container, facts: ContainerFacts): boolean {
+  const cur = facts.current;
+  if (!cur?.startedAt || cur.state === 'created') return false;
+  return !spec.startupProbe || facts.startupPassed === true || instanceOf(cur) > 0;
 }

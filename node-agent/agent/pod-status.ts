@@ -42,6 +42,8 @@ export interface ContainerView {
   readiness?: ProbeResult;
   /** Whether the running instance's startup probe has succeeded; undefined when it has none (then running is started). */
   startupPassed?: boolean;
+  /** A sidecar (init container with restartPolicy Always): done with initialization once started, then ready like an app container. */
+  sidecar?: boolean;
 }
 
 /** PodObservation is the input of computePodStatus. */
@@ -77,14 +79,15 @@ export function isContainerReady(view: ContainerView): boolean {
   return view.state.kind === 'running' && (view.readiness === undefined || view.readiness === 'success');
 }
 
-/** isInitCompleted: an init container is done (and counts as ready, as Kubernetes reports it) once it has exited 0. */
+/** isInitCompleted: an init container is done (and counts as ready, as Kubernetes reports it) once it has exited 0; a sidecar once it has started. */
 export function isInitCompleted(view: ContainerView): boolean {
+  if (view.sidecar) return view.state.kind === 'running' && view.startupPassed !== false;
   return view.state.kind === 'terminated' && view.state.exitCode === 0;
 }
 
-/** initContainerStatus shapes the ContainerView of an init container: ready once completed. */
+/** initContainerStatus shapes the ContainerView of an init container: ready once completed (a sidecar: as an app container). */
 export function initContainerStatus(view: ContainerView): ContainerStatus {
-  return { ...containerStatus(view), ready: isInitCompleted(view) };
+  return { ...containerStatus(view), ready: view.sidecar ? isContainerReady(view) : isInitCompleted(view) };
 }
 
 /** containerStatus shapes one ContainerView. */
@@ -143,14 +146,20 @@ function initializingPhase(inits: ContainerView[]): PodPhase {
   return inits.some((c) => c.finished && !isInitCompleted(c)) ? 'Failed' : 'Pending';
 }
 
+/** A pod whose app containers have finished is still Running while a sidecar has not stopped yet, as Kubernetes reports it. */
+function finalOnceSidecarsStopped(phase: PodPhase, inits: ContainerView[]): PodPhase {
+  const final = phase === 'Succeeded' || phase === 'Failed';
+  return final && inits.some((c) => c.sidecar && c.state.kind === 'running') ? 'Running' : phase;
+}
+
 /** computePodStatus builds the status to report; `previous` keeps transition times stable. */
 export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodStatus | undefined, now: string): PodStatus {
   const statuses = pod.spec.containers.map((spec) => obs.containers.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
   const inits = (pod.spec.initContainers ?? []).map((spec) => obs.initContainers?.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
   // An app container that has run means initialization is over, even when the init containers' instances are gone.
   const incomplete = statuses.some((c) => c.everStarted || c.containerID !== undefined) ? [] : inits.filter((c) => !isInitCompleted(c)).map((c) => c.name);
-  const phase = incomplete.length > 0 ? initializingPhase(inits) : podPhase(statuses);
-  const unready = statuses.filter((c) => !isContainerReady(c)).map((c) => c.name);
+  const phase = incomplete.length > 0 ? initializingPhase(inits) : finalOnceSidecarsStopped(podPhase(statuses), inits);
+  const unready = [...inits.filter((c) => c.sidecar), ...statuses].filter((c) => !isContainerReady(c)).map((c) => c.name);
   const allReady = statuses.length > 0 && unready.length === 0;
   const prev = previous?.conditions;
   const finished = phase === 'Succeeded' || phase === 'Failed';

@@ -6,12 +6,13 @@ import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { portMappingsOf } from '../network/cni-config.js';
 import { startInstance, type StartContext } from './container-start.js';
 import { killMessage, stopContainer } from './container-stop.js';
-import { newRecord, toView, type ContainerRecord } from './container-record.js';
-import { allContainers, containerFieldPath, initRestartPolicy } from './init-progress.js';
+import { newRecord, type ContainerRecord } from './container-record.js';
+import { allContainers, containerFieldPath, sidecars } from './init-progress.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
+import { podViews } from './pod-views.js';
 import { runTermination, type RunningInstance } from './pod-termination.js';
 import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
 import type { PodIpcPaths } from './pod-ipc.js';
@@ -82,10 +83,12 @@ export class PodWorker {
           this.recordOf(container).unhealthy = { id: instanceId, probe: kind };
           return this.kick();
         }
+        // A sidecar that passed its startup probe lets the next init container start: a sync decides.
+        if (kind === 'startup' && result === 'success' && sidecars(this.pod).some((c) => c.name === container)) return this.kick();
         // Any other verdict changes status only: nothing to converge, no runtime call.
         this.reportStatus();
       },
-      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
+      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, containerFieldPath(this.pod, container)),
     });
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
@@ -186,6 +189,11 @@ export class PodWorker {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
+    // A sidecar with a startup probe lets the next init container start once the probe passed.
+    for (const spec of sidecars(this.pod)) {
+      const rec = this.recordOf(spec.name);
+      rec.startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
+    }
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
@@ -267,19 +275,8 @@ export class PodWorker {
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
-    const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
-    // With init containers, a container not created yet waits with PodInitializing, as the kubelet shows it.
-    const creating = (this.pod.spec.initContainers ?? []).length > 0 ? 'PodInitializing' : 'ContainerCreating';
-    const views = this.pod.spec.containers.map((spec) => {
-      const readiness = this.probes.result(spec, 'readiness');
-      const rec = this.records.get(spec.name) ?? newRecord(spec.name);
-      const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
-      return { ...toView(spec, rec, policy, this.label(), creating), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
-    });
-    const initPolicy = this.terminating ? 'Never' : initRestartPolicy(this.pod);
-    const initViews = (this.pod.spec.initContainers ?? []).map((spec) => toView(spec, this.records.get(spec.name) ?? newRecord(spec.name), initPolicy, this.label(), creating));
-    const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views, initContainers: initViews };
+    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating);
+    const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, ...views };
     const status = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);

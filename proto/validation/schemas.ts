@@ -117,8 +117,9 @@ const container = obj(
     // No attach in Berth: a container's stdin is never kept open, nor given a terminal.
     stdin: ignoredWhenTrue,
     tty: ignoredWhenTrue,
+    restartPolicy: oneOf('Always'),
   },
-  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'envFrom', 'stdinOnce', 'resizePolicy', 'restartPolicy'] },
+  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'envFrom', 'stdinOnce', 'resizePolicy'] },
 );
 
 const toleration = obj({

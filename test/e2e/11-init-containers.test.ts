@@ -80,7 +80,29 @@ spec:
     command: ["echo", "two"]
 `;
 
-const NAMES = ['init-order', 'init-fail-never', 'init-fail-always', 'shared-ipc', 'both-done'];
+/** A sidecar (init container with restartPolicy Always) beside a job-like main container. */
+const SIDECAR = `apiVersion: v1
+kind: Pod
+metadata:
+  name: with-sidecar
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: helper
+    image: busybox:1.35
+    restartPolicy: Always
+    command: ["sh", "-c", "echo helper up > /dev/shm/helper; exec sleep 1000000"]
+  - name: check
+    image: busybox:1.35
+    command: ["sh", "-c", "cat /dev/shm/helper"]
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sh", "-c", "until [ -f /dev/shm/finish ]; do sleep 0.1; done; echo main done"]
+`;
+
+const NAMES = ['init-order', 'init-fail-never', 'init-fail-always', 'shared-ipc', 'both-done', 'with-sidecar'];
 
 /** The pod's row of `berth get pod NAME`: NAME READY STATUS RESTARTS AGE. */
 async function row(cluster: LocalClusterHandle, name: string): Promise<{ ready: string; status: string; restarts: number }> {
@@ -217,5 +239,20 @@ describe('e2e: init containers and multi-container pods', function () {
     ]);
     expect(await row(cluster, 'both-done')).to.deep.equal({ ready: '0/2', status: 'Completed', restarts: 0 });
     expect((await run(cluster, ['logs', 'both-done', '-c', 'two'])).stdout).to.equal('two\n');
+  });
+
+  it('a sidecar starts before the next init container, runs beside the app container, and is stopped once it has finished', async () => {
+    await apply(cluster, SIDECAR);
+    await waitFor(async () => expect(await row(cluster, 'with-sidecar')).to.deep.equal({ ready: '2/2', status: 'Running', restarts: 0 }), 60_000);
+    expect((await run(cluster, ['logs', 'with-sidecar', '-c', 'check'])).stdout).to.equal('helper up\n');
+    await run(cluster, ['exec', 'with-sidecar', '-c', 'helper', '--', 'touch', '/dev/shm/finish']);
+    const done = await waitFor(async () => {
+      const p = await pod(cluster, 'with-sidecar');
+      expect(p.status?.phase).to.equal('Succeeded');
+      return p;
+    }, 60_000);
+    expect(status(done, 'main')?.state?.terminated?.reason).to.equal('Completed');
+    expect(status(done, 'helper')?.state?.terminated).to.not.equal(undefined);
+    expect(await row(cluster, 'with-sidecar')).to.deep.equal({ ready: '0/2', status: 'Completed', restarts: 0 });
   });
 });

@@ -63,6 +63,14 @@ describe('validateObject', () => {
     expect(r.errors).to.deep.include({ path: 'spec.template.spec.initContainers[1].lifecycle', message: 'Forbidden: may not be set for init containers without restartPolicy=Always' });
   });
 
+  it('accepts probes and hooks on a sidecar (an init container with restartPolicy Always), and restartPolicy only on init containers', () => {
+    const sidecar = { name: 'proxy', image: 'busybox', restartPolicy: 'Always', readinessProbe: { exec: { command: ['true'] } }, lifecycle: { preStop: { exec: { command: ['true'] } } } };
+    expect(validateObject(deployment({}, { initContainers: [sidecar] }))).to.deep.equal({ errors: [], warnings: [] });
+    const r = validateObject(deployment({}, { initContainers: [{ ...sidecar, restartPolicy: 'OnFailure' }], containers: [{ name: 'web', image: 'busybox', restartPolicy: 'Always' }] }));
+    expect(r.errors).to.deep.include({ path: 'spec.template.spec.containers[0].restartPolicy', message: 'Forbidden: may not be set for non-init containers' });
+    expect(paths(r)).to.include('spec.template.spec.initContainers[0].restartPolicy');
+  });
+
   it('applies DNS-1123 rules to names', () => {
     const bad = validateObject({ ...deployment(), metadata: { name: 'Web_1' } });
     expect(paths(bad)).to.deep.equal(['metadata.name']);
