@@ -26,6 +26,10 @@ export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Log
       const container = req.container || worker.spec.spec.containers[0]?.name || '';
       if (!names.includes(container)) return void call.emit('error', failure(grpc.status.INVALID_ARGUMENT, `container ${container} is not valid for pod ${req.pod}: choose one of ${names.join(', ')}`));
       const id = worker.instanceId(container, req.previous);
+      const waiting = worker.waitingReason(container);
+      if (!id && !req.previous && waiting) {
+        return void call.emit('error', failure(grpc.status.FAILED_PRECONDITION, `container "${container}" in pod "${req.pod}" is waiting to start: ${waiting}`));
+      }
       if (!id) {
         const what = req.previous ? 'previous terminated container' : 'container';
         return void call.emit('error', failure(grpc.status.NOT_FOUND, `${what} "${container}" in pod "${req.pod}" not found`));

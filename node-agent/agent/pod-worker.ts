@@ -111,6 +111,12 @@ export class PodWorker {
     return (previous ? rec?.previous : rec?.current)?.id;
   }
 
+  /** Why container `name` has no instance yet, as last reported (PodInitializing, ContainerCreating…), if it waits. */
+  waitingReason(name: string): string | undefined {
+    const status = this.lastStatus;
+    return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])].find((s) => s.name === name)?.state?.waiting?.reason;
+  }
+
   /** Every instance this worker knows of, to tell them from orphans. */
   knownIds(): string[] {
     return [...this.records.values()].flatMap((r) => [r.current?.id, r.previous?.id]).filter((id): id is string => id !== undefined);
@@ -285,7 +291,12 @@ export class PodWorker {
   /** tearDown runs the termination sequence (termination-plan.ts); one retried after a failed step keeps its plan and deadline. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
-    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id }] : []));
+    const sidecarNames = new Set(sidecars(this.pod).map((c) => c.name));
+    // In spec order, so that sidecars stop in the reverse of the order they started in.
+    const order = new Map(allContainers(this.pod).map((c, i) => [c.name, i]));
+    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true })
+      .flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id, sidecar: sidecarNames.has(name) }] : []))
+      .sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size));
     const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, running.length, Date.now()));
     // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
     if (plan.mode === 'gone') this.deps.status.forget(this.uid);

@@ -189,6 +189,7 @@ describe('e2e: init containers and multi-container pods', function () {
     expect((await run(cluster, ['logs', 'init-fail-never', '-c', 'check'])).stdout).to.equal('dependency missing\n');
     const mainLogs = await berth(cluster.server, ['logs', 'init-fail-never', '-c', 'main'], undefined, cluster.env);
     expect(mainLogs.code).to.not.equal(0);
+    expect(mainLogs.stderr).to.include('container "main" in pod "init-fail-never" is waiting to start: PodInitializing');
   });
 
   it('a failing init container under restartPolicy Always is retried with back-off: Init:CrashLoopBackOff, and the app container never starts', async () => {
