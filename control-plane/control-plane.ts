@@ -17,6 +17,7 @@ import { EventRecorder } from './events/event-recorder.js';
 import { EventWriter } from './events/event-writer.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { loadSecretEncryption, reencryptSecrets } from './store/encryption/secret-encryption.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -37,11 +38,17 @@ export interface ControlPlaneOptions {
    * false makes an API-only replica: it serves ClusterAPI and NodeAPI and never leads.
    */
   runControllers?: boolean;
+  /**
+   * The Secret encryption key file (`<name>:<base64 of 32 bytes>` per line; the first key
+   * encrypts, all decrypt), created with one fresh key when missing. Default: <dataDir>/encryption-keys.
+   */
+  encryptionKeyFile?: string;
 }
 
 /**
  * ControlPlane is one control-plane replica: stateless apart from etcd. Lifecycle: start() brings
- * up the embedded etcd (if no endpoints were given), connects, makes sure the `default`
+ * up the embedded etcd (if no endpoints were given), connects, reads the Secret encryption keys
+ * (re-encrypting, in the background, Secrets not under the first key), makes sure the `default`
  * namespace exists, serves ClusterAPI and NodeAPI, joins the `kubernetes` Service's endpoints
  * (creating the Service if it is missing), and campaigns for leadership: the replica
  * that leads runs the controllers and the scheduler (on one set of shared informers). stop()
@@ -76,7 +83,16 @@ export class ControlPlane {
         logger.info('embedded etcd ready', { endpoint: this.etcd.endpoint, pid: this.etcd.pid });
       }
       this.client = connectEtcd(endpoints);
-      const store = new ObjectStore(this.client);
+      const encryption = loadSecretEncryption(this.options.encryptionKeyFile ?? join(this.options.dataDir, 'encryption-keys'), logger);
+      const store = new ObjectStore(this.client, encryption);
+      // After a key rotation, Secrets still under an older key are rewritten under the first one.
+      reencryptSecrets(store, encryption.cipher).then(
+        ({ rewritten, unreadable }) => {
+          logger.info('Secrets encrypted with the first key', { key: encryption.cipher.primaryKeyName, rewritten });
+          if (unreadable.length > 0) logger.error('Secrets no key of the encryption key file decrypts: add their key back', { keys: unreadable });
+        },
+        (err: unknown) => logger.warn('could not re-encrypt Secrets with the first key; restart to try again', { error: err instanceof Error ? err.message : String(err) }),
+      );
       const service = new ObjectService(store, logger, this.options.serviceClusterIpRange ? { serviceIpRange: this.options.serviceClusterIpRange } : {});
       await service.ensureNamespace(DEFAULT_NAMESPACE);
       service.compileSchemas();

@@ -40,11 +40,12 @@ const program = new Command('berth-control-plane')
       .argParser(serviceRange)
       .default(serviceRange(DEFAULT_SERVICE_CIDR), DEFAULT_SERVICE_CIDR),
   )
+  .option('--encryption-key-file <path>', 'Secret encryption keys, one `<name>:<base64 of 32 bytes>` per line: the first encrypts, all decrypt (created with a fresh key when missing; default <data-dir>/encryption-keys)')
   .option('--no-controllers', 'serve the APIs only: never campaign for leadership, run no controllers or scheduler')
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string; encryptionKeyFile?: string }>();
 const logger = createLogger(opts.logLevel);
 const controlPlane = new ControlPlane({
   listen: opts.listen,
@@ -55,6 +56,7 @@ const controlPlane = new ControlPlane({
   nodeGracePeriodMs: opts.nodeGracePeriod,
   serviceClusterIpRange: opts.serviceClusterIpRange,
   runControllers: opts.controllers,
+  ...(opts.encryptionKeyFile ? { encryptionKeyFile: opts.encryptionKeyFile } : {}),
   logger,
 });
 

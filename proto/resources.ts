@@ -29,6 +29,8 @@ export const RESOURCE = {
   services: { kind: 'Service', apiVersion: 'v1', group: '', resource: 'services', singular: 'service', shortNames: ['svc'], namespaced: true },
   endpoints: { kind: 'Endpoints', apiVersion: 'v1', group: '', resource: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true },
   endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', group: 'discovery.k8s.io', resource: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true },
+  configmaps: { kind: 'ConfigMap', apiVersion: 'v1', group: '', resource: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true },
+  secrets: { kind: 'Secret', apiVersion: 'v1', group: '', resource: 'secrets', singular: 'secret', shortNames: [], namespaced: true },
   events: { kind: 'Event', apiVersion: 'v1', group: '', resource: 'events', singular: 'event', shortNames: ['ev'], namespaced: true },
   deployments: { kind: 'Deployment', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', singular: 'deployment', shortNames: ['deploy'], namespaced: true },
   replicasets: { kind: 'ReplicaSet', apiVersion: 'apps/v1', group: 'apps', resource: 'replicasets', singular: 'replicaset', shortNames: ['rs'], namespaced: true },

@@ -10,7 +10,9 @@ import { isReady } from '../../proto/objects/conditions.js';
 
 /** startControlPlane starts berth-control-plane detached, its embedded etcd on loopback; returns its pid. */
 export function startControlPlane(stateDir: string, server: string, dataDir: string, etcdPort: number): number {
-  return spawnDetached(process.execPath, [controlPlaneEntry(), '--listen', server, '--data-dir', dataDir, '--embedded-etcd-port', String(etcdPort)], join(stateDir, 'control-plane.log'));
+  // The control plane creates the Secret encryption key file (mode 0600) on its first start.
+  const keyFile = join(stateDir, 'encryption-keys');
+  return spawnDetached(process.execPath, [controlPlaneEntry(), '--listen', server, '--data-dir', dataDir, '--embedded-etcd-port', String(etcdPort), '--encryption-key-file', keyFile], join(stateDir, 'control-plane.log'));
 }
 
 /** waitControlPlaneReady waits until ClusterAPI answers at `server`, or fails with the end of its log. */

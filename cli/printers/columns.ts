@@ -9,6 +9,8 @@ import { age } from './age.js';
 import { podSummary } from './pod-summary.js';
 import { clusterIpText, externalIpText, servicePortsText, sliceEndpointsText, slicePortsText } from './services.js';
 import { findCondition } from '../../proto/objects/conditions.js';
+import type { ConfigMap, Secret } from '../../proto/objects/config.js';
+import { configDataCount } from './config.js';
 
 /** Columns is how `berth get` prints one kind: kubectl's headers, plus the extra `-o wide` ones. */
 export interface Columns {
@@ -115,6 +117,18 @@ export const COLUMNS: Record<string, Columns> = {
       const slice = o as EndpointSlice;
       return [slice.metadata.name, slice.addressType, slicePortsText(slice), sliceEndpointsText(slice), age(slice.metadata.creationTimestamp, now)];
     },
+    wideRow: () => [],
+  },
+  ConfigMap: {
+    headers: ['NAME', 'DATA', 'AGE'],
+    wide: [],
+    row: (o, now) => [o.metadata.name, configDataCount(o as ConfigMap), age(o.metadata.creationTimestamp, now)],
+    wideRow: () => [],
+  },
+  Secret: {
+    headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
+    wide: [],
+    row: (o, now) => [o.metadata.name, (o as Secret).type ?? 'Opaque', configDataCount(o as Secret), age(o.metadata.creationTimestamp, now)],
     wideRow: () => [],
   },
   Namespace: {

@@ -4,8 +4,10 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Container, ContainerState, ContainerStatus, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Service } from '../../proto/objects/service.js';
+import type { ConfigMap, Secret } from '../../proto/objects/config.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
+import { describeConfigMapLines, describeSecretLines, envFromText, envValueText } from './config.js';
 import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
 import { describeProbe } from './probes.js';
 import { serviceEndpointsText } from './services.js';
@@ -52,7 +54,7 @@ function timestamp(ts: string | undefined): string {
 }
 
 /** Kinds whose kubectl describe prints no creation time. */
-const WITHOUT_CREATION_TIME = new Set(['Service', 'EndpointSlice']);
+const WITHOUT_CREATION_TIME = new Set(['Service', 'EndpointSlice', 'ConfigMap', 'Secret']);
 
 function meta(o: BerthObject, l: Lines): void {
   l.field('Name', o.metadata.name);
@@ -77,7 +79,8 @@ function container(c: Container, l: Lines, indent: number): void {
   if (c.livenessProbe) l.field('Liveness', describeProbe(c.livenessProbe), i);
   if (c.readinessProbe) l.field('Readiness', describeProbe(c.readinessProbe), i);
   if (c.startupProbe) l.field('Startup', describeProbe(c.startupProbe), i);
-  const env = (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`);
+  if (c.envFrom?.length) l.field('Environment Variables from', envFromText(c.envFrom), i);
+  const env = (c.env ?? []).map((e) => `${e.name}=${envValueText(e)}`);
   l.field('Environment', env.join(', ') || '<none>', i);
 }
 
@@ -212,6 +215,9 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
     l.field('Taints', taints.join(', ') || '<none>');
   },
   Endpoints: (o, l) => l.field('Subsets', endpointsText(o as never)),
+  ConfigMap: (o, l) => describeConfigMapLines(o as ConfigMap).forEach((t) => l.line(t)),
+  // Keys and sizes only: a Secret's values are never printed.
+  Secret: (o, l) => describeSecretLines(o as Secret).forEach((t) => l.line(t)),
   EndpointSlice: (o, l) => {
     const slice = o as EndpointSlice;
     l.field('AddressType', slice.addressType);

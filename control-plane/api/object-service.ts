@@ -25,6 +25,8 @@ import type { DeleteOptions } from './object-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
 import { newIdentity } from '../objects/identity.js';
+import type { Secret } from '../../proto/objects/config.js';
+import { mergeStringData } from '../objects/secret-string-data.js';
 
 /** ApplyDocument is one parsed manifest document and where it came from. */
 export interface ApplyDocument {
@@ -106,6 +108,7 @@ export class ObjectService {
       // The validator refuses unknown kinds; this keeps the two from drifting apart silently.
       if (!info) throw new Error(`validated ${object.apiVersion}/${object.kind} has no resource`);
       const intent = userIntent(object);
+      if (info.kind === 'Secret') mergeStringData(intent as Secret);
       if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
       else delete intent.metadata.namespace;
       accepted.push({ doc, info, intent, subject });

@@ -5,6 +5,8 @@ import { validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
 import { ConflictError, InvalidError } from '../errors.js';
 import { applyDefaults } from '../objects/defaults.js';
+import { mergeStringData } from '../objects/secret-string-data.js';
+import type { Secret } from '../../proto/objects/config.js';
 import { deepEqual } from '../objects/json.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Service } from '../../proto/objects/service.js';
@@ -99,6 +101,8 @@ export function planPatch(info: ResourceInfo, live: BerthObject, patch: JsonObje
     problems.push(...validateObject(next).errors, ...immutableFieldProblems(info, live, next));
   }
   if (problems.length > 0) throw new InvalidError(invalidMessage(info, name, problems), problems);
+  // As on apply: a patch's stringData lands in data and is never stored.
+  if (next.kind === 'Secret') mergeStringData(next as Secret);
 
   if (deepEqual(next, live)) return { kind: 'unchanged', object: live };
   if (!deepEqual(next.spec, live.spec)) next.metadata.generation = (live.metadata.generation ?? 0) + 1;

@@ -80,6 +80,12 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
     // A BOOKMARK after the initial ADDED events, as WatchPods: the node may then forget what was not listed (stale rules, routes).
     WatchServices: (call) =>
       serveSubscription(call, () => nodes.services.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
+    WatchConfigObjects: (call) =>
+      serveSubscription(
+        call,
+        () => nodes.configs.subscribe(call.request.node_name, ({ type, object }) => call.write({ type, object_json: JSON.stringify(object) })),
+        () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' }),
+      ),
     WatchNodes: (call) =>
       serveSubscription(call, () => nodes.nodeFeed.subscribe((type, object) => call.write({ type, object_json: JSON.stringify(object) })), () => call.write({ type: INITIAL_EVENTS_END, object_json: '{}' })),
   };

@@ -5,6 +5,7 @@ import { EventWriter } from '../events/event-writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { AgentProxy } from './agent-proxy.js';
 import { NodeEvents } from './node-events.js';
+import { NodeConfigFeed } from './node-config-feed.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { NodePodIndex } from './node-pod-index.js';
 import { NodeRegistration } from './node-registration.js';
@@ -26,6 +27,8 @@ export class NodeService {
   readonly services: ResourceFeed;
   /** Nodes, for every node's routes to the others' pod CIDRs. */
   readonly nodeFeed: ResourceFeed;
+  /** The ConfigMaps and Secrets each node's pods refer to, and only those. */
+  readonly configs: NodeConfigFeed;
   readonly events: NodeEvents;
   readonly agents: AgentProxy;
   /** Each node's proxy sync, for drain before kill (ReportProxySync, WaitEndpointsDrained). */
@@ -39,6 +42,7 @@ export class NodeService {
     this.statuses = new PodStatusWriter(store, (key) => this.pods.cached(key));
     this.services = new ResourceFeed(store, logger, [RESOURCE.services, RESOURCE.endpointslices]);
     this.nodeFeed = new ResourceFeed(store, logger, [RESOURCE.nodes]);
+    this.configs = new NodeConfigFeed(store, this.pods, logger);
     // Heartbeats judge each node on the copy WatchNodes sends, rather than a read per beat.
     this.heartbeat = new NodeHeartbeat(store, logger, { start: () => this.nodeFeed.start(), get: (name) => this.nodeFeed.cached(name) as Node | undefined });
     this.events = new NodeEvents(events, logger);
@@ -51,6 +55,7 @@ export class NodeService {
     this.pods.stop();
     this.services.stop();
     this.nodeFeed.stop();
+    this.configs.stop();
     this.agents.close();
   }
 }

@@ -21,6 +21,9 @@ export function applyDefaults(object: BerthObject): void {
       return defaultPodSpec((object as Pod).spec);
     case 'Service':
       return defaultService(object as Service);
+    case 'Secret':
+      (object as { type?: string }).type ??= 'Opaque';
+      return;
     case 'Namespace':
       object.status = { phase: 'Active', ...(object.status as object | undefined) };
       return;

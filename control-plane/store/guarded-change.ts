@@ -73,7 +73,11 @@ export function guardHolds(guard: KeyGuard, current: StoredValue | undefined): b
   }
 }
 
-/** decodeStored turns what a failed guard reports back into the object it holds. */
+/**
+ * decodeStored turns what a failed guard reports back into the object it holds. It reads the
+ * value as stored, without the ObjectStore's transformer: only for kinds stored as they are
+ * (not Secrets, which are encrypted).
+ */
 export function decodeStored(stored: StoredValue): BerthObject {
   return decodeObject({ value: stored.value, mod_revision: stored.modRevision });
 }

@@ -17,6 +17,8 @@ import { PrefixWatch } from './prefix-watch.js';
 import type { PrefixWatchOptions } from './prefix-watch.js';
 import { RawKeys } from './raw-keys.js';
 import { asStoreError } from './store-errors.js';
+import { IDENTITY } from './value-transformer.js';
+import type { ValueTransformer } from './value-transformer.js';
 
 /** ListResult is a consistent snapshot: every item as of `revision`. */
 export interface ListResult {
@@ -42,9 +44,14 @@ export class ObjectStore {
   /** Reads and watches of the keys that are not objects. */
   readonly keys: RawKeys;
 
-  constructor(private readonly client: Etcd3) {
+  /** `transformer` changes values per key on the way to etcd and back (Secrets are encrypted at rest). */
+  constructor(private readonly client: Etcd3, private readonly transformer: ValueTransformer = IDENTITY) {
     this.keys = new RawKeys(client);
   }
+
+  /** decode reads a stored key-value back into its object, through the transformer. */
+  private readonly decode = (kv: { key: Buffer; value: Buffer; mod_revision: string }): BerthObject =>
+    decodeObject({ value: this.transformer.fromStorage(kv.key.toString('utf8'), kv.value), mod_revision: kv.mod_revision });
 
   /**
    * tryGet reads one object. `serializable` reads from the local member without a quorum round:
@@ -54,7 +61,7 @@ export class ObjectStore {
   async tryGet(info: ResourceInfo, namespace: string | undefined, name: string, options: { serializable?: boolean } = {}): Promise<BerthObject | undefined> {
     const res = await this.call(() => this.client.get(objectKey(info, namespace, name)).serializable(options.serializable ?? false).exec());
     const kv = res.kvs[0];
-    return kv ? decodeObject(kv) : undefined;
+    return kv ? this.decode(kv) : undefined;
   }
 
   /**
@@ -74,7 +81,7 @@ export class ObjectStore {
       );
       for (const response of res.responses) {
         const kv = response.response_range?.kvs[0];
-        out.push(kv ? decodeObject(kv) : undefined);
+        out.push(kv ? this.decode(kv) : undefined);
       }
     }
     return out;
@@ -86,10 +93,23 @@ export class ObjectStore {
     return object;
   }
 
-  /** list reads one namespace (or all, when namespace is undefined) at a single revision. */
-  async list(info: ResourceInfo, namespace?: string): Promise<ListResult> {
+  /**
+   * list reads one namespace (or all, when namespace is undefined) at a single revision. A value
+   * that cannot be read (a Secret under a key the control plane lacks) fails the list, unless
+   * `onUnreadable` is given: then it is skipped and reported there (an informer keeps serving the rest).
+   */
+  async list(info: ResourceInfo, namespace?: string, options: { onUnreadable?: (key: string, err: unknown) => void } = {}): Promise<ListResult> {
     const res = await this.call(() => this.client.getAll().prefix(listPrefix(info, namespace)).exec());
-    return { items: res.kvs.map(decodeObject), revision: String(res.header.revision) };
+    const items: BerthObject[] = [];
+    for (const kv of res.kvs) {
+      try {
+        items.push(this.decode(kv));
+      } catch (err) {
+        if (!options.onUnreadable) throw err;
+        options.onUnreadable(kv.key.toString('utf8'), err);
+      }
+    }
+    return { items, revision: String(res.header.revision) };
   }
 
   /**
@@ -177,7 +197,8 @@ export class ObjectStore {
    * when etcd does not answer.
    */
   transact(change: GuardedChange): Promise<TxnOutcome> {
-    return this.call(() => runTxn(this.client, change));
+    const writes = change.writes.map((w) => ('put' in w ? { ...w, put: this.transformer.toStorage(w.key, w.put) } : w));
+    return this.call(() => runTxn(this.client, { guards: change.guards, writes }));
   }
 
   /**
@@ -199,7 +220,7 @@ export class ObjectStore {
     return new PrefixWatch(this.client, {
       ...options,
       prefix: listPrefix(info, namespace),
-      decode: decodeObject,
+      decode: this.decode,
       tombstone: (kv: IKeyValue, revision: string) => tombstoneFor(info, kv, revision),
     });
   }

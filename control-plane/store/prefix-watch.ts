@@ -144,7 +144,8 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
       const mod = Number(kv.mod_revision);
       if (seen === mod) continue;
       this.known.set(key, mod);
-      this.push({ type: seen === undefined ? 'ADDED' : 'MODIFIED', object: this.options.decode(kv), revision: String(kv.mod_revision) });
+      const object = this.decoded(kv);
+      if (object) this.push({ type: seen === undefined ? 'ADDED' : 'MODIFIED', object, revision: String(kv.mod_revision) });
     }
     for (const key of [...this.known.keys()]) {
       if (present.has(key)) continue;
@@ -197,7 +198,8 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
     this.known.set(key, mod);
     this.resumeAfter = mod;
     const decode = this.options.decode;
-    this.push({ type, object: decode(kv), revision: String(mod), ...(prev ? { previous: () => decode(prev) } : {}) });
+    const object = this.decoded(kv);
+    if (object) this.push({ type, object, revision: String(mod), ...(prev ? { previous: () => decode(prev) } : {}) });
   }
 
   private onDelete(kv: IKeyValue, prev: IKeyValue | undefined): void {
@@ -206,9 +208,23 @@ export class PrefixWatch implements AsyncIterable<StoreEvent> {
     if (mod < this.resumeAfter || (mod === this.resumeAfter && !this.known.has(key))) return;
     this.known.delete(key);
     this.resumeAfter = mod;
-    const object = prev ? this.options.decode(prev) : this.options.tombstone(kv, String(mod));
+    const object = (prev && this.decoded(prev)) || this.options.tombstone(kv, String(mod));
     object.metadata.resourceVersion = String(mod);
     this.push({ type: 'DELETED', object, revision: String(mod) });
+  }
+
+  /**
+   * decoded is the object a key holds, or undefined when its value cannot be read (say, a Secret
+   * under an encryption key the control plane lacks): that event is skipped and reported, so one
+   * bad value does not stop the watch of every other key.
+   */
+  private decoded(kv: IKeyValue): BerthObject | undefined {
+    try {
+      return this.options.decode(kv);
+    } catch (err) {
+      this.options.onRecover?.(`watch ${this.options.prefix}: ${kv.key.toString('utf8')} cannot be read, skipped (${err instanceof Error ? err.message : String(err)})`);
+      return undefined;
+    }
   }
 
   private push(event: StoreEvent): void {

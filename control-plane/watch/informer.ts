@@ -63,7 +63,7 @@ export class Informer implements ObjectCache {
     this.stopped = false;
     // On a restart (see consume), the old cache tells what changed or vanished meanwhile.
     const previous = new Map(this.cache);
-    const { items, revision } = await this.store.list(this.info);
+    const { items, revision } = await this.store.list(this.info, undefined, { onUnreadable: (key, err) => this.logger.error('cannot read a stored object; left out', { key, error: err instanceof Error ? err.message : String(err) }) });
     // stop() may have come while the list was in flight (e.g. a sibling informer failed).
     if (this.stopped) return;
     this.cache.clear();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
+import { StreamedConfigObjects } from '../config/streamed-config-objects.js';
 import { ImageStore } from '../image/index.js';
 import { CniPodNetwork } from '../network/cni-pod-network.js';
 import { agentRunner } from '../network/commands.js';
@@ -56,6 +57,7 @@ export class Agent {
   private readonly runtime: BerthRuntime;
   private readonly networking: NodeNetworking | undefined;
   private readonly services: ServiceDiscovery;
+  private readonly configs: StreamedConfigObjects;
   private server: grpc.Server | undefined;
   agentPort = 0;
 
@@ -68,6 +70,7 @@ export class Agent {
       logger,
     );
     const probes = new ProbeChecker(this.runtime);
+    this.configs = new StreamedConfigObjects(logger, () => this.client.watchConfigObjects());
     const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
     let network: PodNetwork = new LoopbackPodNetwork();
     if (options.podNetwork === 'cni') {
@@ -99,6 +102,7 @@ export class Agent {
         probe: (plan, target) => probes.check(plan, target),
         runAction: (action, target, timeoutMs) => probes.run(action, target, timeoutMs),
         control: this.client,
+        configs: this.configs,
       },
       this.runtime,
       new PodStateStore(options.root),
@@ -132,6 +136,7 @@ export class Agent {
     this.lease.start().then(
       async () => {
         this.source.start();
+        this.configs.start();
         this.networking?.nodes.start();
         await this.services.start(this.lease.podCIDR);
       },
@@ -142,6 +147,7 @@ export class Agent {
   /** Ends the agent's own work; containers keep running. */
   async stop(): Promise<void> {
     this.source.stop();
+    this.configs.stop();
     this.networking?.nodes.stop();
     this.networking?.routes.stop();
     this.networking?.network.stop();

@@ -1,5 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import type { Container, Pod } from '../../proto/objects/pod.js';
+import { envFromVariables, skippedKeysMessage } from '../config/config-env.js';
+import { ContainerConfigError } from '../config/config-error.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { createAndStartInstance } from './container-create.js';
@@ -55,6 +57,12 @@ export async function startInstance(ctx: StartContext, spec: Container, rec: Con
     // One runtime step for create and start: each low-level command costs the agent a fork.
     started = await createAndStart(ctx, id, spec, image, instance);
   } catch (err) {
+    // A ConfigMap or Secret not there (yet): no back-off; tried again when it changes, or at the resync.
+    if (err instanceof ContainerConfigError) {
+      rec.waiting = { reason: 'CreateContainerConfigError', message: err.message };
+      deps.events.pod(pod, 'Warning', 'Failed', `Error: ${err.message}`, field);
+      return;
+    }
     rec.waiting = { reason: 'CreateContainerError', message: err instanceof Error ? err.message : String(err) };
     rec.restarts = afterCreateError(rec.restarts, Date.now());
     deps.events.pod(pod, 'Warning', 'Failed', `Error: ${rec.waiting.message}`, field);
@@ -82,10 +90,13 @@ export async function startInstance(ctx: StartContext, spec: Container, rec: Con
 
 async function createAndStart(ctx: StartContext, id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
   const { deps, pod } = ctx;
+  const allocatable = deps.allocatable ? await deps.allocatable() : hostAllocatable();
+  // Resolved first: a missing ConfigMap or Secret throws ContainerConfigError before anything is made.
+  const fromSources = envFromVariables(pod, spec, deps.configs);
+  const own = [...fromSources.variables, ...ownVariables(pod, spec, { hostIP: deps.hostIP, podIP: ctx.podIP, allocatable }, deps.configs)];
+  for (const skipped of fromSources.skipped) deps.events.pod(pod, 'Warning', 'InvalidEnvironmentVariableNames', skippedKeysMessage(skipped));
   const extras = await deps.extras.forContainer(pod);
   for (const w of extras.warnings) deps.events.pod(pod, 'Warning', w.reason, w.message);
-  const allocatable = deps.allocatable ? await deps.allocatable() : hostAllocatable();
-  const own = ownVariables(pod, spec, { hostIP: deps.hostIP, podIP: ctx.podIP, allocatable });
   const services = extras.env.map((e) => ({ name: e.name, value: e.value ?? '' }));
   // The runtime takes env, command and args as they are: Kubernetes' expansion happens here, as in the kubelet.
   const expanded = expandContainer(own, services, spec.command, spec.args);

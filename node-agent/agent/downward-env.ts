@@ -1,6 +1,8 @@
 import { parseFieldPath, resourceOf } from '../../proto/downward.js';
 import type { Container, EnvVar, Pod, ResourceFieldSelector } from '../../proto/objects/pod.js';
 import { parseQuantity } from '../../proto/quantity.js';
+import { keyRefValue } from '../config/config-env.js';
+import type { ConfigObjects } from '../config/config-objects.js';
 import type { SpecVariable } from './env-expansion.js';
 
 /** PodFacts is what the node knows about a pod beyond its object: where it runs and its address. */
@@ -61,19 +63,24 @@ export function resourceValue(container: Container, ref: ResourceFieldSelector, 
 
 /**
  * ownVariables turns a container's env into what expansion takes: literals to expand, and the
- * downward API's values resolved (never expanded). A variable from a ConfigMap or a Secret,
- * which Berth does not have, is empty (validation warned about it).
+ * values of the downward API, ConfigMaps and Secrets resolved (never expanded). An optional
+ * key reference that finds nothing leaves its variable out; one that is not optional throws
+ * ContainerConfigError (config-env.ts).
  */
-export function ownVariables(pod: Pod, container: Container, facts: PodFacts): SpecVariable[] {
-  return (container.env ?? []).map((e: EnvVar): SpecVariable => {
+export function ownVariables(pod: Pod, container: Container, facts: PodFacts, configs: ConfigObjects): SpecVariable[] {
+  const namespace = pod.metadata.namespace ?? 'default';
+  return (container.env ?? []).flatMap((e: EnvVar): SpecVariable[] => {
     const from = e.valueFrom;
-    if (!from || (e.value !== undefined && e.value !== '')) return { name: e.name, literal: e.value ?? '' };
-    if (from.fieldRef) return { name: e.name, resolved: fieldValue(pod, from.fieldRef.fieldPath, facts) };
+    if (!from || (e.value !== undefined && e.value !== '')) return [{ name: e.name, literal: e.value ?? '' }];
+    if (from.fieldRef) return [{ name: e.name, resolved: fieldValue(pod, from.fieldRef.fieldPath, facts) }];
     if (from.resourceFieldRef) {
       const named = from.resourceFieldRef.containerName;
       const target = named ? (pod.spec.containers.find((c) => c.name === named) ?? container) : container;
-      return { name: e.name, resolved: resourceValue(target, from.resourceFieldRef, facts.allocatable) };
+      return [{ name: e.name, resolved: resourceValue(target, from.resourceFieldRef, facts.allocatable) }];
     }
-    return { name: e.name, resolved: '' };
+    const selector = from.configMapKeyRef ?? from.secretKeyRef;
+    if (!selector) return [{ name: e.name, resolved: '' }];
+    const value = keyRefValue(configs, from.configMapKeyRef ? 'ConfigMap' : 'Secret', namespace, selector);
+    return value === undefined ? [] : [{ name: e.name, resolved: value }];
   });
 }

@@ -115,6 +115,11 @@ export class NodeClient {
     return this.client.WatchServices({ node_name: this.nodeName });
   }
 
+  /** watchConfigObjects opens the stream of the ConfigMaps and Secrets this node's pods refer to (see NodeAPI.WatchConfigObjects); the caller reconnects. */
+  watchConfigObjects(): grpc.ClientReadableStream<WatchEvent__Output> {
+    return this.client.WatchConfigObjects({ node_name: this.nodeName });
+  }
+
   close(): void {
     this.client.close();
   }

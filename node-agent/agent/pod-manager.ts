@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import { podConfigRefs } from '../../proto/config-refs.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import type { Runtime } from '../runtime/index.js';
@@ -24,7 +25,14 @@ export class PodManager {
   private readonly workers = new Map<string, PodWorker>();
   private readonly removing = new Set<PodWorker>();
 
-  constructor(private readonly deps: PodWorkerDeps, private readonly runtime: Runtime, private readonly state: PodStateStore, private readonly logger: Logger) {}
+  constructor(private readonly deps: PodWorkerDeps, private readonly runtime: Runtime, private readonly state: PodStateStore, private readonly logger: Logger) {
+    // A pod waiting for a ConfigMap or Secret starts as soon as it arrives; mounted ones follow changes.
+    deps.configs.onChange((kind, namespace, name) => {
+      for (const worker of this.workers.values()) {
+        if (podConfigRefs(worker.spec).some((r) => r.kind === kind && r.namespace === namespace && r.name === name)) worker.kick();
+      }
+    });
+  }
 
   async start(): Promise<void> {
     await this.state.init();

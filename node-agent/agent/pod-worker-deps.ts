@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import type { ConfigObjects } from '../config/config-objects.js';
 import type { ProbeAttempt } from '../probes/container-prober.js';
 import type { Runtime } from '../runtime/index.js';
 import type { PodNetwork } from '../network/pod-network.js';
@@ -33,5 +34,7 @@ export interface PodWorkerDeps {
   runAction: RunAction;
   /** The control plane's side of a graceful termination: the drain wait and FinishPodTermination. */
   control: TerminationControl;
+  /** The ConfigMaps and Secrets the node's pods refer to (env, envFrom, volumes). */
+  configs: ConfigObjects;
 }
 

@@ -13,15 +13,16 @@ export interface WatchStream {
 
 /** ChangeType is what happened to one object of a watch. */
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+const CHANGE_TYPES: readonly string[] = ['ADDED', 'MODIFIED', 'DELETED'];
 
 /**
  * ListWatchHandler is what a NodeAPI list-then-watch stream feeds, in this order on every
  * (re)connection: relist(), then every object as ADDED, then listed() (the stream's BOOKMARK),
  * then changes. What was not listed after a relist() is gone.
  */
-export interface ListWatchHandler<T> {
+export interface ListWatchHandler<T, C extends string = ChangeType> {
   relist(): void;
-  change(type: ChangeType, object: T): void;
+  change(type: C, object: T): void;
   /** `resourceVersion` is the listing's, when the BOOKMARK carries one (metadata.resourceVersion). */
   listed(resourceVersion?: string): void;
 }
@@ -42,13 +43,19 @@ function bookmarkRevision(json: string): string | undefined {
  * 500 ms doubling to 5 s whenever the stream breaks; every reconnection lists everything again,
  * so nothing missed while disconnected is lost. Lifecycle: start() runs until stop().
  */
-export class ListWatch<T> {
+export class ListWatch<T, C extends string = ChangeType> {
   private stopped = false;
   private cancel: (() => void) | undefined;
   private failures = 0;
 
-  /** `what` names the watch in log lines ("pod watch"). */
-  constructor(private readonly what: string, private readonly open: () => WatchStream, private readonly handler: ListWatchHandler<T>, private readonly logger: Logger) {}
+  /** `what` names the watch in log lines ("pod watch"); `types` are the event types the stream may send besides the BOOKMARK. */
+  constructor(
+    private readonly what: string,
+    private readonly open: () => WatchStream,
+    private readonly handler: ListWatchHandler<T, C>,
+    private readonly logger: Logger,
+    private readonly types: readonly C[] = CHANGE_TYPES as readonly C[],
+  ) {}
 
   start(): void {
     this.connect();
@@ -81,10 +88,10 @@ export class ListWatch<T> {
       } catch {
         return this.logger.warn(`${this.what} sent an object that is not JSON; ignored`, { type: event.type });
       }
-      if (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED') {
+      if (!(this.types as readonly string[]).includes(event.type)) {
         return this.logger.warn(`${this.what} sent an event of an unknown type; ignored`, { type: event.type });
       }
-      this.handler.change(event.type, object);
+      this.handler.change(event.type as C, object);
     });
     stream.on('error', (err) => {
       if (!this.stopped) this.logger.warn(`${this.what} broke; reconnecting`, { error: err.message });

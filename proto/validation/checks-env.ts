@@ -1,5 +1,7 @@
 import { DIVISORS, ENV_FIELD_PATHS_SUPPORTED, parseFieldPath, RESOURCE_FIELDS, resourceOf } from '../downward.js';
 import type { EnvVar, ResourceFieldSelector } from '../objects/pod.js';
+import type { EnvFromSource, KeySelector } from '../objects/volume.js';
+import { configKey } from './checks-config.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
 import { envVarName, qualifiedName } from './names.js';
@@ -31,6 +33,33 @@ function checkValueFrom(e: EnvVar, path: string, containers: ReadonlySet<string>
   if (sources.length > 0 && e.value !== undefined && e.value !== '') out.error(path, 'Invalid value: "": may not be specified when `value` is not empty');
   if (from.fieldRef) checkFieldPath(from.fieldRef.fieldPath, joinPath(joinPath(path, 'fieldRef'), 'fieldPath'), out);
   if (from.resourceFieldRef) checkResourceField(from.resourceFieldRef, joinPath(path, 'resourceFieldRef'), containers, out);
+  if (from.configMapKeyRef) checkKeySelector(from.configMapKeyRef, joinPath(path, 'configMapKeyRef'), out);
+  if (from.secretKeyRef) checkKeySelector(from.secretKeyRef, joinPath(path, 'secretKeyRef'), out);
+}
+
+function checkKeySelector(ref: KeySelector, path: string, out: CheckOutput): void {
+  if (!ref.name) out.error(joinPath(path, 'name'), 'Required value');
+  const reason = configKey(ref.key);
+  if (ref.key === '') out.error(joinPath(path, 'key'), 'Required value');
+  else if (reason) out.error(joinPath(path, 'key'), `Invalid value: ${quote(ref.key)}: ${reason}`);
+}
+
+/** checkEnvFrom checks a container's envFrom at `path`: one source each, named, and a prefix that can start a variable name. */
+export function checkEnvFrom(envFrom: EnvFromSource[], path: string, out: CheckOutput): void {
+  envFrom.forEach((source, i) => {
+    const spath = joinPath(path, i);
+    const refs = [source.configMapRef && 'configMapRef', source.secretRef && 'secretRef'].filter((r): r is string => !!r);
+    if (refs.length === 0) out.error(spath, 'Invalid value: "": must specify one of: `configMapRef` or `secretRef`');
+    if (refs.length > 1) out.error(spath, 'Invalid value: "": may not have more than one field specified at a time');
+    for (const field of refs) {
+      const name = (source[field as 'configMapRef' | 'secretRef'] as { name: string }).name;
+      if (!name) out.error(joinPath(joinPath(spath, field), 'name'), 'Required value');
+    }
+    if (source.prefix) {
+      const reason = envVarName(source.prefix);
+      if (reason) out.error(joinPath(spath, 'prefix'), `Invalid value: ${quote(source.prefix)}: ${reason}`);
+    }
+  });
 }
 
 function checkFieldPath(fieldPath: string, path: string, out: CheckOutput): void {

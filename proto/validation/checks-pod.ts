@@ -2,7 +2,7 @@ import type { Container, LifecycleHandler, PodSpec, Probe } from '../objects/pod
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
 import { checkAffinity } from './checks-affinity.js';
-import { checkEnv } from './checks-env.js';
+import { checkEnv, checkEnvFrom } from './checks-env.js';
 import { dns1123Label, ianaServiceName } from './names.js';
 import { joinPath, quote } from './problems.js';
 
@@ -25,6 +25,7 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     seenContainers.add(container.name);
     checkContainer(container, cpath, seenPortNames, out);
     checkEnv(container.env ?? [], joinPath(cpath, 'env'), names, out);
+    checkEnvFrom(container.envFrom ?? [], joinPath(cpath, 'envFrom'), out);
   }
   (spec.initContainers ?? []).forEach((c, i) => checkInitContainer(c, joinPath(joinPath(path, 'initContainers'), i), out));
   spec.containers.forEach((c, i) => {

@@ -1,8 +1,10 @@
 import type { Deployment, ReplicaSet } from '../objects/apps.js';
+import type { ConfigMap, Secret } from '../objects/config.js';
 import type { BerthObject } from '../objects/meta.js';
 import type { Pod } from '../objects/pod.js';
 import type { Service } from '../objects/service.js';
 import type { Check } from './check.js';
+import { checkConfigMap, checkSecret } from './checks-config.js';
 import { checkLabels, checkNamespaceName, checkObjectName } from './checks-meta.js';
 import { checkPodSpec } from './checks-pod.js';
 import { checkServiceClusterIP, checkServicePorts, checkServiceSelector, checkServiceType } from './checks-service.js';
@@ -38,6 +40,8 @@ const BY_KIND: Record<string, Check<never>[]> = {
     { name: 'service-ports', run: (s: Service, out) => checkServicePorts(s, out) },
     { name: 'service-selector', run: (s: Service, out) => checkServiceSelector(s, out) },
   ],
+  ConfigMap: [{ name: 'configmap-data', run: (cm: ConfigMap, out) => checkConfigMap(cm, out) }],
+  Secret: [{ name: 'secret-data', run: (s: Secret, out) => checkSecret(s, out) }],
 };
 
 /** checksFor lists the checks that apply to a kind, common ones first. */

@@ -82,14 +82,18 @@ const securityContext = obj(
   { unsupported: ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'procMount', 'windowsOptions'] },
 );
 
-// Berth has no ConfigMaps nor Secrets: a variable taken from one is accepted with a warning and left empty.
-const envVarSource = obj(
-  {
-    fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
-    resourceFieldRef: obj({ containerName: str(), resource: str(), divisor: quantity }, { required: ['resource'] }),
-  },
-  { unsupported: ['configMapKeyRef', 'secretKeyRef'] },
-);
+const keySelector = obj({ name: str(), key: str(), optional: bool }, { required: ['key'] });
+const envVarSource = obj({
+  fieldRef: obj({ apiVersion: str(), fieldPath: str() }, { required: ['fieldPath'] }),
+  resourceFieldRef: obj({ containerName: str(), resource: str(), divisor: quantity }, { required: ['resource'] }),
+  configMapKeyRef: keySelector,
+  secretKeyRef: keySelector,
+});
+const envFromSource = obj({
+  prefix: str(),
+  configMapRef: obj({ name: str(), optional: bool }),
+  secretRef: obj({ name: str(), optional: bool }),
+});
 
 const container = obj(
   {
@@ -105,6 +109,7 @@ const container = obj(
       ),
     ),
     env: arr(obj({ name: str(), value: str(), valueFrom: envVarSource }, { required: ['name'] })),
+    envFrom: arr(envFromSource),
     resources: obj({ requests: { type: 'object', additionalProperties: quantity }, limits: { type: 'object', additionalProperties: quantity } }, { unsupported: ['claims'] }),
     livenessProbe: probe,
     readinessProbe: probe,
@@ -119,7 +124,7 @@ const container = obj(
     tty: ignoredWhenTrue,
     restartPolicy: oneOf('Always'),
   },
-  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'envFrom', 'stdinOnce', 'resizePolicy'] },
+  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'stdinOnce', 'resizePolicy'] },
 );
 
 const toleration = obj({
@@ -301,6 +306,8 @@ export const SCHEMAS: Record<string, Schema> = {
   'coordination.k8s.io/v1/Lease': top('coordination.k8s.io/v1', 'Lease', {
     spec: obj({ holderIdentity: str(), leaseDurationSeconds: int(1), renewTime: str(), acquireTime: str(), leaseTransitions: int(0) }),
   }),
+  'v1/ConfigMap': top('v1', 'ConfigMap', { data: stringMap, binaryData: stringMap, immutable: bool }),
+  'v1/Secret': top('v1', 'Secret', { type: str(), data: stringMap, stringData: stringMap, immutable: bool }),
   'v1/Namespace': top('v1', 'Namespace', { spec: obj({ finalizers: arr(str()) }) }),
   'v1/Node': top('v1', 'Node', { spec: nodeSpec }),
   'v1/Event': top('v1', 'Event', {

@@ -49,25 +49,30 @@ export function pointerToPath(pointer: string): string {
   return out;
 }
 
-function describeSchemaError(e: ErrorObject): ObjectProblem {
+/** A Secret's values never reach a message: a wrong one is named by its path only. */
+const HIDDEN_VALUE = '"<hidden>"';
+const SECRET_VALUES = /^\/(data|stringData)(\/|$)/;
+
+function describeSchemaError(e: ErrorObject, hideValue: boolean): ObjectProblem {
   const path = pointerToPath(e.instancePath);
+  const show = hideValue ? () => HIDDEN_VALUE : quote;
   const at = (field: string) => (path === '' ? field : `${path}.${field}`);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
       return { path: at(String(p.missingProperty)), message: 'Required value' };
     case 'additionalProperties':
-      return { path: at(String(p.additionalProperty)), message: `unknown field ${quote(p.additionalProperty)}` };
+      return { path: at(String(p.additionalProperty)), message: `unknown field ${show(p.additionalProperty)}` };
     case 'type':
-      return { path, message: `Invalid value: ${quote(e.data)}: must be of type ${String(p.type).replace(',', ' or ')}` };
+      return { path, message: `Invalid value: ${show(e.data)}: must be of type ${String(p.type).replace(',', ' or ')}` };
     case 'enum':
-      return { path, message: `Unsupported value: ${quote(e.data)}: supported values: ${(p.allowedValues as unknown[]).map(quote).join(', ')}` };
+      return { path, message: `Unsupported value: ${show(e.data)}: supported values: ${(p.allowedValues as unknown[]).map(show).join(', ')}` };
     case 'const':
-      return { path, message: `Invalid value: ${quote(e.data)}: must be ${quote(p.allowedValue)}` };
+      return { path, message: `Invalid value: ${show(e.data)}: must be ${show(p.allowedValue)}` };
     case 'minimum':
-      return { path, message: `Invalid value: ${quote(e.data)}: must be greater than or equal to ${String(p.limit)}` };
+      return { path, message: `Invalid value: ${show(e.data)}: must be greater than or equal to ${String(p.limit)}` };
     case 'maximum':
-      return { path, message: `Invalid value: ${quote(e.data)}: must be less than or equal to ${String(p.limit)}` };
+      return { path, message: `Invalid value: ${show(e.data)}: must be less than or equal to ${String(p.limit)}` };
     case 'minItems':
       return { path, message: `Required value: must have at least ${String(p.limit)} item(s)` };
     default:
@@ -103,7 +108,7 @@ export function validateObject(object: unknown): ValidationResult {
   } finally {
     unsupportedSink = undefined;
   }
-  const schemaErrors = ok ? [] : (validate.errors ?? []).map(describeSchemaError);
+  const schemaErrors = ok ? [] : (validate.errors ?? []).map((e) => describeSchemaError(e, kind === 'Secret' && SECRET_VALUES.test(e.instancePath)));
   const out = new CheckOutput();
   for (const check of checksFor(kind)) {
     try {

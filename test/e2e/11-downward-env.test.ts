@@ -2,8 +2,15 @@ import { expect } from 'chai';
 import { apply, pod, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 import type { LocalClusterHandle } from '../support/local-cluster.js';
 
-/** A pod as Kubernetes users write it: downward API variables, `$(VAR)` in env and args, and a ConfigMap reference Berth cannot serve. */
+/** A pod as Kubernetes users write it: downward API variables, `$(VAR)` in env and args, and a ConfigMap key. */
 const POD = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: fast
+---
+apiVersion: v1
 kind: Pod
 metadata:
   name: downward
@@ -39,11 +46,14 @@ describe('e2e: the downward API as environment variables, and $(VAR) expansion',
   this.timeout(90_000);
   let cluster: LocalClusterHandle;
 
-  useSharedCluster((c) => (cluster = c), (c) => run(c, ['delete', 'pod', 'downward', '--ignore-not-found']));
+  useSharedCluster((c) => (cluster = c), async (c) => {
+    await run(c, ['delete', 'pod', 'downward', '--ignore-not-found']);
+    await run(c, ['delete', 'configmap', 'settings', '--ignore-not-found']);
+  });
 
-  it('a pod sees its name, namespace, node, IPs and label; $(VAR) expands as in Kubernetes; a ConfigMap reference is warned about on apply', async () => {
+  it('a pod sees its name, namespace, node, IPs and label; $(VAR) expands as in Kubernetes; a ConfigMap key is a variable too', async () => {
     const applied = await apply(cluster, POD);
-    expect(applied.stderr).to.match(/Warning: .*spec\.containers\[0\]\.env\[7\]\.valueFrom\.configMapKeyRef/);
+    expect(applied.stderr).not.to.match(/Warning/);
     const done = await waitFor(async () => {
       const p = await pod(cluster, 'downward');
       expect(p.status?.phase).to.equal('Succeeded');
@@ -55,7 +65,7 @@ describe('e2e: the downward API as environment variables, and $(VAR) expansion',
     const logs = (await run(cluster, ['logs', 'downward'])).stdout.trim().split('\n');
     expect(logs).to.deep.equal([
       'MY_APP=shop',
-      'MY_FROM_CONFIG=',
+      'MY_FROM_CONFIG=fast',
       `MY_HOST_IP=${node?.ip ?? ''}`,
       `MY_NODE_NAME=${done.spec.nodeName ?? ''}`,
       `MY_POD_IP=${podIP}`,

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { Container, Pod } from '../../../proto/objects/pod.js';
 import { fieldValue, ownVariables, resourceValue } from '../../../node-agent/agent/downward-env.js';
+import { StreamedConfigObjects } from '../../../node-agent/config/streamed-config-objects.js';
+import { silentLogger } from '../../support/logger.js';
 
 const pod: Pod = {
   apiVersion: 'v1',
@@ -62,7 +64,9 @@ describe('downward API: container resources', () => {
 });
 
 describe('downward API: a container env', () => {
-  it('resolves valueFrom, keeps literals for expansion, reads another container by name, leaves a ConfigMap one empty', () => {
+  it('resolves valueFrom, keeps literals for expansion, reads another container by name and a ConfigMap key', () => {
+    const configs = new StreamedConfigObjects(silentLogger());
+    configs.change('ADDED', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'shop' }, data: { k: 'from-cm' } } as never);
     const container: Container = {
       name: 'side',
       image: 'busybox',
@@ -73,11 +77,11 @@ describe('downward API: a container env', () => {
         { name: 'CM', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } },
       ],
     };
-    expect(ownVariables(pod, container, facts)).to.deep.equal([
+    expect(ownVariables(pod, container, facts, configs)).to.deep.equal([
       { name: 'LIT', literal: '$(POD)' },
       { name: 'POD', resolved: 'web-0' },
       { name: 'WEB_MEM', resolved: '64' },
-      { name: 'CM', resolved: '' },
+      { name: 'CM', resolved: 'from-cm' },
     ]);
   });
 });

@@ -61,9 +61,35 @@ describe('validateObject: env valueFrom (downward API)', () => {
     expect(result.errors.map((e) => e.path)).to.deep.equal([`${ENV}[0].valueFrom.fieldRef.fieldPath`]);
   });
 
-  it('accepts a ConfigMap or Secret reference with a warning naming it (Berth has neither)', () => {
-    const result = validateObject(deployment([{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }]));
+  it('accepts ConfigMap and Secret key references without a warning', () => {
+    const result = validateObject(deployment([{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } }]));
     expect(result.errors).to.deep.equal([]);
-    expect(result.warnings.map((w) => w.path)).to.deep.equal([`${ENV}[0].valueFrom.configMapKeyRef`, `${ENV}[1].valueFrom.secretKeyRef`]);
+    expect(result.warnings).to.deep.equal([]);
+  });
+
+  it('refuses a key reference without a name or with a key that cannot name an entry', () => {
+    const result = validateObject(deployment([{ name: 'A', valueFrom: { configMapKeyRef: { name: '', key: 'a/b' } } }]));
+    expect(result.errors.map((e) => [e.path, e.message.split(':')[0]])).to.deep.equal([
+      [`${ENV}[0].valueFrom.configMapKeyRef.name`, 'Required value'],
+      [`${ENV}[0].valueFrom.configMapKeyRef.key`, 'Invalid value'],
+    ]);
+  });
+});
+
+describe('validateObject: envFrom', () => {
+  const ENV_FROM = 'spec.template.spec.containers[0].envFrom';
+  function withEnvFrom(envFrom: unknown[]) {
+    return deploymentManifest({ container: { envFrom } });
+  }
+
+  it('accepts a ConfigMap and a Secret source with a prefix', () => {
+    const result = validateObject(withEnvFrom([{ configMapRef: { name: 'cm' } }, { prefix: 'DB_', secretRef: { name: 's', optional: true } }]));
+    expect(result.errors).to.deep.equal([]);
+    expect(result.warnings).to.deep.equal([]);
+  });
+
+  it('wants exactly one source, named, and a prefix that can start a variable name', () => {
+    const result = validateObject(withEnvFrom([{ prefix: 'X_' }, { configMapRef: { name: 'a' }, secretRef: { name: 'b' } }, { prefix: '1X', configMapRef: { name: 'a' } }]));
+    expect(result.errors.map((e) => e.path)).to.deep.equal([`${ENV_FROM}[0]`, `${ENV_FROM}[1]`, `${ENV_FROM}[2].prefix`]);
   });
 });
