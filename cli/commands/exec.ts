@@ -1,5 +1,6 @@
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
+import { containerFor } from './default-container.js';
 import { namespaceOf, printErr, withClient } from './context.js';
 
 /** ExecOptions are the flags of `berth exec`. */
@@ -29,9 +30,10 @@ export async function execCommand(pod: string, command: string[], options: ExecO
   // A terminal that does not know its size says 0: the command then gets the usual 24x80.
   const terminalSize = () => ({ rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 });
   try {
-    const code = await withClient(options, (client) =>
+    const namespace = namespaceOf(options);
+    const code = await withClient(options, async (client) =>
       client.exec(
-        { namespace: namespaceOf(options), pod: name, container: options.container ?? '', command, stdin: stdin !== undefined, tty, ...(tty ? { size: terminalSize() } : {}) },
+        { namespace, pod: name, container: await containerFor(client, namespace, name, options.container), command, stdin: stdin !== undefined, tty, ...(tty ? { size: terminalSize() } : {}) },
         {
           ...(stdin ? { stdin } : {}),
           stdout: process.stdout,

@@ -1,5 +1,6 @@
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
+import { containerFor } from './default-container.js';
 import { namespaceOf, withClient } from './context.js';
 
 export interface LogsOptions extends GlobalOptions {
@@ -14,7 +15,9 @@ export async function logsCommand(pod: string, options: LogsOptions): Promise<vo
   const name = pod.startsWith('pod/') ? pod.slice(4) : pod;
   const tail = options.tail === undefined ? 0 : Number(options.tail);
   if (!Number.isInteger(tail) || tail < -1) throw new CliError(`--tail must be a whole number, not "${options.tail}"`);
-  await withClient(options, (client) =>
-    client.logs({ namespace: namespaceOf(options), pod: name, container: options.container ?? '', follow: options.follow ?? false, tail_lines: Math.max(tail, 0), previous: options.previous ?? false }, process.stdout),
-  );
+  const namespace = namespaceOf(options);
+  await withClient(options, async (client) => {
+    const container = await containerFor(client, namespace, name, options.container);
+    await client.logs({ namespace, pod: name, container, follow: options.follow ?? false, tail_lines: Math.max(tail, 0), previous: options.previous ?? false }, process.stdout);
+  });
 }

@@ -6,6 +6,7 @@ import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Endpoints, Service } from '../../proto/objects/service.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
+import { podSummary } from './pod-summary.js';
 import { clusterIpText, externalIpText, servicePortsText, sliceEndpointsText, slicePortsText } from './services.js';
 import { findCondition } from '../../proto/objects/conditions.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
@@ -28,23 +29,14 @@ function containersAndImages(template: { spec: { containers: { name: string; ima
   return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(',')];
 }
 
-/** podStatusText is the STATUS column: kubectl's reason-first summary of a pod. */
+/** podStatusText is the STATUS column: kubectl's reason-first summary of a pod (pod-summary.ts). */
 export function podStatusText(pod: Pod): string {
-  if (pod.metadata.deletionTimestamp) return 'Terminating';
-  let reason: string = pod.status?.reason ?? pod.status?.phase ?? 'Pending';
-  for (const cs of pod.status?.containerStatuses ?? []) {
-    const waiting = cs.state?.waiting?.reason;
-    const terminated = cs.state?.terminated;
-    if (waiting) reason = waiting;
-    else if (terminated) reason = terminated.reason ?? (terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`);
-  }
-  return reason;
+  return podSummary(pod).status;
 }
 
+/** podReadyText is the READY column: ready app containers out of all of them. */
 export function podReadyText(pod: Pod): string {
-  const total = pod.spec.containers.length;
-  const ready = (pod.status?.containerStatuses ?? []).filter((c) => c.ready).length;
-  return `${ready}/${total}`;
+  return podSummary(pod).ready;
 }
 
 export function nodeStatusText(node: Node): string {
@@ -87,8 +79,8 @@ export const COLUMNS: Record<string, Columns> = {
     wide: ['IP', 'NODE'],
     row: (o, now) => {
       const p = o as Pod;
-      const restarts = (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
-      return [p.metadata.name, podReadyText(p), podStatusText(p), String(restarts), age(p.metadata.creationTimestamp, now)];
+      const summary = podSummary(p);
+      return [p.metadata.name, summary.ready, summary.status, String(summary.restarts), age(p.metadata.creationTimestamp, now)];
     },
     wideRow: (o) => [none((o as Pod).status?.podIP), none((o as Pod).spec.nodeName)],
   },

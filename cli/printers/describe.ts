@@ -3,7 +3,7 @@ import type { DaemonSet } from '../../proto/objects/daemonset.js';
 import type { Job } from '../../proto/objects/job.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import type { Container, ContainerState, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
+import type { Container, ContainerState, ContainerStatus, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Service } from '../../proto/objects/service.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
@@ -110,12 +110,30 @@ function containerState(key: string, s: ContainerState | undefined, l: Lines): v
   }
 }
 
+/** podContainers prints a pod's containers under `title`, each with its state, last state, readiness and restarts. */
+function podContainers(title: string, containers: Container[], statuses: ContainerStatus[] | undefined, l: Lines): void {
+  l.line(`${title}:`);
+  for (const c of containers) {
+    container(c, l, 2);
+    const st = statuses?.find((s) => s.name === c.name);
+    if (!st) continue;
+    containerState('State', st.state, l);
+    if (st.lastState?.terminated || st.lastState?.waiting || st.lastState?.running) containerState('Last State', st.lastState, l);
+    l.field('Ready', st.ready ? 'True' : 'False', 3);
+    l.field('Restart Count', st.restartCount, 3);
+  }
+}
+
 function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
   if (!t) return;
   l.line('Pod Template:');
   l.map('Labels', t.metadata?.labels, 2);
   // As kubectl: a template's annotations (restartedAt, a revision's change-cause) show only when it has some.
   if (Object.keys(t.metadata?.annotations ?? {}).length > 0) l.map('Annotations', t.metadata?.annotations, 2);
+  if (t.spec.initContainers?.length) {
+    l.line('  Init Containers:');
+    for (const c of t.spec.initContainers) container(c, l, 3);
+  }
   l.line('  Containers:');
   for (const c of t.spec.containers) container(c, l, 3);
 }
@@ -202,16 +220,9 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
     l.field('IP', p.status?.podIP);
     const controller = p.metadata.ownerReferences?.find((r) => r.controller);
     l.field('Controlled By', controller ? `${controller.kind}/${controller.name}` : undefined);
-    l.line('Containers:');
-    for (const c of p.spec.containers) {
-      container(c, l, 2);
-      const st = p.status?.containerStatuses?.find((s) => s.name === c.name);
-      if (!st) continue;
-      containerState('State', st.state, l);
-      if (st.lastState?.terminated || st.lastState?.waiting || st.lastState?.running) containerState('Last State', st.lastState, l);
-      l.field('Ready', st.ready ? 'True' : 'False', 3);
-      l.field('Restart Count', st.restartCount, 3);
-    }
+    // As kubectl: the Init Containers section only for a pod that has some, before the app containers.
+    if (p.spec.initContainers?.length) podContainers('Init Containers', p.spec.initContainers, p.status?.initContainerStatuses, l);
+    podContainers('Containers', p.spec.containers, p.status?.containerStatuses, l);
     if (p.status?.conditions?.length) {
       l.line('Conditions:');
       l.line(indentBlock(formatTable(['Type', 'Status'], p.status.conditions.map((c) => [c.type, c.status]))));

@@ -5,6 +5,7 @@ import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Runtime } from '../runtime/index.js';
 import { serveExec } from './exec-handler.js';
 import type { PodManager } from './pod-manager.js';
+import { allContainers } from './init-progress.js';
 
 function failure(code: grpc.status, message: string): grpc.ServiceError {
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
@@ -21,10 +22,14 @@ export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Log
       const namespace = req.namespace || 'default';
       const worker = pods.find(namespace, req.pod);
       if (!worker) return void call.emit('error', failure(grpc.status.NOT_FOUND, `pod ${namespace}/${req.pod} does not run on this node`));
-      const names = worker.spec.spec.containers.map((c) => c.name);
-      const container = req.container || names[0] || '';
+      const names = allContainers(worker.spec).map((c) => c.name);
+      const container = req.container || worker.spec.spec.containers[0]?.name || '';
       if (!names.includes(container)) return void call.emit('error', failure(grpc.status.INVALID_ARGUMENT, `container ${container} is not valid for pod ${req.pod}: choose one of ${names.join(', ')}`));
       const id = worker.instanceId(container, req.previous);
+      const waiting = worker.waitingReason(container);
+      if (!id && !req.previous && waiting) {
+        return void call.emit('error', failure(grpc.status.FAILED_PRECONDITION, `container "${container}" in pod "${req.pod}" is waiting to start: ${waiting}`));
+      }
       if (!id) {
         const what = req.previous ? 'previous terminated container' : 'container';
         return void call.emit('error', failure(grpc.status.NOT_FOUND, `${what} "${container}" in pod "${req.pod}" not found`));

@@ -23,6 +23,7 @@ import { NodeLease } from './node-lease.js';
 import type { AgentOptions } from './options.js';
 import { podCgroupParent } from './pod-cgroup.js';
 import { ListWatch } from '../watch/list-watch.js';
+import { PodIpc } from './pod-ipc.js';
 import { PodManager } from './pod-manager.js';
 import { PodSource } from './pod-source.js';
 import { PodStateStore } from './pod-state-store.js';
@@ -90,6 +91,7 @@ export class Agent {
         runtime: this.runtime,
         images: new ImagePuller(images),
         network,
+        ipc: new PodIpc(join(options.root, 'ipc')),
         status: new StatusReporter(this.client, logger),
         events: new NodeEventReporter(this.client, logger),
         logger,

@@ -1,5 +1,6 @@
 import type { Container, Pod } from '../../proto/objects/pod.js';
 import type { ContainerRecord } from './container-record.js';
+import { containerFieldPath } from './init-progress.js';
 import type { EventReporter } from './event-reporter.js';
 import type { ImagePuller } from './image-puller.js';
 import { afterPullError } from './pod-decision.js';
@@ -24,7 +25,7 @@ export interface ImageContext {
  */
 export async function ensureContainerImage(ctx: ImageContext, spec: Container, rec: ContainerRecord): Promise<ContainerRecord['image']> {
   if (rec.image && rec.imageFor === spec.image) return rec.image;
-  const field = `spec.containers{${spec.name}}`;
+  const field = containerFieldPath(ctx.pod, spec.name);
   const result = await ctx.images.ensure(spec, () => {
     rec.waiting = { reason: 'ContainerCreating' };
     ctx.reportStatus();

@@ -37,16 +37,21 @@ function terminated(c: RuntimeContainer): TerminatedView {
   };
 }
 
-/** toView turns a record into the ContainerView pod-status.ts shapes. Pure. */
-export function toView(spec: Container, rec: ContainerRecord, policy: RestartPolicy | undefined, podLabel: string): ContainerView {
+/**
+ * toView turns a record into the ContainerView pod-status.ts shapes. Pure. `creating` is the
+ * reason a container waits with before its first instance runs (PodInitializing in a pod with
+ * init containers, as the kubelet says).
+ */
+export function toView(spec: Container, rec: ContainerRecord, policy: RestartPolicy | undefined, podLabel: string, creating = 'ContainerCreating'): ContainerView {
   const cur = rec.current;
   const image = rec.image;
+  const waiting = rec.waiting?.reason === 'ContainerCreating' ? { ...rec.waiting, reason: creating } : rec.waiting;
   const view: ContainerView = {
     name: spec.name,
     image: spec.image,
     imageID: image ? imageId(image.reference, image.digest) : cur ? imageId(cur.image, cur.imageDigest) : '',
     restartCount: cur ? Math.max(0, instanceOf(cur)) : 0,
-    state: rec.waiting ? { kind: 'waiting', ...rec.waiting } : { kind: 'waiting', reason: 'ContainerCreating' },
+    state: waiting ? { kind: 'waiting', ...waiting } : { kind: 'waiting', reason: creating },
     finished: false,
     everStarted: Boolean(cur?.startedAt ?? rec.previous?.startedAt),
   };
@@ -61,7 +66,7 @@ export function toView(spec: Container, rec: ContainerRecord, policy: RestartPol
       view.finished = true;
     } else {
       view.lastTerminated = t;
-      if (rec.waiting) view.state = { kind: 'waiting', ...rec.waiting };
+      if (waiting) view.state = { kind: 'waiting', ...waiting };
       else if (rec.restarts.backoffMs) {
         view.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${formatMs(rec.restarts.backoffMs)} restarting failed container=${spec.name} pod=${podLabel}` };
       } else view.state = { kind: 'terminated', ...t };

@@ -9,9 +9,11 @@ import { ownVariables } from './downward-env.js';
 import { expandContainer } from './env-expansion.js';
 import { ensureContainerImage } from './container-image.js';
 import { containerId, containerLabels } from './container-naming.js';
+import { containerFieldPath } from './init-progress.js';
 import type { ContainerRecord } from './container-record.js';
 import { POST_START_TIMEOUT_MS, runHook } from './lifecycle-hooks.js';
 import { afterCreateError, afterStart } from './pod-decision.js';
+import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS } from './termination-plan.js';
 
@@ -23,6 +25,8 @@ export interface StartContext {
   /** `name_namespace(uid)`, for hook failure messages. */
   label: string;
   netnsPath: string | undefined;
+  /** The pod's IPC namespace and /dev/shm, made before any of its containers. */
+  ipc?: PodIpcPaths;
   /** The pod's IP, for the downward API (known once the network is set up, before any container). */
   podIP: string | undefined;
   /** How a hook reaches instance `id`. */
@@ -47,7 +51,7 @@ export async function startInstance(ctx: StartContext, spec: Container, rec: Con
   const image = await ensureContainerImage({ images: deps.images, events: deps.events, pod, reportStatus: () => ctx.reportStatus(), wakeIn: (ms) => ctx.wakeIn(ms) }, spec, rec);
   if (!image) return;
   const id = containerId(ctx.uid, spec.name, instance);
-  const field = `spec.containers{${spec.name}}`;
+  const field = containerFieldPath(pod, spec.name);
   let started: RuntimeContainer;
   try {
     // One runtime step for create and start: each low-level command costs the agent a fork.
@@ -103,6 +107,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
     pod: {
       hostname: pod.spec.hostname ?? pod.metadata.name,
       ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
+      ...(ctx.ipc ? { ipcnsPath: ctx.ipc.ipcnsPath, shmPath: ctx.ipc.shmPath } : {}),
       cgroupParent: deps.cgroupParentOf(ctx.uid),
       ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
       ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),

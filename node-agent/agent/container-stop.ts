@@ -53,6 +53,7 @@ export function killMessage(container: string, reason: KillReason): string {
     case 'StartupProbeFailed':
       return `Container ${container} failed startup probe, will be restarted`;
     case 'PodTerminating':
+    case 'SidecarNoLongerNeeded':
       return `Stopping container ${container}`;
   }
 }

@@ -6,6 +6,7 @@ import type { ExecOutput } from '../../proto/generated/berth/v1/ExecOutput.js';
 import type { ExecStart__Output } from '../../proto/generated/berth/v1/ExecStart.js';
 import { ContainerNotFoundError, ContainerNotRunningError, ExecFailedError, type ExecProcess, type Runtime } from '../runtime/index.js';
 import type { PodManager } from './pod-manager.js';
+import { allContainers } from './init-progress.js';
 
 /** ExecCall is the server side of one AgentAPI.Exec stream. */
 export type ExecCall = grpc.ServerDuplexStream<ExecInput__Output, ExecOutput>;
@@ -51,8 +52,8 @@ export function serveExec(call: ExecCall, pods: PodManager, runtime: Runtime, lo
     const namespace = req.namespace || 'default';
     const worker = pods.find(namespace, req.pod);
     if (!worker) throw failure(grpc.status.NOT_FOUND, `pod ${namespace}/${req.pod} does not run on this node`);
-    const names = worker.spec.spec.containers.map((c) => c.name);
-    const container = req.container || names[0] || '';
+    const names = allContainers(worker.spec).map((c) => c.name);
+    const container = req.container || worker.spec.spec.containers[0]?.name || '';
     if (!names.includes(container)) throw failure(grpc.status.INVALID_ARGUMENT, `container ${container} is not valid for pod ${req.pod}: choose one of ${names.join(', ')}`);
     if (req.command.length === 0) throw failure(grpc.status.INVALID_ARGUMENT, 'a command is required: what to run in the container');
     const id = worker.instanceId(container, false);

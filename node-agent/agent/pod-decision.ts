@@ -20,11 +20,19 @@
  * - exited and restartPolicy says so: the restart back-off of restart-backoff.ts, once per exit;
  * - exited for good: nothing.
  * A terminating pod (deleted or bound elsewhere) gets a kill for every running instance.
+ *
+ * Init containers come first (init-progress.ts): only the current one is decided, by the same
+ * rules under its own restart policy (a failed one is retried unless the pod's is Never); the
+ * app containers get `none` until every init container has completed. Sidecars (init
+ * containers with restartPolicy Always) started so far are decided under Always, until the app
+ * containers have finished for good (or initialization failed): then a running sidecar is
+ * killed and none restarts.
  */
 import type { Container, Pod, RestartPolicy } from '../../proto/objects/pod.js';
 import { normalizeReference } from '../image/index.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { instanceOf } from './container-naming.js';
+import { initProgress, initRestartPolicy, isSidecar } from './init-progress.js';
 import { crashesBeforeRestart, restartDelayMs } from './restart-backoff.js';
 
 /** How long an ended instance may go without a recorded exit code before it counts as exit code 255. */
@@ -39,7 +47,7 @@ export type RetryReason = 'CrashLoopBackOff' | 'CreateContainerError' | 'ImagePu
 export type WaitReason = RetryReason | 'ExitNotRecorded';
 
 /** KillReason is used to say why a `kill` action stops a running instance. */
-export type KillReason = 'ImageChanged' | 'PodTerminating' | 'LivenessProbeFailed' | 'StartupProbeFailed';
+export type KillReason = 'ImageChanged' | 'PodTerminating' | 'LivenessProbeFailed' | 'StartupProbeFailed' | 'SidecarNoLongerNeeded';
 
 /** FailedProbe is used to say which probe found an instance failed (a liveness or startup failure). */
 export type FailedProbe = 'liveness' | 'startup';
@@ -95,6 +103,8 @@ export interface ContainerFacts {
   restarts: RestartState;
   /** Instance `id` failed its liveness or startup probe (failureThreshold failures in a row). */
   unhealthy?: { id: string; probe: FailedProbe };
+  /** The current instance's startup probe has succeeded (a sidecar with one lets the next init container start then). */
+  startupPassed?: boolean;
 }
 
 /** PodDecisionInput is used to give decidePod everything it decides on. */
@@ -123,7 +133,8 @@ export function newRestartState(): RestartState {
 
 /**
  * decidePod is what to do about every container of a pod, one decision per container: those
- * of the spec in order or, for a terminating pod, every container the worker knows of.
+ * of the spec in order (init containers first) or, for a terminating pod, every container the
+ * worker knows of.
  */
 export function decidePod(input: PodDecisionInput): ContainerDecision[] {
   const { pod, containers, now } = input;
@@ -135,10 +146,44 @@ export function decidePod(input: PodDecisionInput): ContainerDecision[] {
       return { name, action, next: facts.restarts };
     });
   }
-  return pod.spec.containers.map((spec) => {
-    const facts = containers.get(spec.name) ?? { restarts: newRestartState() };
-    return { name: spec.name, ...decideContainer(spec, facts, pod.spec.restartPolicy, gracePeriodMs, now) };
+  const progress = initProgress(pod, containers);
+  const factsOf = (name: string): ContainerFacts => containers.get(name) ?? { restarts: newRestartState() };
+  const idle = (name: string): ContainerDecision => ({ name, action: { kind: 'none' }, next: factsOf(name).restarts });
+  const sidecarsDone = sidecarsNoLongerNeeded(pod, containers);
+  const inits = (pod.spec.initContainers ?? []).map((spec, index): ContainerDecision => {
+    const facts = factsOf(spec.name);
+    if (isSidecar(spec)) {
+      if (sidecarsDone) return stopSidecar(spec.name, facts, gracePeriodMs);
+      const reached = progress.kind === 'initialized' || (progress.kind === 'initializing' && index <= progress.index);
+      return reached ? { name: spec.name, ...decideContainer(spec, facts, 'Always', gracePeriodMs, now) } : idle(spec.name);
+    }
+    return progress.kind === 'initializing' && progress.index === index ? { name: spec.name, ...decideContainer(spec, facts, initRestartPolicy(pod), gracePeriodMs, now) } : idle(spec.name);
   });
+  const apps = pod.spec.containers.map((spec) =>
+    progress.kind === 'initialized' ? { name: spec.name, ...decideContainer(spec, factsOf(spec.name), pod.spec.restartPolicy, gracePeriodMs, now) } : idle(spec.name),
+  );
+  return [...inits, ...apps];
+}
+
+/** sidecarsNoLongerNeeded tells whether the pod's sidecars are to stop: its app containers have finished for good, or its initialization failed. */
+export function sidecarsNoLongerNeeded(pod: Pod, containers: ReadonlyMap<string, ContainerFacts>): boolean {
+  const progress = initProgress(pod, containers);
+  return progress.kind === 'failed' || (progress.kind === 'initialized' && appsFinished(pod, containers));
+}
+
+/** appsFinished tells whether every app container has exited for good under the pod's restartPolicy (never under Always). */
+function appsFinished(pod: Pod, containers: ReadonlyMap<string, ContainerFacts>): boolean {
+  return pod.spec.containers.every((c) => {
+    const cur = containers.get(c.name)?.current;
+    return cur?.state === 'exited' && cur.exitCode !== undefined && !shouldRestart(pod.spec.restartPolicy, cur.exitCode);
+  });
+}
+
+/** stopSidecar kills a sidecar still running once it is no longer needed; its exit is not restarted. */
+function stopSidecar(name: string, facts: ContainerFacts, gracePeriodMs: number): ContainerDecision {
+  const cur = facts.current;
+  if (cur?.state !== 'running') return { name, action: { kind: 'none' }, next: facts.restarts };
+  return { name, action: { kind: 'kill', id: cur.id, reason: 'SidecarNoLongerNeeded', gracePeriodMs }, next: { ...facts.restarts, exitHandled: cur.id } };
 }
 
 /** probeKillGraceMs is the grace period of a kill for a failed probe: the probe's own terminationGracePeriodSeconds, else the pod's. */

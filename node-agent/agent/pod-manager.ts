@@ -40,6 +40,7 @@ export class PodManager {
     const adopted = await this.state.list();
     // A pod's state file goes only after its network is torn down, so an attachment without one is a leftover.
     await this.deps.network.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
+    await this.deps.ipc.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
     for (const pod of adopted) {
       const uid = pod.metadata.uid ?? '';
       const worker = new PodWorker(pod, this.deps, containers.get(uid) ?? new Map());
@@ -131,6 +132,7 @@ export class PodManager {
         }
       }
       await this.deps.network.tearDown(uid).catch((err: unknown) => this.logger.warn('orphan netns removal failed', { uid, error: String(err) }));
+      await this.deps.ipc.tearDown(uid).catch((err: unknown) => this.logger.warn('orphan IPC namespace removal failed', { uid, error: String(err) }));
       await removePodCgroup(this.deps.cgroupParentOf(uid)).catch(() => undefined);
     }
   }

@@ -42,6 +42,8 @@ export interface ContainerView {
   readiness?: ProbeResult;
   /** Whether the running instance's startup probe has succeeded; undefined when it has none (then running is started). */
   startupPassed?: boolean;
+  /** A sidecar (init container with restartPolicy Always): done with initialization once started, then ready like an app container. */
+  sidecar?: boolean;
 }
 
 /** PodObservation is the input of computePodStatus. */
@@ -50,6 +52,8 @@ export interface PodObservation {
   podIP?: string;
   startTime: string;
   containers: ContainerView[];
+  /** The init containers, as far as known (none when the pod has none). */
+  initContainers?: ContainerView[];
 }
 
 /** terminatedReason is Kubernetes' reason for a finished instance. */
@@ -73,6 +77,17 @@ function terminatedState(t: TerminatedView): ContainerState {
 /** isContainerReady: a running container is ready unless its readiness probe has not passed (Kubernetes' rule). */
 export function isContainerReady(view: ContainerView): boolean {
   return view.state.kind === 'running' && (view.readiness === undefined || view.readiness === 'success');
+}
+
+/** isInitCompleted: an init container is done (and counts as ready, as Kubernetes reports it) once it has exited 0; a sidecar once it has started. */
+export function isInitCompleted(view: ContainerView): boolean {
+  if (view.sidecar) return view.state.kind === 'running' && view.startupPassed !== false;
+  return view.state.kind === 'terminated' && view.state.exitCode === 0;
+}
+
+/** initContainerStatus shapes the ContainerView of an init container: ready once completed (a sidecar: as an app container). */
+export function initContainerStatus(view: ContainerView): ContainerStatus {
+  return { ...containerStatus(view), ready: view.sidecar ? isContainerReady(view) : isInitCompleted(view) };
 }
 
 /** containerStatus shapes one ContainerView. */
@@ -123,11 +138,28 @@ function condition(type: string, ok: boolean, previous: Condition[] | undefined,
   };
 }
 
+/**
+ * initializingPhase is the phase of a pod whose init containers have not all completed:
+ * Failed once one has failed for good (restartPolicy Never), Pending before.
+ */
+function initializingPhase(inits: ContainerView[]): PodPhase {
+  return inits.some((c) => c.finished && !isInitCompleted(c)) ? 'Failed' : 'Pending';
+}
+
+/** A pod whose app containers have finished is still Running while a sidecar has not stopped yet, as Kubernetes reports it. */
+function finalOnceSidecarsStopped(phase: PodPhase, inits: ContainerView[]): PodPhase {
+  const final = phase === 'Succeeded' || phase === 'Failed';
+  return final && inits.some((c) => c.sidecar && c.state.kind === 'running') ? 'Running' : phase;
+}
+
 /** computePodStatus builds the status to report; `previous` keeps transition times stable. */
 export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodStatus | undefined, now: string): PodStatus {
   const statuses = pod.spec.containers.map((spec) => obs.containers.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
-  const phase = podPhase(statuses);
-  const unready = statuses.filter((c) => !isContainerReady(c)).map((c) => c.name);
+  const inits = (pod.spec.initContainers ?? []).map((spec) => obs.initContainers?.find((c) => c.name === spec.name)).filter((c): c is ContainerView => c !== undefined);
+  // An app container that has run means initialization is over, even when the init containers' instances are gone.
+  const incomplete = statuses.some((c) => c.everStarted || c.containerID !== undefined) ? [] : inits.filter((c) => !isInitCompleted(c)).map((c) => c.name);
+  const phase = incomplete.length > 0 ? initializingPhase(inits) : finalOnceSidecarsStopped(podPhase(statuses), inits);
+  const unready = [...inits.filter((c) => c.sidecar), ...statuses].filter((c) => !isContainerReady(c)).map((c) => c.name);
   const allReady = statuses.length > 0 && unready.length === 0;
   const prev = previous?.conditions;
   const finished = phase === 'Succeeded' || phase === 'Failed';
@@ -136,7 +168,7 @@ export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodSta
   return {
     phase,
     conditions: [
-      condition('Initialized', true, prev, now),
+      condition('Initialized', incomplete.length === 0, prev, now, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
       condition('Ready', allReady, prev, now, reason, message),
       condition('ContainersReady', allReady, prev, now, reason, message),
       condition('PodScheduled', true, prev, now),
@@ -144,6 +176,7 @@ export function computePodStatus(pod: Pod, obs: PodObservation, previous: PodSta
     hostIP: obs.hostIP,
     ...(obs.podIP ? { podIP: obs.podIP, podIPs: [{ ip: obs.podIP }] } : {}),
     startTime: obs.startTime,
+    ...(inits.length > 0 ? { initContainerStatuses: inits.map(initContainerStatus) } : {}),
     containerStatuses: statuses.map(containerStatus),
   };
 }

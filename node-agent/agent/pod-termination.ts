@@ -12,6 +12,8 @@ export interface TerminationControl {
 export interface RunningInstance {
   name: string;
   id: string;
+  /** A sidecar (init container with restartPolicy Always): stopped after the app containers. */
+  sidecar?: boolean;
 }
 
 /** TerminationSteps is used by runTermination for what only the pod worker can do. */
@@ -42,8 +44,10 @@ export async function runTermination(pod: PodRef, plan: TerminationPlan, steps: 
     await waitDrained(pod, plan, control, logger);
     await steps.settleAccepts?.(Math.min(Date.now() + SETTLE_ACCEPTS_MAX_MS, Date.now() + drainTimeoutMs(plan, Date.now())));
   }
-  // All at once: each container's preStop and stop signal share the one grace period.
-  await Promise.all(steps.running.map((instance) => steps.stop(instance, plan.deadline)));
+  // All at once: each container's preStop and stop signal share the one grace period. Sidecars
+  // go once the app containers have stopped, the last started first, as Kubernetes stops them.
+  await Promise.all(steps.running.filter((i) => !i.sidecar).map((instance) => steps.stop(instance, plan.deadline)));
+  for (const sidecar of steps.running.filter((i) => i.sidecar).reverse()) await steps.stop(sidecar, plan.deadline);
   await steps.release();
   if (plan.finish) await finishTermination(pod, control, logger);
 }

@@ -6,6 +6,7 @@ import type { PodNetwork } from '../network/pod-network.js';
 import type { ContainerExtras } from './container-extras.js';
 import type { EventReporter } from './event-reporter.js';
 import type { ImagePuller } from './image-puller.js';
+import type { PodIpc } from './pod-ipc.js';
 import type { RunAction } from './lifecycle-hooks.js';
 import type { TerminationControl } from './pod-termination.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -15,6 +16,8 @@ export interface PodWorkerDeps {
   runtime: Runtime;
   images: ImagePuller;
   network: PodNetwork;
+  /** Each pod's IPC namespace and /dev/shm, shared by its containers. */
+  ipc: PodIpc;
   status: StatusReporter;
   events: EventReporter;
   logger: Logger;

@@ -6,13 +6,16 @@ import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { portMappingsOf } from '../network/cni-config.js';
 import { startInstance, type StartContext } from './container-start.js';
 import { killMessage, stopContainer } from './container-stop.js';
-import { newRecord, toView, type ContainerRecord } from './container-record.js';
+import { newRecord, type ContainerRecord } from './container-record.js';
+import { allContainers, containerFieldPath, sidecars } from './init-progress.js';
 import { removePodCgroup } from './pod-cgroup.js';
 import { decidePod, type ContainerAction } from './pod-decision.js';
 import { probedContainers } from './pod-probing.js';
 import { computePodStatus } from './pod-status.js';
+import { podViews } from './pod-views.js';
 import { runTermination, type RunningInstance } from './pod-termination.js';
 import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
+import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
@@ -38,6 +41,7 @@ export class PodWorker {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly unwatch = new Map<string, () => void>();
   private netnsPath: string | undefined;
+  private ipc: PodIpcPaths | undefined;
   private podIP: string | undefined;
   private readonly probes: PodProbes;
   private terminating = false;
@@ -79,10 +83,12 @@ export class PodWorker {
           this.recordOf(container).unhealthy = { id: instanceId, probe: kind };
           return this.kick();
         }
+        // A sidecar that passed its startup probe lets the next init container start: a sync decides.
+        if (kind === 'startup' && result === 'success' && sidecars(this.pod).some((c) => c.name === container)) return this.kick();
         // Any other verdict changes status only: nothing to converge, no runtime call.
         this.reportStatus();
       },
-      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
+      unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, containerFieldPath(this.pod, container)),
     });
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
@@ -103,6 +109,12 @@ export class PodWorker {
   instanceId(container: string, previous: boolean): string | undefined {
     const rec = this.records.get(container);
     return (previous ? rec?.previous : rec?.current)?.id;
+  }
+
+  /** Why container `name` has no instance yet, as last reported (PodInitializing, ContainerCreating…), if it waits. */
+  waitingReason(name: string): string | undefined {
+    const status = this.lastStatus;
+    return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])].find((s) => s.name === name)?.state?.waiting?.reason;
   }
 
   /** Every instance this worker knows of, to tell them from orphans. */
@@ -177,14 +189,21 @@ export class PodWorker {
   private async sync(): Promise<void> {
     await this.persisted;
     if (!this.netnsPath) await this.setUpNetwork();
-    for (const spec of this.pod.spec.containers) {
+    this.ipc ??= await this.setUpIpc();
+    const specs = allContainers(this.pod);
+    for (const spec of specs) {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
+    }
+    // A sidecar with a startup probe lets the next init container start once the probe passed.
+    for (const spec of sidecars(this.pod)) {
+      const rec = this.recordOf(spec.name);
+      rec.startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
     }
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
-      const spec = this.pod.spec.containers.find((c) => c.name === decision.name);
+      const spec = specs.find((c) => c.name === decision.name);
       if (spec) await this.act(spec, rec, decision.action);
       this.followExit(rec);
     }
@@ -205,9 +224,19 @@ export class PodWorker {
     }
   }
 
+  /** setUpIpc makes the pod's IPC namespace and /dev/shm; no container starts before (they join them). */
+  private async setUpIpc(): Promise<PodIpcPaths> {
+    try {
+      return await this.deps.ipc.setUp(this.uid);
+    } catch (err) {
+      this.deps.events.pod(this.pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
   /** act carries out one decision (pod-decision.ts) about container `spec`. */
   private async act(spec: Container, rec: ContainerRecord, action: ContainerAction): Promise<void> {
-    const field = `spec.containers{${spec.name}}`;
+    const field = containerFieldPath(this.pod, spec.name);
     switch (action.kind) {
       case 'none':
         return;
@@ -238,6 +267,7 @@ export class PodWorker {
       uid: this.uid,
       label: this.label(),
       netnsPath: this.netnsPath,
+      ...(this.ipc ? { ipc: this.ipc } : {}),
       podIP: this.podIP,
       target: (id) => this.target(id),
       reportStatus: () => this.reportStatus(),
@@ -251,15 +281,9 @@ export class PodWorker {
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
-    const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
-    const views = this.pod.spec.containers.map((spec) => {
-      const readiness = this.probes.result(spec, 'readiness');
-      const rec = this.records.get(spec.name) ?? newRecord(spec.name);
-      const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
-      return { ...toView(spec, rec, policy, this.label()), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
-    });
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating);
+    const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, ...views };
+    const status = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -267,7 +291,12 @@ export class PodWorker {
   /** tearDown runs the termination sequence (termination-plan.ts); one retried after a failed step keeps its plan and deadline. */
   private async tearDown(): Promise<void> {
     this.probes.stop();
-    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true }).flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id }] : []));
+    const sidecarNames = new Set(sidecars(this.pod).map((c) => c.name));
+    // In spec order, so that sidecars stop in the reverse of the order they started in.
+    const order = new Map(allContainers(this.pod).map((c, i) => [c.name, i]));
+    const running = decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true })
+      .flatMap(({ name, action }) => (action.kind === 'kill' ? [{ name, id: action.id, sidecar: sidecarNames.has(name) }] : []))
+      .sort((a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size));
     const plan = (this.termination ??= planTermination(this.pod, this.terminationMode, running.length, Date.now()));
     // A pod whose object is gone has no status to report; a terminating one keeps reporting its containers' ends.
     if (plan.mode === 'gone') this.deps.status.forget(this.uid);
@@ -288,9 +317,9 @@ export class PodWorker {
   }
 
   private async stopForTermination({ name, id }: RunningInstance, deadline: number): Promise<void> {
-    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+    this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), containerFieldPath(this.pod, name));
     try {
-      this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, deadline);
+      this.recordOf(name).current = await this.stop(allContainers(this.pod).find((c) => c.name === name), name, id, deadline);
     } catch (err) {
       this.deps.logger.warn('stopping a container failed; removing it', { pod: this.label(), container: name, error: String(err) });
     }
@@ -303,6 +332,7 @@ export class PodWorker {
     this.unwatch.clear();
     for (const rec of this.records.values()) for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
     await this.deps.network.tearDown(this.uid);
+    await this.deps.ipc.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
   }
 

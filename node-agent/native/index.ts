@@ -97,6 +97,7 @@ interface Addon {
   markTopDir(path: PathArg): boolean;
   netnsCreate(path: PathArg): Promise<void>;
   netnsLoopbackUp(path: PathArg): Promise<void>;
+  ipcnsCreate(path: PathArg): Promise<void>;
   netnsConnect(netnsPath: PathArg, host: string, port: number, timeoutMs: number): Promise<number>;
   mountAsync(source: PathArg, target: PathArg, fstype: PathArg, flags?: number, data?: PathArg): Promise<void>;
   umount2Async(target: PathArg, flags?: number): Promise<void>;
@@ -195,6 +196,8 @@ export const markTopDir = (path: PathArg): boolean => addon.markTopDir(path);
 export const netnsCreate = (path: PathArg): Promise<void> => addon.netnsCreate(path);
 /** Sets the loopback of the network namespace bound on `path` up. */
 export const netnsLoopbackUp = (path: PathArg): Promise<void> => addon.netnsLoopbackUp(path);
+/** A new IPC namespace bound on `path` (which must not exist: EEXIST), for the containers of one pod to share. */
+export const ipcnsCreate = (path: PathArg): Promise<void> => addon.ipcnsCreate(path);
 /**
  * A TCP connection to host:port (an IP address) made inside the network namespace bound on
  * `netnsPath`, within `timeoutMs`: resolves with the connected socket's descriptor (non-blocking,

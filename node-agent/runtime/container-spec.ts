@@ -20,6 +20,10 @@ export interface PodOptions {
   hostname?: string;
   /** A network namespace to join (e.g. /var/run/netns/<pod>); a new empty one when absent. */
   netnsPath?: string;
+  /** An IPC namespace to join, the pod's (shared by its containers); a new one when absent. */
+  ipcnsPath?: string;
+  /** A host directory (the pod's tmpfs) to bind on /dev/shm, shared by the pod's containers; a tmpfs of the container's own when absent. */
+  shmPath?: string;
   /** The cgroup the container's cgroup is made under, relative to the hierarchy root. */
   cgroupParent?: string;
   /** Bind mounts such as /etc/resolv.conf and /etc/hosts. */

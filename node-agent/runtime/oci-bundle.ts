@@ -142,7 +142,7 @@ export function buildOciSpec(input: BundleInput): OciSpec {
     },
     root: { path: 'rootfs', readonly: security.readOnlyRootFilesystem === true },
     ...(pod.hostname ? { hostname: pod.hostname } : {}),
-    mounts: [...defaultMounts.map((m) => ({ ...m, options: [...m.options] })), ...bindMounts(pod)],
+    mounts: [...defaultMounts.map((m) => (m.destination === '/dev/shm' && pod.shmPath ? podShm(pod.shmPath) : { ...m, options: [...m.options] })), ...bindMounts(pod)],
     annotations: { ...input.annotations },
     linux: {
       namespaces: namespaces(pod),
@@ -180,11 +180,17 @@ export function capabilities(security: SecurityContext): string[] {
 function namespaces(pod: PodOptions): OciNamespace[] {
   return [
     { type: 'pid' },
-    { type: 'ipc' },
+    pod.ipcnsPath ? { type: 'ipc', path: pod.ipcnsPath } : { type: 'ipc' },
     { type: 'uts' },
     { type: 'mount' },
     pod.netnsPath ? { type: 'network', path: pod.netnsPath } : { type: 'network' },
   ];
+}
+
+/** The pod's /dev/shm: its tmpfs on the host, bound into each of its containers so they share it. */
+function podShm(shmPath: string): OciMount {
+  if (!shmPath.startsWith('/')) throw new InvalidSpecError('pod.shmPath', `'${shmPath}' is not an absolute path`);
+  return { destination: '/dev/shm', type: 'bind', source: shmPath, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev', 'rw'] };
 }
 
 function bindMounts(pod: PodOptions): OciMount[] {

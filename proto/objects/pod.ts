@@ -113,6 +113,8 @@ export interface Container {
   securityContext?: SecurityContext;
   stdin?: boolean;
   tty?: boolean;
+  /** Only on an init container, only `Always`: a sidecar, started in order with the init containers and kept running beside the app containers. */
+  restartPolicy?: 'Always';
 }
 
 export interface Toleration {

@@ -27,11 +27,26 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     checkEnv(container.env ?? [], joinPath(cpath, 'env'), names, out);
     checkEnvFrom(container.envFrom ?? [], joinPath(cpath, 'envFrom'), out);
   }
+  (spec.initContainers ?? []).forEach((c, i) => checkInitContainer(c, joinPath(joinPath(path, 'initContainers'), i), out));
+  spec.containers.forEach((c, i) => {
+    if (c.restartPolicy !== undefined) out.error(joinPath(joinPath(joinPath(path, 'containers'), i), 'restartPolicy'), 'Forbidden: may not be set for non-init containers');
+  });
   if (spec.hostname !== undefined) {
     const reason = dns1123Label(spec.hostname);
     if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
   }
   if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
+}
+
+/**
+ * Init containers run to completion: probes and lifecycle hooks make no sense for them, and
+ * Kubernetes refuses them; a sidecar (restartPolicy Always) keeps running and may have them.
+ */
+function checkInitContainer(c: Container, path: string, out: CheckOutput): void {
+  if (c.restartPolicy === 'Always') return;
+  for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const) {
+    if (c[field] !== undefined) out.error(joinPath(path, field), 'Forbidden: may not be set for init containers without restartPolicy=Always');
+  }
 }
 
 function checkContainer(c: Container, path: string, seenPortNames: Set<string>, out: CheckOutput): void {

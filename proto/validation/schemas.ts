@@ -122,8 +122,9 @@ const container = obj(
     // No attach in Berth: a container's stdin is never kept open, nor given a terminal.
     stdin: ignoredWhenTrue,
     tty: ignoredWhenTrue,
+    restartPolicy: oneOf('Always'),
   },
-  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'stdinOnce', 'resizePolicy', 'restartPolicy'] },
+  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'stdinOnce', 'resizePolicy'] },
 );
 
 const toleration = obj({
@@ -163,7 +164,7 @@ export const podSpec = obj(
   {
     containers: arr(container, { minItems: 1 }),
     // The scheduler counts their requests, but the agent does not run init containers.
-    initContainers: ignored(arr(container)),
+    initContainers: arr(container),
     restartPolicy: oneOf('Always', 'OnFailure', 'Never'),
     terminationGracePeriodSeconds: int(0),
     activeDeadlineSeconds: ignored(int(1)),

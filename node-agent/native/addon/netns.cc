@@ -1,4 +1,4 @@
-// Network namespaces for pods, made in-process instead of with `ip netns add` (two fork+execs
+// Network (and IPC) namespaces for pods, made in-process instead of with `ip netns add` (two fork+execs
 // per pod: `ip`, then `ip netns exec … ip link set lo up`).
 //
 // unshare(CLONE_NEWNET) and setns() change the namespace of the calling thread only. Each call
@@ -70,6 +70,20 @@ NetnsResult CreateNetns(const std::string& path) {
   return res;
 }
 
+// A new IPC namespace bound on `path` (a new, empty file), for the containers of one pod to
+// share (System V IPC and POSIX message queues), as the network namespace is shared. On failure
+// nothing is left: the file is removed again.
+NetnsResult CreateIpcns(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) return Fail("open");
+  close(fd);
+  NetnsResult res;
+  if (unshare(CLONE_NEWIPC) != 0) res = Fail("unshare");
+  else if (mount("/proc/thread-self/ns/ipc", path.c_str(), "none", MS_BIND, nullptr) != 0) res = Fail("mount");
+  if (res.err != 0) unlink(path.c_str());
+  return res;
+}
+
 // Enters the namespace bound on `path` and sets its loopback up (an agent restarted after a
 // crash between the two steps of CreateNetns finds it down).
 NetnsResult EnsureLoopbackUp(const std::string& path) {
@@ -103,11 +117,17 @@ Napi::Value NetnsLoopbackUp(const Napi::CallbackInfo& info) {
   return OnThread(info, "berth.netnsLoopbackUp", EnsureLoopbackUp);
 }
 
+// ipcnsCreate(path) -> Promise<void>; rejects with EEXIST when `path` exists.
+Napi::Value IpcnsCreate(const Napi::CallbackInfo& info) {
+  return OnThread(info, "berth.ipcnsCreate", CreateIpcns);
+}
+
 }  // namespace
 
 void InitNetns(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate, "netnsCreate"));
   exports.Set("netnsLoopbackUp", Napi::Function::New(env, NetnsLoopbackUp, "netnsLoopbackUp"));
+  exports.Set("ipcnsCreate", Napi::Function::New(env, IpcnsCreate, "ipcnsCreate"));
 }
 
 }  // namespace berth

@@ -103,6 +103,14 @@ describe('runtime/oci-bundle', () => {
     expect(joined).to.deep.include({ type: 'network', path: '/var/run/netns/pod-1' });
   });
 
+  it('joins the pod\'s IPC namespace and binds the pod\'s /dev/shm in place of a tmpfs of its own, when given', () => {
+    const spec = buildOciSpec(input({}, { ipcnsPath: '/var/lib/berth/ipc/u1/ns', shmPath: '/var/lib/berth/ipc/u1/shm' }));
+    expect(spec.linux.namespaces).to.deep.include({ type: 'ipc', path: '/var/lib/berth/ipc/u1/ns' });
+    const shm = spec.mounts.filter((m) => m.destination === '/dev/shm');
+    expect(shm).to.deep.equal([{ destination: '/dev/shm', type: 'bind', source: '/var/lib/berth/ipc/u1/shm', options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev', 'rw'] }]);
+    expect(buildOciSpec(input()).mounts.find((m) => m.destination === '/dev/shm')?.type).to.equal('tmpfs');
+  });
+
   it('puts the cgroup at /<cgroupParent>/<containerId>', () => {
     expect(buildOciSpec(input()).linux.cgroupsPath).to.equal('/berth/c1');
     expect(buildOciSpec(input({}, { cgroupParent: '/berth/pod-abc/' })).linux.cgroupsPath).to.equal('/berth/pod-abc/c1');

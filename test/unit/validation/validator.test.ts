@@ -50,6 +50,27 @@ describe('validateObject', () => {
     expect(r.errors).to.deep.include({ path: 'spec.template.spec.containers[1].name', message: 'Duplicate value: "a"' });
   });
 
+  it('accepts init containers, and refuses a name shared with an app container, probes and lifecycle hooks on them', () => {
+    expect(validateObject(deployment({}, { initContainers: [{ name: 'setup', image: 'busybox', command: ['true'] }] }))).to.deep.equal({ errors: [], warnings: [] });
+    const r = validateObject(deployment({}, {
+      initContainers: [
+        { name: 'web', image: 'busybox' },
+        { name: 'check', image: 'busybox', readinessProbe: { exec: { command: ['true'] } }, lifecycle: { postStart: { exec: { command: ['true'] } } } },
+      ],
+    }));
+    expect(r.errors).to.deep.include({ path: 'spec.template.spec.containers[0].name', message: 'Duplicate value: "web"' });
+    expect(r.errors).to.deep.include({ path: 'spec.template.spec.initContainers[1].readinessProbe', message: 'Forbidden: may not be set for init containers without restartPolicy=Always' });
+    expect(r.errors).to.deep.include({ path: 'spec.template.spec.initContainers[1].lifecycle', message: 'Forbidden: may not be set for init containers without restartPolicy=Always' });
+  });
+
+  it('accepts probes and hooks on a sidecar (an init container with restartPolicy Always), and restartPolicy only on init containers', () => {
+    const sidecar = { name: 'proxy', image: 'busybox', restartPolicy: 'Always', readinessProbe: { exec: { command: ['true'] } }, lifecycle: { preStop: { exec: { command: ['true'] } } } };
+    expect(validateObject(deployment({}, { initContainers: [sidecar] }))).to.deep.equal({ errors: [], warnings: [] });
+    const r = validateObject(deployment({}, { initContainers: [{ ...sidecar, restartPolicy: 'OnFailure' }], containers: [{ name: 'web', image: 'busybox', restartPolicy: 'Always' }] }));
+    expect(r.errors).to.deep.include({ path: 'spec.template.spec.containers[0].restartPolicy', message: 'Forbidden: may not be set for non-init containers' });
+    expect(paths(r)).to.include('spec.template.spec.initContainers[0].restartPolicy');
+  });
+
   it('applies DNS-1123 rules to names', () => {
     const bad = validateObject({ ...deployment(), metadata: { name: 'Web_1' } });
     expect(paths(bad)).to.deep.equal(['metadata.name']);
