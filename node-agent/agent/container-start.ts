@@ -79,6 +79,7 @@ export async function startInstance(ctx: StartContext, spec: Container, rec: Con
 async function createAndStart(ctx: StartContext, id: string, spec: Container, image: NonNullable<ContainerRecord['image']>, instance: number): Promise<RuntimeContainer> {
   const { deps, pod } = ctx;
   const extras = await deps.extras.forContainer(pod);
+  const mounts = [...extras.mounts, ...(await deps.volumes.mountsFor(pod, spec))];
   for (const w of extras.warnings) deps.events.pod(pod, 'Warning', w.reason, w.message);
   const allocatable = deps.allocatable ? await deps.allocatable() : hostAllocatable();
   const own = ownVariables(pod, spec, { hostIP: deps.hostIP, podIP: ctx.podIP, allocatable });
@@ -94,7 +95,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
       ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
       cgroupParent: deps.cgroupParentOf(ctx.uid),
       ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
-      ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
+      ...(mounts.length > 0 ? { mounts } : {}),
     },
     labels: containerLabels({ uid: ctx.uid, namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name }, spec.name, instance),
   });

@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
@@ -16,6 +17,8 @@ import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
+import { PodVolumeState, USAGE_CHECK_MS } from '../volumes/pod-volume-state.js';
+import type { PodFacts } from './downward-env.js';
 
 export type { PodWorkerDeps } from './pod-worker-deps.js';
 
@@ -40,6 +43,9 @@ export class PodWorker {
   private netnsPath: string | undefined;
   private podIP: string | undefined;
   private readonly probes: PodProbes;
+  private readonly volumes: PodVolumeState;
+  /** Stops the calls for changes of the ConfigMaps and Secrets the pod's volumes use. */
+  private readonly unwatchConfig: () => void;
   private terminating = false;
   private terminationMode: TerminationMode = 'gone';
   /** Set once the termination sequence has begun. */
@@ -84,6 +90,9 @@ export class PodWorker {
       },
       unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, `spec.containers{${container}}`),
     });
+    this.volumes = new PodVolumeState(deps.volumes, deps.events);
+    // A changed ConfigMap or Secret is rewritten into the pod's volumes by the next sync.
+    this.unwatchConfig = deps.volumes.watch(() => this.pod, () => this.kick());
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
       [rec.current, rec.previous] = instances;
@@ -129,7 +138,9 @@ export class PodWorker {
     }
     // Most updates are the echo of this worker's own status report: nothing to converge, and a
     // sync costs a runtime command per container.
-    if (JSON.stringify(before.spec) === JSON.stringify(pod.spec) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
+    // Labels and annotations count too: downwardAPI volumes show them.
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (same(before.spec, pod.spec) && same(before.metadata.labels, pod.metadata.labels) && same(before.metadata.annotations, pod.metadata.annotations) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
     this.kick();
   }
 
@@ -181,6 +192,7 @@ export class PodWorker {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
+    if (await this.volumesStopSync()) return this.reportStatus();
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
@@ -190,6 +202,31 @@ export class PodWorker {
     }
     this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), { ...(this.podIP ? { podIP: this.podIP } : {}), netnsPath: this.netnsPath });
     this.reportStatus();
+  }
+
+  /**
+   * volumesStopSync sets up or refreshes the pod's volumes and watches the disk use of its
+   * emptyDirs. True when nothing may be started: volumes not ready yet (the containers show why),
+   * or the pod evicted (its containers are stopped; it stays Failed until deleted).
+   */
+  private async volumesStopSync(): Promise<boolean> {
+    if (this.deps.volumes.hasLimitedDisk(this.pod)) this.wakeIn(USAGE_CHECK_MS);
+    if (this.volumes.evicted === undefined) await this.volumes.checkUsage(this.pod);
+    if (this.volumes.evicted !== undefined) {
+      for (const { name, action } of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true })) {
+        if (action.kind !== 'kill') continue;
+        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+        this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, action.id, Date.now());
+      }
+      return true;
+    }
+    const running = [...this.records.values()].some((r) => r.current !== undefined);
+    return !(await this.volumes.prepare(this.pod, await this.podFacts(), this.records.values(), running));
+  }
+
+  private async podFacts(): Promise<PodFacts> {
+    const allocatable = this.deps.allocatable ? await this.deps.allocatable() : { cpu: String(cpus().length), memory: String(totalmem()) };
+    return { hostIP: this.deps.hostIP, podIP: this.podIP, allocatable };
   }
 
   /** setUpNetwork makes and attaches the pod's network namespace; no container starts before (they join it). */
@@ -251,15 +288,17 @@ export class PodWorker {
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    // A terminating pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
-    const policy = this.terminating ? 'Never' : this.pod.spec.restartPolicy;
+    // A terminating (or evicted) pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
+    const policy = this.terminating || this.volumes.evicted !== undefined ? 'Never' : this.pod.spec.restartPolicy;
     const views = this.pod.spec.containers.map((spec) => {
       const readiness = this.probes.result(spec, 'readiness');
       const rec = this.records.get(spec.name) ?? newRecord(spec.name);
       const startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
       return { ...toView(spec, rec, policy, this.label()), ...(readiness ? { readiness } : {}), ...(startupPassed !== undefined ? { startupPassed } : {}) };
     });
-    const status = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const computed = computePodStatus(this.pod, { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, containers: views }, this.lastStatus, apiTimestamp());
+    const evicted = this.volumes.evicted;
+    const status: PodStatus = evicted === undefined ? computed : { ...computed, phase: 'Failed', reason: 'Evicted', message: evicted };
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -297,13 +336,15 @@ export class PodWorker {
     if (this.terminationMode === 'graceful') this.reportStatus();
   }
 
-  /** release removes the pod's containers, then its network namespace and cgroup. */
+  /** release removes the pod's containers, then its network namespace, cgroup and volumes. */
   private async release(): Promise<void> {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
     for (const rec of this.records.values()) for (const id of [rec.current?.id, rec.previous?.id]) if (id) await this.removeInstance(id);
     await this.deps.network.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
+    this.unwatchConfig();
+    await this.deps.volumes.tearDown(this.uid);
   }
 
   /** stop stops one running instance: preStop, its stop signal, SIGKILL at `deadline` (stopContainer). */

@@ -1,0 +1,46 @@
+/**
+ * Paths inside a volume that a pod spec names (an item's `path`, a mount's `subPath`): they must
+ * stay inside the volume, whatever the spec says and whatever symlinks the volume holds.
+ */
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+
+/** VolumePathError is used for a path of the spec that would leave its volume. */
+export class VolumePathError extends Error {
+  override readonly name = 'VolumePathError';
+}
+
+/**
+ * safeRelativePath checks a relative path of the spec: not empty, not absolute, no `..`
+ * element. Returns it without empty or `.` elements. `field` names it in the error.
+ */
+export function safeRelativePath(path: string, field: string): string {
+  if (path === '') throw new VolumePathError(`${field} must not be empty`);
+  if (path.startsWith('/')) throw new VolumePathError(`${field} ${JSON.stringify(path)} must be a relative path`);
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new VolumePathError(`${field} ${JSON.stringify(path)} must not contain '..'`);
+  if (parts.length === 0) throw new VolumePathError(`${field} ${JSON.stringify(path)} names no file`);
+  return parts.join('/');
+}
+
+/**
+ * resolveSubPath resolves `subPath` inside the volume at `volumeDir`, creating the directories
+ * that are missing (as the kubelet does), and returns the real path to bind. Every element is
+ * checked once it exists: a symlink the container left in the volume that points outside it
+ * (absolute or by `..`) is refused, not followed.
+ */
+export async function resolveSubPath(volumeDir: string, subPath: string): Promise<string> {
+  const clean = safeRelativePath(subPath, 'subPath');
+  const root = await realpath(volumeDir);
+  let current = root;
+  for (const part of clean.split('/')) {
+    const next = join(current, part);
+    const stat = await lstat(next).catch(() => undefined);
+    if (!stat) await mkdir(next, { mode: 0o755 });
+    current = await realpath(next);
+    if (current !== root && !current.startsWith(root + sep)) {
+      throw new VolumePathError(`subPath ${JSON.stringify(subPath)} leaves the volume (through a symlink to ${current})`);
+    }
+  }
+  return current;
+}
