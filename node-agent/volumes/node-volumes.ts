@@ -9,7 +9,7 @@ import type { ConfigObjects } from '../config/config-objects.js';
 import type { BindMount } from '../runtime/index.js';
 import { DATA_DIR, writeAtomically, type Ownership } from './atomic-writer.js';
 import { prepareHostPath } from './host-path.js';
-import { resolveSubPath } from './safe-path.js';
+import { pinSubPath, type PinnedPath } from './safe-path.js';
 import { kindOf, onTmpfs, type VolumeDirs } from './volume-dirs.js';
 import { referencedObjects, volumeFiles } from './volume-files.js';
 
@@ -23,6 +23,13 @@ export class VolumeError extends Error {
   constructor(readonly volume: string, override readonly cause: Error) {
     super(`MountVolume.SetUp failed for volume "${volume}" : ${cause.message}`);
   }
+}
+
+/** ContainerMounts is used for a container's volume mounts, and what to release once it is created. */
+export interface ContainerMounts {
+  mounts: BindMount[];
+  /** Closes the subPaths held open for the mounts (call once the container is created, or failed to be). */
+  release(): Promise<void>;
 }
 
 /** VolumeSetUp is used for the outcome of a pod's volume sync that did not stop its start. */
@@ -92,9 +99,23 @@ export class NodeVolumes {
   /**
    * mountsFor gives container `c` its volumeMounts as bind mounts. A configMap, secret,
    * downwardAPI or projected volume is always read-only (as Kubernetes mounts them); a read-only
-   * mount is read-only recursively. A subPath is resolved inside the volume (never out of it).
+   * mount is read-only recursively. A subPath is resolved inside the volume (never out of it)
+   * and held open until release(), so what is mounted is what was checked.
    */
-  async mountsFor(pod: Pod, c: Container): Promise<BindMount[]> {
+  async mountsFor(pod: Pod, c: Container): Promise<ContainerMounts> {
+    const pinned: PinnedPath[] = [];
+    const release = async () => {
+      for (const p of pinned.splice(0)) await p.close();
+    };
+    try {
+      return { mounts: await this.collectMounts(pod, c, pinned), release };
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  private async collectMounts(pod: Pod, c: Container, pinned: PinnedPath[]): Promise<BindMount[]> {
     const uid = pod.metadata.uid ?? '';
     const byName = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
     const mounts: BindMount[] = [];
@@ -104,7 +125,12 @@ export class NodeVolumes {
       const kind = kindOf(volume);
       const source = volume.hostPath ? volume.hostPath.path : kind ? this.dirs.volumeDir(uid, kind, volume.name) : undefined;
       if (source === undefined) throw new Error(`volume ${JSON.stringify(volume.name)} has no source Berth supports`);
-      const hostPath = m.subPath ? await resolveSubPath(source, m.subPath) : source;
+      let hostPath = source;
+      if (m.subPath) {
+        const pin = await pinSubPath(source, m.subPath);
+        pinned.push(pin);
+        hostPath = pin.path;
+      }
       const readOnly = m.readOnly === true || (kind !== undefined && kind !== 'empty-dir');
       mounts.push({ hostPath, containerPath: m.mountPath, ...(readOnly ? { readOnly: true, recursiveReadOnly: true } : {}) });
     }

@@ -2,8 +2,9 @@
  * Paths inside a volume that a pod spec names (an item's `path`, a mount's `subPath`): they must
  * stay inside the volume, whatever the spec says and whatever symlinks the volume holds.
  */
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from '../native/index.js';
 
 /** VolumePathError is used for a path of the spec that would leave its volume. */
 export class VolumePathError extends Error {
@@ -38,9 +39,38 @@ export async function resolveSubPath(volumeDir: string, subPath: string): Promis
     const stat = await lstat(next).catch(() => undefined);
     if (!stat) await mkdir(next, { mode: 0o755 });
     current = await realpath(next);
-    if (current !== root && !current.startsWith(root + sep)) {
-      throw new VolumePathError(`subPath ${JSON.stringify(subPath)} leaves the volume (through a symlink to ${current})`);
-    }
+    if (!inside(current, root)) throw new VolumePathError(`subPath ${JSON.stringify(subPath)} leaves the volume (through a symlink to ${current})`);
   }
   return current;
+}
+
+function inside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root + sep);
+}
+
+/** PinnedPath is used for a subPath held open until its container is created: `path` reaches exactly what was checked. */
+export interface PinnedPath {
+  /** `/proc/<agent pid>/fd/<n>`: mounting it mounts the opened file or directory, whatever its path became since. */
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * pinSubPath resolves `subPath` (resolveSubPath) and holds the result open (O_PATH), checking
+ * the open file is inside the volume. Between a check of a path and its mount, a container that
+ * shares the volume could swap a directory for a symlink; mounting the open file (as the kubelet
+ * does) leaves it no such window.
+ */
+export async function pinSubPath(volumeDir: string, subPath: string): Promise<PinnedPath> {
+  const resolved = await resolveSubPath(volumeDir, subPath);
+  const root = await realpath(volumeDir);
+  const handle = await open(resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  try {
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`);
+    if (!inside(opened, root)) throw new VolumePathError(`subPath ${JSON.stringify(subPath)} leaves the volume (it became ${opened})`);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return { path: `/proc/${process.pid}/fd/${handle.fd}`, close: () => handle.close() };
 }

@@ -51,7 +51,7 @@ describe('volumes on the node: set up, updated, removed', function () {
     expect(await mountPointsUnder(dirs.podDir('u1'))).to.have.members([dir, dirs.volumeDir('u1', 'empty-dir', 'cache')]);
     expect(await readFile(join(dir, 'password'), 'utf8')).to.equal('one');
     expect((await stat(join(dir, 'password'))).mode & 0o777).to.equal(0o400);
-    const mounts = await volumes.mountsFor(pod, { name: 'main', image: 'busybox', volumeMounts: [{ name: 'creds', mountPath: '/creds' }, { name: 'cache', mountPath: '/cache' }] });
+    const { mounts } = await volumes.mountsFor(pod, { name: 'main', image: 'busybox', volumeMounts: [{ name: 'creds', mountPath: '/creds' }, { name: 'cache', mountPath: '/cache' }] });
     expect(mounts).to.deep.equal([
       { hostPath: dir, containerPath: '/creds', readOnly: true, recursiveReadOnly: true },
       { hostPath: dirs.volumeDir('u1', 'empty-dir', 'cache'), containerPath: '/cache' },
@@ -98,12 +98,20 @@ describe('volumes on the node: set up, updated, removed', function () {
     config.setConfigMap('shop', 'settings', { level: 'debug' });
     const pod = podWith('u3', { volumes: [{ name: 'cfg', configMap: { name: 'settings' } }] });
     await volumes.setUp(pod, FACTS);
-    const [mount] = await volumes.mountsFor(pod, { name: 'main', image: 'busybox', volumeMounts: [{ name: 'cfg', mountPath: '/etc/level', subPath: 'level' }] });
-    expect(mount?.hostPath).to.match(/\/configmap\/cfg\/\.\.\d{4}_[^/]+\/level$/);
-    config.setConfigMap('shop', 'settings', { level: 'info' });
-    await volumes.setUp(pod, FACTS);
-    expect(await readFile(join(dirs.volumeDir('u3', 'configmap', 'cfg'), 'level'), 'utf8')).to.equal('info');
-    expect(mount?.hostPath).to.not.contain(await readlink(join(dirs.volumeDir('u3', 'configmap', 'cfg'), DATA_DIR)));
+    const { mounts, release } = await volumes.mountsFor(pod, { name: 'main', image: 'busybox', volumeMounts: [{ name: 'cfg', mountPath: '/etc/level', subPath: 'level' }] });
+    try {
+      // The mount source is the file held open: the version of the ConfigMap it was opened in.
+      const source = mounts[0]?.hostPath ?? '';
+      expect(source).to.equal(`/proc/${process.pid}/fd/${source.split('/').pop() ?? ''}`);
+      const pinnedFile = await readlink(source);
+      expect(pinnedFile).to.match(/\/configmap\/cfg\/\.\.\d{4}_[^/]+\/level$/);
+      config.setConfigMap('shop', 'settings', { level: 'info' });
+      await volumes.setUp(pod, FACTS);
+      expect(await readFile(join(dirs.volumeDir('u3', 'configmap', 'cfg'), 'level'), 'utf8')).to.equal('info');
+      expect(pinnedFile).to.not.contain(await readlink(join(dirs.volumeDir('u3', 'configmap', 'cfg'), DATA_DIR)));
+    } finally {
+      await release();
+    }
   });
 
   it('a disk emptyDir over its sizeLimit evicts the pod with Kubernetes\' message', async () => {
