@@ -85,9 +85,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
   const services = extras.env.map((e) => ({ name: e.name, value: e.value ?? '' }));
   // The runtime takes env, command and args as they are: Kubernetes' expansion happens here, as in the kubelet.
   const expanded = expandContainer(own, services, spec.command, spec.args);
-  const volumes = await deps.volumes.mountsFor(pod, spec);
-  const mounts = [...extras.mounts, ...volumes.mounts];
-  // The subPaths stay open until the runtime has mounted them.
+  const mounts = [...extras.mounts, ...(await deps.volumes.mountsFor(pod, spec))];
   return createAndStartInstance(deps.runtime, {
     id,
     container: { ...spec, ...expanded },
@@ -100,7 +98,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
       ...(mounts.length > 0 ? { mounts } : {}),
     },
     labels: containerLabels({ uid: ctx.uid, namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name }, spec.name, instance),
-  }).finally(() => volumes.release());
+  });
 }
 
 /** The host's cores and memory: what an unset limit stands for when the agent gave no allocatable. */

@@ -17,8 +17,7 @@ import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
-import { PodVolumeState, USAGE_CHECK_MS } from '../volumes/pod-volume-state.js';
-import type { PodFacts } from './downward-env.js';
+import { PodVolumeState, type SyncContext } from '../volumes/pod-volume-state.js';
 
 export type { PodWorkerDeps } from './pod-worker-deps.js';
 
@@ -192,7 +191,7 @@ export class PodWorker {
       const rec = this.recordOf(spec.name);
       if (rec.current) rec.current = await inspectIfPresent(this.deps.runtime, rec.current.id);
     }
-    if (await this.volumesStopSync()) return this.reportStatus();
+    if (await this.volumes.holdsStarts(this.volumeSync())) return this.reportStatus();
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
@@ -204,29 +203,17 @@ export class PodWorker {
     this.reportStatus();
   }
 
-  /**
-   * volumesStopSync sets up or refreshes the pod's volumes and watches the disk use of its
-   * emptyDirs. True when nothing may be started: volumes not ready yet (the containers show why),
-   * or the pod evicted (its containers are stopped; it stays Failed until deleted).
-   */
-  private async volumesStopSync(): Promise<boolean> {
-    if (this.deps.volumes.hasLimitedDisk(this.pod)) this.wakeIn(USAGE_CHECK_MS);
-    if (this.volumes.evicted === undefined) await this.volumes.checkUsage(this.pod);
-    if (this.volumes.evicted !== undefined) {
-      for (const { name, action } of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: true })) {
-        if (action.kind !== 'kill') continue;
-        this.deps.events.pod(this.pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
-        this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, action.id, Date.now());
-      }
-      return true;
-    }
-    const running = [...this.records.values()].some((r) => r.current !== undefined);
-    return !(await this.volumes.prepare(this.pod, await this.podFacts(), this.records.values(), running));
-  }
-
-  private async podFacts(): Promise<PodFacts> {
-    const allocatable = this.deps.allocatable ? await this.deps.allocatable() : { cpu: String(cpus().length), memory: String(totalmem()) };
-    return { hostIP: this.deps.hostIP, podIP: this.podIP, allocatable };
+  /** What the pod's volumes need of this worker for one sync (PodVolumeState.holdsStarts). */
+  private volumeSync(): SyncContext {
+    return {
+      pod: this.pod,
+      records: this.records,
+      facts: async () => ({ hostIP: this.deps.hostIP, podIP: this.podIP, allocatable: this.deps.allocatable ? await this.deps.allocatable() : { cpu: String(cpus().length), memory: String(totalmem()) } }),
+      kill: async (name, id) => {
+        this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, Date.now());
+      },
+      wakeIn: (ms) => this.wakeIn(ms),
+    };
   }
 
   /** setUpNetwork makes and attaches the pod's network namespace; no container starts before (they join it). */

@@ -47,7 +47,11 @@ export async function writeAtomically(dir: string, files: ReadonlyMap<string, Fi
     await chmod(target, fileMode(content.mode, ownership));
     if (ownership) await chown(target, 0, ownership.gid);
   }
-  if (ownership) await chownTree(versionDir, ownership.gid);
+  if (ownership) {
+    await chownTree(versionDir, ownership.gid);
+    await chown(dir, 0, ownership.gid);
+    await chmod(dir, 0o2755);
+  }
   const previous = await readlink(join(dir, DATA_DIR)).catch(() => undefined);
   const tmpLink = join(dir, '..data_tmp');
   await rm(tmpLink, { force: true });
@@ -72,9 +76,9 @@ export async function writeAtomically(dir: string, files: ReadonlyMap<string, Fi
   return true;
 }
 
-/** The mode a file gets: the asked bits; with fsGroup, group read too (as the kubelet's SetVolumeOwnership). */
+/** The mode a file gets: the asked bits; with fsGroup, read for owner and group too (the kubelet's SetVolumeOwnership of a read-only volume). */
 function fileMode(mode: number, ownership: Ownership | undefined): number {
-  return ownership ? mode | 0o040 : mode;
+  return ownership ? mode | 0o440 : mode;
 }
 
 async function chownTree(dir: string, gid: number): Promise<void> {

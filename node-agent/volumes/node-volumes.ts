@@ -9,7 +9,7 @@ import type { ConfigObjects } from '../config/config-objects.js';
 import type { BindMount } from '../runtime/index.js';
 import { DATA_DIR, writeAtomically, type Ownership } from './atomic-writer.js';
 import { prepareHostPath } from './host-path.js';
-import { pinSubPath, type PinnedPath } from './safe-path.js';
+import { pinSubPath } from './safe-path.js';
 import { kindOf, onTmpfs, type VolumeDirs } from './volume-dirs.js';
 import { referencedObjects, volumeFiles } from './volume-files.js';
 
@@ -23,13 +23,6 @@ export class VolumeError extends Error {
   constructor(readonly volume: string, override readonly cause: Error) {
     super(`MountVolume.SetUp failed for volume "${volume}" : ${cause.message}`);
   }
-}
-
-/** ContainerMounts is used for a container's volume mounts, and what to release once it is created. */
-export interface ContainerMounts {
-  mounts: BindMount[];
-  /** Closes the subPaths held open for the mounts (call once the container is created, or failed to be). */
-  release(): Promise<void>;
 }
 
 /** VolumeSetUp is used for the outcome of a pod's volume sync that did not stop its start. */
@@ -100,37 +93,20 @@ export class NodeVolumes {
    * mountsFor gives container `c` its volumeMounts as bind mounts. A configMap, secret,
    * downwardAPI or projected volume is always read-only (as Kubernetes mounts them); a read-only
    * mount is read-only recursively. A subPath is resolved inside the volume (never out of it)
-   * and held open until release(), so what is mounted is what was checked.
+   * and bound, from the file held open after that check, to a directory of the pod
+   * (VolumeDirs.bindSubPath): what is mounted is what was checked, and stays as it was then.
    */
-  async mountsFor(pod: Pod, c: Container): Promise<ContainerMounts> {
-    const pinned: PinnedPath[] = [];
-    const release = async () => {
-      for (const p of pinned.splice(0)) await p.close();
-    };
-    try {
-      return { mounts: await this.collectMounts(pod, c, pinned), release };
-    } catch (err) {
-      await release();
-      throw err;
-    }
-  }
-
-  private async collectMounts(pod: Pod, c: Container, pinned: PinnedPath[]): Promise<BindMount[]> {
+  async mountsFor(pod: Pod, c: Container): Promise<BindMount[]> {
     const uid = pod.metadata.uid ?? '';
     const byName = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
     const mounts: BindMount[] = [];
-    for (const m of c.volumeMounts ?? []) {
+    for (const [index, m] of (c.volumeMounts ?? []).entries()) {
       const volume = byName.get(m.name);
       if (!volume) throw new Error(`volumeMount ${JSON.stringify(m.name)} of container ${c.name} names no volume of the pod`);
       const kind = kindOf(volume);
       const source = volume.hostPath ? volume.hostPath.path : kind ? this.dirs.volumeDir(uid, kind, volume.name) : undefined;
       if (source === undefined) throw new Error(`volume ${JSON.stringify(volume.name)} has no source Berth supports`);
-      let hostPath = source;
-      if (m.subPath) {
-        const pin = await pinSubPath(source, m.subPath);
-        pinned.push(pin);
-        hostPath = pin.path;
-      }
+      const hostPath = m.subPath ? await this.dirs.bindSubPath(uid, volume.name, c.name, index, () => pinSubPath(source, m.subPath ?? '')) : source;
       const readOnly = m.readOnly === true || (kind !== undefined && kind !== 'empty-dir');
       mounts.push({ hostPath, containerPath: m.mountPath, ...(readOnly ? { readOnly: true, recursiveReadOnly: true } : {}) });
     }

@@ -1,7 +1,9 @@
 import type { Pod } from '../../proto/objects/pod.js';
 import type { ContainerRecord } from '../agent/container-record.js';
+import { killMessage } from '../agent/container-stop.js';
 import type { PodFacts } from '../agent/downward-env.js';
 import type { EventReporter } from '../agent/event-reporter.js';
+import { decidePod } from '../agent/pod-decision.js';
 import { ContainerConfigError } from '../config/config-error.js';
 import { VolumeError, type NodeVolumes } from './node-volumes.js';
 
@@ -10,6 +12,16 @@ const CONFIG_ERROR_REASON = 'CreateContainerConfigError';
 
 /** How often the disk use of an emptyDir with a sizeLimit is measured (the kubelet's eviction manager: 10 s). */
 export const USAGE_CHECK_MS = 5_000;
+
+/** SyncContext is used for what PodVolumeState.holdsStarts needs of its pod worker. */
+export interface SyncContext {
+  pod: Pod;
+  records: Map<string, ContainerRecord>;
+  facts(): Promise<PodFacts>;
+  /** Stops a running instance at once (SIGKILL), recording it as the container's current one. */
+  kill(name: string, id: string): Promise<void>;
+  wakeIn(ms: number): void;
+}
 
 /**
  * PodVolumeState is used by a pod worker for its pod's volumes between syncs: whether they are
@@ -23,6 +35,29 @@ export class PodVolumeState {
   evicted: string | undefined;
 
   constructor(private readonly volumes: NodeVolumes, private readonly events: EventReporter) {}
+
+  /**
+   * holdsStarts sets up or refreshes the pod's volumes and watches the disk use of its
+   * emptyDirs, once per sync of the worker. True when nothing may be started: volumes not ready
+   * yet (the containers show why), or the pod evicted (its containers are killed; it stays
+   * Failed until deleted).
+   */
+  async holdsStarts(ctx: SyncContext): Promise<boolean> {
+    const { pod, records } = ctx;
+    if (this.volumes.hasLimitedDisk(pod)) ctx.wakeIn(USAGE_CHECK_MS);
+    await this.checkUsage(pod);
+    if (this.evicted !== undefined) {
+      // The kubelet evicts over a local storage limit without a grace period.
+      for (const { name, action } of decidePod({ pod, containers: records, now: Date.now(), terminating: true })) {
+        if (action.kind !== 'kill') continue;
+        this.events.pod(pod, 'Normal', 'Killing', killMessage(name, 'PodTerminating'), `spec.containers{${name}}`);
+        await ctx.kill(name, action.id);
+      }
+      return true;
+    }
+    const running = [...records.values()].some((r) => r.current !== undefined);
+    return !(await this.prepare(pod, await ctx.facts(), records.values(), running));
+  }
 
   /**
    * prepare sets up (or refreshes) the pod's volumes. Returns false when containers must not be

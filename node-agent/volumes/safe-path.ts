@@ -48,18 +48,19 @@ function inside(path: string, root: string): boolean {
   return path === root || path.startsWith(root + sep);
 }
 
-/** PinnedPath is used for a subPath held open until its container is created: `path` reaches exactly what was checked. */
+/** PinnedPath is used for a subPath held open after its check: `path` reaches exactly what was checked. */
 export interface PinnedPath {
-  /** `/proc/<agent pid>/fd/<n>`: mounting it mounts the opened file or directory, whatever its path became since. */
+  /** `/proc/<agent pid>/fd/<n>`: bind-mounting it mounts the opened file or directory, whatever its path became since. */
   path: string;
+  isDirectory: boolean;
   close(): Promise<void>;
 }
 
 /**
  * pinSubPath resolves `subPath` (resolveSubPath) and holds the result open (O_PATH), checking
  * the open file is inside the volume. Between a check of a path and its mount, a container that
- * shares the volume could swap a directory for a symlink; mounting the open file (as the kubelet
- * does) leaves it no such window.
+ * shares the volume could swap a directory for a symlink; bind-mounting the open file (as the
+ * kubelet does) leaves it no such window. The caller closes it once bound.
  */
 export async function pinSubPath(volumeDir: string, subPath: string): Promise<PinnedPath> {
   const resolved = await resolveSubPath(volumeDir, subPath);
@@ -68,9 +69,10 @@ export async function pinSubPath(volumeDir: string, subPath: string): Promise<Pi
   try {
     const opened = await readlink(`/proc/self/fd/${handle.fd}`);
     if (!inside(opened, root)) throw new VolumePathError(`subPath ${JSON.stringify(subPath)} leaves the volume (it became ${opened})`);
+    const isDirectory = (await handle.stat()).isDirectory();
+    return { path: `/proc/${process.pid}/fd/${handle.fd}`, isDirectory, close: () => handle.close() };
   } catch (err) {
     await handle.close();
     throw err;
   }
-  return { path: `/proc/${process.pid}/fd/${handle.fd}`, close: () => handle.close() };
 }

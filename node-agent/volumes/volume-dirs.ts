@@ -5,12 +5,16 @@
  *   volumes/<pod uid>/secret/<volume>         secret: a tmpfs, so the data never reaches the disk
  *   volumes/<pod uid>/downward-api/<volume>   downwardAPI
  *   volumes/<pod uid>/projected/<volume>      projected: a tmpfs (it may hold Secret data)
+ *   volumes/<pod uid>/volume-subpaths/<volume>/<container>/<mount index>
+ *                                             a bind mount of a mount's subPath, made once
  * hostPath volumes have no directory here: the node's path itself is mounted.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { MS_BIND, mountAsync } from '../native/index.js';
 import type { Volume } from '../../proto/objects/volume.js';
 import { mountPointsUnder, type Mounter } from '../runtime/mounter.js';
+import type { PinnedPath } from './safe-path.js';
 
 /** VolumeKind is used for the directory a volume's kind lives in under its pod's. */
 export type VolumeKind = 'empty-dir' | 'configmap' | 'secret' | 'downward-api' | 'projected';
@@ -59,6 +63,27 @@ export class VolumeDirs {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     if (await this.isMounted(dir)) return;
     await this.mounter.mount('tmpfs', dir, 'tmpfs', options);
+  }
+
+  /**
+   * bindSubPath gives the path to mount for a container's subPath mount: the subPath, checked and
+   * held open by `pin`, bound to the pod's volume-subpaths directory. The runtime binds that
+   * path: it cannot bind the agent's open file itself from its own mount namespace. Made once per
+   * container and mount; a restarted container gets the same (a subPath never updates).
+   */
+  async bindSubPath(uid: string, volume: string, container: string, index: number, pin: () => Promise<PinnedPath>): Promise<string> {
+    const target = join(this.root, uid, 'volume-subpaths', volume, container, String(index));
+    if (await this.isMounted(target)) return target;
+    const pinned = await pin();
+    try {
+      await mkdir(dirname(target), { recursive: true, mode: 0o750 });
+      if (pinned.isDirectory) await mkdir(target, { recursive: true });
+      else await writeFile(target, '', { flag: 'a' });
+      await mountAsync(pinned.path, target, '', MS_BIND);
+    } finally {
+      await pinned.close();
+    }
+    return target;
   }
 
   /** remove unmounts everything under the pod's directory (deepest first), then deletes it. */
