@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Pod } from '../../proto/objects/pod.js';
 import { apply, nodeOf, pod, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
-import type { LocalClusterHandle } from '../support/local-cluster.js';
+import { startAgent, stopAgent, type LocalClusterHandle } from '../support/local-cluster.js';
 
-const PODS = ['web', 'mem', 'readonly', 'downward', 'groups', 'full', 'missing-file'];
+const PODS = ['web', 'mem', 'readonly', 'downward', 'groups', 'full', 'missing-file', 'outlived'];
 
 /** Two containers sharing an emptyDir: one writes a page into it, the other serves the page (a subPath of it, read-only). */
 const WEB = `apiVersion: v1
@@ -131,6 +131,27 @@ spec:
     volumeMounts: [{name: f, mountPath: /f}]
 `;
 
+/** Volumes of every kind that leave something on the node: a tmpfs, a disk directory, a subPath bind. */
+const OUTLIVED = `apiVersion: v1
+kind: Pod
+metadata: {name: outlived}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - name: mem
+    emptyDir: {medium: Memory}
+  - name: disk
+    emptyDir: {}
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "1000000"]
+    volumeMounts:
+    - {name: mem, mountPath: /mem}
+    - {name: disk, mountPath: /disk}
+    - {name: disk, mountPath: /sub, subPath: nested/dir}
+`;
+
 describe('e2e: volumes', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
@@ -244,6 +265,25 @@ describe('e2e: volumes', function () {
     }, 30_000);
     const p = await pod(cluster, 'missing-file');
     expect(p.status?.containerStatuses?.[0]?.state?.waiting?.reason).to.equal('ContainerCreating');
+  });
+
+  it('a pod deleted while its node\'s agent is down leaves nothing of its volumes once the agent is back', async () => {
+    await apply(cluster, OUTLIVED);
+    const p = await running('outlived');
+    const node = nodeOf(cluster, p);
+    const uid = p.metadata.uid ?? '';
+    expect(readFileSync(`/proc/${node.agentPid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes(uid))).to.have.length(2);
+    await stopAgent(cluster, node.name, 'SIGKILL');
+    try {
+      await run(cluster, ['delete', 'pod', 'outlived', '--wait=false']);
+    } finally {
+      startAgent(cluster, node.name);
+    }
+    await waitFor(async () => {
+      expect((await run(cluster, ['get', 'pods', '-o', 'name'])).stdout).to.not.contain('outlived');
+      expect(existsSync(join(node.root, 'volumes', uid))).to.equal(false);
+      expect(readFileSync(`/proc/${node.agentPid}/mountinfo`, 'utf8')).to.not.contain(uid);
+    }, 60_000);
   });
 
   /** Deletes the pod and checks its node has no directory and no mount of its volumes left. */
