@@ -77,11 +77,14 @@ export class NodeVolumes {
     }
   }
 
+  /** setUpEmptyDir makes the emptyDir once; later syncs leave it (and what containers did to its mode) alone. */
   private async setUpEmptyDir(volume: Volume, dir: string, ownership: Ownership | undefined): Promise<void> {
     if (volume.emptyDir?.medium === 'Memory') {
+      if (await this.dirs.isMounted(dir)) return;
       const limit = volume.emptyDir.sizeLimit;
       await this.dirs.mountTmpfs(dir, `mode=0777${limit !== undefined ? `,size=${memoryBytes(limit)}` : ''}`);
     } else {
+      if (await lstat(dir).then(() => true, () => false)) return;
       await mkdir(dir, { recursive: true, mode: 0o777 });
     }
     // Group-owned and setgid with fsGroup, so what any container writes stays the group's.
