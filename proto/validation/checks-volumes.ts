@@ -60,8 +60,10 @@ function checkSource(v: Volume, path: string, containers: Container[], out: Chec
 }
 
 function checkProjection(s: VolumeProjection, path: string, containers: Container[], out: CheckOutput): void {
+  // serviceAccountToken and clusterTrustBundle are warned about by the schema (Berth has no service account tokens) and count as the one source.
+  const ignoredKinds = ['serviceAccountToken', 'clusterTrustBundle'].filter((k) => (s as Record<string, unknown>)[k] !== undefined);
   const given = PROJECTIONS.filter((p) => s[p] !== undefined);
-  if (given.length !== 1) out.error(path, 'Invalid value: must specify exactly 1 of: `configMap`, `secret`, `downwardAPI`');
+  if (given.length + ignoredKinds.length !== 1) out.error(path, 'Invalid value: must specify exactly 1 of: `configMap`, `secret`, `downwardAPI`');
   if (s.configMap) {
     if (!s.configMap.name) out.error(joinPath(joinPath(path, 'configMap'), 'name'), 'Required value');
     checkItems(s.configMap.items, joinPath(path, 'configMap'), out);

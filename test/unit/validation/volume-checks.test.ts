@@ -32,6 +32,12 @@ describe('volume validation', () => {
     expect(r).to.deep.equal({ errors: [], warnings: [] });
   });
 
+  it('accepts a projected serviceAccountToken source with a warning: Berth has no service account tokens', () => {
+    const r = validateObject(pod([{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }, { configMap: { name: 'ca' } }] } }]));
+    expect(r.errors).to.deep.equal([]);
+    expect(r.warnings.map((w) => w.path)).to.deep.equal(['spec.volumes[0].projected.sources[0].serviceAccountToken']);
+  });
+
   it('refuses an unsupported source by name, none, or two', () => {
     const r = validateObject(pod([{ name: 'data', persistentVolumeClaim: { claimName: 'x' } }, { name: 'none' }, { name: 'two', emptyDir: {}, hostPath: { path: '/tmp' } }]));
     expect(r.errors.map((e) => e.path)).to.deep.equal(['spec.volumes[0].persistentVolumeClaim', 'spec.volumes[1]', 'spec.volumes[2].hostPath']);
