@@ -9,7 +9,7 @@ import type { ConfigObjects } from '../config/config-objects.js';
 import type { BindMount } from '../runtime/index.js';
 import { DATA_DIR, writeAtomically, type Ownership } from './atomic-writer.js';
 import { prepareHostPath } from './host-path.js';
-import { pinSubPath } from './safe-path.js';
+import { pinSubPath, VolumePathError } from './safe-path.js';
 import { kindOf, onTmpfs, type VolumeDirs } from './volume-dirs.js';
 import { referencedObjects, volumeFiles } from './volume-files.js';
 
@@ -109,11 +109,21 @@ export class NodeVolumes {
       const kind = kindOf(volume);
       const source = volume.hostPath ? volume.hostPath.path : kind ? this.dirs.volumeDir(uid, kind, volume.name) : undefined;
       if (source === undefined) throw new Error(`volume ${JSON.stringify(volume.name)} has no source Berth supports`);
-      const hostPath = m.subPath ? await this.dirs.bindSubPath(uid, volume.name, c.name, index, () => pinSubPath(source, m.subPath ?? '')) : source;
+      const hostPath = m.subPath ? await this.subPathSource(uid, volume.name, c.name, index, source, m.subPath) : source;
       const readOnly = m.readOnly === true || (kind !== undefined && kind !== 'empty-dir');
       mounts.push({ hostPath, containerPath: m.mountPath, ...(readOnly ? { readOnly: true, recursiveReadOnly: true } : {}) });
     }
     return mounts;
+  }
+
+  /** subPathSource binds a mount's subPath (VolumeDirs.bindSubPath); one that leaves its volume is a ContainerConfigError, as in Kubernetes. */
+  private async subPathSource(uid: string, volume: string, container: string, index: number, source: string, subPath: string): Promise<string> {
+    try {
+      return await this.dirs.bindSubPath(uid, volume, container, index, () => pinSubPath(source, subPath));
+    } catch (err) {
+      if (!(err instanceof VolumePathError)) throw err;
+      throw new ContainerConfigError(`failed to prepare subPath for volumeMount "${volume}" of container "${container}": ${err.message}`);
+    }
   }
 
   /** exceededLimit is Kubernetes' eviction message when a disk emptyDir of the pod holds more than its sizeLimit. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -7,7 +7,7 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { apply, nodeOf, pod, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 import { startAgent, stopAgent, type LocalClusterHandle } from '../support/local-cluster.js';
 
-const PODS = ['web', 'mem', 'readonly', 'downward', 'groups', 'full', 'missing-file', 'outlived'];
+const PODS = ['web', 'mem', 'readonly', 'downward', 'groups', 'full', 'missing-file', 'outlived', 'escape'];
 
 /** Two containers sharing an emptyDir: one writes a page into it, the other serves the page (a subPath of it, read-only). */
 const WEB = `apiVersion: v1
@@ -131,6 +131,22 @@ spec:
     volumeMounts: [{name: f, mountPath: /f}]
 `;
 
+/** A subPath through a symlink, left in the volume, that points out of it. */
+const escapePod = (hostDir: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: escape}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - name: data
+    hostPath: {path: ${hostDir}, type: Directory}
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "1000000"]
+    volumeMounts: [{name: data, mountPath: /stolen, subPath: evil}]
+`;
+
 /** Volumes of every kind that leave something on the node: a tmpfs, a disk directory, a subPath bind. */
 const OUTLIVED = `apiVersion: v1
 kind: Pod
@@ -156,6 +172,7 @@ describe('e2e: volumes', function () {
   this.timeout(120_000);
   let cluster: LocalClusterHandle;
   let hostDir: string | undefined;
+  let escapeDir: string | undefined;
 
   useSharedCluster(
     (c) => (cluster = c),
@@ -165,6 +182,7 @@ describe('e2e: volumes', function () {
         execFileSync('umount', ['-l', join(hostDir, 'inner')], { stdio: 'ignore' });
         rmSync(hostDir, { recursive: true, force: true });
       }
+      if (escapeDir) rmSync(escapeDir, { recursive: true, force: true });
     },
   );
 
@@ -218,6 +236,19 @@ describe('e2e: volumes', function () {
     expect(out).to.match(/touch: \/ro\/top: Read-only file system/);
     expect(out).to.match(/touch: \/ro\/inner\/below: Read-only file system/);
     expect(existsSync(join(hostDir, 'inner', 'below'))).to.equal(false);
+  });
+
+  it('a subPath through a symlink out of its volume is refused: the container never starts', async () => {
+    escapeDir = mkdtempSync(join(tmpdir(), 'berth-e2e-escape-'));
+    symlinkSync('/etc', join(escapeDir, 'evil'));
+    await apply(cluster, escapePod(escapeDir));
+    const waiting = await waitFor(async () => {
+      const state = (await pod(cluster, 'escape')).status?.containerStatuses?.[0]?.state;
+      expect(state?.waiting?.message ?? '').to.contain('failed to prepare subPath');
+      return state?.waiting;
+    }, 30_000);
+    expect(waiting?.message).to.match(/failed to prepare subPath for volumeMount "data" of container "main": subPath "evil" leaves the volume/);
+    expect((await pod(cluster, 'escape')).status?.containerStatuses?.[0]?.state?.running).to.equal(undefined);
   });
 
   it('a downwardAPI volume holds the pod\'s fields as files, and follows a label change', async () => {

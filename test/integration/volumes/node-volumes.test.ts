@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { ContainerRecord } from '../../../node-agent/agent/container-record.js';
 import { newRecord } from '../../../node-agent/agent/container-record.js';
 import type { EventReporter } from '../../../node-agent/agent/event-reporter.js';
+import { ContainerConfigError } from '../../../node-agent/config/config-error.js';
 import { HostMounter, mountPointsUnder } from '../../../node-agent/runtime/mounter.js';
 import { DATA_DIR } from '../../../node-agent/volumes/atomic-writer.js';
 import { NodeVolumes } from '../../../node-agent/volumes/node-volumes.js';
@@ -119,7 +120,8 @@ describe('volumes on the node: set up, updated, removed', function () {
     await symlink('/etc', join(dirs.volumeDir('u5', 'empty-dir', 'data'), 'evil'));
     let error: unknown;
     await volumes.mountsFor(pod, { name: 'main', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/x', subPath: 'evil' }] }).catch((err: unknown) => (error = err));
-    expect(String(error)).to.match(/subPath "evil" leaves the volume/);
+    expect(error).to.be.instanceOf(ContainerConfigError);
+    expect(String(error)).to.match(/failed to prepare subPath for volumeMount "data" of container "main": subPath "evil" leaves the volume/);
     expect(await mountPointsUnder(root)).to.deep.equal([]);
   });
 
