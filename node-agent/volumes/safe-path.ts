@@ -21,6 +21,8 @@ export function safeRelativePath(path: string, field: string): string {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new VolumePathError(`${field} ${JSON.stringify(path)} must not contain '..'`);
   if (parts.length === 0) throw new VolumePathError(`${field} ${JSON.stringify(path)} names no file`);
+  // The atomic writer's own entries (..data, ..<timestamp>) start so.
+  if (parts[0]?.startsWith('..')) throw new VolumePathError(`${field} ${JSON.stringify(path)} must not start with '..'`);
   return parts.join('/');
 }
 

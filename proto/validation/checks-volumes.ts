@@ -103,6 +103,7 @@ function checkFilePath(p: string, path: string, out: CheckOutput): void {
   if (p === '') out.error(path, 'Required value');
   else if (p.startsWith('/')) out.error(path, `Invalid value: ${quote(p)}: must be a relative path`);
   else if (p.split('/').includes('..')) out.error(path, `Invalid value: ${quote(p)}: must not contain '..'`);
+  else if (p.startsWith('..')) out.error(path, `Invalid value: ${quote(p)}: must not start with '..'`);
 }
 
 function checkQuantity(q: string | number, path: string, out: CheckOutput): void {
