@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
 import { CliError } from './errors.js';
 
 /** ManifestDocument is one non-empty YAML document of a manifest file. */
@@ -45,6 +45,17 @@ export function manifestFiles(paths: string[]): string[] {
   return out;
 }
 
+/**
+ * How manifests are read: as kubectl reads them, with YAML 1.1's scalars (Kubernetes' YAML
+ * library), so `defaultMode: 0400` is the octal mode 256 and `yes`/`on` are booleans, as in
+ * every manifest written for kubectl. Two 1.1 resolutions kubectl's library does not make are
+ * left out: sexagesimal numbers (`1:20` stays a string) and timestamps (a date stays a string).
+ */
+const KUBECTL_YAML = {
+  version: '1.1',
+  customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || (t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp')),
+} as const;
+
 /** readManifests parses every file; any YAML error anywhere stops everything before a request. */
 export function readManifests(paths: string[], readStdin: () => string): ManifestDocument[] {
   const documents: ManifestDocument[] = [];
@@ -54,7 +65,7 @@ export function readManifests(paths: string[], readStdin: () => string): Manifes
     const source = file === '-' ? 'stdin' : file;
     const lines = new LineCounter();
     let index = 0;
-    for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: true })) {
+    for (const doc of parseAllDocuments(text, { ...KUBECTL_YAML, lineCounter: lines, prettyErrors: true })) {
       const empty = doc.contents === null;
       if (!empty) index++;
       const startLine = lines.linePos(doc.range[0]).line;

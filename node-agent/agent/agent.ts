@@ -14,6 +14,9 @@ import type { PodNetwork } from '../network/pod-network.js';
 import { RouteTable } from '../network/route-table.js';
 import { ProbeChecker } from '../probes/probe-checks.js';
 import { BerthRuntime } from '../runtime/index.js';
+import { HostMounter } from '../runtime/mounter.js';
+import { NodeVolumes } from '../volumes/node-volumes.js';
+import { VolumeDirs } from '../volumes/volume-dirs.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
 import { ImagePuller } from './image-puller.js';
@@ -41,7 +44,7 @@ interface NodeNetworking {
  * Agent is one node agent. Layout under --root: images/ (ImageStore),
  * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
  * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
- * get, ServiceDiscovery).
+ * get, ServiceDiscovery), volumes/ (each pod's volume directories, VolumeDirs).
  *
  * Lifecycle: start() adopts the pods and containers of an earlier agent from the state
  * directory and the runtime (they keep running and restarting even before the control plane
@@ -103,6 +106,7 @@ export class Agent {
         runAction: (action, target, timeoutMs) => probes.run(action, target, timeoutMs),
         control: this.client,
         configs: this.configs,
+        volumes: new NodeVolumes(new VolumeDirs(options.root, new HostMounter()), this.configs),
       },
       this.runtime,
       new PodStateStore(options.root),

@@ -100,6 +100,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
   const services = extras.env.map((e) => ({ name: e.name, value: e.value ?? '' }));
   // The runtime takes env, command and args as they are: Kubernetes' expansion happens here, as in the kubelet.
   const expanded = expandContainer(own, services, spec.command, spec.args);
+  const mounts = [...extras.mounts, ...(await deps.volumes.mountsFor(pod, spec))];
   return createAndStartInstance(deps.runtime, {
     id,
     container: { ...spec, ...expanded },
@@ -110,7 +111,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
       ...(ctx.ipc ? { ipcnsPath: ctx.ipc.ipcnsPath, shmPath: ctx.ipc.shmPath } : {}),
       cgroupParent: deps.cgroupParentOf(ctx.uid),
       ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
-      ...(extras.mounts.length > 0 ? { mounts: extras.mounts } : {}),
+      ...(mounts.length > 0 ? { mounts } : {}),
     },
     labels: containerLabels({ uid: ctx.uid, namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name }, spec.name, instance),
   });

@@ -41,6 +41,8 @@ export class PodManager {
     // A pod's state file goes only after its network is torn down, so an attachment without one is a leftover.
     await this.deps.network.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
     await this.deps.ipc.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
+    // Likewise volumes: those of a pod whose state file is gone were left by a removal cut short.
+    for (const uid of await this.deps.volumes.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')))) this.logger.info('removed the volumes of a pod no longer here', { uid });
     for (const pod of adopted) {
       const uid = pod.metadata.uid ?? '';
       const worker = new PodWorker(pod, this.deps, containers.get(uid) ?? new Map());

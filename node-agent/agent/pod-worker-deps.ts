@@ -10,6 +10,7 @@ import type { PodIpc } from './pod-ipc.js';
 import type { RunAction } from './lifecycle-hooks.js';
 import type { TerminationControl } from './pod-termination.js';
 import type { StatusReporter } from './status-reporter.js';
+import type { NodeVolumes } from '../volumes/node-volumes.js';
 
 /** PodWorkerDeps is what every pod worker of an agent shares. */
 export interface PodWorkerDeps {
@@ -32,6 +33,8 @@ export interface PodWorkerDeps {
   probe: ProbeAttempt;
   /** One exec or httpGet of a lifecycle hook (ProbeChecker.run). */
   runAction: RunAction;
+  /** The volumes of the node's pods: set up before their containers, removed with the pod. */
+  volumes: NodeVolumes;
   /** The control plane's side of a graceful termination: the drain wait and FinishPodTermination. */
   control: TerminationControl;
   /** The ConfigMaps and Secrets the node's pods refer to (env, envFrom, volumes). */

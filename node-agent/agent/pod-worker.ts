@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import type { Container, Pod, PodStatus } from '../../proto/objects/pod.js';
 import { apiTimestamp } from '../../proto/time.js';
 import type { ProbeTarget } from '../probes/probe-checks.js';
@@ -19,6 +20,7 @@ import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
+import { PodVolumeState, type SyncContext } from '../volumes/pod-volume-state.js';
 
 export type { PodWorkerDeps } from './pod-worker-deps.js';
 
@@ -44,6 +46,9 @@ export class PodWorker {
   private ipc: PodIpcPaths | undefined;
   private podIP: string | undefined;
   private readonly probes: PodProbes;
+  private readonly volumes: PodVolumeState;
+  /** Stops the calls for changes of the ConfigMaps and Secrets the pod's volumes use. */
+  private readonly unwatchConfig: () => void;
   private terminating = false;
   private terminationMode: TerminationMode = 'gone';
   /** Set once the termination sequence has begun. */
@@ -90,6 +95,9 @@ export class PodWorker {
       },
       unhealthy: (container, _kind, message) => this.deps.events.pod(this.pod, 'Warning', 'Unhealthy', message, containerFieldPath(this.pod, container)),
     });
+    this.volumes = new PodVolumeState(deps.volumes, deps.events);
+    // A changed ConfigMap or Secret is rewritten into the pod's volumes by the next sync.
+    this.unwatchConfig = deps.volumes.watch(() => this.pod, () => this.kick());
     for (const [name, instances] of adopted ?? []) {
       const rec = newRecord(name);
       [rec.current, rec.previous] = instances;
@@ -141,7 +149,9 @@ export class PodWorker {
     }
     // Most updates are the echo of this worker's own status report: nothing to converge, and a
     // sync costs a runtime command per container.
-    if (JSON.stringify(before.spec) === JSON.stringify(pod.spec) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
+    // Labels and annotations count too: downwardAPI volumes show them.
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (same(before.spec, pod.spec) && same(before.metadata.labels, pod.metadata.labels) && same(before.metadata.annotations, pod.metadata.annotations) && before.metadata.deletionTimestamp === pod.metadata.deletionTimestamp) return;
     this.kick();
   }
 
@@ -200,6 +210,7 @@ export class PodWorker {
       const rec = this.recordOf(spec.name);
       rec.startupPassed = spec.startupProbe && rec.current ? this.probes.startupSucceeded(rec.current.id) : undefined;
     }
+    if (await this.volumes.holdsStarts(this.volumeSync())) return this.reportStatus();
     for (const decision of decidePod({ pod: this.pod, containers: this.records, now: Date.now(), terminating: false })) {
       const rec = this.recordOf(decision.name);
       rec.restarts = decision.next;
@@ -209,6 +220,19 @@ export class PodWorker {
     }
     this.probes.sync(probedContainers(this.pod, this.records, this.lastStatus), { ...(this.podIP ? { podIP: this.podIP } : {}), netnsPath: this.netnsPath });
     this.reportStatus();
+  }
+
+  /** What the pod's volumes need of this worker for one sync (PodVolumeState.holdsStarts). */
+  private volumeSync(): SyncContext {
+    return {
+      pod: this.pod,
+      records: this.records,
+      facts: async () => ({ hostIP: this.deps.hostIP, podIP: this.podIP, allocatable: this.deps.allocatable ? await this.deps.allocatable() : { cpu: String(cpus().length), memory: String(totalmem()) } }),
+      kill: async (name, id) => {
+        this.recordOf(name).current = await this.stop(this.pod.spec.containers.find((c) => c.name === name), name, id, Date.now());
+      },
+      wakeIn: (ms) => this.wakeIn(ms),
+    };
   }
 
   /** setUpNetwork makes and attaches the pod's network namespace; no container starts before (they join it). */
@@ -281,9 +305,12 @@ export class PodWorker {
 
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
-    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating);
+    // A terminating (or evicted) pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
+    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating || this.volumes.evicted !== undefined);
     const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, ...views };
-    const status = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
+    const computed = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
+    const evicted = this.volumes.evicted;
+    const status: PodStatus = evicted === undefined ? computed : { ...computed, phase: 'Failed', reason: 'Evicted', message: evicted };
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -326,7 +353,7 @@ export class PodWorker {
     if (this.terminationMode === 'graceful') this.reportStatus();
   }
 
-  /** release removes the pod's containers, then its network namespace and cgroup. */
+  /** release removes the pod's containers, then its network namespace, cgroup and volumes. */
   private async release(): Promise<void> {
     for (const stop of this.unwatch.values()) stop();
     this.unwatch.clear();
@@ -334,6 +361,8 @@ export class PodWorker {
     await this.deps.network.tearDown(this.uid);
     await this.deps.ipc.tearDown(this.uid);
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
+    this.unwatchConfig();
+    await this.deps.volumes.tearDown(this.uid);
   }
 
   /** stop stops one running instance: preStop, its stop signal, SIGKILL at `deadline` (stopContainer). */

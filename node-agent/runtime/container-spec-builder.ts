@@ -9,15 +9,18 @@ import { buildOciSpec } from './oci-bundle.js';
 import type { OciSpec } from './oci-types.js';
 import { findExecutable, readFileInRoot } from './root-path.js';
 import type { CreateContainerRequest } from './runtime.js';
-import { resolveUser } from './user.js';
+import { resolveUser, withPodGroups } from './user.js';
 
 /** buildContainerSpec builds the spec of container `id` whose rootfs is mounted at `rootfs`. */
 export async function buildContainerSpec(id: string, request: CreateContainerRequest, rootfs: string, limits: { defaultCgroupParent: string; pidsLimit: number }): Promise<OciSpec> {
   const imageConfig = request.image.config.config ?? {};
-  const user = resolveUser(
-    { imageUser: imageConfig.User, ...effectiveRunAs(request.container, request.pod ?? {}) },
-    await readFileInRoot(rootfs, '/etc/passwd'),
-    await readFileInRoot(rootfs, '/etc/group'),
+  const user = withPodGroups(
+    resolveUser(
+      { imageUser: imageConfig.User, ...effectiveRunAs(request.container, request.pod ?? {}) },
+      await readFileInRoot(rootfs, '/etc/passwd'),
+      await readFileInRoot(rootfs, '/etc/group'),
+    ),
+    request.pod?.securityContext ?? {},
   );
   const spec = buildOciSpec({
     containerId: id,

@@ -29,7 +29,12 @@ export interface PodOptions {
   /** Bind mounts such as /etc/resolv.conf and /etc/hosts. */
   mounts?: BindMount[];
   /** The pod's securityContext; each field the container's own securityContext sets wins. */
-  securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot'>;
+  securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot'> & {
+    /** Added to every process's supplementary groups (the group of the pod's volumes). */
+    fsGroup?: number;
+    /** Added to every process's supplementary groups. */
+    supplementalGroups?: number[];
+  };
 }
 
 /** BindMount is used to put a host file or directory into the container. */
@@ -37,6 +42,8 @@ export interface BindMount {
   hostPath: string;
   containerPath: string;
   readOnly?: boolean;
+  /** With readOnly: read-only all the way down, mounts below included (OCI option `rro`). */
+  recursiveReadOnly?: boolean;
 }
 
 /**

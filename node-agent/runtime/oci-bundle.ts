@@ -205,7 +205,7 @@ function bindMounts(pod: PodOptions): OciMount[] {
       destination: m.containerPath,
       type: 'bind',
       source: m.hostPath,
-      options: ['rbind', 'rprivate', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw'],
+      options: ['rbind', 'rprivate', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw', ...(m.readOnly && m.recursiveReadOnly ? ['rro'] : [])],
     };
   });
 }

@@ -127,3 +127,13 @@ export function resolveUser(request: UserRequest, passwd: string | undefined, gr
     name === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(name)).map((g) => g.gid))].filter((g) => g !== gid);
   return { uid, gid, additionalGids, home: entry?.home ?? '/' };
 }
+
+/**
+ * withPodGroups adds the pod's supplementalGroups and fsGroup to a process's supplementary
+ * groups (as Kubernetes does), so every container can use the volumes fsGroup gives that group.
+ */
+export function withPodGroups(user: ProcessUser, pod: { fsGroup?: number; supplementalGroups?: number[] }): ProcessUser {
+  const extra = [...(pod.supplementalGroups ?? []), ...(pod.fsGroup !== undefined ? [pod.fsGroup] : [])];
+  if (extra.length === 0) return user;
+  return { ...user, additionalGids: [...new Set([...user.additionalGids, ...extra])] };
+}

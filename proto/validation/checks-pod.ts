@@ -3,6 +3,7 @@ import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
 import { checkAffinity } from './checks-affinity.js';
 import { checkEnv, checkEnvFrom } from './checks-env.js';
+import { checkVolumes } from './checks-volumes.js';
 import { dns1123Label, ianaServiceName } from './names.js';
 import { joinPath, quote } from './problems.js';
 
@@ -36,6 +37,7 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
   }
   if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
+  checkVolumes(spec, path, out);
 }
 
 /**

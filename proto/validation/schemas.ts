@@ -1,5 +1,6 @@
 import { any, arr, bool, ignored, ignoredWhenTrue, int, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
 import type { Schema } from './schema-builder.js';
+import { volume, volumeMount } from './schemas-volumes.js';
 
 /**
  * JSON Schemas of the objects a user can apply, following Kubernetes' field names and types.
@@ -119,12 +120,13 @@ const container = obj(
     terminationMessagePolicy: oneOf('File', 'FallbackToLogsOnError'),
     imagePullPolicy: oneOf('Always', 'IfNotPresent', 'Never'),
     securityContext,
+    volumeMounts: arr(volumeMount),
     // No attach in Berth: a container's stdin is never kept open, nor given a terminal.
     stdin: ignoredWhenTrue,
     tty: ignoredWhenTrue,
     restartPolicy: oneOf('Always'),
   },
-  { required: ['name'], unsupported: ['volumeMounts', 'volumeDevices', 'stdinOnce', 'resizePolicy'] },
+  { required: ['name'], unsupported: ['volumeDevices', 'stdinOnce', 'resizePolicy'] },
 );
 
 const toleration = obj({
@@ -177,17 +179,18 @@ export const podSpec = obj(
     tolerations: arr(toleration),
     affinity,
     securityContext: obj(
-      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: ignored(int(0)) },
-      { unsupported: ['seLinuxOptions', 'seccompProfile', 'supplementalGroups', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
+      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: int(0), supplementalGroups: arr(int(0)) },
+      { unsupported: ['seLinuxOptions', 'seccompProfile', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
     ),
     enableServiceLinks: bool,
+    volumes: arr(volume),
     // Set by Kubernetes from priorityClassName; Berth's scheduler has no priorities.
     priority: ignored(int()),
   },
   {
     required: ['containers'],
     unsupported: [
-      'volumes', 'hostNetwork', 'hostPID', 'hostIPC', 'serviceAccountName', 'serviceAccount',
+      'hostNetwork', 'hostPID', 'hostIPC', 'serviceAccountName', 'serviceAccount',
       'automountServiceAccountToken', 'imagePullSecrets', 'priorityClassName', 'runtimeClassName',
       'topologySpreadConstraints', 'dnsConfig', 'hostAliases', 'readinessGates', 'overhead', 'preemptionPolicy',
       'setHostnameAsFQDN', 'shareProcessNamespace', 'ephemeralContainers', 'os', 'schedulingGates',

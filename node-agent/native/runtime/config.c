@@ -175,6 +175,10 @@ static void parse_mount_options(struct mount_spec *m, const struct json *opts, c
       m->flags |= MS_BIND | MS_REC;
       continue;
     }
+    if (strcmp(o, "rro") == 0) {
+      m->recursive_ro = true;
+      continue;
+    }
     for (size_t k = 0; k < BR_ARRAY_LEN(mount_flags) && !done; k++) {
       if (strcmp(o, mount_flags[k].name) != 0) continue;
       if (mount_flags[k].clear) m->flags &= ~mount_flags[k].flag;

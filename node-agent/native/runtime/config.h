@@ -20,6 +20,7 @@ struct mount_spec {
   unsigned long flags;       /* MS_* set by options */
   unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) or 0 */
   bool bind;                 /* bind or rbind */
+  bool recursive_ro;         /* "rro": read-only all the way down (mount_setattr AT_RECURSIVE) */
   char *data;                /* filesystem-specific options joined with ',' (may be empty) */
 };
 

@@ -94,9 +94,20 @@ static void mount_cgroup(int rootfd, const struct mount_spec *m, const struct cg
   if (flags & MS_RDONLY) remount_bind(rootfd, m->destination, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
+/* "rro": MS_RDONLY on a bind remount covers only the top mount; mount_setattr with AT_RECURSIVE
+ * makes every mount below dest read-only too (Linux 5.12+). */
+static void make_recursively_readonly(int rootfd, const char *dest) {
+  int fd = resolve_or_die(rootfd, dest, CREATE_NONE);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    die_errno("make %s read-only recursively", dest);
+  close(fd);
+}
+
 static void mount_one(int rootfd, const struct mount_spec *m, const struct cgroup *cg, bool cgroupns) {
   if (m->bind) {
     bind_mount(rootfd, m->source, m->destination, m->flags, m->propagation);
+    if (m->recursive_ro) make_recursively_readonly(rootfd, m->destination);
     return;
   }
   if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {

@@ -89,11 +89,11 @@ describe('the berth CLI against a control plane', function () {
 
   it('reads manifests from stdin and warns about unsupported fields by path', async () => {
     const doc = deployment('from-stdin');
-    (doc.spec.template.spec as Record<string, unknown>).volumes = [];
+    (doc.spec.template.spec as Record<string, unknown>).hostAliases = [];
     const res = await berth(cp.server, ['apply', '-f', '-'], stringify(doc));
     expect(res.code, res.stderr).to.equal(0);
     expect(res.stdout).to.equal('deployment.apps/from-stdin created\n');
-    expect(res.stderr).to.equal('Warning: stdin: document 1 (line 1): Deployment/from-stdin: spec.template.spec.volumes: unsupported field: Berth ignores it\n');
+    expect(res.stderr).to.equal('Warning: stdin: document 1 (line 1): Deployment/from-stdin: spec.template.spec.hostAliases: unsupported field: Berth ignores it\n');
   });
 
   it('describes a deployment with its template', async () => {

@@ -86,6 +86,12 @@ describe('runtime/oci-bundle', () => {
     expect(spec.linux.devices.map((d) => d.path)).to.have.members(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
   });
 
+  it('marks a recursively read-only bind mount with the rro option, and only read-only ones', () => {
+    const spec = buildOciSpec(input({}, { mounts: [{ hostPath: '/v/a', containerPath: '/a', readOnly: true, recursiveReadOnly: true }, { hostPath: '/v/b', containerPath: '/b', recursiveReadOnly: true }] }));
+    expect(spec.mounts.find((m) => m.destination === '/a')?.options).to.deep.equal(['rbind', 'rprivate', 'nosuid', 'nodev', 'ro', 'rro']);
+    expect(spec.mounts.find((m) => m.destination === '/b')?.options).to.deep.equal(['rbind', 'rprivate', 'nosuid', 'nodev', 'rw']);
+  });
+
   it('rejects relative bind mount paths', () => {
     expect(() => buildOciSpec(input({}, { mounts: [{ hostPath: 'rel', containerPath: '/x' }] }))).to.throw(InvalidSpecError, /pod\.mounts\[0\]\.hostPath/);
     expect(() => buildOciSpec(input({}, { mounts: [{ hostPath: '/x', containerPath: 'x' }] }))).to.throw(InvalidSpecError, /pod\.mounts\[0\]\.containerPath/);

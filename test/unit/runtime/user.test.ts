@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidSpecError } from '../../../node-agent/runtime/errors.js';
-import { resolveUser } from '../../../node-agent/runtime/user.js';
+import { resolveUser, withPodGroups } from '../../../node-agent/runtime/user.js';
 
 describe('runtime/user', () => {
   const passwd = ['root:x:0:0:root:/root:/bin/sh', 'daemon:x:1:1:daemon:/usr/sbin:/bin/false', '# comment', 'broken', 'app:x:1000:1001:App:/home/app:/bin/sh', ''].join('\n');
@@ -51,5 +51,11 @@ describe('runtime/user', () => {
     expect(() => resolveUser({ imageUser: 'nobody' }, passwd, group)).to.throw(InvalidSpecError, /user 'nobody' not found in the image's \/etc\/passwd/);
     expect(() => resolveUser({ imageUser: 'app:wheel' }, passwd, group)).to.throw(InvalidSpecError, /group 'wheel' not found in the image's \/etc\/group/);
     expect(() => resolveUser({ imageUser: 'app' }, undefined, undefined)).to.throw(/user 'app' not found/);
+  });
+
+  it('adds the pod\'s supplementalGroups and fsGroup to the supplementary groups, once each', () => {
+    const user = { uid: 1000, gid: 1000, additionalGids: [44], home: '/' };
+    expect(withPodGroups(user, { fsGroup: 2000, supplementalGroups: [3000, 44] }).additionalGids).to.deep.equal([44, 3000, 2000]);
+    expect(withPodGroups(user, {})).to.deep.equal(user);
   });
 });

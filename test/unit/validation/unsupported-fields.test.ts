@@ -33,7 +33,7 @@ describe('warnings for fields Berth does not act on', () => {
       {
         activeDeadlineSeconds: 60,
         priority: 10,
-        securityContext: { fsGroup: 2000 },
+        securityContext: { fsGroupChangePolicy: 'OnRootMismatch' },
         tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }],
       },
       { stdin: true, tty: true, lifecycle: { preStop: { tcpSocket: { port: 80 } } } },
@@ -42,7 +42,7 @@ describe('warnings for fields Berth does not act on', () => {
     expect(r.warnings.map((w) => w.path)).to.have.members([
       'spec.template.spec.activeDeadlineSeconds',
       'spec.template.spec.priority',
-      'spec.template.spec.securityContext.fsGroup',
+      'spec.template.spec.securityContext.fsGroupChangePolicy',
       'spec.template.spec.tolerations[0].tolerationSeconds',
       'spec.template.spec.containers[0].stdin',
       'spec.template.spec.containers[0].tty',

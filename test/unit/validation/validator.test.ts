@@ -29,9 +29,9 @@ describe('validateObject', () => {
   });
 
   it('warns about Kubernetes fields Berth does not support, and accepts the object', () => {
-    const r = validateObject(deployment({}, { volumes: [{ name: 'data', emptyDir: {} }], topologySpreadConstraints: [] }));
+    const r = validateObject(deployment({}, { hostAliases: [], topologySpreadConstraints: [] }));
     expect(r.errors).to.deep.equal([]);
-    expect(r.warnings.map((w) => w.path)).to.have.members(['spec.template.spec.volumes', 'spec.template.spec.topologySpreadConstraints']);
+    expect(r.warnings.map((w) => w.path)).to.have.members(['spec.template.spec.hostAliases', 'spec.template.spec.topologySpreadConstraints']);
   });
 
   it('requires the selector to match the template labels', () => {
