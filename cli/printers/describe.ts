@@ -3,58 +3,19 @@ import type { DaemonSet } from '../../proto/objects/daemonset.js';
 import type { Job } from '../../proto/objects/job.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
-import type { Container, ContainerState, ContainerStatus, Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
+import type { Pod, PodTemplateSpec } from '../../proto/objects/pod.js';
 import type { EndpointSlice } from '../../proto/objects/discovery.js';
 import type { Service } from '../../proto/objects/service.js';
 import type { ConfigMap, Secret } from '../../proto/objects/config.js';
 import { formatLabelSelector } from '../../proto/labels.js';
 import { age } from './age.js';
-import { describeConfigMapLines, describeSecretLines, envFromText, envValueText } from './config.js';
-import { endpointsText, nodeStatusText, podStatusText } from './columns.js';
-import { describeProbe } from './probes.js';
+import { describeConfigMapLines, describeSecretLines } from './config.js';
+import { endpointsText, nodeStatusText } from './columns.js';
+import { indentBlock, Lines, timestamp } from './describe-lines.js';
+import { describePod, podTemplate } from './describe-pod.js';
 import { serviceEndpointsText } from './services.js';
 import { formatTable } from './table.js';
 import { jobDurationText } from './workload-columns.js';
-
-/** Annotations that describe hides, as kubectl hides its own last-applied annotation. */
-const HIDDEN_ANNOTATIONS = new Set(['berth.dev/last-applied-configuration']);
-
-/** Width of describe's key column; a longer top-level key widens it for every top-level line, as kubectl's tabwriter does. */
-const KEY_WIDTH = 24;
-
-type Line = { text: string } | { indent: number; key: string; value: string };
-
-/** Lines accumulates `Key:  value` lines with kubectl describe's alignment and indentation. */
-class Lines {
-  private readonly out: Line[] = [];
-  field(key: string, value: string | number | undefined, indent = 0): void {
-    this.out.push({ indent, key: `${key}:`, value: value === undefined || value === '' ? '<none>' : String(value) });
-  }
-  map(key: string, values: Record<string, string> | undefined, indent = 0): void {
-    const entries = Object.entries(values ?? {}).filter(([k]) => !HIDDEN_ANNOTATIONS.has(k));
-    if (entries.length === 0) return this.field(key, '<none>', indent);
-    // Continuation lines have an empty key: they line up under the first value.
-    entries.forEach(([k, v], i) => this.out.push({ indent, key: i === 0 ? `${key}:` : '', value: `${k}=${v}` }));
-  }
-  line(text: string): void {
-    this.out.push({ text });
-  }
-  toString(): string {
-    const topWidth = Math.max(KEY_WIDTH, ...this.out.map((l) => ('key' in l && l.indent === 0 ? l.key.length + 2 : 0)));
-    let lastKeyWidth = KEY_WIDTH;
-    return this.out
-      .map((l) => {
-        if ('text' in l) return l.text;
-        if (l.key !== '') lastKeyWidth = l.indent === 0 ? topWidth : Math.max(KEY_WIDTH - l.indent, l.key.length + 1);
-        return `${' '.repeat(l.indent)}${l.key.padEnd(lastKeyWidth)}${l.value}`;
-      })
-      .join('\n');
-  }
-}
-
-function timestamp(ts: string | undefined): string {
-  return ts ? new Date(ts).toUTCString().replace('GMT', '+0000') : '<unknown>';
-}
 
 /** Kinds whose kubectl describe prints no creation time. */
 const WITHOUT_CREATION_TIME = new Set(['Service', 'EndpointSlice', 'ConfigMap', 'Secret']);
@@ -65,77 +26,6 @@ function meta(o: BerthObject, l: Lines): void {
   if (!WITHOUT_CREATION_TIME.has(o.kind)) l.field('CreationTimestamp', timestamp(o.metadata.creationTimestamp));
   l.map('Labels', o.metadata.labels);
   l.map('Annotations', o.metadata.annotations);
-}
-
-function container(c: Container, l: Lines, indent: number): void {
-  l.line(`${' '.repeat(indent)}${c.name}:`);
-  const i = indent + 1;
-  l.field('Image', c.image, i);
-  const ports = (c.ports ?? []).map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`);
-  l.field('Port', ports.join(', ') || '<none>', i);
-  if (c.command) l.field('Command', c.command.join(' '), i);
-  if (c.args) l.field('Args', c.args.join(' '), i);
-  const limits = Object.entries(c.resources?.limits ?? {}).map(([k, v]) => `${k}: ${v}`);
-  const requests = Object.entries(c.resources?.requests ?? {}).map(([k, v]) => `${k}: ${v}`);
-  if (limits.length) l.field('Limits', limits.join(', '), i);
-  if (requests.length) l.field('Requests', requests.join(', '), i);
-  if (c.livenessProbe) l.field('Liveness', describeProbe(c.livenessProbe), i);
-  if (c.readinessProbe) l.field('Readiness', describeProbe(c.readinessProbe), i);
-  if (c.startupProbe) l.field('Startup', describeProbe(c.startupProbe), i);
-  if (c.envFrom?.length) l.field('Environment Variables from', envFromText(c.envFrom), i);
-  const env = (c.env ?? []).map((e) => `${e.name}=${envValueText(e)}`);
-  l.field('Environment', env.join(', ') || '<none>', i);
-}
-
-/** containerState prints a container's state (or last state) under `key`, as kubectl does. */
-function containerState(key: string, s: ContainerState | undefined, l: Lines): void {
-  if (s?.running) {
-    l.field(key, 'Running', 3);
-    if (s.running.startedAt) l.field('Started', timestamp(s.running.startedAt), 4);
-  } else if (s?.waiting) {
-    l.field(key, 'Waiting', 3);
-    if (s.waiting.reason) l.field('Reason', s.waiting.reason, 4);
-    if (s.waiting.message) l.field('Message', s.waiting.message, 4);
-  } else if (s?.terminated) {
-    const t = s.terminated;
-    l.field(key, 'Terminated', 3);
-    if (t.reason) l.field('Reason', t.reason, 4);
-    if (t.message) l.field('Message', t.message, 4);
-    l.field('Exit Code', t.exitCode, 4);
-    if (t.signal) l.field('Signal', t.signal, 4);
-    if (t.startedAt) l.field('Started', timestamp(t.startedAt), 4);
-    if (t.finishedAt) l.field('Finished', timestamp(t.finishedAt), 4);
-  } else {
-    l.field(key, key === 'State' ? 'Unknown' : '', 3);
-  }
-}
-
-/** podContainers prints a pod's containers under `title`, each with its state, last state, readiness and restarts. */
-function podContainers(title: string, containers: Container[], statuses: ContainerStatus[] | undefined, l: Lines): void {
-  l.line(`${title}:`);
-  for (const c of containers) {
-    container(c, l, 2);
-    const st = statuses?.find((s) => s.name === c.name);
-    if (!st) continue;
-    containerState('State', st.state, l);
-    if (st.lastState?.terminated || st.lastState?.waiting || st.lastState?.running) containerState('Last State', st.lastState, l);
-    l.field('Ready', st.ready ? 'True' : 'False', 3);
-    l.field('Restart Count', st.restartCount, 3);
-  }
-}
-
-function podTemplate(t: PodTemplateSpec | undefined, l: Lines): void {
-  if (!t) return;
-  l.line('Pod Template:');
-  l.map('Labels', t.metadata?.labels, 2);
-  // As kubectl: a template's annotations (restartedAt, a revision's change-cause) show only when it has some.
-  if (Object.keys(t.metadata?.annotations ?? {}).length > 0) l.map('Annotations', t.metadata?.annotations, 2);
-  if (t.spec.initContainers?.length) {
-    l.line('  Init Containers:');
-    for (const c of t.spec.initContainers) container(c, l, 3);
-  }
-  l.line('  Containers:');
-  for (const c of t.spec.containers) container(c, l, 3);
 }
 
 /** Related is what describe shows beside the object itself: a Service's EndpointSlices, a DaemonSet's or Job's pods. */
@@ -151,6 +41,7 @@ function countPhases(pods: readonly Pod[] | undefined): Record<string, number> {
 }
 
 const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) => void> = {
+  Pod: (o, l) => describePod(o as Pod, l),
   Deployment: (o, l) => {
     const d = o as Deployment;
     const s = d.status ?? {};
@@ -211,23 +102,6 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
       l.line('Conditions:');
       l.line(indentBlock(formatTable(['Type', 'Status', 'Reason'], s.conditions.map((c) => [c.type, c.status, c.reason ?? '']))));
     }
-  },
-  Pod: (o, l) => {
-    const p = o as Pod;
-    l.field('Node', p.spec.nodeName);
-    l.field('Start Time', p.status?.startTime ? timestamp(p.status.startTime) : undefined);
-    l.field('Status', podStatusText(p));
-    l.field('IP', p.status?.podIP);
-    const controller = p.metadata.ownerReferences?.find((r) => r.controller);
-    l.field('Controlled By', controller ? `${controller.kind}/${controller.name}` : undefined);
-    // As kubectl: the Init Containers section only for a pod that has some, before the app containers.
-    if (p.spec.initContainers?.length) podContainers('Init Containers', p.spec.initContainers, p.status?.initContainerStatuses, l);
-    podContainers('Containers', p.spec.containers, p.status?.containerStatuses, l);
-    if (p.status?.conditions?.length) {
-      l.line('Conditions:');
-      l.line(indentBlock(formatTable(['Type', 'Status'], p.status.conditions.map((c) => [c.type, c.status]))));
-    }
-    l.map('Node-Selectors', p.spec.nodeSelector);
   },
   Service: (o, l, related) => {
     const s = o as Service;
@@ -295,10 +169,6 @@ const DESCRIBERS: Record<string, (o: BerthObject, l: Lines, related: Related) =>
 export function sortEvents<T extends Event>(events: T[]): T[] {
   const time = (e: Event) => Date.parse(e.lastTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
   return [...events].sort((a, b) => time(a) - time(b) || Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0));
-}
-
-function indentBlock(text: string): string {
-  return text.split('\n').map((line) => `  ${line}`).join('\n');
 }
 
 /** describeObject prints an object, what is related to it, and the events about it, as `kubectl describe` does. */
