@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_NAMESPACE, resolveResource } from '../../proto/resources.js';
+import { DEFAULT_NAMESPACE, RESOURCES, resolveResource } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { ClusterClient } from '../client.js';
 import { resolveServer } from '../config.js';
@@ -29,7 +29,8 @@ export function namespaceOf(options: GlobalOptions): string {
 export function resourceOf(word: string): ResourceInfo {
   const info = resolveResource(word);
   if (!info) {
-    throw new CliError(`the server doesn't have a resource type "${word}" (try: deployments, replicasets, pods, services, endpoints, nodes, namespaces, events)`);
+    const served = RESOURCES.filter((r) => r.resource !== 'leases').map((r) => r.resource);
+    throw new CliError(`the server doesn't have a resource type "${word}" (try: ${served.join(', ')})`);
   }
   return info;
 }

@@ -36,6 +36,11 @@ export function envValueText(e: EnvVar): string {
   const secret = e.valueFrom?.secretKeyRef;
   if (cm) return `<set to the key '${cm.key}' of config map '${cm.name}'>`;
   if (secret) return `<set to the key '${secret.key}' in secret '${secret.name}'>`;
+  // As kubectl: the downward API's source in parentheses, the value being known only in the pod.
+  const field = e.valueFrom?.fieldRef;
+  if (field) return ` (${field.apiVersion ?? 'v1'}:${field.fieldPath})`;
+  const resource = e.valueFrom?.resourceFieldRef;
+  if (resource) return ` (${resource.containerName ? `${resource.containerName}:` : ''}${resource.resource})`;
   return e.value ?? '';
 }
 

@@ -48,4 +48,13 @@ describe('printers: ConfigMaps and Secrets', () => {
     expect(text).to.include("PASS=<set to the key 'password' in secret 'db-creds'>");
     expect(text).to.include("app-config  ConfigMap with prefix 'CFG_'  Optional: false");
   });
+
+  it('describe pod: a downward API variable shows where its value comes from', () => {
+    const env = [
+      { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+      { name: 'MEM', valueFrom: { resourceFieldRef: { containerName: 'c', resource: 'limits.memory' } } },
+    ];
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', creationTimestamp: created }, spec: { containers: [{ name: 'c', image: 'busybox', env }] } } as Pod;
+    expect(describeObject(pod, [], 65_000)).to.include('NODE= (v1:spec.nodeName), MEM= (c:limits.memory)');
+  });
 });
