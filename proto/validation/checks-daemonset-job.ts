@@ -4,27 +4,14 @@ import type { Job } from '../objects/job.js';
 import type { IntOrString } from '../objects/meta.js';
 import type { CheckOutput } from './check.js';
 import { checkPodSpec } from './checks-pod.js';
-import { checkSelectorAndTemplate } from './checks-workloads.js';
+import { checkIntOrPercent, checkSelectorAndTemplate } from './checks-workloads.js';
 import { quote } from './problems.js';
 
 /** The checks of DaemonSets (apps/v1) and Jobs (batch/v1), with Kubernetes' wording. */
 
-const PERCENT = /^(\d+)%$/;
-
-function isZero(value: IntOrString | undefined): boolean {
+/** unsetOrZero: a DaemonSet's surge is zero when unset (its default), unlike a Deployment's. */
+function unsetOrZero(value: IntOrString | undefined): boolean {
   return value === undefined || value === 0 || value === '0%';
-}
-
-/** checkIntOrPercent: a count (not negative) or a percentage of at most 100. */
-function checkIntOrPercent(value: IntOrString | undefined, path: string, out: CheckOutput): void {
-  if (value === undefined) return;
-  if (typeof value === 'number') {
-    if (value < 0) out.error(path, `Invalid value: ${value}: must be greater than or equal to 0`);
-    return;
-  }
-  const m = PERCENT.exec(value);
-  if (!m) out.error(path, `Invalid value: ${quote(value)}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')`);
-  else if (Number(m[1]) > 100) out.error(path, `Invalid value: ${quote(value)}: must not be greater than 100%`);
 }
 
 export function checkDaemonSetTemplate(ds: DaemonSet, out: CheckOutput): void {
@@ -49,10 +36,10 @@ export function checkDaemonSetUpdateStrategy(ds: DaemonSet, out: CheckOutput): v
     return;
   }
   const base = 'spec.updateStrategy.rollingUpdate';
-  checkIntOrPercent(ru.maxUnavailable, `${base}.maxUnavailable`, out);
-  checkIntOrPercent(ru.maxSurge, `${base}.maxSurge`, out);
-  if (!isZero(ru.maxSurge)) out.warn(`${base}.maxSurge`, 'unsupported value: Berth does not surge daemon pods and treats it as 0');
-  if (ru.maxUnavailable !== undefined && isZero(ru.maxUnavailable)) {
+  checkIntOrPercent(ru.maxUnavailable, `${base}.maxUnavailable`, out, true);
+  checkIntOrPercent(ru.maxSurge, `${base}.maxSurge`, out, true);
+  if (!unsetOrZero(ru.maxSurge)) out.warn(`${base}.maxSurge`, 'unsupported value: Berth does not surge daemon pods and treats it as 0');
+  if (ru.maxUnavailable !== undefined && unsetOrZero(ru.maxUnavailable)) {
     out.error(`${base}.maxUnavailable`, 'Invalid value: 0: may not be 0 when `maxSurge` is 0');
   }
 }

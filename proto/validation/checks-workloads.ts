@@ -54,7 +54,8 @@ export function checkReplicaSetTemplate(rs: ReplicaSet, out: CheckOutput): void 
 
 const PERCENT = /^(\d+)%$/;
 
-function checkIntOrPercent(value: IntOrString | undefined, path: string, out: CheckOutput): void {
+/** checkIntOrPercent: a count (not negative) or a percentage; with `atMost100`, a percentage of at most 100. */
+export function checkIntOrPercent(value: IntOrString | undefined, path: string, out: CheckOutput, atMost100 = false): void {
   if (value === undefined) return;
   if (typeof value === 'number') {
     if (value < 0) out.error(path, `Invalid value: ${value}: must be greater than or equal to 0`);
@@ -62,6 +63,7 @@ function checkIntOrPercent(value: IntOrString | undefined, path: string, out: Ch
   }
   const m = PERCENT.exec(value);
   if (!m) out.error(path, `Invalid value: ${quote(value)}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')`);
+  else if (atMost100 && Number(m[1]) > 100) out.error(path, `Invalid value: ${quote(value)}: must not be greater than 100%`);
 }
 
 function isZero(value: IntOrString | undefined): boolean {
@@ -79,11 +81,7 @@ export function checkDeploymentStrategy(d: Deployment, out: CheckOutput): void {
   const ru = strategy.rollingUpdate;
   if (!ru) return;
   checkIntOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge', out);
-  checkIntOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable', out);
-  const pct = typeof ru.maxUnavailable === 'string' ? PERCENT.exec(ru.maxUnavailable) : null;
-  if (pct && Number(pct[1]) > 100) {
-    out.error('spec.strategy.rollingUpdate.maxUnavailable', `Invalid value: ${quote(ru.maxUnavailable)}: must not be greater than 100%`);
-  }
+  checkIntOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable', out, true);
   if (isZero(ru.maxSurge) && isZero(ru.maxUnavailable)) {
     out.error('spec.strategy.rollingUpdate.maxUnavailable', 'Invalid value: 0: may not be 0 when `maxSurge` is 0');
   }
