@@ -10,7 +10,7 @@ import { controllerRef } from './controller-util.js';
 import type { Expectations } from './expectations.js';
 
 /**
- * OwnedPods is used by the DaemonSet and Job controllers to find the pods an object controls
+ * OwnedPods is used by the ReplicaSet (deletes only), DaemonSet and Job controllers to find the pods an object controls
  * (by its uid in their controller reference) and to create and delete them one by one, with
  * expectations recorded before each write and lowered when it fails, and Kubernetes' events
  * (SuccessfulCreate, SuccessfulDelete, FailedCreate, FailedDelete) on the owner.

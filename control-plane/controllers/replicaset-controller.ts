@@ -5,14 +5,13 @@ import type { Pod } from '../../proto/objects/pod.js';
 import { matches, selectorFromLabelSelector } from '../../proto/labels.js';
 import type { Selector } from '../../proto/labels.js';
 import { RESOURCE } from '../../proto/resources.js';
-import { NotFoundError } from '../errors.js';
 import type { EventSink } from '../events/event-recorder.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { deletePod } from '../store/pod-deletion.js';
 import type { StoreEventType } from '../store/prefix-watch.js';
 import { DONE, KeyedMutex, controllerRef, ignoreNotFound, isPodActive, ownerReferenceTo, runUntilAborted, updateFromCache } from './controller-util.js';
 import { Expectations } from './expectations.js';
 import { StatusPacer } from './status-pacer.js';
+import { OwnedPods } from './owned-pods.js';
 import { ReplicaCreator } from './replica-creator.js';
 import { decideReplicas, nextAvailabilityCheckMs, replicaSetStatus } from './replicaset-logic.js';
 import { WorkQueue } from './work-queue.js';
@@ -51,6 +50,8 @@ export class ReplicaSetController {
   private readonly mutex = new KeyedMutex();
   readonly expectations: Expectations;
   private readonly creator: ReplicaCreator;
+  /** Deletes pods with expectations and events; creation is the ReplicaCreator's (slow start, generated names). */
+  private readonly owned: OwnedPods;
   private readonly statusPacer: StatusPacer;
   private readonly now: () => number;
 
@@ -65,6 +66,7 @@ export class ReplicaSetController {
     this.now = options.now ?? Date.now;
     this.expectations = new Expectations(options.expectationsTimeoutMs ?? 30_000, this.now);
     this.creator = new ReplicaCreator(store, this.expectations, events, this.now);
+    this.owned = new OwnedPods(store, pods, this.expectations, events);
     this.statusPacer = new StatusPacer(options.statusIntervalMs ?? 0, this.now);
     replicaSets.onChange((_type, rs) => this.queue.add(cacheKey(rs)));
     pods.onChange((type, pod, previous) => this.onPodChange(type, pod as Pod, previous as Pod | undefined));
@@ -187,28 +189,8 @@ export class ReplicaSetController {
     if (decision.kind === 'steady') return;
     const burst = this.options.burstReplicas ?? 500;
     const victims = [...decision.failed, ...(decision.kind === 'delete' ? decision.pods : [])].slice(0, burst);
-    await this.deletePods(key, rs, victims);
+    await this.owned.delete(key, rs, victims);
     if (decision.kind === 'create') await this.creator.create(key, rs, Math.min(decision.count, burst));
-  }
-
-  private async deletePods(key: string, rs: ReplicaSet, victims: Pod[]): Promise<void> {
-    if (victims.length === 0) return;
-    this.expectations.expect(key, [], victims.map((p) => p.metadata.name));
-    const results = await Promise.allSettled(
-      victims.map(async (pod) => {
-        try {
-          await deletePod(this.store, pod.metadata.namespace ?? 'default', pod.metadata.name);
-          this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-        } catch (err) {
-          this.expectations.lower(key, [], [pod.metadata.name]);
-          if (err instanceof NotFoundError) return;
-          this.events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
-          throw err;
-        }
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   /** updateStatus writes the status if it changed, or says how long to wait before it may (StatusPacer). */
