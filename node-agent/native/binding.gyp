@@ -21,7 +21,8 @@
         "runtime/spawn.c", "runtime/init.c", "runtime/namespaces.c",
         "runtime/rootfs.c", "runtime/pathres.c", "runtime/cgroups.c",
         "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c",
-        "runtime/exec.c", "runtime/exec_child.c", "runtime/exec_relay.c"
+        "runtime/exec.c", "runtime/exec_child.c", "runtime/exec_relay.c",
+        "runtime/seccomp.c", "runtime/seccomp_bpf.c", "runtime/seccomp_cache.c", "runtime/self_exe.c"
       ],
       # Static: no dynamic loader at every container start, and a monitor whose resident set
       # is a few hundred KiB instead of a mapped shared libc.

@@ -29,7 +29,7 @@ export interface PodOptions {
   /** Bind mounts such as /etc/resolv.conf and /etc/hosts. */
   mounts?: BindMount[];
   /** The pod's securityContext; each field the container's own securityContext sets wins. */
-  securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot'> & {
+  securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot' | 'seccompProfile'> & {
     /** Added to every process's supplementary groups (the group of the pod's volumes). */
     fsGroup?: number;
     /** Added to every process's supplementary groups. */

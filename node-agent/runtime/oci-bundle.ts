@@ -11,7 +11,8 @@ import { cpuMillis, memoryBytes } from '../../proto/quantity.js';
 import type { ContainerSpec, ImageForContainer, PodOptions } from './container-spec.js';
 import { envList, resolveArgv, resolveEnv, resolveWorkingDir } from './container-spec.js';
 import { InvalidSpecError } from './errors.js';
-import type { OciDevice, OciMount, OciNamespace, OciResources, OciSpec } from './oci-types.js';
+import type { OciDevice, OciMount, OciNamespace, OciResources, OciSeccomp, OciSpec } from './oci-types.js';
+import { defaultSeccompProfile } from './seccomp-default.js';
 import type { ProcessUser } from './user.js';
 
 /** Docker's default capability set: what a container keeps of root's privileges. */
@@ -151,6 +152,7 @@ export function buildOciSpec(input: BundleInput): OciSpec {
       devices: defaultDevices.map((d) => ({ ...d })),
       maskedPaths: [...defaultMaskedPaths],
       readonlyPaths: [...defaultReadonlyPaths],
+      ...seccomp(security, pod, caps),
     },
   };
 }
@@ -175,6 +177,23 @@ export function capabilities(security: SecurityContext): string[] {
   }
   const kept = drop.includes('ALL') ? [] : defaultCapabilities.filter((c) => !drop.includes(c));
   return [...new Set([...kept, ...add])];
+}
+
+/**
+ * The default profile unless the container's seccompProfile (or else the pod's) is Unconfined.
+ * Validation refuses Localhost; a bundle built without validation gets a clear error too.
+ */
+function seccomp(security: SecurityContext, pod: PodOptions, caps: string[]): { seccomp?: OciSeccomp } {
+  const profile = security.seccompProfile ?? pod.securityContext?.seccompProfile;
+  switch (profile?.type) {
+    case undefined:
+    case 'RuntimeDefault':
+      return { seccomp: defaultSeccompProfile(caps) };
+    case 'Unconfined':
+      return {};
+    default:
+      throw new InvalidSpecError('securityContext.seccompProfile.type', `${JSON.stringify(profile?.type)} is not supported: use RuntimeDefault or Unconfined`);
+  }
 }
 
 function namespaces(pod: PodOptions): OciNamespace[] {

@@ -73,4 +73,21 @@ export interface OciLinux {
   devices: OciDevice[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  seccomp?: OciSeccomp;
+}
+
+/** OciSeccomp is used for `linux.seccomp`: the system call filter berth-runtime compiles. */
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures: string[];
+  syscalls: OciSyscallRule[];
+}
+
+/** OciSyscallRule is used for one entry of `linux.seccomp.syscalls`; all args must hold. */
+export interface OciSyscallRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: { index: number; value: number; valueTwo?: number; op: string }[];
 }

@@ -90,6 +90,17 @@ export interface SecurityContext {
   allowPrivilegeEscalation?: boolean;
   privileged?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: SeccompProfile;
+}
+
+/**
+ * SeccompProfile is used to choose a container's system call filter: RuntimeDefault (also
+ * what an unset profile means) is Docker's default allowlist, Unconfined is none. Localhost
+ * profiles (files on the node) are refused by validation.
+ */
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostProfile?: string;
 }
 
 export interface Container {
@@ -141,7 +152,14 @@ export interface PodSpec {
   schedulerName?: string;
   tolerations?: Toleration[];
   affinity?: Affinity;
-  securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean; fsGroup?: number; supplementalGroups?: number[] };
+  securityContext?: {
+    runAsUser?: number;
+    runAsGroup?: number;
+    runAsNonRoot?: boolean;
+    fsGroup?: number;
+    supplementalGroups?: number[];
+    seccompProfile?: SeccompProfile;
+  };
   volumes?: Volume[];
   enableServiceLinks?: boolean;
   priority?: number;

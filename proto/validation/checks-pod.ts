@@ -1,4 +1,4 @@
-import type { Container, LifecycleHandler, PodSpec, Probe } from '../objects/pod.js';
+import type { Container, LifecycleHandler, PodSpec, Probe, SeccompProfile } from '../objects/pod.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
 import { checkAffinity } from './checks-affinity.js';
@@ -37,6 +37,7 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
     if (reason) out.error(joinPath(path, 'hostname'), `Invalid value: ${quote(spec.hostname)}: ${reason}`);
   }
   if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
+  checkSeccompProfile(spec.securityContext?.seccompProfile, joinPath(joinPath(path, 'securityContext'), 'seccompProfile'), out);
   checkVolumes(spec, path, out);
 }
 
@@ -72,6 +73,7 @@ function checkContainer(c: Container, path: string, seenPortNames: Set<string>, 
     }
   });
   checkResources(c, joinPath(path, 'resources'), out);
+  checkSeccompProfile(c.securityContext?.seccompProfile, joinPath(joinPath(path, 'securityContext'), 'seccompProfile'), out);
   for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
     const probe = c[kind];
     if (probe) checkHandler(probe, joinPath(path, kind), out);
@@ -113,5 +115,15 @@ function checkHandler(handler: Probe | LifecycleHandler, path: string, out: Chec
   }
   if (handler.exec && (handler.exec.command ?? []).length === 0) {
     out.error(joinPath(joinPath(path, 'exec'), 'command'), 'Required value');
+  }
+}
+
+/** Profiles on the node's disk (Localhost) would make a pod's meaning depend on its node: refused. */
+function checkSeccompProfile(profile: SeccompProfile | undefined, path: string, out: CheckOutput): void {
+  if (!profile) return;
+  if (profile.type === 'Localhost') {
+    out.error(joinPath(path, 'type'), 'Unsupported value: "Localhost": Berth has no node-local seccomp profiles; use RuntimeDefault (the default) or Unconfined');
+  } else if (profile.localhostProfile !== undefined) {
+    out.error(joinPath(path, 'localhostProfile'), 'Forbidden: may only be set when type is Localhost');
   }
 }

@@ -70,6 +70,8 @@ const probe = obj(
 // Kubernetes itself accepts a tcpSocket hook for compatibility and never runs it.
 const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket: ignored(tcpSocket), sleep: obj({ seconds: int(0) }, { required: ['seconds'] }) });
 
+const seccompProfile = obj({ type: oneOf('RuntimeDefault', 'Unconfined', 'Localhost'), localhostProfile: str() }, { required: ['type'] });
+
 const securityContext = obj(
   {
     runAsUser: int(0),
@@ -79,8 +81,9 @@ const securityContext = obj(
     allowPrivilegeEscalation: bool,
     privileged: bool,
     capabilities: obj({ add: arr(str()), drop: arr(str()) }),
+    seccompProfile,
   },
-  { unsupported: ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'procMount', 'windowsOptions'] },
+  { unsupported: ['seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions'] },
 );
 
 const keySelector = obj({ name: str(), key: str(), optional: bool }, { required: ['key'] });
@@ -179,8 +182,8 @@ export const podSpec = obj(
     tolerations: arr(toleration),
     affinity,
     securityContext: obj(
-      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: int(0), supplementalGroups: arr(int(0)) },
-      { unsupported: ['seLinuxOptions', 'seccompProfile', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
+      { runAsUser: int(0), runAsGroup: int(0), runAsNonRoot: bool, fsGroup: int(0), supplementalGroups: arr(int(0)), seccompProfile },
+      { unsupported: ['seLinuxOptions', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
     ),
     enableServiceLinks: bool,
     volumes: arr(volume),

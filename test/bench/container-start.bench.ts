@@ -1,8 +1,11 @@
 /**
  * Container start benchmark: the same busybox bundle running /bin/true, started N times
- * (default 50, or the first argument) by `berth-runtime run`, `crun run` and `runc run`.
- * Prints the median and p90 of each and berth/crun, berth/runc ratios, then the resident set
- * of berth-runtime's per-container monitor. Prints figures only; no assertions.
+ * (default 50, or the first argument) by `berth-runtime run`, `crun run` and `runc run`, each
+ * once without a seccomp filter and once with the default profile (the agent's, Docker's
+ * allowlist, in linux.seccomp: berth-runtime compiles it itself and caches the program, crun
+ * and runc compile it with libseccomp at every start). Prints the median and p90 of each and
+ * the berth/crun and berth/runc ratios of like with like, then the resident set of
+ * berth-runtime's per-container monitor. Prints figures only; no assertions.
  *
  *   node dist/test/bench/container-start.bench.js [N]
  *
@@ -24,7 +27,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBundle, makeBusyboxRootfs, removeDir } from '../support/native-busybox-bundle.js';
+import { defaultSeccompProfile } from '../../node-agent/runtime/seccomp-default.js';
+import { makeBundle, makeBusyboxRootfs, removeDir, specConfig } from '../support/native-busybox-bundle.js';
 import { BERTH_RUNTIME, CGROUP_V2, randomSuffix, removeCgroupTree, type NativeState } from '../support/native-runtime.js';
 
 const N = Number(process.argv[2] ?? 50);
@@ -78,10 +82,16 @@ function main(): void {
   const roots = { berth: join(work, 'berth-state'), crun: join(work, 'crun-state'), runc: join(work, 'runc-state') };
   try {
     const bundle = makeBundle(work, 'bundle', { rootfs, args: ['/bin/true'], cgroupsPath: `${cgParent}/bench` });
+    const caps = (specConfig({ rootfs, args: [], cgroupsPath: '/' }).process as { capabilities: { bounding: string[] } }).capabilities.bounding;
+    const seccomp = defaultSeccompProfile(caps);
+    const filtered = makeBundle(work, 'bundle-seccomp', { rootfs, args: ['/bin/true'], cgroupsPath: `${cgParent}/bench-sc`, seccomp });
     const commands: Record<string, string[]> = {
       'berth-runtime': [BERTH_RUNTIME, '--root', roots.berth, 'run', '--bundle', bundle, 'bench-berth'],
       crun: ['crun', '--root', roots.crun, 'run', '--bundle', bundle, 'bench-crun'],
       runc: ['runc', '--root', roots.runc, 'run', '--bundle', bundle, 'bench-runc'],
+      'berth-runtime+sc': [BERTH_RUNTIME, '--root', roots.berth, 'run', '--bundle', filtered, 'bench-berth-sc'],
+      'crun+sc': ['crun', '--root', roots.crun, 'run', '--bundle', filtered, 'bench-crun-sc'],
+      'runc+sc': ['runc', '--root', roots.runc, 'run', '--bundle', filtered, 'bench-runc-sc'],
     };
     const times: Record<string, number[]> = {};
     for (const [name, cmd] of Object.entries(commands)) {
@@ -101,10 +111,14 @@ function main(): void {
       for (const [name, xs] of Object.entries(t)) {
         console.log(`${name.padEnd(16)} ${median(xs).toFixed(2).padStart(9)} ${quantile(xs, 0.9).toFixed(2).padStart(8)}`);
       }
-      const b = median(t['berth-runtime']!);
-      console.log(`ratio berth/crun ${(b / median(t.crun!)).toFixed(2)}   berth/runc ${(b / median(t.runc!)).toFixed(2)}`);
+      for (const suffix of ['', '+sc']) {
+        const b = median(t[`berth-runtime${suffix}`]!);
+        const label = suffix ? 'with the default seccomp profile' : 'without seccomp';
+        console.log(`ratio berth/crun ${(b / median(t[`crun${suffix}`]!)).toFixed(2)}   berth/runc ${(b / median(t[`runc${suffix}`]!)).toFixed(2)}   (${label})`);
+      }
     };
     const layout = `cgroup ${CGROUP_V2 ? 'v2' : 'v1'}`;
+    console.log('+sc: with the default seccomp profile (Docker\'s allowlist, the agent\'s default)\n');
     table(`container start, busybox /bin/true bundle, ${N} back-to-back runs each (${layout})`, times);
     table(`\ncontainer start, ${SPACED} spaced runs each (${PAUSE_S} s pause before each, ${layout})`, spaced);
 

@@ -65,6 +65,10 @@ export interface BundleOptions {
   /** Appended to crun spec's mounts. */
   extraMounts?: Array<{ destination: string; type?: string; source?: string; options?: string[] }>;
   extra?: Record<string, unknown>;
+  /** linux.seccomp, when given. */
+  seccomp?: unknown;
+  /** process.noNewPrivileges (true when absent). */
+  noNewPrivileges?: boolean;
 }
 
 /** The config.json `crun spec` produces, with terminal off and the given overrides. */
@@ -80,7 +84,7 @@ export function specConfig(o: BundleOptions): Record<string, unknown> {
       cwd: o.cwd ?? '/',
       capabilities: { bounding: caps, effective: caps, inheritable: [], permitted: caps, ambient: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
+      noNewPrivileges: o.noNewPrivileges ?? true,
     },
     root: { path: o.rootfs, readonly: true },
     hostname: o.hostname ?? 'crun',
@@ -102,6 +106,7 @@ export function specConfig(o: BundleOptions): Record<string, unknown> {
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
         '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      ...(o.seccomp !== undefined ? { seccomp: o.seccomp } : {}),
     },
     ...(o.extra ?? {}),
   };

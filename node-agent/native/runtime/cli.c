@@ -67,6 +67,7 @@
 
 #include "cli.h"
 #include "security.h"
+#include "self_exe.h"
 #include "state.h"
 #include "util.h"
 
@@ -183,12 +184,15 @@ int main(int argc, char **argv) {
   const char *cmd = argv[i];
   if (strcmp(cmd, "exec") == 0) parse_exec_args(argc, argv, i + 1, &o);
   else parse_args(argc, argv, i + 1, &o);
+  /* The commands that put a berth-runtime process into a container run from a sealed copy
+   * (before anything is closed or marked close-on-exec: the re-execution keeps the fds). */
+  if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) self_exe_ensure_sealed(argv);
   /* Nothing inherited beyond stdio (and exec's control socket) may reach the monitor or the
    * container (a caller's pipe would otherwise never see EOF). */
   int keep = o.control_fd;
   bool closed = keep >= 3 ? syscall(SYS_close_range, 3, (unsigned)keep - 1, 0) == 0 && syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0
                           : syscall(SYS_close_range, 3, ~0U, 0) == 0;
-  if (!closed) security_cloexec_fds(keep);
+  if (!closed) security_close_fds(keep, -1);
   if (keep >= 0 && fcntl(keep, F_GETFD) < 0) usage("--control-fd names a descriptor that is not open");
   if (keep >= 0) fcntl(keep, F_SETFD, FD_CLOEXEC);
   /* Make sure 0, 1 and 2 are open, so no pipe or file we open lands on them. */

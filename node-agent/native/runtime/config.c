@@ -1,5 +1,6 @@
 #include "config.h"
 #include "config_internal.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,6 +304,8 @@ void config_free(struct config *c) {
   free(c->rlimits);
   free(c->res.devices);
   free(c->root_path);
+  if (c->seccomp) free(c->seccomp->insns);
+  free(c->seccomp);
   for (size_t i = 0; i < c->n_mounts; i++) {
     if (c->mounts[i].bind) free(c->mounts[i].source);
     free(c->mounts[i].data);

@@ -11,6 +11,8 @@
 
 #include "json.h"
 
+struct seccomp_program;
+
 enum cap_set { CAP_BOUNDING, CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE, CAP_AMBIENT, CAP_NSETS };
 
 struct mount_spec {
@@ -83,12 +85,16 @@ struct config {
   char **masked_paths, **readonly_paths;
   size_t n_masked, n_readonly;
   unsigned long rootfs_propagation;
+  const struct json *seccomp_profile;      /* linux.seccomp or NULL; points into json */
+  struct seccomp_program *seccomp;         /* compiled by config_prepare_seccomp, or NULL */
   const struct json *annotations; /* object or NULL; points into json */
   struct json *json;
 };
 
 /* Loads <bundle>/config.json; dies with a message on error. */
 struct config *config_load(const char *bundle);
+/* Compiles linux.seccomp (through the cache under state_root); dies on anything unsupported. */
+void config_prepare_seccomp(struct config *c, const char *state_root);
 const struct ns_spec *config_ns(const struct config *c, int flag);
 int cap_from_name(const char *name);
 void config_free(struct config *c);

@@ -1,5 +1,5 @@
 /* The "linux" section of config.json: namespaces, id maps, resources (cgroup limits and device
- * rules), cgroupsPath, masked and read-only paths, rootfs propagation. */
+ * rules), cgroupsPath, masked and read-only paths, rootfs propagation, seccomp. */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "seccomp.h"
 
 static const struct {
   const char *name;
@@ -128,6 +129,15 @@ void config_parse_linux(struct config *c, const struct json *linux_) {
     c->rootfs_propagation = propagation_flag(prop);
     if (!c->rootfs_propagation) die("config.json: linux.rootfsPropagation: unknown value %s", prop);
   }
+  const struct json *seccomp = json_get(linux_, "seccomp");
+  c->seccomp_profile = seccomp && seccomp->type != JSON_NULL ? seccomp : NULL;
   if ((c->uid_map || c->gid_map) && !config_ns(c, CLONE_NEWUSER))
     die("config.json: linux.uidMappings: given without a user namespace");
+}
+
+void config_prepare_seccomp(struct config *c, const char *state_root) {
+  if (!c->seccomp_profile) return;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/.seccomp-cache", state_root);
+  c->seccomp = seccomp_prepare(c->seccomp_profile, dir);
 }

@@ -88,6 +88,8 @@ static void await_report(int fd, const struct opts *o) {
 int cmd_create(const struct opts *o, bool run_mode) {
   if (!o->bundle) usage("--bundle is required");
   struct config *c = config_load(o->bundle);
+  /* Before anything exists: an unsupported profile changes nothing. */
+  config_prepare_seccomp(c, o->root);
   state_create_dir(o->root, o->id, undo.dir, sizeof undo.dir);
   err_set_cleanup(undo_create);
   int dirfd = open(undo.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -130,6 +130,7 @@ int cmd_exec(const struct opts *o) {
   const char *bundle = json_get_str(st.doc, "bundle");
   if (!bundle) die("state of container %s names no bundle", o->id);
   struct config *c = config_load(bundle);
+  config_prepare_seccomp(c, o->root);
   struct exec_target t = {.c = c, .user_fd = -1, .tty = o->tty, .rows = o->rows, .cols = o->cols, .caller = getpid()};
   open_target(&t, &st);
 

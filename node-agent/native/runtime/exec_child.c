@@ -94,18 +94,22 @@ void exec_child(const struct exec_target *t, char **argv) {
   if (fchdir(t->root_fd) < 0 || chroot(".") < 0) die_errno("enter the container's root");
   security_apply_rlimits(t->c);
   if (t->user_fd >= 0 && setns(t->user_fd, CLONE_NEWUSER) < 0) die_errno("join the container's user namespace");
+  /* The namespace and root descriptors are the host's: gone before any container path. */
+  security_close_fds(t->sync_fd, -1);
   if (t->tty) open_terminal(t);
   else if (setpgid(0, 0) < 0) die_errno("setpgid"); /* its own group: the caller kills it whole */
   rootfs_chdir(t->c);
+  security_apply_seccomp(t->c, SECCOMP_BEFORE_IDENTITY);
   security_apply_identity(t->c);
   char **env = with_home(t->c);
   struct config c = *t->c;
   c.args = argv;
   char pathbuf[PATH_MAX];
   const char *exe = find_executable(&c, pathbuf, sizeof pathbuf);
-  security_cloexec_fds(t->sync_fd);
+  security_close_fds(t->sync_fd, -1);
   /* Changing the identity cleared the parent-death signal: set it again for the command. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || !caller_alive(t)) _exit(1);
+  security_apply_seccomp(t->c, SECCOMP_LAST);
   execve(exe, argv, env);
   die_errno("exec %s", argv[0]);
 }

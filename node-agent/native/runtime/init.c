@@ -142,15 +142,19 @@ void container_init(const struct init_args *a) {
   if (!config_ns(c, CLONE_NEWNS)) die("a mount namespace is required");
   umask(0);
   rootfs_setup(c, a->cg, user != NULL);
+  /* From here on the container's paths are resolved: no host descriptor may be open. */
+  security_close_fds(a->sync_fd, a->fifo_fd);
   rootfs_chdir(c);
   umask(022);
   if (!in_cgroup) await_monitor(a->sync_fd, SYNC_CGROUP);
   security_apply_rlimits(c);
+  security_apply_seccomp(c, SECCOMP_BEFORE_IDENTITY);
   security_apply_identity(c);
   char **env = with_home(c);
   char pathbuf[PATH_MAX];
   const char *exe = find_executable(c, pathbuf, sizeof pathbuf);
-  security_cloexec_fds(a->sync_fd);
+  security_close_fds(a->sync_fd, a->fifo_fd);
+  security_apply_seccomp(c, SECCOMP_LAST);
 
   char ready = INIT_READY;
   if (write(a->sync_fd, &ready, 1) != 1) _exit(1);
@@ -160,7 +164,9 @@ void container_init(const struct init_args *a) {
     do n = read(a->fifo_fd, &b, 1);
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1);
+    close(a->fifo_fd);
   }
+  /* Left open: the sync socket (close-on-exec), to report a failed exec. */
   execve(exe, c->args, env);
   int e = errno;
   char msg[512];

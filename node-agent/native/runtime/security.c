@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "seccomp.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -74,24 +76,43 @@ void security_apply_identity(const struct config *c) {
   if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
-static int cloexec_range(unsigned lo, unsigned hi) {
+static int close_range_fds(unsigned lo, unsigned hi) {
   if (lo > hi) return 0;
-  return (int)syscall(SYS_close_range, lo, hi, CLOSE_RANGE_CLOEXEC);
+  return (int)syscall(SYS_close_range, lo, hi, 0);
 }
 
-void security_cloexec_fds(int keep) {
-  bool ok = keep >= 3 ? cloexec_range(3, (unsigned)keep - 1) == 0 && cloexec_range((unsigned)keep + 1, ~0U) == 0
-                      : cloexec_range(3, ~0U) == 0;
-  if (ok) return;
-  /* Old kernels: walk /proc/self/fd. */
+/*
+ * Closing, not marking close-on-exec: a descriptor of the host (the state directory, a cgroup)
+ * still open while the container's path names are resolved is a way out through
+ * /proc/self/fd/N/.. (CVE-2024-21626), and close-on-exec only acts once execve succeeded.
+ */
+void security_close_fds(int keep1, int keep2) {
+  int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+  if (lo < 3) lo = hi;
+  bool ok = true;
+  unsigned from = 3;
+  for (int k = 0; k < 2 && ok; k++) {
+    int keep = k == 0 ? lo : hi;
+    if (keep < 3 || (unsigned)keep < from) continue;
+    ok = close_range_fds(from, (unsigned)keep - 1) == 0;
+    from = (unsigned)keep + 1;
+  }
+  if (ok && close_range_fds(from, ~0U) == 0) return;
+  /* Old kernels: walk /proc/self/fd (collect first: closing while reading confuses readdir). */
   DIR *d = opendir("/proc/self/fd");
   if (!d) die_errno("open /proc/self/fd to close inherited descriptors");
-  int dfd = dirfd(d);
+  int fds[1024], n = 0, dfd = dirfd(d);
   struct dirent *e;
-  while ((e = readdir(d))) {
+  while ((e = readdir(d)) && n < (int)BR_ARRAY_LEN(fds)) {
     int fd = atoi(e->d_name);
-    if (fd < 3 || fd == keep || fd == dfd) continue;
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) die_errno("mark fd %d close-on-exec", fd);
+    if (e->d_name[0] != '.' && fd >= 3 && fd != keep1 && fd != keep2 && fd != dfd) fds[n++] = fd;
   }
+  if (e) die("too many open descriptors to close");
   closedir(d);
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
+void security_apply_seccomp(const struct config *c, enum seccomp_point at) {
+  if (!c->seccomp) return;
+  if ((at == SECCOMP_LAST) == c->no_new_privileges) seccomp_install(c->seccomp);
 }

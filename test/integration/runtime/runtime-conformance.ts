@@ -192,6 +192,22 @@ export function describeRuntimeConformance(name: string, makeRuntime: () => Prom
       expect(hardened.stdout).to.deep.equal(['CapEff:\t0000000000000400', 'read-only']);
     });
 
+    it('runs runAsUser: 1000 as uid 1000, which runAsNonRoot accepts', async () => {
+      const { status, stdout: out } = await run({ command: ['sh', '-c', 'id -u'], securityContext: { runAsUser: 1000, runAsNonRoot: true } });
+      expect(out).to.deep.equal(['1000']);
+      expect(status.exitCode).to.equal(0);
+    });
+
+    it('filters system calls with the default seccomp profile unless the pod or the container is Unconfined', async () => {
+      const script = 'grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null && echo unshared || echo refused; ls / >/dev/null && echo busybox-works';
+      expect((await run({ command: ['sh', '-c', script] })).stdout).to.deep.equal(['Seccomp:\t2', 'refused', 'busybox-works']);
+      const unconfined = { seccompProfile: { type: 'Unconfined' as const } };
+      expect((await run({ command: ['sh', '-c', script] }, undefined, { ...rt.pod, securityContext: unconfined })).stdout).to.deep.equal([
+        'Seccomp:\t0', 'unshared', 'busybox-works',
+      ]);
+      expect((await run({ command: ['sh', '-c', script], securityContext: unconfined })).stdout).to.deep.equal(['Seccomp:\t0', 'unshared', 'busybox-works']);
+    });
+
     it('refuses to create a runAsNonRoot container that would run as root, leaving nothing behind', async () => {
       const id = newId();
       created.push(id);

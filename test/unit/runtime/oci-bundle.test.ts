@@ -44,6 +44,32 @@ describe('runtime/oci-bundle', () => {
     expect(noNewPrivileges).to.equal(true);
   });
 
+  it('filters system calls with the default profile unless the container or else the pod says Unconfined', () => {
+    const seccomp = (container: Partial<ContainerSpec>, pod: PodOptions = {}) => buildOciSpec(input(container, pod)).linux.seccomp;
+    const profile = seccomp({});
+    expect(profile).to.include({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 });
+    const allowed = profile!.syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names);
+    expect(allowed).to.include.members(['read', 'write', 'execve', 'futex', 'chroot']);
+    expect(allowed).to.not.include.members(['mount', 'unshare', 'setns', 'bpf', 'keyctl', 'add_key', 'clone', 'reboot']);
+    // clone only without namespace flags; clone3 says ENOSYS so libc falls back to clone.
+    expect(profile!.syscalls.filter((r) => r.names.includes('clone'))).to.deep.equal([
+      { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+    ]);
+    expect(profile!.syscalls.find((r) => r.names.includes('clone3'))).to.deep.equal({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    expect(seccomp({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } })).to.deep.equal(profile);
+    expect(seccomp({}, { securityContext: { seccompProfile: { type: 'Unconfined' } } })).to.equal(undefined);
+    expect(seccomp({ securityContext: { seccompProfile: { type: 'Unconfined' } } })).to.equal(undefined);
+    expect(seccomp({ securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }, { securityContext: { seccompProfile: { type: 'Unconfined' } } })).to.deep.equal(profile);
+    expect(() => seccomp({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } } })).to.throw(InvalidSpecError, /seccompProfile\.type: "Localhost" is not supported/);
+  });
+
+  it('follows the capabilities in the default profile: CAP_SYS_ADMIN allows mount and unshare, as with Docker', () => {
+    const { syscalls } = buildOciSpec(input({ securityContext: { capabilities: { add: ['SYS_ADMIN'] } } })).linux.seccomp!;
+    const allowed = syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names);
+    expect(allowed).to.include.members(['mount', 'unshare', 'setns', 'clone', 'clone3']);
+    expect(syscalls.some((r) => r.names.includes('clone') && r.args)).to.equal(false);
+  });
+
   it('applies securityContext: capabilities drop then add, read-only root, privilege escalation', () => {
     const spec = buildOciSpec(
       input({ securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE', 'cap_net_admin'] }, readOnlyRootFilesystem: true, allowPrivilegeEscalation: true } }),

@@ -113,6 +113,28 @@ describe('validateObject', () => {
     ]);
   });
 
+  it('accepts seccompProfile RuntimeDefault and Unconfined, and refuses Localhost naming the field', () => {
+    const ok = validateObject(deployment({}, {
+      securityContext: { seccompProfile: { type: 'Unconfined' } },
+      containers: [{ name: 'web', image: 'x', securityContext: { seccompProfile: { type: 'RuntimeDefault' } } }],
+    }));
+    expect(ok).to.deep.equal({ errors: [], warnings: [] });
+    const r = validateObject(deployment({}, {
+      securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'profiles/audit.json' } },
+      containers: [{ name: 'web', image: 'x', securityContext: { seccompProfile: { type: 'Unconfined', localhostProfile: 'a.json' } } }],
+    }));
+    expect(r.errors).to.deep.equal([
+      { path: 'spec.template.spec.containers[0].securityContext.seccompProfile.localhostProfile', message: 'Forbidden: may only be set when type is Localhost' },
+      {
+        path: 'spec.template.spec.securityContext.seccompProfile.type',
+        message: 'Unsupported value: "Localhost": Berth has no node-local seccomp profiles; use RuntimeDefault (the default) or Unconfined',
+      },
+    ]);
+    expect(paths(validateObject(deployment({}, { securityContext: { seccompProfile: { type: 'Default' } } })))).to.deep.equal([
+      'spec.template.spec.securityContext.seccompProfile.type',
+    ]);
+  });
+
   it('names an unknown kind and the versions of a known one', () => {
     expect(validateObject({ apiVersion: 'v1', kind: 'Widget', metadata: { name: 'x' } }).errors[0]?.message).to.contain('no kind "Widget"');
     expect(validateObject({ apiVersion: 'extensions/v1beta1', kind: 'Deployment', metadata: { name: 'x' } }).errors[0]?.message).to.contain('use apiVersion "apps/v1"');
