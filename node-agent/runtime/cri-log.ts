@@ -108,14 +108,21 @@ async function openIfPresent(path: string): Promise<LogFile | undefined> {
  */
 async function openLogFiles(path: string, newerThan?: LogFile): Promise<LogFile[]> {
   const found: LogFile[] = [];
-  for (let i = 0; i <= MAX_ROTATED_FILES; i++) {
-    const file = await openIfPresent(i === 0 ? path : `${path}.${i}`);
-    if (file === undefined) break;
-    const seen = found.some((f) => f.ino === file.ino && f.dev === file.dev);
-    const reached = newerThan !== undefined && file.ino === newerThan.ino && file.dev === newerThan.dev;
-    if (seen || reached) await file.handle.close();
-    if (reached) break;
-    if (!seen) found.push(file);
+  try {
+    for (let i = 0; i <= MAX_ROTATED_FILES; i++) {
+      const file = await openIfPresent(i === 0 ? path : `${path}.${i}`);
+      // The log itself is missing for a moment during a rotation; its rotated files are not.
+      if (file === undefined && i === 0) continue;
+      if (file === undefined) break;
+      const seen = found.some((f) => f.ino === file.ino && f.dev === file.dev);
+      const reached = newerThan !== undefined && file.ino === newerThan.ino && file.dev === newerThan.dev;
+      if (seen || reached) await file.handle.close();
+      if (reached) break;
+      if (!seen) found.push(file);
+    }
+  } catch (err) {
+    await Promise.all(found.map((f) => f.handle.close().catch(() => {})));
+    throw err;
   }
   return found.reverse();
 }
