@@ -43,15 +43,14 @@ export async function readFileInRoot(root: string, path: string, maxBytes = IMAG
     file = await open(`/proc/self/fd/${pathFd}`, constants.O_RDONLY | constants.O_NONBLOCK | O_CLOEXEC);
     const reopened = await file.stat();
     if (reopened.ino !== info.ino || reopened.dev !== info.dev) throw new UnsafeImageFileError(path, 'changed while it was being read');
-    // One byte more than allowed tells a file that grew since the check.
-    const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+    // One byte more than the size checked tells a file that grew since.
+    const buffer = Buffer.alloc(info.size + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await file.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) throw new UnsafeImageFileError(path, `is more than the ${maxBytes} bytes the agent reads`);
-      if (length === buffer.length) break;
+      if (length === buffer.length) throw new UnsafeImageFileError(path, 'grew while it was being read');
     }
     return buffer.subarray(0, length).toString('utf8');
   } finally {
