@@ -66,7 +66,11 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
     this.client = new NodeClient(options.server, options.name);
-    this.runtime = new BerthRuntime({ root: join(options.root, 'runtime'), defaultCgroupParent: options.cgroupParent });
+    this.runtime = new BerthRuntime({
+      root: join(options.root, 'runtime'),
+      defaultCgroupParent: options.cgroupParent,
+      logRotation: { maxBytes: options.containerLogMaxSize, maxFiles: options.containerLogMaxFiles },
+    });
     this.services = new ServiceDiscovery(
       { root: options.root, clusterDomain: options.clusterDomain, ...(options.clusterDNS ? { clusterDNS: options.clusterDNS } : {}), dns: options.dns, proxy: options.serviceProxy, resolvConf: options.resolvConf },
       this.client,
@@ -74,7 +78,7 @@ export class Agent {
     );
     const probes = new ProbeChecker(this.runtime);
     this.configs = new StreamedConfigObjects(logger, () => this.client.watchConfigObjects());
-    const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly });
+    const images = new ImageStore({ root: join(options.root, 'images'), mirrors: options.mirrors, insecureRegistries: options.insecureRegistries, mirrorsOnly: options.mirrorsOnly, layerLimits: options.layerLimits });
     let network: PodNetwork = new LoopbackPodNetwork();
     if (options.podNetwork === 'cni') {
       const stateDir = join(options.root, 'network');

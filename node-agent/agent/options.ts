@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_LAYER_MAX_BYTES, DEFAULT_LAYER_MAX_ENTRIES, type LayerLimits } from '../image/index.js';
 import { DEFAULT_CNI_BIN_DIR } from '../network/cni-plugins.js';
+import { DEFAULT_LOG_ROTATION } from '../runtime/index.js';
 import { parseCidr } from '../network/ipv4.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR } from '../network/node-network.js';
 
@@ -44,7 +46,14 @@ export interface AgentOptions {
   serviceProxy: boolean;
   /** The node's resolv.conf (upstream resolvers; pods with dnsPolicy Default). */
   resolvConf: string;
+  /** How much one image layer may unpack to. */
+  layerLimits: LayerLimits;
+  /** A container's log file is rotated when a record would take it past this size (bytes). */
+  containerLogMaxSize: number;
+  /** Log files kept per container, the one being written included (at least 2). */
+  containerLogMaxFiles: number;
 }
+
 
 /** Enough for a burst of a third of the 110 pods a node takes by default; each holds one of the 253 addresses of a /24. */
 export const DEFAULT_POD_SANDBOX_POOL = 32;
@@ -65,6 +74,28 @@ function ipv4(value: string): string {
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
+
+const BINARY_SUFFIX: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** parseByteSize reads a quantity of bytes as Kubernetes writes one: `10Mi`, `20Gi`, `4096`. */
+export function parseByteSize(value: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(value);
+  const n = m ? Number(m[1]) * (BINARY_SUFFIX[m[2] ?? ''] ?? 1) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('not a size in bytes such as 4096, 10Mi or 20Gi');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = integer(value);
+  if (n === 0) throw new InvalidArgumentError('must be at least 1');
+  return n;
+}
+
+function logFiles(value: string): number {
+  const n = integer(value);
+  if (n < 2) throw new InvalidArgumentError('must be at least 2 (the file being written and one rotated file)');
   return n;
 }
 
@@ -118,7 +149,11 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .option('--cluster-dns <ip>', 'the address the node\'s DNS server listens on and pods query (default: the first address of the node\'s pod CIDR, the pod bridge)', ipv4)
     .option('--no-cluster-dns', 'serve no cluster DNS on this node (ClusterFirst pods get the node\'s resolvers)')
     .option('--no-service-proxy', 'do not program the service proxy (nftables table ip berth-proxy)')
-    .option('--resolv-conf <path>', 'the node\'s resolv.conf: upstream resolvers, and pods with dnsPolicy Default', '/etc/resolv.conf');
+    .option('--resolv-conf <path>', 'the node\'s resolv.conf: upstream resolvers, and pods with dnsPolicy Default', '/etc/resolv.conf')
+    .option('--layer-max-bytes <size>', 'the most one image layer may unpack to, in uncompressed bytes (4096, 512Mi, 20Gi); a larger layer (or a decompression bomb) fails its pull with ErrImagePull', parseByteSize, DEFAULT_LAYER_MAX_BYTES)
+    .option('--layer-max-entries <n>', 'the most files, directories and links one image layer may hold; more fail the pull with ErrImagePull', positive, DEFAULT_LAYER_MAX_ENTRIES)
+    .option('--container-log-max-size <size>', 'a container\'s log file is rotated before it grows past this size (as the kubelet\'s flag of the same name)', parseByteSize, DEFAULT_LOG_ROTATION.maxBytes)
+    .option('--container-log-max-files <n>', 'log files kept per container, the one being written included; the oldest is deleted at a rotation (at least 2)', logFiles, DEFAULT_LOG_ROTATION.maxFiles);
   program.parse(argv);
   const o = program.opts<{
     server: string;
@@ -142,6 +177,10 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     clusterDns?: string | false;
     serviceProxy: boolean;
     resolvConf: string;
+    layerMaxBytes: number;
+    layerMaxEntries: number;
+    containerLogMaxSize: number;
+    containerLogMaxFiles: number;
   }>();
   return {
     server: o.server,
@@ -165,5 +204,8 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     dns: o.clusterDns !== false,
     serviceProxy: o.serviceProxy,
     resolvConf: o.resolvConf,
+    layerLimits: { maxBytes: o.layerMaxBytes, maxEntries: o.layerMaxEntries },
+    containerLogMaxSize: o.containerLogMaxSize,
+    containerLogMaxFiles: o.containerLogMaxFiles,
   };
 }

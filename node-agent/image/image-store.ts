@@ -5,6 +5,7 @@
 import { ContentStore } from './content-store.js';
 import { collectGarbage, type GcResult } from './gc.js';
 import { ImageRecords, type ImageRecord } from './image-records.js';
+import type { LayerLimits } from './layer-limits.js';
 import { LayerStore } from './layer-store.js';
 import { parseImageConfig, type OciImageConfig } from './manifest.js';
 import { pullImage } from './puller.js';
@@ -41,6 +42,8 @@ export interface ImageStoreOptions {
   mirrorsOnly?: boolean;
   /** Registry host → credentials; anonymous when absent. */
   credentials?: Record<string, RegistryCredentials>;
+  /** How much one layer may unpack to; a layer past them fails its pull (defaults: layer-limits.ts). */
+  layerLimits?: LayerLimits;
 }
 
 /** Options of one pull. */
@@ -85,7 +88,7 @@ export class ImageStore {
 
   constructor(opts: ImageStoreOptions) {
     this.content = new ContentStore(opts.root);
-    this.layers = new LayerStore(opts.root);
+    this.layers = new LayerStore(opts.root, opts.layerLimits);
     this.records = new ImageRecords(opts.root);
     this.client = new RegistryClient({
       mirrors: opts.mirrors ?? {},

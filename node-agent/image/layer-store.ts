@@ -19,6 +19,7 @@ import type { Readable } from 'node:stream';
 import { digestHex, isDigest, type Digest } from './digest.js';
 import { DigestMismatchError, ImageError } from './errors.js';
 import type { DecodedLayer } from './layer-decode.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from './layer-limits.js';
 import type { UnpackResult } from './layer-unpack.js';
 import type { LayerCompression } from './media-types.js';
 import { unpackWorkers } from './unpack-workers.js';
@@ -34,7 +35,10 @@ export class LayerStore {
   // One unpack per diff_id at a time: concurrent pulls of images sharing a layer wait for it.
   private readonly inflight = new Map<Digest, Promise<UnpackResult | undefined>>();
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly limits: LayerLimits = DEFAULT_LAYER_LIMITS,
+  ) {
     this.dir = join(root, 'layers', 'sha256');
     this.tmpDir = join(root, 'layers', 'tmp');
   }
@@ -95,7 +99,7 @@ export class LayerStore {
     try {
       let decoded: DecodedLayer;
       try {
-        decoded = await unpackWorkers.decode(raw, compression, tmp, what);
+        decoded = await unpackWorkers.decode(raw, compression, tmp, what, this.limits);
       } finally {
         // Also ends a tee's branch, so the blob side keeps flowing after a failed unpack.
         raw.destroy();

@@ -4,7 +4,7 @@
  * agent's event loop free for downloads and lets layers unpack side by side.
  *
  * Protocol (one job at a time, every message tagged with the job id):
- *   main → worker  {type:'start', job, compression, dir, what}, {type:'chunk', job, data},
+ *   main → worker  {type:'start', job, compression, dir, what, limits}, {type:'chunk', job, data},
  *                  {type:'end', job}, {type:'abort', job, message}
  *   worker → main  {type:'ack', job, bytes} as chunks enter the pipeline (flow control),
  *                  then exactly one {type:'done', job, decoded} or {type:'failed', job, error}.
@@ -69,7 +69,7 @@ async function run(m: UnpackJobStart): Promise<void> {
   const input = new ChunkQueue(m.job);
   current = { job: m.job, input };
   try {
-    const decoded = await decodeLayer(input, m.compression, m.dir, m.what);
+    const decoded = await decodeLayer(input, m.compression, m.dir, m.what, m.limits);
     send({ type: 'done', job: m.job, decoded });
   } catch (e) {
     const err = e as Error;

@@ -1,5 +1,6 @@
 /** Messages between the layer store and its unpack workers (see layer-unpack-worker.ts). */
 import type { DecodedLayer } from './layer-decode.js';
+import type { LayerLimits } from './layer-limits.js';
 import type { LayerCompression } from './media-types.js';
 
 /** Starts unpacking one layer into `dir` (an existing, empty directory). */
@@ -9,6 +10,7 @@ export interface UnpackJobStart {
   compression: Exclude<LayerCompression, 'zstd'>;
   dir: string;
   what: string;
+  limits: LayerLimits;
 }
 
 /** A message to an unpack worker. */

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 
 import { ImageError, LayerUnpackError } from './errors.js';
 import type { DecodedLayer } from './layer-decode.js';
+import type { LayerLimits } from './layer-limits.js';
 import type { LayerCompression } from './media-types.js';
 import type { JobFailure, WorkerReply, WorkerRequest } from './unpack-protocol.js';
 
@@ -98,19 +99,20 @@ class UnpackWorkers {
 
   /**
    * Unpacks `raw` (compressed layer bytes) into the existing, empty directory `dir`,
-   * consuming `raw` to its end. Rejects with LayerUnpackError or ImageError; when it settles
+   * consuming `raw` to its end unless `limits` stop it. Rejects with LayerUnpackError or
+   * ImageError (the latter also for a layer past its limits); when it settles
    * the worker no longer touches `dir`.
    */
-  async decode(raw: Readable, compression: Exclude<LayerCompression, 'zstd'>, dir: string, what: string): Promise<DecodedLayer> {
+  async decode(raw: Readable, compression: Exclude<LayerCompression, 'zstd'>, dir: string, what: string, limits: LayerLimits): Promise<DecodedLayer> {
     const w = await this.acquire();
     try {
-      return await this.run(w, raw, compression, dir, what);
+      return await this.run(w, raw, compression, dir, what, limits);
     } finally {
       this.release(w);
     }
   }
 
-  private run(w: UnpackWorker, raw: Readable, compression: Exclude<LayerCompression, 'zstd'>, dir: string, what: string): Promise<DecodedLayer> {
+  private run(w: UnpackWorker, raw: Readable, compression: Exclude<LayerCompression, 'zstd'>, dir: string, what: string, limits: LayerLimits): Promise<DecodedLayer> {
     const id = this.nextJob++;
     return new Promise<DecodedLayer>((resolve, reject) => {
       let inFlight = 0;
@@ -155,7 +157,7 @@ class UnpackWorkers {
           reject(u ? new LayerUnpackError(u.layer, u.entry, u.reason) : new ImageError(`${what}: cannot unpack: ${r.error.message}`));
         },
       });
-      w.post({ type: 'start', job: id, compression, dir, what });
+      w.post({ type: 'start', job: id, compression, dir, what, limits });
       raw.pipe(sink);
     });
   }

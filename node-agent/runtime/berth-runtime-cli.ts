@@ -29,15 +29,32 @@ export interface RuntimeState {
 /** A command that has not answered in this long is stuck; the caller gets an error instead of a hang. */
 const commandTimeoutMs = 30_000;
 
+/**
+ * LogRotation is used to have the monitor rotate container logs: before a record would take
+ * the log past `maxBytes` it becomes `<log>.1` (`.1` becomes `.2`, …) and a new log is begun;
+ * `maxFiles` counts the log being written too.
+ */
+export interface LogRotation {
+  maxBytes: number;
+  maxFiles: number;
+}
+
 /** BerthRuntimeCli is used to run the berth-runtime binary against one state root. */
 export class BerthRuntimeCli {
   constructor(
     readonly binary: string,
     readonly stateRoot: string,
+    /** Applied to every container this creates; none when absent. */
+    readonly logRotation?: LogRotation,
   ) {}
 
   async create(id: string, bundle: string, logFile: string, pidFile?: string): Promise<void> {
-    await this.run(['create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), '--container-log', logFile, id]);
+    await this.run(['create', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), ...this.logArgs(logFile), id]);
+  }
+
+  private logArgs(logFile: string): string[] {
+    const r = this.logRotation;
+    return ['--container-log', logFile, ...(r ? ['--log-max-size', String(r.maxBytes), '--log-max-files', String(r.maxFiles)] : [])];
   }
 
   async start(id: string): Promise<void> {
@@ -46,7 +63,7 @@ export class BerthRuntimeCli {
 
   /** `run --detach`: create and start in one command (one process instead of two), as runc/crun run -d. */
   async runDetached(id: string, bundle: string, logFile: string, pidFile?: string): Promise<void> {
-    await this.run(['run', '--detach', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), '--container-log', logFile, id]);
+    await this.run(['run', '--detach', '--bundle', bundle, ...(pidFile ? ['--pid-file', pidFile] : []), ...this.logArgs(logFile), id]);
   }
 
   /**

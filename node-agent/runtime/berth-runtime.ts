@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { markTopDir } from '../native/index.js';
-import { BerthRuntimeCli, defaultBinaryPath, type RuntimeState } from './berth-runtime-cli.js';
+import { BerthRuntimeCli, defaultBinaryPath, type LogRotation, type RuntimeState } from './berth-runtime-cli.js';
 import { readMeta, writeMeta, type ContainerMeta } from './container-meta.js';
 import { buildContainerSpec } from './container-spec-builder.js';
 import { toStatus } from './container-status.js';
@@ -53,7 +53,12 @@ export interface BerthRuntimeOptions {
   pollIntervalMs?: number;
   /** How long stop() waits after SIGKILL before it gives up with StopTimeoutError. */
   killTimeoutMs?: number;
+  /** Rotation of every container's log (logs() reads across it); default 10 MiB × 5 files, as Kubernetes. */
+  logRotation?: LogRotation;
 }
+
+/** Kubernetes' defaults: containerLogMaxSize 10Mi, containerLogMaxFiles 5. */
+export const DEFAULT_LOG_ROTATION: LogRotation = { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
 
 /** How long an exit may stay unrecorded by the monitor before the runtime stops waiting for the record. */
 const exitRecordGraceMs = 2_000;
@@ -87,7 +92,7 @@ export class BerthRuntime implements Runtime {
 
   constructor(private readonly options: BerthRuntimeOptions) {
     this.root = options.root;
-    this.cli = new BerthRuntimeCli(options.binaryPath ?? defaultBinaryPath(), join(this.root, 'state'));
+    this.cli = new BerthRuntimeCli(options.binaryPath ?? defaultBinaryPath(), join(this.root, 'state'), options.logRotation ?? DEFAULT_LOG_ROTATION);
     this.mounter = options.mounter ?? new HostMounter();
     this.exits = new ExitWatches(this.cli.stateRoot);
   }

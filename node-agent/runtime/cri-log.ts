@@ -4,7 +4,7 @@
  * P marks a partial record (the line was longer than the monitor's buffer); the records up
  * to the next F of the same stream make one line. Readers here join them back.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -78,7 +78,72 @@ export interface ReadLogOptions {
   pollMs?: number;
 }
 
-/** Reads the log at `path` as whole lines; a missing file has no lines (yet). */
+/** One file of a log, held open: a rotation renames it, and its descriptor still reads it. */
+interface LogFile {
+  handle: FileHandle;
+  ino: number;
+  dev: number;
+}
+
+/** The most rotated files looked for: far more than any rotation keeps. */
+const MAX_ROTATED_FILES = 1000;
+
+async function openIfPresent(path: string): Promise<LogFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const { ino, dev } = await handle.stat();
+  return { handle, ino, dev };
+}
+
+/**
+ * The log at `path` and its rotated files (`path.1` newest … `path.N` oldest), oldest first.
+ * Opened newest first: a rotation meanwhile only shifts files to higher numbers, so a file is
+ * seen twice (dropped by inode) rather than missed. With `newerThan`, stops at that file: only
+ * what was written after it is returned.
+ */
+async function openLogFiles(path: string, newerThan?: LogFile): Promise<LogFile[]> {
+  const found: LogFile[] = [];
+  try {
+    for (let i = 0; i <= MAX_ROTATED_FILES; i++) {
+      const file = await openIfPresent(i === 0 ? path : `${path}.${i}`);
+      // The log itself is missing for a moment during a rotation; its rotated files are not.
+      if (file === undefined && i === 0) continue;
+      if (file === undefined) break;
+      const seen = found.some((f) => f.ino === file.ino && f.dev === file.dev);
+      const reached = newerThan !== undefined && file.ino === newerThan.ino && file.dev === newerThan.dev;
+      if (seen || reached) await file.handle.close();
+      if (reached) break;
+      if (!seen) found.push(file);
+    }
+  } catch (err) {
+    await Promise.all(found.map((f) => f.handle.close().catch(() => {})));
+    throw err;
+  }
+  return found.reverse();
+}
+
+/** Whether `path` now names another file than `current`: the log was rotated. */
+async function rotatedAway(path: string, current: LogFile): Promise<boolean> {
+  try {
+    const now = await stat(path);
+    return now.ino !== current.ino || now.dev !== current.dev;
+  } catch {
+    // Gone with its container: what the descriptor holds is all there is.
+    return false;
+  }
+}
+
+/**
+ * Reads the log at `path` as whole lines, the rotated files (path.N … path.1) first; a
+ * missing log has no lines (yet). A follow goes on across rotations: when `path` names a new
+ * file, the old one is read to its end (the writer rotates only between records), then the
+ * files written since.
+ */
 export async function* readCriLog(path: string, options: ReadLogOptions = {}): AsyncGenerator<LogEntry> {
   const splitter = new LineSplitter();
   const assembler = new LineAssembler();
@@ -90,35 +155,54 @@ export async function* readCriLog(path: string, options: ReadLogOptions = {}): A
       .map((r) => assembler.push(r))
       .filter((e): e is LogEntry => e !== undefined);
 
+  const buffer = Buffer.alloc(64 * 1024);
   let offset = 0;
+  // Reads `file` from `offset` to its current end.
+  async function* drain(file: LogFile): AsyncGenerator<LogEntry> {
+    for (;;) {
+      const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) return;
+      offset += bytesRead;
+      yield* toEntries(buffer.subarray(0, bytesRead));
+    }
+  }
+  // Reads every file but the last to its end and closes it; returns the last, read so far.
+  async function* through(files: LogFile[]): AsyncGenerator<LogEntry, LogFile | undefined> {
+    for (const [i, file] of files.entries()) {
+      yield* drain(file);
+      if (i === files.length - 1) return file;
+      await file.handle.close();
+      offset = 0;
+    }
+    return undefined;
+  }
+
   // Only the first pass over what is already written is cut to the last `tail` lines.
   let tail = options.tail;
-  const buffer = Buffer.alloc(64 * 1024);
-  // Held open from the first pass that finds the file to the end: a container removed right
-  // after its exit takes its log file along, and an open descriptor still reads the last lines.
-  let file: FileHandle | undefined;
+  // Held open from the first pass that finds the log to the end: a container removed right
+  // after its exit takes its log files along, and an open descriptor still reads the last lines.
+  let current: LogFile | undefined;
+  let pending: LogFile[] = [];
   try {
     for (;;) {
       if (options.signal?.aborted) return;
       // Asked before reading, so that lines written just before the exit are still read below.
       const finished = options.follow ? await (options.isFinished?.() ?? Promise.resolve(true)) : true;
       const kept: LogEntry[] = [];
-      file ??= await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined;
-        throw err;
-      });
-      if (file) {
-        for (;;) {
-          const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
-          if (bytesRead === 0) break;
-          offset += bytesRead;
-          for (const entry of toEntries(buffer.subarray(0, bytesRead))) {
-            if (options.signal?.aborted) return;
-            if (tail === undefined) yield entry;
-            else if (tail > 0 && kept.push(entry) > tail) kept.shift();
-          }
+      if (current === undefined) pending = await openLogFiles(path);
+      else if (await rotatedAway(path, current)) pending = [current, ...(await openLogFiles(path, current))];
+      else pending = [current];
+      const reading = through(pending);
+      for (let r = await reading.next(); ; r = await reading.next()) {
+        if (r.done) {
+          current = r.value;
+          break;
         }
+        if (options.signal?.aborted) return;
+        if (tail === undefined) yield r.value;
+        else if (tail > 0 && kept.push(r.value) > tail) kept.shift();
       }
+      pending = [];
       yield* kept;
       tail = undefined;
       if (finished) return;
@@ -129,6 +213,7 @@ export async function* readCriLog(path: string, options: ReadLogOptions = {}): A
       }
     }
   } finally {
-    await file?.close();
+    const open = new Set([current, ...pending].filter((f): f is LogFile => f !== undefined));
+    await Promise.all([...open].map((f) => f.handle.close().catch(() => {})));
   }
 }

@@ -52,6 +52,22 @@ export class ContainerExistsError extends Error {
   }
 }
 
+/**
+ * UnsafeImageFileError is thrown when a file the agent reads from an image (/etc/passwd,
+ * /etc/group) is not a regular file or is larger than the agent reads: a FIFO or a device
+ * there would block the agent, a huge file would fill its memory.
+ */
+export class UnsafeImageFileError extends Error {
+  override readonly name = 'UnsafeImageFileError';
+  constructor(
+    /** The path inside the image, e.g. `/etc/passwd`. */
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`the image's ${path} ${reason}; the agent reads it only as a regular file: fix the image`);
+  }
+}
+
 /** InvalidSpecError is thrown when a container spec or image cannot be turned into a bundle. */
 export class InvalidSpecError extends Error {
   override readonly name = 'InvalidSpecError';

@@ -3,6 +3,7 @@ export type { ContainerState, ContainerStatus, CreateContainerRequest, ExecProce
 export { transition } from './runtime.js';
 export type { BindMount, ContainerSpec, ImageForContainer, ImageRunConfig, PodOptions } from './container-spec.js';
 export type { LogEntry } from './cri-log.js';
-export { BerthRuntime, type BerthRuntimeOptions } from './berth-runtime.js';
+export { BerthRuntime, DEFAULT_LOG_ROTATION, type BerthRuntimeOptions } from './berth-runtime.js';
+export type { LogRotation } from './berth-runtime-cli.js';
 export { HostMounter, type Mounter } from './mounter.js';
 export * from './errors.js';

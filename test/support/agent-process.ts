@@ -27,6 +27,8 @@ export interface AgentProcessOptions {
   server: string;
   name?: string;
   insecureRegistries?: string[];
+  /** More berth-agent flags, appended. */
+  extraArgs?: string[];
 }
 
 /** TestAgent is one running (or stopped) berth-agent with its own root and cgroup parent. */
@@ -83,6 +85,7 @@ export class TestAgent {
       '--no-service-proxy',
       '--no-cluster-dns',
       ...(this.options.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
+      ...(this.options.extraArgs ?? []),
     ];
     // As the agent's #! line asks (its V8 options and environment), like `berth up` starts it.
     const launch = agentLaunch();

@@ -6,14 +6,14 @@ import { TestAgent } from './agent-process.js';
 /**
  * useAgentCluster registers, for the calling suite, an AgentTestCluster with one TestAgent
  * started against it (handed to `use` before the first test), both removed after the last also
- * when a test fails; a failed test prints the agent's log.
+ * when a test fails; a failed test prints the agent's log. `agentFlags` go to the agent's command line.
  */
-export function useAgentCluster(use: (cluster: AgentTestCluster, agent: TestAgent) => void): void {
+export function useAgentCluster(use: (cluster: AgentTestCluster, agent: TestAgent) => void, agentFlags: string[] = []): void {
   let cluster: AgentTestCluster | undefined;
   let agent: TestAgent | undefined;
   before(async () => {
     cluster = await AgentTestCluster.start();
-    agent = await TestAgent.start({ server: cluster.server, insecureRegistries: [cluster.registry.address] });
+    agent = await TestAgent.start({ server: cluster.server, insecureRegistries: [cluster.registry.address], extraArgs: agentFlags });
     use(cluster, agent);
   });
   after(async () => {

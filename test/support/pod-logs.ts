@@ -2,14 +2,17 @@ import * as grpc from '@grpc/grpc-js';
 import type { ClusterAPIClient } from '../../proto/generated/berth/v1/ClusterAPI.js';
 import { loadBerthProto } from '../../proto/grpc.js';
 
-/** podLogs reads the whole log of a pod in `default` (its only container) through ClusterAPI.Logs at `server`, as `berth logs` does. */
-export async function podLogs(server: string, pod: string): Promise<string> {
+/**
+ * podLogs reads the whole log of a pod in `default` (its only container) through ClusterAPI.Logs
+ * at `server`, as `berth logs` does; with `follow`, until the container ends, as `berth logs -f`.
+ */
+export async function podLogs(server: string, pod: string, options: { follow?: boolean } = {}): Promise<string> {
   const proto = loadBerthProto();
   const client = new proto.berth.v1.ClusterAPI(server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
   try {
     return await new Promise<string>((resolve, reject) => {
       let out = '';
-      const stream = client.Logs({ namespace: 'default', pod, container: '', follow: false, tail_lines: 0, previous: false });
+      const stream = client.Logs({ namespace: 'default', pod, container: '', follow: options.follow ?? false, tail_lines: 0, previous: false });
       stream.on('data', (c: { data: Buffer }) => (out += c.data.toString()));
       stream.on('end', () => resolve(out));
       stream.on('error', reject);

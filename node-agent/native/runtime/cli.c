@@ -8,6 +8,10 @@
  *       subreaper) stays behind and records the exit. --pid-file gets the init's pid. Without
  *       --container-log the container keeps the caller's stdio (as with runc/crun create), so
  *       a caller that reads its pipes until EOF must pass --container-log.
+ *       --log-max-size BYTES [--log-max-files N]: the monitor rotates the container log before a
+ *       record would take it past BYTES: FILE.(N-2) becomes FILE.(N-1) (the oldest is replaced),
+ *       …, FILE becomes FILE.1, and a new FILE is begun; N (default 5, at least 2) counts FILE
+ *       too. Records are never split across files. run takes the same options.
  *   berth-runtime [--root STATE_ROOT] start ID
  *   berth-runtime [--root STATE_ROOT] state ID            prints the state JSON on stdout
  *   berth-runtime [--root STATE_ROOT] kill [--all] ID [SIGNAL]
@@ -78,8 +82,8 @@
 void usage(const char *msg) {
   static const char text[] =
       "usage: berth-runtime [--root DIR] COMMAND\n"
-      "  create --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
-      "  run [--detach] --bundle DIR [--pid-file FILE] [--container-log FILE] ID\n"
+      "  create --bundle DIR [--pid-file FILE] [--container-log FILE [--log-max-size BYTES [--log-max-files N]]] ID\n"
+      "  run [--detach] --bundle DIR [--pid-file FILE] [--container-log FILE [--log-max-size BYTES [--log-max-files N]]] ID\n"
       "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n"
       "  exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]\n";
   if (msg) warnx("%s", msg);
@@ -108,6 +112,8 @@ static void parse_args(int argc, char **argv, int i, struct opts *o) {
     if (strncmp(a, "--bundle", 8) == 0 || strcmp(a, "-b") == 0) target = &o->bundle;
     else if (strncmp(a, "--pid-file", 10) == 0) target = &o->pid_file;
     else if (strncmp(a, "--container-log", 15) == 0) target = &o->container_log;
+    else if (strncmp(a, "--log-max-size", 14) == 0) target = &o->log_max_size;
+    else if (strncmp(a, "--log-max-files", 15) == 0) target = &o->log_max_files;
     if (target) {
       char *eq = strchr(a, '=');
       if (eq) {

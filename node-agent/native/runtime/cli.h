@@ -9,6 +9,7 @@
 struct opts {
   const char *root;
   const char *bundle, *pid_file, *container_log;
+  const char *log_max_size, *log_max_files; /* rotation of the container log; unset: none */
   bool force, all, detach;
   const char *id;
   const char *signal;

@@ -3,6 +3,7 @@
  * Every step taken is undone when a later one fails. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,8 +86,49 @@ static void await_report(int fd, const struct opts *o) {
   if (!return_after_create) exit(0);
 }
 
+/* --log-max-size and --log-max-files, checked; max_size 0 means no rotation. */
+struct log_rotation {
+  off_t max_size;
+  int max_files;
+};
+
+static struct log_rotation log_rotation_opts(const struct opts *o) {
+  struct log_rotation r = {0, 5};
+  int64_t n;
+  if (o->log_max_size) {
+    if (!o->container_log) usage("--log-max-size needs --container-log");
+    if (parse_int64(o->log_max_size, &n) < 0 || n < 1) usage("--log-max-size needs a number of bytes, 1 or more");
+    r.max_size = (off_t)n;
+  }
+  if (o->log_max_files) {
+    if (!o->log_max_size) usage("--log-max-files needs --log-max-size");
+    if (parse_int64(o->log_max_files, &n) < 0 || n < 2 || n > 1000) usage("--log-max-files needs a number from 2 to 1000");
+    r.max_files = (int)n;
+  }
+  return r;
+}
+
+static const char *log_base_name(const char *path) {
+  if (!path) return NULL;
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+/* The directory of the container log, where rotation renames its files. */
+static int open_log_dir(const char *path) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) die_errno("open the container log's directory %s", dir);
+  return fd;
+}
+
 int cmd_create(const struct opts *o, bool run_mode) {
   if (!o->bundle) usage("--bundle is required");
+  struct log_rotation rot = log_rotation_opts(o);
   struct config *c = config_load(o->bundle);
   /* Before anything exists: an unsupported profile changes nothing. */
   config_prepare_seccomp(c, o->root);
@@ -95,9 +137,12 @@ int cmd_create(const struct opts *o, bool run_mode) {
   int dirfd = open(undo.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) die_errno("open %s", undo.dir);
   int log_fd = -1;
+  off_t log_size = 0;
   if (o->container_log) {
     log_fd = open(o->container_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (log_fd < 0) die_errno("open container log %s", o->container_log);
+    struct stat st;
+    if (fstat(log_fd, &st) == 0) log_size = st.st_size;
   }
   char cgpath[1024];
   if (c->cgroups_path) snprintf(cgpath, sizeof cgpath, "%s", c->cgroups_path);
@@ -144,6 +189,8 @@ int cmd_create(const struct opts *o, bool run_mode) {
     if (s.fifo_fd < 0) die_errno("open exec fifo");
   }
   spawn_container(&s);
+  /* Opened only now, so the container's process never holds a descriptor of a host directory. */
+  int log_dirfd = rot.max_size > 0 ? open_log_dir(o->container_log) : -1;
   if (s.fifo_fd >= 0) close(s.fifo_fd);
   if (log_fd >= 0) {
     close(outp[1]);
@@ -173,6 +220,8 @@ int cmd_create(const struct opts *o, bool run_mode) {
 
   struct monitor m = {
       .pid = s.pid, .out_fd = outp[0], .err_fd = errp[0], .log_fd = log_fd, .sync_fd = s.sync_fd,
+      .log_dirfd = log_dirfd, .log_name = log_base_name(o->container_log), .log_size = log_size,
+      .log_max_size = rot.max_size, .log_max_files = rot.max_files,
       .state_dirfd = dirfd, .cg = &undo.cg, .forward_signals = run_mode,
   };
   spawn_child_pid = 0;

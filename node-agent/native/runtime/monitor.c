@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,15 +36,42 @@ void monitor_block_signals(sigset_t *set, bool forward) {
   sigprocmask(SIG_BLOCK, set, NULL);
 }
 
-static void log_record(int log_fd, const char *stream, char tag, const char *text, size_t len, const char *ts) {
-  if (log_fd < 0) return;
+/* Rotation as the kubelet does it, but by the only writer and between records, so no record is
+ * split or lost: NAME.(N-2) becomes NAME.(N-1) (replacing the oldest), …, NAME becomes NAME.1,
+ * and a new NAME is begun. A reader following NAME finishes the renamed file, then goes on
+ * in the new one. Should a step fail, writing simply goes on in the current file. */
+static void log_rotate(struct monitor *m) {
+  char from[PATH_MAX], to[PATH_MAX];
+  for (int i = m->log_max_files - 1; i >= 1; i--) {
+    if (i == 1) snprintf(from, sizeof from, "%s", m->log_name);
+    else snprintf(from, sizeof from, "%s.%d", m->log_name, i - 1);
+    snprintf(to, sizeof to, "%s.%d", m->log_name, i);
+    if (renameat(m->log_dirfd, from, m->log_dirfd, to) < 0 && (errno != ENOENT || i == 1)) {
+      warnx("rotate container log: rename %s: %s", from, strerror(errno));
+      if (i == 1) return;
+    }
+  }
+  int fd = openat(m->log_dirfd, m->log_name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    warnx("rotate container log: create %s: %s", m->log_name, strerror(errno));
+    return;
+  }
+  close(m->log_fd);
+  m->log_fd = fd;
+  m->log_size = 0;
+}
+
+static void log_record(struct monitor *m, const char *stream, char tag, const char *text, size_t len, const char *ts) {
+  if (m->log_fd < 0) return;
   char prefix[80];
   int n = snprintf(prefix, sizeof prefix, "%s %s %c ", ts, stream, tag);
   struct iovec iov[3] = {{prefix, (size_t)n}, {(void *)text, len}, {"\n", 1}};
+  size_t total = (size_t)n + len + 1;
+  if (m->log_max_size > 0 && m->log_dirfd >= 0 && m->log_size > 0 && m->log_size + (off_t)total > m->log_max_size) log_rotate(m);
+  int log_fd = m->log_fd;
   /* One writev per record so concurrent readers never see half a line; short writes are rare
    * (regular file) and retried with a plain write loop. */
   ssize_t w = writev(log_fd, iov, 3);
-  size_t total = (size_t)n + len + 1;
   if (w >= 0 && (size_t)w < total) {
     size_t done = (size_t)w;
     for (int i = 0; i < 3; i++) {
@@ -55,10 +83,11 @@ static void log_record(int log_fd, const char *stream, char tag, const char *tex
       done = 0;
     }
   }
+  if (w >= 0) m->log_size += (off_t)total;
 }
 
 /* Reads what is available; returns false on EOF. */
-static bool pump(struct stream *s, int log_fd) {
+static bool pump(struct stream *s, struct monitor *m) {
   ssize_t n;
   do n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
   while (n < 0 && errno == EINTR);
@@ -66,19 +95,19 @@ static bool pump(struct stream *s, int log_fd) {
   now_rfc3339(ts);
   if (n <= 0) {
     if (n < 0 && errno == EAGAIN) return true;
-    if (s->len) log_record(log_fd, s->name, 'P', s->buf, s->len, ts);
+    if (s->len) log_record(m, s->name, 'P', s->buf, s->len, ts);
     s->len = 0;
     return false;
   }
   s->len += (size_t)n;
   char *start = s->buf, *end = s->buf + s->len, *nl;
   while ((nl = memchr(start, '\n', (size_t)(end - start)))) {
-    log_record(log_fd, s->name, 'F', start, (size_t)(nl - start), ts);
+    log_record(m, s->name, 'F', start, (size_t)(nl - start), ts);
     start = nl + 1;
   }
   size_t rest = (size_t)(end - start);
   if (rest == sizeof s->buf) {
-    log_record(log_fd, s->name, 'P', start, rest, ts);
+    log_record(m, s->name, 'P', start, rest, ts);
     rest = 0;
   } else if (rest && start != s->buf) {
     memmove(s->buf, start, rest);
@@ -137,7 +166,7 @@ int monitor_run(struct monitor *m, const sigset_t *set) {
     for (int k = 0; k < 2; k++) {
       int idx = k == 0 ? idx_out : idx_err;
       if (idx < 0 || !(p[idx].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      if (!pump(&streams[k], m->log_fd)) {
+      if (!pump(&streams[k], m)) {
         close(streams[k].fd);
         streams[k].fd = -1;
       }
@@ -150,7 +179,7 @@ int monitor_run(struct monitor *m, const sigset_t *set) {
         now_rfc3339(ts);
         char line[600];
         int len = snprintf(line, sizeof line, "berth-runtime: %s", m->exec_error);
-        log_record(m->log_fd, "stderr", 'F', line, (size_t)len, ts);
+        log_record(m, "stderr", 'F', line, (size_t)len, ts);
       }
       close(m->sync_fd);
       m->sync_fd = -1;
@@ -163,12 +192,12 @@ int monitor_run(struct monitor *m, const sigset_t *set) {
     fcntl(streams[k].fd, F_SETFL, fl | O_NONBLOCK);
     for (;;) {
       errno = 0;
-      if (!pump(&streams[k], m->log_fd) || errno == EAGAIN) break;
+      if (!pump(&streams[k], m) || errno == EAGAIN) break;
     }
     if (streams[k].len) {
       char ts[TS_LEN];
       now_rfc3339(ts);
-      log_record(m->log_fd, streams[k].name, 'P', streams[k].buf, streams[k].len, ts);
+      log_record(m, streams[k].name, 'P', streams[k].buf, streams[k].len, ts);
     }
     close(streams[k].fd);
     streams[k].fd = -1;

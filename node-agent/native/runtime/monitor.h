@@ -17,6 +17,11 @@ struct monitor {
   pid_t pid;          /* container init */
   int out_fd, err_fd; /* read ends of the container's stdout/stderr pipes, or -1 */
   int log_fd;         /* CRI log file, or -1 */
+  int log_dirfd;      /* the log's directory, for rotation; -1: never rotate */
+  const char *log_name; /* the log's name in log_dirfd */
+  off_t log_size;     /* bytes in the current log file */
+  off_t log_max_size; /* rotate before a record takes the file past this; 0: never */
+  int log_max_files;  /* files kept, the current one included (>= 2) */
   int sync_fd;        /* exec error reports from the init, or -1 */
   int state_dirfd;    /* where "exit" is written, or -1 */
   const struct cgroup *cg;

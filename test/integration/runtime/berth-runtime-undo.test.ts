@@ -49,7 +49,7 @@ describe('runtime/BerthRuntime create undo (stand-in binary)', () => {
     }
     expect(error).to.be.instanceOf(RuntimeCommandError);
     expect((error as Error).message).to.contain('create: mount /data: no such file or directory');
-    expect(await readFile(calls, 'utf8')).to.match(/--root \S+ create --bundle \S+\/containers\/undo-1 --container-log \S+ undo-1\n/);
+    expect(await readFile(calls, 'utf8')).to.match(/--root \S+ create --bundle \S+\/containers\/undo-1 --container-log \S+ --log-max-size 10485760 --log-max-files 5 undo-1\n/);
     expect(await mountPointsUnder(base)).to.deep.equal([]);
     expect(await readdir(join(root, 'containers'))).to.deep.equal([]);
     expect(await runtime.list()).to.deep.equal([]);

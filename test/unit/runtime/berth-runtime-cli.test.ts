@@ -58,6 +58,13 @@ describe('runtime/BerthRuntimeCli', () => {
     expect(lines).to.include('--root|/state root|run|--detach|--bundle|/bundle dir|--pid-file|/pid|--container-log|/log|known|');
   });
 
+  it('asks the monitor to rotate the log when given a rotation', async () => {
+    const rotating = new BerthRuntimeCli(cli.binary, '/state root', { maxBytes: 4096, maxFiles: 3 });
+    await rotating.runDetached('known', '/bundle', '/log');
+    const lines = (await readFile(join(dir, 'args'), 'utf8')).trim().split('\n');
+    expect(lines).to.include('--root|/state root|run|--detach|--bundle|/bundle|--container-log|/log|--log-max-size|4096|--log-max-files|3|known|');
+  });
+
   it('turns a failure into RuntimeCommandError carrying stderr and the exit code', async () => {
     let error: unknown;
     try {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LineAssembler, parseCriRecord, readCriLog, type LogEntry } from '../../../node-agent/runtime/cri-log.js';
@@ -78,6 +78,45 @@ describe('runtime/cri-log', () => {
       return true;
     };
     expect(await collect(readCriLog(path, { follow: true, pollMs: 10, isFinished }))).to.deep.equal(['stdout:started', 'stdout:last words']);
+  });
+
+  it('reads the rotated files first, oldest to newest, joining a line split across a rotation; tail counts across files', async () => {
+    const path = join(dir, 'r.log');
+    await writeFile(`${path}.2`, 'T stdout F one\n');
+    await writeFile(`${path}.1`, 'T stdout F two\nT stderr P split \n');
+    await writeFile(path, 'T stderr F line\nT stdout F three\n');
+    expect(await collect(readCriLog(path))).to.deep.equal(['stdout:one', 'stdout:two', 'stderr:split line', 'stdout:three']);
+    expect(await collect(readCriLog(path, { tail: 3 }))).to.deep.equal(['stdout:two', 'stderr:split line', 'stdout:three']);
+  });
+
+  it('follows across rotations, also two between looks, reading every line once and in order', async () => {
+    const path = join(dir, 'rf.log');
+    await writeFile(path, 'T stdout F a\n');
+    // What the monitor does: the log becomes .1 (.1 becomes .2), and a new log is begun.
+    const rotate = async () => {
+      await rename(`${path}.1`, `${path}.2`).catch(() => {});
+      await rename(path, `${path}.1`);
+      await writeFile(path, '', { flag: 'wx' });
+    };
+    let finished = false;
+    const seen: string[] = [];
+    for await (const e of readCriLog(path, { follow: true, pollMs: 10, isFinished: async () => finished })) {
+      seen.push(e.text);
+      if (e.text === 'a') {
+        // Written to the old file after the reader's look, then rotated away, twice.
+        await appendFile(path, 'T stdout F b\n');
+        await rotate();
+        await appendFile(path, 'T stdout F c\n');
+        await rotate();
+        await appendFile(path, 'T stdout F d\n');
+      }
+      if (e.text === 'd') {
+        await rotate();
+        await appendFile(path, 'T stdout F e\n');
+        finished = true;
+      }
+    }
+    expect(seen).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('stops following when aborted', async () => {
