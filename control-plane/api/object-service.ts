@@ -3,7 +3,7 @@ import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
 import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { validateObject } from '../../proto/validation/index.js';
+import { INT32_MAX, validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
 import { parseIpv4Cidr } from '../../proto/ipv4.js';
 import type { Ipv4Range } from '../../proto/ipv4.js';
@@ -11,7 +11,9 @@ import type { Service } from '../../proto/objects/service.js';
 import { ConflictError, InvalidError } from '../errors.js';
 import { withRevision } from '../store/codec.js';
 import { CreateBatcher } from '../store/create-batcher.js';
-import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
+import { MAX_TXN_OPS } from '../store/guarded-change.js';
+import { commitAtomically } from '../store/atomic-commit.js';
+import { applyWrite } from './apply-commit.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
 import type { UsedClaims } from './service-allocation.js';
@@ -56,6 +58,23 @@ export interface ObjectServiceOptions {
 }
 
 const MAX_APPLY_ATTEMPTS = 20;
+
+/** AcceptedDocument is a document that passed validation, as the user's intent for its object. */
+interface AcceptedDocument {
+  doc: ApplyDocument;
+  info: ResourceInfo;
+  intent: BerthObject;
+  subject: string;
+}
+
+/** PlannedApply is every accepted document planned against what was live, index for index. */
+interface PlannedApply {
+  plans: ApplyPlan[];
+  live: (BerthObject | undefined)[];
+  /** The namespace each object needs that the apply does not create itself. */
+  mustExist: (string | undefined)[];
+  errors: DocumentProblem[];
+}
 /** Documents per fast-path create transaction (keys plus namespaces stay under etcd's 128 operations). */
 const MAX_FAST_PATH_DOCUMENTS = 60;
 
@@ -89,13 +108,15 @@ export class ObjectService {
 
   /**
    * apply validates every document, and plans each against the live object, before it writes
-   * anything: one invalid document means nothing is written. Writes are then made in document
-   * order, each guarded on the revision it was planned from and re-planned on conflict.
+   * anything: one invalid document means nothing is written. The writes are then committed all
+   * or nothing (commitAtomically), each guarded on the revision it was planned from; on a
+   * conflict every document is planned again from what is there now.
    */
   async apply(documents: ApplyDocument[], options: { dryRun: boolean }): Promise<ApplyOutcome> {
     const errors: DocumentProblem[] = [];
     const warnings: DocumentProblem[] = [];
-    const accepted: { doc: ApplyDocument; info: ResourceInfo; intent: BerthObject; subject: string }[] = [];
+    const accepted: AcceptedDocument[] = [];
+    const seen = new Map<string, ApplyDocument>();
     for (const doc of documents) {
       const subject = subjectOf(doc.object);
       const at = (p: ObjectProblem): DocumentProblem => ({ ...p, source: doc.source, index: doc.index, subject });
@@ -111,14 +132,32 @@ export class ObjectService {
       if (info.kind === 'Secret') mergeStringData(intent as Secret);
       if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
       else delete intent.metadata.namespace;
+      // Written all at once, two documents of one object would each be planned over what was there before.
+      const key = objectKey(info, intent.metadata.namespace, intent.metadata.name);
+      const first = seen.get(key);
+      if (first) errors.push(at({ path: 'metadata.name', message: `Duplicate value: ${subject} is also document ${first.index} of ${first.source}: apply each object once` }));
+      seen.set(key, doc);
       accepted.push({ doc, info, intent, subject });
     }
     if (errors.length === 0 && !options.dryRun) {
       const created = await this.tryCreateAll(accepted);
       if (created) return { results: created, errors, warnings };
     }
+    if (errors.length > 0) return { results: [], errors, warnings };
 
-    // One transaction reads every live object and every namespace the documents need.
+    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
+      const planned = await this.planAll(accepted);
+      if (planned.errors.length > 0) return { results: [], errors: planned.errors, warnings };
+      if (options.dryRun) return { results: accepted.map((a, i) => resultOf(a, planned.plans[i] as ApplyPlan)), errors, warnings };
+      const results = await this.commitPlanned(accepted, planned);
+      if (results) return { results, errors, warnings };
+    }
+    throw new ConflictError('objects', accepted.map((a) => a.subject).join(', '), `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
+  }
+
+  /** planAll reads every live object and namespace the documents need (in one transaction per 128) and plans each document. */
+  private async planAll(accepted: AcceptedDocument[]): Promise<PlannedApply> {
+    const errors: DocumentProblem[] = [];
     const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const neededNamespaces = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))];
@@ -129,12 +168,14 @@ export class ObjectService {
     const existingNamespaces = new Set(neededNamespaces.filter((_, i) => reads[accepted.length + i] !== undefined));
 
     const plans: ApplyPlan[] = [];
+    const mustExist: (string | undefined)[] = [];
     let used: UsedClaims | undefined;
     for (const [i, { doc, info, intent, subject }] of accepted.entries()) {
-      const ns = intent.metadata.namespace;
-      if (info.namespaced && ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
+      const ns = info.namespaced ? intent.metadata.namespace : undefined;
+      if (ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
         errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
       }
+      mustExist.push(ns && !declared.has(ns) ? ns : undefined);
       let plan = planApply(info, intent, reads[i], newIdentity());
       // A Service found unchanged and fully allocated needs no look at the claims.
       if (info.kind === 'Service' && (plan.kind !== 'unchanged' || !isAllocated(plan.object as Service))) {
@@ -144,18 +185,34 @@ export class ObjectService {
       if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
       plans.push(plan);
     }
-    if (errors.length > 0) return { results: [], errors, warnings };
+    return { plans, live: reads.slice(0, accepted.length), mustExist, errors };
+  }
 
-    const results: ApplyOutcome['results'] = [];
-    for (const [i, { info, intent }] of accepted.entries()) {
-      const plan = plans[i] as ApplyPlan;
-      if (options.dryRun || plan.kind !== 'write') {
-        results.push({ info, object: plan.kind === 'invalid' ? intent : plan.object, action: plan.kind === 'write' ? plan.action : 'unchanged' });
-        continue;
-      }
-      results.push(await this.writePlanned(info, intent, plan));
+  /** commitPlanned writes every planned change, all or nothing; undefined means a conflict (nothing written): plan again. */
+  private async commitPlanned(accepted: AcceptedDocument[], planned: PlannedApply): Promise<ApplyOutcome['results'] | undefined> {
+    const writing = planned.plans.flatMap((plan, i) => (plan.kind === 'write' ? [i] : []));
+    const writes = writing.map((i) => {
+      const { info } = accepted[i] as AcceptedDocument;
+      return applyWrite(info, planned.plans[i] as ApplyPlan & { kind: 'write' }, planned.live[i], planned.mustExist[i]);
+    });
+    const outcome = await commitAtomically((change) => this.store.transact(change), writes);
+    if (outcome.kind === 'conflict') return undefined;
+    if (outcome.kind === 'error') {
+      if (outcome.leftBehind.length === 0) throw outcome.error;
+      const left = outcome.leftBehind.map((j) => (accepted[writing[j] as number] as AcceptedDocument).subject);
+      this.logger.error('apply failed part-way and could not undo all of it', { leftBehind: left, error: outcome.error });
+      throw new Error(`apply failed part-way (${String(outcome.error)}) and could not take back ${left.join(', ')}: they were changed meanwhile; check them and apply again`);
     }
-    return { results, errors, warnings };
+    const revisions = new Map(writing.map((i, j) => [i, outcome.revisions[j] as string]));
+    return accepted.map((a, i) => {
+      const revision = revisions.get(i);
+      const plan = planned.plans[i] as ApplyPlan;
+      if (revision === undefined || plan.kind !== 'write') return resultOf(a, plan);
+      const object = withRevision(plan.object, revision);
+      // Per-object lines are debug: controllers write many objects. The check skips building the entry.
+      if (this.logger.isDebugEnabled()) this.logger.debug(`${a.info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
+      return { info: a.info, object, action: plan.action };
+    });
   }
 
   /**
@@ -168,10 +225,13 @@ export class ObjectService {
     const namespaces = RESOURCE.namespaces;
     const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
     const mustExist = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))].map((ns) => objectKey(namespaces, undefined, ns));
-    const items = accepted.map(({ info, intent }) => {
+    const items: { info: ResourceInfo; object: BerthObject }[] = [];
+    for (const { info, intent } of accepted) {
       const plan = planApply(info, intent, undefined, newIdentity());
-      return { info, object: plan.kind === 'write' ? plan.object : intent };
-    });
+      // An object refused as planned (too large as stored): the full path names the problem.
+      if (plan.kind !== 'write') return undefined;
+      items.push({ info, object: plan.object });
+    }
     const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
     if (keys.size !== items.length) return undefined;
     const claims = await this.services.allocateNew(items);
@@ -183,28 +243,6 @@ export class ObjectService {
     const stored = await this.createBatcher.createAll(items, mustExist, claims);
     if (!stored) return undefined;
     return stored.map((object, i) => ({ info: (items[i] as { info: ResourceInfo }).info, object, action: 'created' as const }));
-  }
-
-  /** writePlanned writes one planned object with its claim changes, in one guarded transaction. */
-  private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {
-    let plan: ApplyPlan = first;
-    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
-      if (plan.kind === 'invalid') throw new InvalidError(`${info.kind} "${intent.metadata.name}" became invalid while being applied`, plan.errors);
-      if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
-      const write = plan.action === 'created' ? createObject(info, plan.object) : updateObject(info, plan.object);
-      const outcome = await this.store.transact(combine([write, takeClaims(plan.claims?.take ?? []), releaseClaims(plan.claims?.release ?? [])]));
-      if (outcome.committed) {
-        const object = withRevision(plan.object, outcome.revision);
-        // Per-object lines are debug: controllers write many objects. The check skips building the entry.
-        if (this.logger.isDebugEnabled()) this.logger.debug(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
-        return { info, object, action: plan.action };
-      }
-      // Someone else wrote the object, or took an address or port, since we planned: plan again from what is there now.
-      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
-      plan = planApply(info, intent, live, newIdentity());
-      if (info.kind === 'Service') plan = this.services.plan(plan, live as Service | undefined, await this.services.readUsed());
-    }
-    throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
   }
 
   get(resource: string, namespace: string, name: string): Promise<BerthObject> {
@@ -239,7 +277,7 @@ export class ObjectService {
   async scale(resource: string, namespace: string, name: string, replicas: number, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
     if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw new InvalidError(`${info.resource} cannot be scaled: only deployments and replicasets have replicas`);
-    if (!Number.isInteger(replicas) || replicas < 0) throw new InvalidError(`replicas must be a whole number of at least 0, not ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > INT32_MAX) throw new InvalidError(`replicas must be a whole number from 0 to ${INT32_MAX}, not ${replicas}`);
     const { object } = await this.store.guaranteedUpdate(info, this.namespaceFor(info, namespace), name, (current) => {
       if (precondition && current.metadata.resourceVersion !== precondition) throw new ConflictError(info.resource, name);
       const spec = current.spec as { replicas?: number };
@@ -295,6 +333,10 @@ export class ObjectService {
   }
 }
 
+
+function resultOf(a: AcceptedDocument, plan: ApplyPlan): ApplyOutcome['results'][number] {
+  return { info: a.info, object: plan.kind === 'invalid' ? a.intent : plan.object, action: plan.kind === 'write' ? plan.action : 'unchanged' };
+}
 
 function subjectOf(object: unknown): string {
   const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;
