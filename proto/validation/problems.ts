@@ -13,6 +13,8 @@ export interface ValidationResult {
 /** joinPath appends a field or index to a kubectl-style path: `spec` + `containers` + 0. */
 export function joinPath(base: string, part: string | number): string {
   if (typeof part === 'number') return `${base}[${part}]`;
+  // An empty key would vanish from the path: it is shown quoted, as `metadata[""]`.
+  if (part === '') return `${base}[""]`;
   return base === '' ? part : `${base}.${part}`;
 }
 

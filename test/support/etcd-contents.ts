@@ -13,3 +13,9 @@ export async function etcdContents(client: Etcd3): Promise<EtcdContents> {
   for (const kv of res.kvs) values[kv.key.toString('utf8')] = kv.value.toString('utf8');
   return { revision: String(res.header.revision), values };
 }
+
+/** etcdRevision is etcd's revision now: it moves with every write, anywhere. */
+export async function etcdRevision(client: Etcd3): Promise<string> {
+  const res = await client.get('/berth-test/revision-probe').exec();
+  return String(res.header.revision);
+}
