@@ -78,19 +78,21 @@ function fields(root: Container): [Container, string | number][] {
 export function mutate(manifest: Record<string, unknown>, mutations: Mutation[]): unknown {
   const copy = structuredClone(manifest);
   for (const m of mutations) {
+    // The special values are shared between runs: each use gets its own copy, so no mutation changes one (or nests it in itself).
+    const value = structuredClone(m.value);
     const all = fields(copy);
     if (all.length === 0) break;
     const [parent, key] = all[m.at % all.length] as [Container, string | number];
     const target = parent as Record<string | number, unknown>;
-    if (m.op === 'set') target[key] = m.value;
+    if (m.op === 'set') target[key] = value;
     else if (m.op === 'delete') {
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete target[key];
     } else if (m.op === 'add') {
       const child = target[key];
-      if (Array.isArray(child)) child.push(m.value);
-      else if (typeof child === 'object' && child !== null) define(child as Record<string, unknown>, m.key, m.value);
-      else if (!Array.isArray(parent)) define(target, m.key, m.value);
+      if (Array.isArray(child)) child.push(value);
+      else if (typeof child === 'object' && child !== null) define(child as Record<string, unknown>, m.key, value);
+      else if (!Array.isArray(parent)) define(target, m.key, value);
     } else if (!Array.isArray(parent) && m.key !== key) {
       define(target, m.key, target[key]);
       delete target[key];
