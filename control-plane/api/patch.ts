@@ -8,7 +8,7 @@ import { applyDefaults } from '../objects/defaults.js';
 import { mergeStringData } from '../objects/secret-string-data.js';
 import type { Secret } from '../../proto/objects/config.js';
 import { deepEqual } from '../objects/json.js';
-import { parseJsonInput } from '../objects/json-input.js';
+import { parseJsonInput } from './json-input.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Service } from '../../proto/objects/service.js';
 import { immutableFieldProblems } from './immutable-fields.js';

@@ -1,7 +1,7 @@
 import type { ApplyRequest__Output } from '../../proto/generated/berth/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../../proto/generated/berth/v1/ApplyResponse.js';
 import type { Problem } from '../../proto/generated/berth/v1/Problem.js';
-import { parseJsonInput } from '../objects/json-input.js';
+import { parseJsonInput } from '../api/json-input.js';
 import type { ApplyDocument, ApplyOutcome, DocumentProblem } from '../api/object-service.js';
 
 /** Conversion between ClusterAPI messages and the domain types: the only place that knows both. */

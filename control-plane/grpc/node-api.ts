@@ -6,7 +6,7 @@ import { DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
-import { parseJsonInput } from '../objects/json-input.js';
+import { parseJsonInput } from '../api/json-input.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { finishPodTermination } from '../nodes/pod-termination.js';
 import { checkReportedNode } from '../nodes/reported-node.js';
