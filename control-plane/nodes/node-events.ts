@@ -19,8 +19,10 @@ export class NodeEvents {
   record(nodeName: string, event: Partial<Event>): Partial<Event> {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidError('an event must be a mapping');
     const about = event.involvedObject;
-    if (!isText(about?.kind) || !isText(about?.name)) throw new InvalidError('an event needs involvedObject.kind and involvedObject.name, as strings');
-    if (!isText(event.reason)) throw new InvalidError('an event needs a reason, a string');
+    if (!about?.kind || !about.name) throw new InvalidError('an event needs involvedObject.kind and involvedObject.name');
+    if (!event.reason) throw new InvalidError('an event needs a reason');
+    for (const field of ['kind', 'name'] as const) if (typeof about[field] !== 'string') throw new InvalidError(`involvedObject.${field} must be a string`);
+    if (typeof event.reason !== 'string') throw new InvalidError('reason must be a string');
     for (const field of ['apiVersion', 'namespace', 'uid'] as const) if (about[field] !== undefined && typeof about[field] !== 'string') throw new InvalidError(`involvedObject.${field} must be a string`);
     if (event.message !== undefined && typeof event.message !== 'string') throw new InvalidError('message must be a string');
     let recorder = this.recorders.get(nodeName);
@@ -37,8 +39,4 @@ export class NodeEvents {
     );
     return { ...event, source: { component: 'berth-agent', host: nodeName } };
   }
-}
-
-function isText(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
 }
