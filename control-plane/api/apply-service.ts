@@ -51,6 +51,8 @@ interface AcceptedDocument {
   info: ResourceInfo;
   intent: BerthObject;
   subject: string;
+  /** The object's etcd key: documents of one object share it. */
+  key: string;
 }
 
 /** PlannedApply is every accepted document planned against what was live, index for index. */
@@ -86,7 +88,6 @@ export class ApplyService {
     const errors: DocumentProblem[] = [];
     const warnings: DocumentProblem[] = [];
     const accepted: AcceptedDocument[] = [];
-    const seen = new Map<string, ApplyDocument>();
     for (const doc of documents) {
       const subject = subjectOf(doc.object);
       const at = (p: ObjectProblem): DocumentProblem => ({ ...p, source: doc.source, index: doc.index, subject });
@@ -102,27 +103,31 @@ export class ApplyService {
       if (info.kind === 'Secret') mergeStringData(intent as Secret);
       if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
       else delete intent.metadata.namespace;
-      // Written all at once, two documents of one object would each be planned over what was there before.
-      const key = objectKey(info, intent.metadata.namespace, intent.metadata.name);
-      const first = seen.get(key);
-      if (first) errors.push(at({ path: 'metadata.name', message: `Duplicate value: ${subject} is also document ${first.index} of ${first.source}: apply each object once` }));
-      seen.set(key, doc);
-      accepted.push({ doc, info, intent, subject });
-    }
-    if (errors.length === 0 && !options.dryRun) {
-      const created = await this.tryCreateAll(accepted);
-      if (created) return { results: created, errors, warnings };
+      accepted.push({ doc, info, intent, subject, key: objectKey(info, intent.metadata.namespace, intent.metadata.name) });
     }
     if (errors.length > 0) return { results: [], errors, warnings };
+    // All written at once, an object's documents cannot each build on the one before, as they
+    // would applied one by one: the last is applied (as kubectl's would win), the earlier ones
+    // are reported with its result.
+    const lastOf = new Map(accepted.map((a, i) => [a.key, i]));
+    const applied = accepted.filter((a, i) => lastOf.get(a.key) === i);
+    const everyDocument = (results: ApplyOutcome['results']): ApplyOutcome['results'] => {
+      const byKey = new Map(applied.map((a, j) => [a.key, results[j] as ApplyOutcome['results'][number]]));
+      return accepted.map((a) => byKey.get(a.key) as ApplyOutcome['results'][number]);
+    };
 
-    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
-      const planned = await this.planAll(accepted);
-      if (planned.errors.length > 0) return { results: [], errors: planned.errors, warnings };
-      if (options.dryRun) return { results: accepted.map((a, i) => resultOf(a, planned.plans[i] as ApplyPlan)), errors, warnings };
-      const results = await this.commitPlanned(accepted, planned);
-      if (results) return { results, errors, warnings };
+    if (!options.dryRun) {
+      const created = await this.tryCreateAll(applied);
+      if (created) return { results: everyDocument(created), errors, warnings };
     }
-    throw new ConflictError('objects', accepted.map((a) => a.subject).join(', '), `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
+    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
+      const planned = await this.planAll(applied);
+      if (planned.errors.length > 0) return { results: [], errors: planned.errors, warnings };
+      if (options.dryRun) return { results: everyDocument(applied.map((a, i) => resultOf(a, planned.plans[i] as ApplyPlan))), errors, warnings };
+      const results = await this.commitPlanned(applied, planned);
+      if (results) return { results: everyDocument(results), errors, warnings };
+    }
+    throw new ConflictError('objects', applied.map((a) => a.subject).join(', '), `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
   }
 
   /** planAll reads every live object and namespace the documents need (in one transaction per 128) and plans each document. */
