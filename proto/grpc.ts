@@ -30,6 +30,13 @@ function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
   return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
 }
 
+const requestTypes = new Map<string, string>();
+
+/** requestTypeOf names the message a method (by its path, `/berth.v1.ClusterAPI/Apply`) takes, once the services are loaded. */
+export function requestTypeOf(path: string): string | undefined {
+  return requestTypes.get(path);
+}
+
 /** serviceDefinition is proto-loader's definition of a service, without the message descriptors grpc-js does not use. */
 function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
@@ -37,6 +44,7 @@ function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
     const request = method.resolvedRequestType;
     const response = method.resolvedResponseType;
     if (!request || !response) throw new Error(`berth.proto: ${service.fullName}.${method.name} has unresolved message types`);
+    requestTypes.set(`/${service.fullName.slice(1)}/${method.name}`, request.fullName.slice(1));
     definition[method.name] = {
       path: `/${service.fullName.slice(1)}/${method.name}`,
       requestStream: Boolean(method.requestStream),

@@ -1,6 +1,6 @@
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { validateObject } from '../../proto/validation/index.js';
+import { LAST_APPLIED_ANNOTATION, validateObject } from '../../proto/validation/index.js';
 import type { ObjectProblem } from '../../proto/validation/index.js';
 import { applyDefaults } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
@@ -12,9 +12,10 @@ import { immutableFieldProblems } from './immutable-fields.js';
 import { patchServiceUpdate } from './service-allocation.js';
 import type { ClaimChanges } from './service-allocation.js';
 import { threeWayMerge } from './merge.js';
+import { storedSizeProblems } from './object-size.js';
 
-/** The annotation that records what the user last applied, as kubectl's does. */
-export const LAST_APPLIED_ANNOTATION = 'berth.dev/last-applied-configuration';
+// The annotation that records what the user last applied, as kubectl's does (its size is counted with the object's).
+export { LAST_APPLIED_ANNOTATION };
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -62,6 +63,8 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
       const errors = validateObject(object).errors;
       if (errors.length > 0) return { kind: 'invalid', errors };
     }
+    const tooLarge = storedSizeProblems(intent, object);
+    if (tooLarge.length > 0) return { kind: 'invalid', errors: tooLarge };
     // The caller validated the document; defaults only fill absent fields with valid values.
     return { kind: 'write', action: 'created', object };
   }
@@ -83,7 +86,7 @@ export function planApply(info: ResourceInfo, intent: BerthObject, live: BerthOb
   if (live.metadata.ownerReferences && !intent.metadata.ownerReferences) merged.metadata.ownerReferences = live.metadata.ownerReferences;
   if (live.status !== undefined) merged.status = live.status;
 
-  const errors = [...validateObject(merged).errors, ...immutableFieldProblems(info, live, merged)];
+  const errors = [...validateObject(merged).errors, ...immutableFieldProblems(info, live, merged), ...storedSizeProblems(intent, merged)];
   if (errors.length > 0) return { kind: 'invalid', errors };
   if (deepEqual(merged, live)) return { kind: 'unchanged', object: live };
   if (!deepEqual(merged.spec, live.spec)) merged.metadata.generation = (live.metadata.generation ?? 0) + 1;

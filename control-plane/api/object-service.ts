@@ -1,53 +1,25 @@
 import type { Logger } from 'winston';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import { matches } from '../../proto/labels.js';
-import { RESOURCE, DEFAULT_NAMESPACE, RESOURCES, objectKey, resourceByName, resourceForKind } from '../../proto/resources.js';
+import { DEFAULT_NAMESPACE, RESOURCES, resourceByName } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
-import { validateObject } from '../../proto/validation/index.js';
-import type { ObjectProblem } from '../../proto/validation/index.js';
+import { INT32_MAX, validateObject } from '../../proto/validation/index.js';
 import { parseIpv4Cidr } from '../../proto/ipv4.js';
 import type { Ipv4Range } from '../../proto/ipv4.js';
-import type { Service } from '../../proto/objects/service.js';
 import { ConflictError, InvalidError } from '../errors.js';
-import { withRevision } from '../store/codec.js';
-import { CreateBatcher } from '../store/create-batcher.js';
-import { combine, createObject, MAX_TXN_OPS, releaseClaims, takeClaims, updateObject } from '../store/guarded-change.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { DEFAULT_SERVICE_CIDR, isAllocated } from './service-allocation.js';
-import type { UsedClaims } from './service-allocation.js';
+import { DEFAULT_SERVICE_CIDR } from './service-allocation.js';
+import { ApplyService } from './apply-service.js';
+import type { ApplyDocument, ApplyOutcome } from './apply-service.js';
+
+export type { ApplyDocument, ApplyOutcome, DocumentProblem } from './apply-service.js';
 import { ServiceAllocator } from './service-allocator.js';
-import { planApply, userIntent } from './apply-plan.js';
 import { patchObject } from './patch.js';
 import { patchService } from './service-patch.js';
-import type { ApplyAction, ApplyPlan } from './apply-plan.js';
 import { deleteOne } from './object-deletion.js';
 import type { DeleteOptions } from './object-deletion.js';
 import { labelSelector, selectedWatch } from './selected-watch.js';
 import type { ObjectWatch } from './selected-watch.js';
-import { newIdentity } from '../objects/identity.js';
-import type { Secret } from '../../proto/objects/config.js';
-import { mergeStringData } from '../objects/secret-string-data.js';
-
-/** ApplyDocument is one parsed manifest document and where it came from. */
-export interface ApplyDocument {
-  source: string;
-  index: number;
-  object: unknown;
-}
-
-/** DocumentProblem is an ObjectProblem located in a file and document. */
-export interface DocumentProblem extends ObjectProblem {
-  source: string;
-  index: number;
-  /** Kind/name, when the document got far enough to have them. */
-  subject: string;
-}
-
-export interface ApplyOutcome {
-  results: { info: ResourceInfo; object: BerthObject; action: ApplyAction }[];
-  errors: DocumentProblem[];
-  warnings: DocumentProblem[];
-}
 
 /** ObjectServiceOptions are the API's flags. */
 export interface ObjectServiceOptions {
@@ -55,23 +27,19 @@ export interface ObjectServiceOptions {
   serviceIpRange?: Ipv4Range;
 }
 
-const MAX_APPLY_ATTEMPTS = 20;
-/** Documents per fast-path create transaction (keys plus namespaces stay under etcd's 128 operations). */
-const MAX_FAST_PATH_DOCUMENTS = 60;
-
 /**
  * ObjectService is the ClusterAPI's logic, free of gRPC: validate, default, store, list and
  * watch with label selectors. It throws the domain errors of ../errors.ts; the gRPC edge
  * (grpc/errors.ts) maps them to status codes.
  */
 export class ObjectService {
-  private readonly createBatcher: CreateBatcher;
-
   private readonly services: ServiceAllocator;
 
+  private readonly applier: ApplyService;
+
   constructor(private readonly store: ObjectStore, private readonly logger: Logger, options: ObjectServiceOptions = {}) {
-    this.createBatcher = new CreateBatcher(store);
     this.services = new ServiceAllocator(store, options.serviceIpRange ?? (parseIpv4Cidr(DEFAULT_SERVICE_CIDR) as Ipv4Range));
+    this.applier = new ApplyService(store, this.services, logger);
   }
 
   /** The service CIDR ClusterIPs come from. */
@@ -87,124 +55,9 @@ export class ObjectService {
     for (const info of RESOURCES) validateObject({ apiVersion: info.apiVersion, kind: info.kind, metadata: { name: 'schema-warm-up' } });
   }
 
-  /**
-   * apply validates every document, and plans each against the live object, before it writes
-   * anything: one invalid document means nothing is written. Writes are then made in document
-   * order, each guarded on the revision it was planned from and re-planned on conflict.
-   */
-  async apply(documents: ApplyDocument[], options: { dryRun: boolean }): Promise<ApplyOutcome> {
-    const errors: DocumentProblem[] = [];
-    const warnings: DocumentProblem[] = [];
-    const accepted: { doc: ApplyDocument; info: ResourceInfo; intent: BerthObject; subject: string }[] = [];
-    for (const doc of documents) {
-      const subject = subjectOf(doc.object);
-      const at = (p: ObjectProblem): DocumentProblem => ({ ...p, source: doc.source, index: doc.index, subject });
-      const result = validateObject(doc.object);
-      warnings.push(...result.warnings.map(at));
-      errors.push(...result.errors.map(at));
-      if (result.errors.length > 0) continue;
-      const object = doc.object as BerthObject;
-      const info = resourceForKind(object.apiVersion, object.kind);
-      // The validator refuses unknown kinds; this keeps the two from drifting apart silently.
-      if (!info) throw new Error(`validated ${object.apiVersion}/${object.kind} has no resource`);
-      const intent = userIntent(object);
-      if (info.kind === 'Secret') mergeStringData(intent as Secret);
-      if (info.namespaced) intent.metadata.namespace ??= DEFAULT_NAMESPACE;
-      else delete intent.metadata.namespace;
-      accepted.push({ doc, info, intent, subject });
-    }
-    if (errors.length === 0 && !options.dryRun) {
-      const created = await this.tryCreateAll(accepted);
-      if (created) return { results: created, errors, warnings };
-    }
-
-    // One transaction reads every live object and every namespace the documents need.
-    const namespaces = RESOURCE.namespaces;
-    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
-    const neededNamespaces = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))];
-    const reads = await this.store.getMany([
-      ...accepted.map((a) => ({ info: a.info, namespace: a.intent.metadata.namespace, name: a.intent.metadata.name })),
-      ...neededNamespaces.map((name) => ({ info: namespaces, namespace: undefined, name })),
-    ]);
-    const existingNamespaces = new Set(neededNamespaces.filter((_, i) => reads[accepted.length + i] !== undefined));
-
-    const plans: ApplyPlan[] = [];
-    let used: UsedClaims | undefined;
-    for (const [i, { doc, info, intent, subject }] of accepted.entries()) {
-      const ns = intent.metadata.namespace;
-      if (info.namespaced && ns && !declared.has(ns) && !existingNamespaces.has(ns)) {
-        errors.push({ source: doc.source, index: doc.index, subject, path: 'metadata.namespace', message: `namespace "${ns}" not found: create it first (kind: Namespace)` });
-      }
-      let plan = planApply(info, intent, reads[i], newIdentity());
-      // A Service found unchanged and fully allocated needs no look at the claims.
-      if (info.kind === 'Service' && (plan.kind !== 'unchanged' || !isAllocated(plan.object as Service))) {
-        used ??= await this.services.readUsed();
-        plan = this.services.plan(plan, reads[i] as Service | undefined, used);
-      }
-      if (plan.kind === 'invalid') errors.push(...plan.errors.map((p) => ({ ...p, source: doc.source, index: doc.index, subject })));
-      plans.push(plan);
-    }
-    if (errors.length > 0) return { results: [], errors, warnings };
-
-    const results: ApplyOutcome['results'] = [];
-    for (const [i, { info, intent }] of accepted.entries()) {
-      const plan = plans[i] as ApplyPlan;
-      if (options.dryRun || plan.kind !== 'write') {
-        results.push({ info, object: plan.kind === 'invalid' ? intent : plan.object, action: plan.kind === 'write' ? plan.action : 'unchanged' });
-        continue;
-      }
-      results.push(await this.writePlanned(info, intent, plan));
-    }
-    return { results, errors, warnings };
-  }
-
-  /**
-   * tryCreateAll is the fast path for documents that are all new: one transaction that creates
-   * them all if none exists yet and their namespaces do (a create depends on nothing else that
-   * is live). Undefined means some condition failed and nothing was written: take the full path.
-   */
-  private async tryCreateAll(accepted: { info: ResourceInfo; intent: BerthObject }[]): Promise<ApplyOutcome['results'] | undefined> {
-    if (accepted.length === 0 || accepted.length > MAX_FAST_PATH_DOCUMENTS) return undefined;
-    const namespaces = RESOURCE.namespaces;
-    const declared = new Set(accepted.filter((a) => a.info.kind === 'Namespace').map((a) => a.intent.metadata.name));
-    const mustExist = [...new Set(accepted.map((a) => a.intent.metadata.namespace).filter((ns): ns is string => !!ns && !declared.has(ns)))].map((ns) => objectKey(namespaces, undefined, ns));
-    const items = accepted.map(({ info, intent }) => {
-      const plan = planApply(info, intent, undefined, newIdentity());
-      return { info, object: plan.kind === 'write' ? plan.object : intent };
-    });
-    const keys = new Set(items.map(({ info, object }) => objectKey(info, object.metadata.namespace, object.metadata.name)));
-    if (keys.size !== items.length) return undefined;
-    const claims = await this.services.allocateNew(items);
-    // A requested address or port that cannot be had: the full path names it.
-    if (!claims) return undefined;
-    // Claims make the transaction larger: beyond etcd's limit, the full path writes one object at a time.
-    const writes = items.length + claims.reduce((n, c) => n + c.writes.length, 0);
-    if (writes + mustExist.length > MAX_TXN_OPS) return undefined;
-    const stored = await this.createBatcher.createAll(items, mustExist, claims);
-    if (!stored) return undefined;
-    return stored.map((object, i) => ({ info: (items[i] as { info: ResourceInfo }).info, object, action: 'created' as const }));
-  }
-
-  /** writePlanned writes one planned object with its claim changes, in one guarded transaction. */
-  private async writePlanned(info: ResourceInfo, intent: BerthObject, first: ApplyPlan & { kind: 'write' }): Promise<ApplyOutcome['results'][number]> {
-    let plan: ApplyPlan = first;
-    for (let attempt = 0; attempt < MAX_APPLY_ATTEMPTS; attempt++) {
-      if (plan.kind === 'invalid') throw new InvalidError(`${info.kind} "${intent.metadata.name}" became invalid while being applied`, plan.errors);
-      if (plan.kind === 'unchanged') return { info, object: plan.object, action: 'unchanged' };
-      const write = plan.action === 'created' ? createObject(info, plan.object) : updateObject(info, plan.object);
-      const outcome = await this.store.transact(combine([write, takeClaims(plan.claims?.take ?? []), releaseClaims(plan.claims?.release ?? [])]));
-      if (outcome.committed) {
-        const object = withRevision(plan.object, outcome.revision);
-        // Per-object lines are debug: controllers write many objects. The check skips building the entry.
-        if (this.logger.isDebugEnabled()) this.logger.debug(`${info.kind} ${plan.action}`, { namespace: object.metadata.namespace, name: object.metadata.name, resourceVersion: object.metadata.resourceVersion });
-        return { info, object, action: plan.action };
-      }
-      // Someone else wrote the object, or took an address or port, since we planned: plan again from what is there now.
-      const live = await this.store.tryGet(info, intent.metadata.namespace, intent.metadata.name);
-      plan = planApply(info, intent, live, newIdentity());
-      if (info.kind === 'Service') plan = this.services.plan(plan, live as Service | undefined, await this.services.readUsed());
-    }
-    throw new ConflictError(info.resource, intent.metadata.name, `still conflicting after ${MAX_APPLY_ATTEMPTS} attempts`);
+  /** apply creates or updates every document, all or nothing (see ApplyService). */
+  apply(documents: ApplyDocument[], options: { dryRun: boolean }): Promise<ApplyOutcome> {
+    return this.applier.apply(documents, options);
   }
 
   get(resource: string, namespace: string, name: string): Promise<BerthObject> {
@@ -239,7 +92,7 @@ export class ObjectService {
   async scale(resource: string, namespace: string, name: string, replicas: number, precondition?: string): Promise<BerthObject> {
     const info = this.resource(resource);
     if (info.kind !== 'Deployment' && info.kind !== 'ReplicaSet') throw new InvalidError(`${info.resource} cannot be scaled: only deployments and replicasets have replicas`);
-    if (!Number.isInteger(replicas) || replicas < 0) throw new InvalidError(`replicas must be a whole number of at least 0, not ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > INT32_MAX) throw new InvalidError(`replicas must be a whole number from 0 to ${INT32_MAX}, not ${replicas}`);
     const { object } = await this.store.guaranteedUpdate(info, this.namespaceFor(info, namespace), name, (current) => {
       if (precondition && current.metadata.resourceVersion !== precondition) throw new ConflictError(info.resource, name);
       const spec = current.spec as { replicas?: number };
@@ -294,12 +147,3 @@ export class ObjectService {
     return info.namespaced ? namespace || DEFAULT_NAMESPACE : undefined;
   }
 }
-
-
-function subjectOf(object: unknown): string {
-  const o = object as { kind?: unknown; metadata?: { name?: unknown } } | null;
-  const kind = typeof o?.kind === 'string' ? o.kind : '';
-  const name = typeof o?.metadata?.name === 'string' ? o.metadata.name : '';
-  return kind && name ? `${kind}/${name}` : kind;
-}
-

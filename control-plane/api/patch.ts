@@ -8,6 +8,7 @@ import { applyDefaults } from '../objects/defaults.js';
 import { mergeStringData } from '../objects/secret-string-data.js';
 import type { Secret } from '../../proto/objects/config.js';
 import { deepEqual } from '../objects/json.js';
+import { parseJsonInput } from './json-input.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Service } from '../../proto/objects/service.js';
 import { immutableFieldProblems } from './immutable-fields.js';
@@ -39,12 +40,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** parseMergePatch reads a patch document; anything but a JSON object is refused. */
 export function parseMergePatch(text: string): JsonObject {
-  let patch: unknown;
-  try {
-    patch = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidError(`the patch is not valid JSON: ${(err as Error).message}`);
-  }
+  const patch = parseJsonInput(text, 'the patch');
   if (!isObject(patch)) throw new InvalidError('the patch must be a JSON object (an RFC 7386 merge patch)');
   return patch;
 }

@@ -1,19 +1,14 @@
 import type { ApplyRequest__Output } from '../../proto/generated/berth/v1/ApplyRequest.js';
 import type { ApplyResponse } from '../../proto/generated/berth/v1/ApplyResponse.js';
 import type { Problem } from '../../proto/generated/berth/v1/Problem.js';
-import { InvalidError } from '../errors.js';
+import { parseJsonInput } from '../api/json-input.js';
 import type { ApplyDocument, ApplyOutcome, DocumentProblem } from '../api/object-service.js';
 
 /** Conversion between ClusterAPI messages and the domain types: the only place that knows both. */
 
 export function applyDocumentsFromProto(request: ApplyRequest__Output): ApplyDocument[] {
   return request.documents.map((d) => {
-    let object: unknown;
-    try {
-      object = JSON.parse(d.json);
-    } catch (err) {
-      throw new InvalidError(`${d.source} document ${d.index}: not valid JSON: ${(err as Error).message}`);
-    }
+    const object = parseJsonInput(d.json, `${d.source} document ${d.index}`);
     return { source: d.source, index: d.index, object };
   });
 }

@@ -6,17 +6,17 @@ import { DEFAULT_NAMESPACE } from '../../proto/resources.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
 import type { PodStatus } from '../../proto/objects/pod.js';
 import { InvalidError } from '../errors.js';
+import { parseJsonInput } from '../api/json-input.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { finishPodTermination } from '../nodes/pod-termination.js';
+import { checkReportedNode } from '../nodes/reported-node.js';
+import { checkReportedPodStatus } from '../nodes/reported-pod-status.js';
 import { answerError, unary } from './errors.js';
 import { serveSubscription } from './streams.js';
 
+/** parse reads a JSON field of a request; what it holds is checked where it is used. */
 function parse<T>(json: string, what: string): T {
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    throw new InvalidError(`${what} is not valid JSON`);
-  }
+  return parseJsonInput(json, what) as T;
 }
 
 
@@ -24,7 +24,7 @@ function parse<T>(json: string, what: string): T {
 export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
   return {
     Register: unary(logger, async (req) => {
-      const { node, podCIDR } = await nodes.registration.register(parse<Node>(req.node_json, 'node_json'));
+      const { node, podCIDR } = await nodes.registration.register(checkReportedNode(parse<unknown>(req.node_json, 'node_json')));
       return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
     }),
     FinishPodTermination: unary(logger, async (req) => {
@@ -51,7 +51,7 @@ export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHand
       results: await Promise.all(
         req.updates.map(async (u) => {
           try {
-            await nodes.statuses.write({ nodeName: req.node_name, namespace: u.namespace, name: u.name, uid: u.uid, status: parse<PodStatus>(u.status_json, 'status_json') });
+            await nodes.statuses.write({ nodeName: req.node_name, namespace: u.namespace, name: u.name, uid: u.uid, status: checkReportedPodStatus(parse<unknown>(u.status_json, 'status_json')) });
             return { code: grpc.status.OK, message: '' };
           } catch (err) {
             const { code, details } = answerError(logger, err, { method: 'UpdatePodStatuses', pod: `${u.namespace}/${u.name}` });

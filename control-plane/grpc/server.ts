@@ -6,6 +6,7 @@ import type { ObjectService } from '../api/object-service.js';
 import type { NodeService } from '../nodes/node-service.js';
 import { clusterApiHandlers } from './cluster-api.js';
 import { nodeApiHandlers } from './node-api.js';
+import { refuseMalformed } from './malformed-requests.js';
 
 /**
  * startGrpcServer binds ClusterAPI (and NodeAPI, when this replica serves nodes) on `listen`
@@ -14,8 +15,8 @@ import { nodeApiHandlers } from './node-api.js';
 export async function startGrpcServer(listen: string, service: ObjectService, nodeOps: NodeOperations, logger: Logger, nodes?: NodeService): Promise<{ server: grpc.Server; port: number }> {
   const proto = loadBerthProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
-  server.addService(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger, nodes));
-  if (nodes) server.addService(proto.berth.v1.NodeAPI.service, nodeApiHandlers(nodes, logger));
+  server.addService(...refuseMalformed(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger, nodes)));
+  if (nodes) server.addService(...refuseMalformed(proto.berth.v1.NodeAPI.service, nodeApiHandlers(nodes, logger)));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -17,9 +17,14 @@ export class NodeEvents {
 
   /** Records asynchronously; returns the event as it will be written (without server fields). */
   record(nodeName: string, event: Partial<Event>): Partial<Event> {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidError('an event must be a mapping');
     const about = event.involvedObject;
     if (!about?.kind || !about.name) throw new InvalidError('an event needs involvedObject.kind and involvedObject.name');
     if (!event.reason) throw new InvalidError('an event needs a reason');
+    for (const field of ['kind', 'name'] as const) if (typeof about[field] !== 'string') throw new InvalidError(`involvedObject.${field} must be a string`);
+    if (typeof event.reason !== 'string') throw new InvalidError('reason must be a string');
+    for (const field of ['apiVersion', 'namespace', 'uid'] as const) if (about[field] !== undefined && typeof about[field] !== 'string') throw new InvalidError(`involvedObject.${field} must be a string`);
+    if (event.message !== undefined && typeof event.message !== 'string') throw new InvalidError('message must be a string');
     let recorder = this.recorders.get(nodeName);
     if (!recorder) this.recorders.set(nodeName, (recorder = new EventRecorder(this.writer, 'berth-agent', this.logger, nodeName)));
     recorder.record(

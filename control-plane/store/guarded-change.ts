@@ -17,6 +17,11 @@ export const MAX_TXN_OPS = 128;
  * --max-request-bytes (1.5 MiB by default); the rest is headroom for keys and framing.
  */
 export const MAX_TXN_VALUE_BYTES = 1024 * 1024;
+/**
+ * The largest object Berth stores, in bytes of JSON: one object always fits a transaction of its
+ * own, even encrypted (a Secret's base64 adds a third), under etcd's 1.5 MiB request limit.
+ */
+export const MAX_OBJECT_BYTES = 1024 * 1024;
 
 /**
  * KeyGuard is a condition on one key:

@@ -3,6 +3,7 @@ import type { CheckOutput } from './check.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.js';
 import type { NameRule } from './names.js';
 import { joinPath, quote } from './problems.js';
+import { checkAnnotationsSize } from './checks-size.js';
 
 /** Which rule each kind's name follows (as in Kubernetes' validation). */
 const NAME_RULES: Record<string, NameRule> = {
@@ -27,7 +28,7 @@ export function checkNamespaceName(object: BerthObject, out: CheckOutput): void 
   if (reason) out.error('metadata.namespace', `Invalid value: ${quote(ns)}: ${reason}`);
 }
 
-/** checkLabels applies to an object's labels and to a pod template's. */
+/** checkLabels applies to an object's labels and annotations, and to a pod template's. */
 export function checkLabels(meta: Partial<ObjectMeta> | undefined, path: string, out: CheckOutput): void {
   for (const [key, value] of Object.entries(meta?.labels ?? {})) {
     const keyReason = qualifiedName(key);
@@ -39,6 +40,7 @@ export function checkLabels(meta: Partial<ObjectMeta> | undefined, path: string,
     const keyReason = qualifiedName(key);
     if (keyReason) out.error(joinPath(path, 'annotations'), `Invalid value: ${quote(key)}: ${keyReason}`);
   }
+  checkAnnotationsSize(meta, path, out);
 }
 
 export function checkSelectorLabels(selector: Record<string, string> | undefined, path: string, out: CheckOutput): void {

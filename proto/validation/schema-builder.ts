@@ -11,11 +11,17 @@ export const UNSUPPORTED_KEYWORD = 'x-berth-unsupported';
 
 export const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
 export const bool: Schema = { type: 'boolean' };
-export const int = (minimum?: number, maximum?: number): Schema => ({
-  type: 'integer',
-  ...(minimum === undefined ? {} : { minimum }),
-  ...(maximum === undefined ? {} : { maximum }),
-});
+/** Kubernetes' int32 bounds: counts, ports, seconds and modes are int32 in its API. */
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+
+/** int is an int32 field (Kubernetes' `int32`): bounded by INT32_MIN..INT32_MAX unless tighter bounds are given. */
+export const int = (minimum = INT32_MIN, maximum = INT32_MAX): Schema => ({ type: 'integer', minimum, maximum });
+/**
+ * int64 is a Kubernetes `int64` field (generation, grace periods, user ids): bounded by the
+ * integers JSON numbers hold exactly, so a value is never silently rounded.
+ */
+export const int64 = (minimum = Number.MIN_SAFE_INTEGER, maximum = Number.MAX_SAFE_INTEGER): Schema => ({ type: 'integer', minimum, maximum });
 export const intOrString: Schema = { type: ['integer', 'string'] };
 export const quantity: Schema = { type: ['string', 'number'] };
 export const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: 'array', items, ...extra });

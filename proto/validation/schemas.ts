@@ -1,4 +1,4 @@
-import { any, arr, bool, ignored, ignoredWhenTrue, int, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
+import { any, arr, bool, ignored, ignoredWhenTrue, int, int64, intOrString, obj, oneOf, quantity, str, stringMap } from './schema-builder.js';
 import type { Schema } from './schema-builder.js';
 import { volume, volumeMount } from './schemas-volumes.js';
 
@@ -21,10 +21,10 @@ const metadataProperties = {
   annotations: stringMap,
   uid: str(),
   resourceVersion: str(),
-  generation: int(),
+  generation: int64(),
   creationTimestamp: { type: ['string', 'null'] },
   deletionTimestamp: str(),
-  deletionGracePeriodSeconds: int(0),
+  deletionGracePeriodSeconds: int64(0),
   ownerReferences: arr(ownerReference),
 };
 const metadataUnsupported = ['generateName', 'finalizers', 'managedFields', 'selfLink'];
@@ -62,13 +62,13 @@ const probe = obj(
     periodSeconds: int(1),
     successThreshold: int(1),
     failureThreshold: int(1),
-    terminationGracePeriodSeconds: int(1),
+    terminationGracePeriodSeconds: int64(1),
   },
   { unsupported: ['grpc'] },
 );
 
 // Kubernetes itself accepts a tcpSocket hook for compatibility and never runs it.
-const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket: ignored(tcpSocket), sleep: obj({ seconds: int(0) }, { required: ['seconds'] }) });
+const lifecycleHandler = obj({ exec: execAction, httpGet, tcpSocket: ignored(tcpSocket), sleep: obj({ seconds: int64(0) }, { required: ['seconds'] }) });
 
 const seccompProfile = obj({ type: oneOf('RuntimeDefault', 'Unconfined', 'Localhost'), localhostProfile: str() }, { required: ['type'] });
 
@@ -138,7 +138,7 @@ const toleration = obj({
   value: str(),
   effect: oneOf('NoSchedule', 'PreferNoSchedule', 'NoExecute', ''),
   // Berth evicts no pod for a NoExecute taint (the scheduler only keeps pods off), so there is no eviction to delay.
-  tolerationSeconds: ignored(int()),
+  tolerationSeconds: ignored(int64()),
 });
 
 const nodeSelectorRequirement = obj(
@@ -171,8 +171,8 @@ export const podSpec = obj(
     // The scheduler counts their requests, but the agent does not run init containers.
     initContainers: arr(container),
     restartPolicy: oneOf('Always', 'OnFailure', 'Never'),
-    terminationGracePeriodSeconds: int(0),
-    activeDeadlineSeconds: ignored(int(1)),
+    terminationGracePeriodSeconds: int64(0),
+    activeDeadlineSeconds: ignored(int64(1)),
     dnsPolicy: oneOf('ClusterFirst', 'Default', 'None', 'ClusterFirstWithHostNet'),
     nodeSelector: stringMap,
     nodeName: str(),
@@ -254,7 +254,7 @@ const jobSpec = obj(
     completions: int(0),
     parallelism: int(0),
     backoffLimit: int(0),
-    activeDeadlineSeconds: int(1),
+    activeDeadlineSeconds: int64(1),
     ttlSecondsAfterFinished: int(0),
     selector: labelSelector,
     manualSelector: bool,

@@ -5,7 +5,7 @@ import { apiVersionsOfKind, RESOURCES, resourceForKind } from '../resources.js';
 import { CheckOutput } from './check.js';
 import { checksFor } from './checks.js';
 import type { ObjectProblem, ValidationResult } from './problems.js';
-import { quote } from './problems.js';
+import { joinPath, quote } from './problems.js';
 import { UNSUPPORTED_KEYWORD } from './schema-builder.js';
 import { SCHEMAS } from './schemas.js';
 
@@ -44,7 +44,7 @@ export function pointerToPath(pointer: string): string {
   let out = '';
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    out = /^\d+$/.test(part) ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`;
+    out = /^\d+$/.test(part) ? `${out}[${part}]` : joinPath(out, part);
   }
   return out;
 }
@@ -56,7 +56,7 @@ const SECRET_VALUES = /^\/(data|stringData)(\/|$)/;
 function describeSchemaError(e: ErrorObject, hideValue: boolean): ObjectProblem {
   const path = pointerToPath(e.instancePath);
   const show = hideValue ? () => HIDDEN_VALUE : quote;
-  const at = (field: string) => (path === '' ? field : `${path}.${field}`);
+  const at = (field: string) => joinPath(path, field);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':

@@ -56,6 +56,14 @@ describe('the berth CLI against a control plane', function () {
     expect(JSON.parse(yaml.stdout).spec.replicas).to.equal(5);
   });
 
+  it('refuses a replica count beyond int32 instead of letting it wrap round', async () => {
+    const res = await berth(cp.server, ['scale', 'deployment/web', '--replicas', String(2 ** 32 + 1)]);
+    expect(res.code).to.not.equal(0);
+    expect(res.stderr).to.contain('--replicas must be a whole number from 0 to 2147483647, not "4294967297"');
+    const json = await berth(cp.server, ['get', 'deploy', 'web', '-o', 'json']);
+    expect(JSON.parse(json.stdout).spec.replicas).to.equal(5);
+  });
+
   it('applies every Kubernetes documentation example unchanged', async () => {
     const res = await berth(cp.server, ['apply', '--dry-run', '-f', EXAMPLES]);
     expect(res.code, res.stderr).to.equal(0);
