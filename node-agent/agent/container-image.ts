@@ -39,10 +39,21 @@ export async function ensureContainerImage(ctx: ImageContext, spec: Container, r
     return result.image;
   }
   rec.pullFailures++;
-  rec.waiting = { reason: rec.pullFailures > 1 && result.reason === 'ErrImagePull' ? 'ImagePullBackOff' : result.reason, message: result.message };
+  rec.waiting = { reason: result.reason, message: result.message };
   const delayMs = pullRetryDelayMs(rec.pullFailures);
   rec.restarts = afterPullError(rec.restarts, delayMs, Date.now());
   ctx.events.pod(ctx.pod, 'Warning', 'Failed', `Failed to pull image "${spec.image}": ${result.message}`, field);
-  ctx.wakeIn(delayMs);
+  // Half-way through the back-off the worker looks again and shows ImagePullBackOff (waitingInPullBackOff).
+  ctx.wakeIn(Math.floor(delayMs / 2));
   return undefined;
+}
+
+/**
+ * waitingInPullBackOff is what a container shows at a sync during its image pull back-off, as
+ * the kubelet shows it: each failed attempt shows ErrImagePull until half the back-off has
+ * passed (`halfOver`), then ImagePullBackOff, the registry's message kept, until the next attempt.
+ */
+export function waitingInPullBackOff(waiting: ContainerRecord['waiting'], halfOver: boolean): ContainerRecord['waiting'] {
+  if (waiting?.reason !== 'ErrImagePull' || !halfOver) return waiting;
+  return { ...waiting, reason: 'ImagePullBackOff' };
 }

@@ -83,8 +83,8 @@ export type ContainerAction =
 export interface RestartState {
   /** Crashes in a row (exits that restartPolicy restarts, and create errors): the back-off step. */
   crashes: number;
-  /** No start before `at` (epoch ms), because of `reason`. */
-  retry?: { at: number; reason: RetryReason };
+  /** No start before `at` (epoch ms), because of `reason`; `since` is when that back-off began (for a pull error). */
+  retry?: { at: number; reason: RetryReason; since?: number };
   /** The instance whose exit has been accounted: its restart decided, or it was killed on purpose. */
   exitHandled?: string;
   /** Since when the current instance has ended without a recorded exit code (epoch ms). */
@@ -245,7 +245,7 @@ export function afterCreateError(state: RestartState, now: number): RestartState
 
 /** afterPullError is the restart state once pulling the image failed: retried after `delayMs`. */
 export function afterPullError(state: RestartState, delayMs: number, now: number): RestartState {
-  return { ...state, retry: { at: now + delayMs, reason: 'ImagePullBackOff' } };
+  return { ...state, retry: { at: now + delayMs, reason: 'ImagePullBackOff', since: now } };
 }
 
 /** imageChanged tells whether the spec now names another image than the one an instance runs (normalized references). */

@@ -5,6 +5,7 @@ import type { ProbeTarget } from '../probes/probe-checks.js';
 import { PodProbes } from '../probes/pod-probes.js';
 import type { ContainerStatus as RuntimeContainer } from '../runtime/index.js';
 import { portMappingsOf } from '../network/cni-config.js';
+import { waitingInPullBackOff } from './container-image.js';
 import { startInstance, type StartContext } from './container-start.js';
 import { killMessage, stopContainer } from './container-stop.js';
 import { newRecord, type ContainerRecord } from './container-record.js';
@@ -265,6 +266,10 @@ export class PodWorker {
       case 'none':
         return;
       case 'wait':
+        if (action.reason === 'ImagePullBackOff') {
+          const since = rec.restarts.retry?.since ?? action.until;
+          rec.waiting = waitingInPullBackOff(rec.waiting, Date.now() >= since + (action.until - since) / 2);
+        }
         return this.wakeBy(action.until);
       case 'resume':
         rec.current = await this.deps.runtime.start(action.id);
