@@ -2,13 +2,14 @@ import type { Node, Taint } from '../../proto/objects/cluster.js';
 import type { DaemonSet, DaemonSetStatus } from '../../proto/objects/daemonset.js';
 import type { Pod, Toleration } from '../../proto/objects/pod.js';
 import { findCondition, isReady } from '../../proto/objects/conditions.js';
-import { applyDefaults, defaultPodSpec } from '../objects/defaults.js';
+import { defaultPodSpec } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { deepCopy } from '../objects/json.js';
 import { anyTermMatches, tolerates } from '../objects/node-selection.js';
-import { isPodActive, isPodAvailable, ownerReferenceTo } from './controller-util.js';
+import { isPodActive, isPodAvailable } from './controller-util.js';
 import { podTemplateHash } from './deployment-logic.js';
 import { compareForScaleDown } from './replicaset-logic.js';
+import { templatePod } from './template-pod.js';
 
 /** The pure decisions of the DaemonSet controller, tested without etcd. */
 
@@ -93,24 +94,7 @@ export function daemonPodFor(ds: DaemonSet, nodeName: string, hash: string, name
   const nodeAffinity = { ...(spec.affinity?.nodeAffinity ?? {}) };
   nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] };
   spec.affinity = { ...(spec.affinity ?? {}), nodeAffinity };
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: ds.metadata.namespace ?? 'default',
-      labels: { ...(template.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH_LABEL]: hash },
-      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [ownerReferenceTo(ds)],
-      uid: identity.uid,
-      creationTimestamp: identity.creationTimestamp,
-      generation: 1,
-    },
-    spec,
-    status: { phase: 'Pending' },
-  };
-  applyDefaults(pod);
-  return pod;
+  return templatePod(ds, template, name, identity, { labels: { [CONTROLLER_REVISION_HASH_LABEL]: hash }, spec });
 }
 
 /** podsByNode groups a DaemonSet's pods by the node each is for; pods for no node are under ''. */

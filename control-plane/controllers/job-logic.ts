@@ -3,11 +3,11 @@ import type { Condition } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { findCondition, isReady, setCondition } from '../../proto/objects/conditions.js';
 import { apiTimestamp } from '../../proto/time.js';
-import { applyDefaults } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { deepCopy } from '../objects/json.js';
-import { isPodActive, ownerReferenceTo } from './controller-util.js';
+import { isPodActive } from './controller-util.js';
 import { compareForScaleDown } from './replicaset-logic.js';
+import { templatePod } from './template-pod.js';
 
 /** The pure decisions of the Job controller, tested without etcd. */
 
@@ -32,25 +32,7 @@ export function jobFinished(job: Job): { type: 'Complete' | 'Failed'; at: string
 
 /** jobPodFor builds one pod of the Job: its template (labels carry the Job's uid), the Job as controller owner, the API's defaults. */
 export function jobPodFor(job: Job, name: string, identity: NewObjectIdentity): Pod {
-  const template = job.spec.template;
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: job.metadata.namespace ?? 'default',
-      labels: { ...(template.metadata?.labels ?? {}) },
-      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [ownerReferenceTo(job)],
-      uid: identity.uid,
-      creationTimestamp: identity.creationTimestamp,
-      generation: 1,
-    },
-    spec: deepCopy(template.spec),
-    status: { phase: 'Pending' },
-  };
-  applyDefaults(pod);
-  return pod;
+  return templatePod(job, job.spec.template, name, identity);
 }
 
 /** PodCounts are a Job's pods by what became of them. */

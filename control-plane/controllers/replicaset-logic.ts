@@ -2,11 +2,11 @@ import { randomInt } from 'node:crypto';
 import type { ReplicaSet, ReplicaSetStatus } from '../../proto/objects/apps.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { MAX_TXN_OPS, MAX_TXN_VALUE_BYTES } from '../store/guarded-change.js';
-import { isPodActive, isPodAvailable, ownerReferenceTo } from './controller-util.js';
+import { isPodActive, isPodAvailable } from './controller-util.js';
 import { findCondition, isReady } from '../../proto/objects/conditions.js';
-import { applyDefaults } from '../objects/defaults.js';
 import type { NewObjectIdentity } from '../objects/identity.js';
 import { deepCopy } from '../objects/json.js';
+import { templatePod } from './template-pod.js';
 
 /** The pure decisions of the ReplicaSet controller, tested without etcd. */
 
@@ -25,25 +25,7 @@ export function generatedPodName(replicaSetName: string, random: (n: number) => 
  * defaults (the controller writes to the store directly, so it defaults as the API would).
  */
 export function podFromTemplate(rs: ReplicaSet, name: string, identity: NewObjectIdentity): Pod {
-  const template = rs.spec.template;
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: rs.metadata.namespace ?? 'default',
-      labels: { ...(template.metadata?.labels ?? {}) },
-      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [ownerReferenceTo(rs)],
-      uid: identity.uid,
-      creationTimestamp: identity.creationTimestamp,
-      generation: 1,
-    },
-    spec: deepCopy(template.spec),
-    status: { phase: 'Pending' },
-  };
-  applyDefaults(pod);
-  return pod;
+  return templatePod(rs, rs.spec.template, name, identity);
 }
 
 /**
