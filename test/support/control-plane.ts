@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClusterClient } from '../../cli/client.js';
 import { ControlPlane } from '../../control-plane/control-plane.js';
+import { connectEtcd } from '../../control-plane/store/etcd-client.js';
+import type { EtcdClient } from '../../control-plane/store/etcd-client.js';
 import type { Ipv4Range } from '../../proto/ipv4.js';
 import { silentLogger } from './logger.js';
 import { startTestEtcd } from './etcd.js';
@@ -45,4 +48,30 @@ export async function startTestControlPlane(options: { runControllers?: boolean;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** ControlPlaneWithClients is a test control plane with a ClusterAPI client and an etcd client on its store. */
+export interface ControlPlaneWithClients {
+  cp: TestControlPlane;
+  client: ClusterClient;
+  etcd: EtcdClient;
+}
+
+/**
+ * useControlPlaneWithClients starts, for the enclosing describe, a control plane without
+ * controllers plus its two clients, hands them to `use` once started, and closes and stops them
+ * all after the suite (also when it fails).
+ */
+export function useControlPlaneWithClients(use: (started: ControlPlaneWithClients) => void): void {
+  let started: Partial<ControlPlaneWithClients> = {};
+  before(async () => {
+    const cp = await startTestControlPlane({ runControllers: false });
+    started = { cp, client: new ClusterClient(cp.server), etcd: connectEtcd([cp.etcd.endpoint]) };
+    use(started as ControlPlaneWithClients);
+  });
+  after(async () => {
+    started.client?.close();
+    started.etcd?.close();
+    await started.cp?.stop();
+  });
 }

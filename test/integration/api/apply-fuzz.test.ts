@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ClusterClient } from '../../../cli/client.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
-import { startTestControlPlane } from '../../support/control-plane.js';
+import { useControlPlaneWithClients } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { etcdRevision } from '../../support/etcd-contents.js';
 import { manifestFile } from '../../support/manifest-arbitraries.js';
@@ -17,16 +16,7 @@ describe('apply fuzzed with generated and mutated manifests, on a real control p
   let client: ClusterClient;
   let etcd: EtcdClient;
 
-  before(async () => {
-    cp = await startTestControlPlane({ runControllers: false });
-    client = new ClusterClient(cp.server);
-    etcd = connectEtcd([cp.etcd.endpoint]);
-  });
-  after(async () => {
-    client?.close();
-    etcd?.close();
-    await cp?.stop();
-  });
+  useControlPlaneWithClients((started) => ({ cp, client, etcd } = started));
 
   it(`answers ${FILES} files with results or problems naming a field, never writing part of a refused file`, async () => {
     let refused = 0;

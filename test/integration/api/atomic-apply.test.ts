@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { ClusterClient } from '../../../cli/client.js';
 import type { ConfigMap } from '../../../proto/objects/config.js';
-import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
-import { startTestControlPlane } from '../../support/control-plane.js';
+import { useControlPlaneWithClients } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { etcdContents } from '../../support/etcd-contents.js';
 
@@ -21,16 +20,7 @@ describe('apply is all or nothing at any size, on a real control plane', functio
   let client: ClusterClient;
   let etcd: EtcdClient;
 
-  before(async () => {
-    cp = await startTestControlPlane({ runControllers: false });
-    client = new ClusterClient(cp.server);
-    etcd = connectEtcd([cp.etcd.endpoint]);
-  });
-  after(async () => {
-    client?.close();
-    etcd?.close();
-    await cp?.stop();
-  });
+  useControlPlaneWithClients((started) => ({ cp, client, etcd } = started));
 
   const applyFile = (objects: unknown[]) => client.apply({ documents: objects.map((o, i) => ({ source: 'many.yaml', index: i + 1, json: JSON.stringify(o) })) });
 

@@ -6,7 +6,7 @@ import { parseIpv4Cidr } from '../../../proto/ipv4.js';
 import type { Ipv4Range } from '../../../proto/ipv4.js';
 import type { EndpointSlice } from '../../../proto/objects/discovery.js';
 import type { Service } from '../../../proto/objects/service.js';
-import { startTestControlPlane } from '../../support/control-plane.js';
+import { startTestControlPlane, useControlPlaneWithClients } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 
 function manifest(name: string, spec: Record<string, unknown> = {}, namespace?: string): Record<string, unknown> {
@@ -19,16 +19,7 @@ describe('Service allocation through ClusterAPI, on a real etcd', function () {
   let client: ClusterClient;
   let etcd: EtcdClient;
 
-  before(async () => {
-    cp = await startTestControlPlane({ runControllers: false });
-    client = new ClusterClient(cp.server);
-    etcd = connectEtcd([cp.etcd.endpoint]);
-  });
-  after(async () => {
-    client?.close();
-    etcd?.close();
-    await cp?.stop();
-  });
+  useControlPlaneWithClients((started) => ({ cp, client, etcd } = started));
 
   const apply = (...objects: Record<string, unknown>[]) => client.apply({ documents: objects.map((o, i) => ({ source: 'svc.yaml', index: i + 1, json: JSON.stringify(o) })) });
   const get = async (name: string, namespace = 'default') => (await client.get('services', namespace, name)) as Service;
