@@ -11,6 +11,8 @@ import type { NodeService } from '../nodes/node-service.js';
 import { finishPodTermination } from '../nodes/pod-termination.js';
 import { checkReportedNode } from '../nodes/reported-node.js';
 import { checkReportedPodStatus } from '../nodes/reported-pod-status.js';
+import { renewNodeCertificate } from '../bootstrap/certificate-renewal.js';
+import type { NodeCertificateIssuer } from '../bootstrap/node-certificates.js';
 import { answerError, unary } from './errors.js';
 import { serveSubscription } from './streams.js';
 
@@ -20,9 +22,13 @@ function parse<T>(json: string, what: string): T {
 }
 
 
-/** nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. */
-export function nodeApiHandlers(nodes: NodeService, logger: Logger): NodeAPIHandlers {
+/**
+ * nodeApiHandlers: each handler converts, calls the nodes/ logic, converts back. `certificates`
+ * issues renewed node certificates (absent on a control plane without the CA key).
+ */
+export function nodeApiHandlers(nodes: NodeService, logger: Logger, certificates?: NodeCertificateIssuer): NodeAPIHandlers {
   return {
+    RenewNodeCertificate: renewNodeCertificate(certificates, logger),
     Register: unary(logger, async (req) => {
       const { node, podCIDR } = await nodes.registration.register(checkReportedNode(parse<unknown>(req.node_json, 'node_json')));
       return { node_json: JSON.stringify(node), pod_cidr: podCIDR };
