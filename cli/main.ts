@@ -4,6 +4,7 @@ import type { MetadataEditOptions } from './commands/label.js';
 import type { RolloutEdit } from './commands/rollout-edits.js';
 import type { RolloutHistoryOptions, RolloutStatusOptions, RolloutUndoOptions } from './commands/rollout.js';
 import type { TaintOptions } from './commands/taint.js';
+import type { TokenCreateOptions } from './commands/token.js';
 import type { LocalClusterFlags } from './commands/up.js';
 import { parseGracePeriod } from './delete-flags.js';
 import { CliError } from './errors.js';
@@ -198,6 +199,27 @@ program
   .description('Cordon a node and evict its pods so they are replaced elsewhere.')
   .argument('<node>')
   .action(run(async (node: string) => (await import('./commands/nodes.js')).drainCommand(node, program.opts())));
+
+const token = program.command('token').description('Manage bootstrap tokens: what a machine presents to berth join (kubeadm token).');
+
+token
+  .command('create')
+  .description('Make a bootstrap token and print it (with --print-join-command: the whole berth join line).')
+  .option('--ttl <duration>', 'how long the token is valid, e.g. 30m, 24h (0: it never expires)', parseDuration, 24 * 3_600_000)
+  .option('--description <text>', 'what the token is for (shown by berth token list)')
+  .option('--print-join-command', 'print the berth join command with the token and the CA hash, not the token alone')
+  .action(run(async (opts: TokenCreateOptions) => (await import('./commands/token.js')).tokenCreateCommand({ ...program.opts(), ...opts })));
+
+token
+  .command('list')
+  .description('List the bootstrap tokens: id, time left, expiry, usages, description.')
+  .action(run(async () => (await import('./commands/token.js')).tokenListCommand(program.opts())));
+
+token
+  .command('delete')
+  .description('Delete (revoke) bootstrap tokens, by id or whole token.')
+  .argument('<ids...>', 'token ids (the part before the dot) or whole tokens')
+  .action(run(async (ids: string[]) => (await import('./commands/token.js')).tokenDeleteCommand(ids, program.opts())));
 
 const localClusterOptions = (command: Command) =>
   command
