@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { MetadataEditOptions } from './commands/label.js';
 import type { RolloutEdit } from './commands/rollout-edits.js';
 import type { RolloutHistoryOptions, RolloutStatusOptions, RolloutUndoOptions } from './commands/rollout.js';
 import type { TaintOptions } from './commands/taint.js';
 import type { TokenCreateOptions } from './commands/token.js';
+import type { InitOptions } from './commands/init.js';
+import type { JoinOptions } from './commands/join.js';
 import type { LocalClusterFlags } from './commands/up.js';
 import { parseGracePeriod } from './delete-flags.js';
 import { CliError } from './errors.js';
@@ -199,6 +201,43 @@ program
   .description('Cordon a node and evict its pods so they are replaced elsewhere.')
   .argument('<node>')
   .action(run(async (node: string) => (await import('./commands/nodes.js')).drainCommand(node, program.opts())));
+
+const startOption = () => new Option('--start <how>', 'start what was set up: auto (systemd if it runs here and has the unit, else a detached process), systemd, process or none (print the command)').choices(['auto', 'systemd', 'process', 'none']).default('auto');
+
+program
+  .command('init')
+  .description('Make a new cluster on this machine (kubeadm init): CA and certificates, control plane, an agent, a first bootstrap token; prints the join command.')
+  .option('--dir <dir>', 'configuration: credentials and the systemd units\' environment files', '/etc/berth')
+  .option('--state-dir <dir>', 'state: the control plane\'s etcd data, the agent\'s root, logs', '/var/lib/berth')
+  .option('--advertise-address <ip>', 'the address the control plane listens on and other machines reach it at (default: that of the default route)')
+  .option('--port <port>', 'the control plane\'s port (ClusterAPI, NodeAPI); the join endpoint is the next one', parsePort, 6443)
+  .option('--cert-sans <names>', 'more DNS names or IPs for the control plane\'s certificate, comma-separated', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''), [] as string[])
+  .option('--node-name <name>', 'this machine\'s node name (default: the host name)')
+  .option('--no-agent', 'run the control plane only: this machine is not a node')
+  .option('--admin-name <name>', 'the name in the admin\'s client certificate', 'berth-admin')
+  .option('--token-ttl <duration>', 'lifetime of the first bootstrap token (0: never expires)', parseDuration, 24 * 3_600_000)
+  .option('--node-certificate-validity <duration>', 'how long node certificates are valid (agents renew them at two thirds)', parseDuration, 365 * 86_400_000)
+  .option('--control-plane-arg <flag>', 'a further berth-control-plane flag, as --name=value (repeatable)', collect, [])
+  .option('--agent-arg <flag>', 'a further berth-agent flag, as --name=value (repeatable)', collect, [])
+  .option('--timeout <duration>', 'how long to wait for the control plane and the node', parseDuration, 120_000)
+  .option('--force', 'replace the files of an earlier berth init')
+  .addOption(startOption())
+  .action(run(async (opts: InitOptions) => (await import('./commands/init.js')).initCommand(opts)));
+
+program
+  .command('join')
+  .description('Add this machine to a cluster as a node (kubeadm join), with the line berth init or berth token create --print-join-command printed.')
+  .argument('<server>', 'the control plane\'s join endpoint, host:port')
+  .requiredOption('--token <token>', 'a bootstrap token, <id>.<secret>')
+  .requiredOption('--discovery-token-ca-cert-hash <sha256:hex>', 'the pin of the cluster CA: the join is refused if the server presents another')
+  .option('--dir <dir>', 'configuration: the node\'s credentials and the agent\'s environment file', '/etc/berth')
+  .option('--state-dir <dir>', 'state: the agent\'s root and log', '/var/lib/berth')
+  .option('--node-name <name>', 'this machine\'s node name (default: the host name)')
+  .option('--node-ip <ip>', 'the address the cluster reaches this node at (default: the one it reached the control plane from)')
+  .option('--agent-arg <flag>', 'a further berth-agent flag, as --name=value (repeatable)', collect, [])
+  .option('--force', 'replace the files of an earlier berth join')
+  .addOption(startOption())
+  .action(run(async (server: string, opts: JoinOptions) => (await import('./commands/join.js')).joinClusterCommand(server, opts)));
 
 const token = program.command('token').description('Manage bootstrap tokens: what a machine presents to berth join (kubeadm token).');
 
