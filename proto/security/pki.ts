@@ -16,7 +16,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 /** Issued certificates start this far in the past so that small clock skew between machines does not make them "not yet valid". */
-const BACKDATE_MS = 5 * 60_000;
+export const BACKDATE_MS = 5 * 60_000;
 
 /** A certificate and its private key, both PEM. */
 export interface PemKeyPair {
