@@ -12,8 +12,8 @@ import { makeClusterCredentials } from '../init/credentials.js';
 import { AGENT_ARGS_VARIABLE, CONTROL_PLANE_ARGS_VARIABLE, checkPassedFlag, writeEnvFile } from '../init/env-files.js';
 import { machineLayout, refuseExisting, type MachineLayout } from '../init/layout.js';
 import { checkIpv4, defaultAdvertiseAddress, nodeNameOf } from '../init/machine.js';
-import { describeStarted, startService, type ServiceSpec, type StartMode } from '../init/start-services.js';
-import { agentEntry, agentLaunch, controlPlaneEntry } from '../local-cluster/paths.js';
+import { agentService, controlPlaneService } from '../init/programs.js';
+import { describeStarted, startService, type StartMode } from '../init/start-services.js';
 import { isRunning, tail } from '../local-cluster/processes.js';
 import { createBootstrapToken, joinCommand } from './token.js';
 import { print } from './context.js';
@@ -97,17 +97,6 @@ export async function initCommand(options: InitOptions): Promise<void> {
   print(`  ${joinCommand(server, credentials.ca.certPem, token)}`);
   print('');
   print(`The token expires ${options.tokenTtl > 0 ? `in ${Math.round(options.tokenTtl / 3_600_000)} h` : 'never'}; berth token create --print-join-command makes another.`);
-}
-
-function controlPlaneService(layout: MachineLayout, args: string[]): ServiceSpec {
-  return { unit: 'berth-control-plane.service', command: [process.execPath, controlPlaneEntry(), ...args], log: layout.controlPlaneLog, pidFile: join(layout.stateDir, 'control-plane.pid'), marker: layout.controlPlaneDataDir };
-}
-
-/** The agent's process as its #! line asks (its environment and Node options), as the unit runs it. */
-export function agentService(layout: MachineLayout, args: string[]): ServiceSpec {
-  const launch = agentLaunch();
-  const env = Object.entries(launch.env).map(([name, value]) => `${name}=${value}`);
-  return { unit: 'berth-agent.service', command: ['/usr/bin/env', ...env, process.execPath, ...launch.nodeOptions, agentEntry(), ...args], log: layout.agentLog, pidFile: join(layout.stateDir, 'agent.pid'), marker: layout.agentRoot };
 }
 
 async function withAdmin<T>(server: string, body: (client: ClusterClient) => Promise<T>): Promise<T> {

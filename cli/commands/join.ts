@@ -9,10 +9,10 @@ import { CliError } from '../errors.js';
 import { AGENT_ARGS_VARIABLE, checkPassedFlag, writeEnvFile } from '../init/env-files.js';
 import { machineLayout, refuseExisting } from '../init/layout.js';
 import { checkIpv4, nodeNameOf } from '../init/machine.js';
+import { agentService } from '../init/programs.js';
 import { describeStarted, startService, type StartMode } from '../init/start-services.js';
 import { requestJoin, type JoinedNode } from '../join/bootstrap-client.js';
 import { checkCaPin, discoverPinnedCa, splitHostPort } from '../join/discovery.js';
-import { agentService } from './init.js';
 import { print } from './context.js';
 
 /** The flags of `berth join`. */
