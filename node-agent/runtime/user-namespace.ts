@@ -1,17 +1,15 @@
 /**
  * The OCI pieces of a pod's user namespace (`hostUsers: false`): a new user namespace per
  * container mapping the pod's range (0 inside is `hostId` outside, for `size` ids, the same for
- * every container of the pod), the rootfs idmapped, and the bind mounts the agent made for the
- * pod (volumes, /etc/resolv.conf, /dev/shm) idmapped, so their files look as they are on disk
- * (root-owned stays root-owned inside) and what the container writes lands with the ids it
- * sees. A hostPath is not idmapped: the node's files keep their owners, which the container sees
+ * every container of the pod), and the bind mounts the agent made for the pod (volumes,
+ * /etc/resolv.conf, /dev/shm) idmapped, so their files look as they are on disk (root-owned stays
+ * root-owned inside) and what the container writes lands with the ids it sees. The rootfs is
+ * not idmapped here: overlayfs cannot be, so its layers are (Rootfs.mount with an
+ * IdmappedOverlay, berth-runtime mount-overlay). A hostPath is not idmapped: the node's files keep their owners, which the container sees
  * as the overflow id 65534 and cannot write as its root.
  */
 import { InvalidSpecError } from './errors.js';
 import type { OciIdMapping, OciMount, OciSpec } from './oci-types.js';
-
-/** The annotation asking berth-runtime to idmap the rootfs (the OCI spec has no field for it). */
-export const ROOTFS_IDMAP_ANNOTATION = 'run.berth.rootfs.idmap';
 
 /** PodUserNamespace is used for a pod's range of host ids. */
 export interface PodUserNamespace {
@@ -31,7 +29,6 @@ export function inUserNamespace(spec: OciSpec, userns: PodUserNamespace, idmap: 
   return {
     ...spec,
     mounts: spec.mounts.map((m) => (m.type === 'bind' && idmap(m) ? { ...m, uidMappings: mapping(), gidMappings: mapping() } : m)),
-    annotations: { ...spec.annotations, [ROOTFS_IDMAP_ANNOTATION]: 'true' },
     linux: { ...spec.linux, namespaces: [...spec.linux.namespaces, { type: 'user' }], uidMappings: mapping(), gidMappings: mapping() },
   };
 }

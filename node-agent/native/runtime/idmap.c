@@ -38,7 +38,7 @@ static size_t count_sent(const struct config *c) {
 
 /* A detached copy of the mount at `path` (its subtree with `recursive`), idmapped with userns_fd
  * unless that is -1. */
-static int make_one(const char *path, bool recursive, int userns_fd, const char *what) {
+int idmap_clone(const char *path, bool recursive, int userns_fd, const char *what) {
   int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   if (fd < 0) die_errno("%s: clone the mount of %s", what, path);
   if (userns_fd < 0) return fd;
@@ -64,13 +64,13 @@ void idmap_send(const struct config *c, pid_t pid, int sock) {
     snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
     int userns = open(path, O_RDONLY | O_CLOEXEC);
     if (userns < 0) die_errno("open the container's user namespace %s", path);
-    if (root_sent(c)) fds[n++] = make_one(c->root_path, !c->root_idmap, c->root_idmap ? userns : -1, "root.path");
+    if (root_sent(c)) fds[n++] = idmap_clone(c->root_path, !c->root_idmap, c->root_idmap ? userns : -1, "root.path");
     for (size_t i = 0; i < c->n_mounts; i++) {
       const struct mount_spec *m = &c->mounts[i];
       if (!sent(c, i)) continue;
       char what[32];
       snprintf(what, sizeof what, "mounts[%zu]", i);
-      fds[n++] = make_one(m->source, m->idmap ? m->idmap_recursive : (m->flags & MS_REC) != 0, m->idmap ? userns : -1, what);
+      fds[n++] = idmap_clone(m->source, m->idmap ? m->idmap_recursive : (m->flags & MS_REC) != 0, m->idmap ? userns : -1, what);
     }
     close(userns);
   }

@@ -13,6 +13,7 @@
 #ifndef BERTH_IDMAP_H
 #define BERTH_IDMAP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -24,6 +25,9 @@ struct idmap_fds {
   int *mount; /* c->n_mounts entries, or NULL when nothing is idmapped */
 };
 
+/* A detached copy of the mount at `path` (its subtree with `recursive`), idmapped with userns_fd
+ * unless that is -1; dies naming `what` when the kernel refuses. */
+int idmap_clone(const char *path, bool recursive, int userns_fd, const char *what);
 /* Monitor side: makes the detached idmapped mounts for the container init `pid` and sends them
  * with the SYNC_IDMAP message. Dies naming the mount when the kernel refuses one. */
 void idmap_send(const struct config *c, pid_t pid, int sock);

@@ -22,12 +22,11 @@ describe('runtime/oci-bundle in a pod user namespace (hostUsers: false)', () => 
     { hostPath: '/srv/node-data', containerPath: '/node', keepHostIds: true },
   ];
 
-  it('adds a user namespace mapping the pod\'s range for uids and gids, and asks for an idmapped rootfs', () => {
+  it('adds a user namespace mapping the pod\'s range for uids and gids', () => {
     const spec = buildOciSpec(input({ userNamespace }));
     expect(spec.linux.namespaces).to.deep.include({ type: 'user' });
     expect(spec.linux.uidMappings).to.deep.equal(mapping);
     expect(spec.linux.gidMappings).to.deep.equal(mapping);
-    expect(spec.annotations).to.deep.include({ 'run.berth.rootfs.idmap': 'true' });
   });
 
   it('idmaps the agent\'s bind mounts (volumes, resolv.conf, the pod\'s /dev/shm) but not a hostPath', () => {
@@ -42,11 +41,10 @@ describe('runtime/oci-bundle in a pod user namespace (hostUsers: false)', () => 
     expect(byDest.get('/proc')).to.not.have.property('uidMappings');
   });
 
-  it('changes nothing for a pod without one: no user namespace, no mappings, no idmapped rootfs', () => {
+  it('changes nothing for a pod without one: no user namespace, no mappings', () => {
     const spec = buildOciSpec(input({ mounts }));
     expect(spec.linux.namespaces.map((n) => n.type)).to.not.include('user');
     expect(spec.linux).to.not.have.property('uidMappings');
-    expect(spec.annotations).to.not.have.property('run.berth.rootfs.idmap');
     expect(spec.mounts.filter((m) => m.uidMappings)).to.deep.equal([]);
   });
 
