@@ -31,10 +31,11 @@
  *       stays as after a failed `start` (created or stopped): delete it.
  *   berth-runtime mount-overlay --idmap HOSTID:SIZE TARGET DIR LOWER...
  *       Mounts on TARGET an overlay of the LOWER directories (base first, as images list their
- *       layers) with DIR/upper and DIR/work, every layer an idmapped mount of a user namespace
- *       mapping ids 0..SIZE-1 to HOSTID..: a file owned by uid 0 on disk shows as HOSTID, which a
- *       container with the same mapping (linux.uidMappings) sees as its root. (Overlayfs cannot
- *       be idmapped itself.) Exit status 0 once mounted.
+ *       layers) with DIR/upper and DIR/work, every lower layer an idmapped mount of a user
+ *       namespace mapping ids 0..SIZE-1 to HOSTID..: a file owned by uid 0 on disk shows as
+ *       HOSTID, which a container with the same mapping (linux.uidMappings) sees as its root.
+ *       DIR/upper's owner is shifted by HOSTID first (it becomes the container's /). (Overlayfs
+ *       cannot be idmapped itself.) Exit status 0 once mounted.
  *   berth-runtime [--root STATE_ROOT] list                prints a JSON array of states
  *   berth-runtime [--root STATE_ROOT] exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]
  *       Runs COMMAND in the running container ID, as runc exec: in the namespaces of its init

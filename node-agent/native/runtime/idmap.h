@@ -9,7 +9,8 @@
  * on the sync socket; the init receives them (idmap_receive) and rootfs.c attaches each with
  * move_mount instead of a bind. In a user namespace the rootfs and the other bind mounts travel
  * the same way, cloned on the host side without an idmap: the init may not be allowed to look
- * their sources up. */
+ * their sources up; and so does mqueue, which only the monitor may mount from a pod's IPC
+ * namespace (owned by the host user namespace). */
 #ifndef BERTH_IDMAP_H
 #define BERTH_IDMAP_H
 
@@ -22,6 +23,7 @@
  * for a mount the init makes itself). */
 struct idmap_fds {
   int root;
+  int root_target; /* with root: the rootfs directory in the init's own mount namespace */
   int *mount; /* c->n_mounts entries, or NULL when nothing is idmapped */
 };
 

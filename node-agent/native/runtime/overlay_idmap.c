@@ -1,7 +1,9 @@
-/* `mount-overlay`: an overlay whose layers are idmapped mounts. Overlayfs itself cannot be
- * idmapped, but it can stack idmapped layers: files owned by uid 0 on disk then show as the
+/* `mount-overlay`: an overlay whose lower layers are idmapped mounts. Overlayfs itself cannot
+ * be idmapped, but it can stack idmapped layers: files owned by uid 0 on disk then show as the
  * first id of the range, which a container's user namespace with the same mapping sees as its
- * root, and what that root writes lands as uid 0 in the upper directory. */
+ * root. The upper directory is not idmapped (overlay creates its work directory as the mounter,
+ * host root, whom the range does not map): it belongs to the range itself, so what the
+ * container writes, and what overlay copies up, keeps the ids the container sees, shifted. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,9 +63,17 @@ int cmd_mount_overlay(const struct opts *o) {
   if (sscanf(o->idmap, "%lld:%lld%c", &host_id, &size, &extra) != 2 || host_id <= 0 || size <= 0 || host_id + size > 4294967295LL)
     usage("--idmap needs HOSTID:SIZE, a range of host ids above 0");
   const char *target = args[0], *dir = args[1];
+  /* ',' and ':' separate overlay's options: such a path cannot be given. */
+  if (strpbrk(dir, ",:\\")) die("%s: a path with ',', ':' or '\\' cannot be an overlay option", dir);
+  char upper[4200], work[4200];
+  snprintf(upper, sizeof upper, "%s/upper", dir);
+  snprintf(work, sizeof work, "%s/work", dir);
+  struct stat st;
+  if (stat(upper, &st) < 0) die_errno("stat %s", upper);
+  /* The container's / is the upper directory's owner, shifted into the range like everything else. */
+  if (st.st_uid >= (uid_t)size || st.st_gid >= (gid_t)size) die("%s: owner %u:%u is outside the %lld ids mapped", upper, st.st_uid, st.st_gid, size);
+  if (chown(upper, (uid_t)(host_id + st.st_uid), (gid_t)(host_id + st.st_gid)) < 0) die_errno("chown %s into the range", upper);
   int userns = make_userns(host_id, size);
-  /* upperdir and workdir must be on one mount: their directory, idmapped once. */
-  int upper = idmap_clone(dir, false, userns, "the upper and work directory");
   struct sbuf data = {0};
   /* overlay lists lower layers top first; LOWER... come base first, as images list them. */
   sb_puts(&data, "lowerdir=");
@@ -71,12 +82,11 @@ int cmd_mount_overlay(const struct opts *o) {
     lower[i - 2] = idmap_clone(args[i], false, userns, "a lower layer");
     sb_printf(&data, "%s/proc/self/fd/%d", i == n - 1 ? "" : ":", lower[i - 2]);
   }
-  sb_printf(&data, ",upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work", upper, upper);
+  sb_printf(&data, ",upperdir=%s,workdir=%s", upper, work);
   close(userns);
   if (data.len >= 4096) die("%zu lower layers do not fit in overlay's mount options with idmapped layers", n - 2);
   if (mount("overlay", target, "overlay", 0, data.data) < 0) die_errno("mount the overlay with idmapped layers on %s", target);
   for (size_t i = 0; i < n - 2; i++) close(lower[i]);
-  close(upper);
   free(lower);
   sb_free(&data);
   return 0;

@@ -128,6 +128,11 @@ static void mount_one(int rootfd, const struct mount_spec *m, const struct cgrou
     return;
   }
   int tfd = resolve_or_die(rootfd, m->destination, CREATE_DIR);
+  if (mfd >= 0) { /* made by the monitor (idmap.c: mqueue in a user namespace) */
+    attach_mount(mfd, tfd, m->type, m->destination);
+    close(tfd);
+    return;
+  }
   struct fdpath tp = fd_path(tfd);
   if (mount(m->source, tp.s, m->type, m->flags & ~MS_REMOUNT, m->data) < 0) {
     /* sysfs cannot be mounted in a user namespace that does not own the network namespace;
@@ -212,15 +217,19 @@ static void readonly_paths(int rootfd, const struct config *c) {
 void rootfs_setup(const struct config *c, const struct cgroup *cg, bool in_userns, const struct idmap_fds *idmapped) {
   /* Nothing done below may propagate back to the host. */
   if (mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0) die_errno("make / %s", "private");
+  int rootfd;
   if (idmapped->root >= 0) {
-    if (syscall(SYS_move_mount, idmapped->root, "", AT_FDCWD, c->root_path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    /* The monitor's copy of the rootfs goes on the rootfs directory as the monitor opened it in
+     * this mount namespace: from a user namespace its path may not even be searchable. */
+    if (syscall(SYS_move_mount, idmapped->root, "", idmapped->root_target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       die_errno("attach the rootfs on %s", c->root_path);
-    close(idmapped->root);
-  } else if (mount(c->root_path, c->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) {
-    die_errno("bind mount rootfs %s", c->root_path);
+    close(idmapped->root_target);
+    rootfd = idmapped->root;
+  } else {
+    if (mount(c->root_path, c->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind mount rootfs %s", c->root_path);
+    rootfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) die_errno("open rootfs %s", c->root_path);
   }
-  int rootfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) die_errno("open rootfs %s", c->root_path);
   bool cgroupns = config_ns(c, CLONE_NEWCGROUP) != NULL;
   bool dev_tmpfs = false;
   for (size_t i = 0; i < c->n_mounts; i++) {

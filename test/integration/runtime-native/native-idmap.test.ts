@@ -6,6 +6,7 @@
  * What berth-runtime cannot do is refused with the JSON path named.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type BundleOptions } from '../../support/native-busybox-bundle.js';
@@ -96,6 +97,40 @@ describe('berth-runtime idmapped mounts (native)', function () {
     expect(r.stdout.split('\n')).to.deep.equal(['65534', 'from the host', 'refused', '']);
     expect(r.stderr).to.match(/Permission denied/);
     expect(readFileSync(join(volume, 'data'), 'utf8')).to.equal('from the host\n');
+  });
+
+  it('runs from an overlay of idmapped layers (mount-overlay) under a directory only host root may search', async () => {
+    // As the agent's bundles: the rootfs lies under a 0700 directory of host root.
+    const dir = join(work, 'overlay-root');
+    mkdirSync(join(dir, 'upper'), { recursive: true });
+    mkdirSync(join(dir, 'work'));
+    mkdirSync(join(dir, 'rootfs'));
+    chmodSync(work, 0o700);
+    await rt.ok(['mount-overlay', '--idmap', `${ID_MAP.hostID}:${ID_MAP.size}`, join(dir, 'rootfs'), dir, rootfs]);
+    try {
+      // On the host the layers' root-owned files show as the first id of the range.
+      expect(statSync(join(dir, 'rootfs/bin/busybox')).uid).to.equal(ID_MAP.hostID);
+      const b = bundle('id -u; stat -c "%u %g" /bin/busybox; echo hi > /tmp/written && stat -c %u /tmp/written', {
+        ...WITH_USERNS,
+        extra: {},
+      });
+      const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8')) as { root: { path: string; readonly: boolean } };
+      config.root = { path: join(dir, 'rootfs'), readonly: false };
+      writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+      const r = await rt.exec(['run', '--bundle', b.dir, b.id]);
+      expect(r.stderr).to.equal('');
+      expect(r.stdout.split('\n')).to.deep.equal(['0', '0 0', '0', '']);
+      // The upper directory is the range's own: what the container's root wrote is the range's first id.
+      expect(statSync(join(dir, 'upper/tmp/written')).uid).to.equal(ID_MAP.hostID);
+    } finally {
+      execFileSync('umount', [join(dir, 'rootfs')]);
+    }
+  });
+
+  it('refuses mount-overlay without a valid --idmap', async () => {
+    const r = await rt.exec(['mount-overlay', '--idmap', '0:10', '/nonexistent', '/nonexistent', '/nonexistent']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--idmap needs HOSTID:SIZE, a range of host ids above 0/);
   });
 
   describe('refuses what it cannot do, naming the JSON path', () => {
