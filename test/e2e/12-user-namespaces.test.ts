@@ -4,7 +4,8 @@
  * the image's files and the pod's volumes look as they would without a user namespace, and the
  * range survives an agent restart. A pod without hostUsers keeps the host's ids.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Pod } from '../../proto/objects/pod.js';
@@ -12,7 +13,7 @@ import { berth } from '../support/cli.js';
 import { apply, hostPid, nodeOf, pod, run, useSharedCluster, waitFor } from '../support/e2e-cluster.js';
 import { restartAgent, type LocalClusterHandle } from '../support/local-cluster.js';
 
-const PODS = ['userns-a', 'userns-b', 'userns-c', 'host-ids'];
+const PODS = ['userns-a', 'userns-b', 'userns-c', 'host-ids', 'userns-caps'];
 
 const CONFIG = `apiVersion: v1
 kind: ConfigMap
@@ -52,6 +53,23 @@ spec:
   - name: main
     image: busybox:1.35
     command: ["sleep", "1000000"]
+`;
+
+/** A pod in a user namespace with a node directory as a hostPath volume. */
+const CAPS = (node: string, hostDir: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: userns-caps}
+spec:
+  nodeName: ${node}
+  hostUsers: false
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - {name: node-files, hostPath: {path: ${hostDir}, type: Directory}}
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "1000000"]
+    volumeMounts: [{name: node-files, mountPath: /node}]
 `;
 
 /** The uid_map line of a process: inside id, host id, count. */
@@ -157,6 +175,37 @@ describe('e2e: user namespaces (hostUsers: false)', function () {
     const c = await pod(cluster, 'userns-c');
     await run(cluster, ['delete', 'pod', 'userns-c']);
     await waitFor(() => expect(rangesFile(c)).to.not.have.property(c.metadata.uid!), 60_000);
+  });
+
+  it('leaves root in the pod without the node\'s privileges: no device node despite CAP_MKNOD, a hostPath\'s files readable but not writable', async () => {
+    const hostDir = mkdtempSync(join(tmpdir(), 'userns-hostpath-'));
+    try {
+      chmodSync(hostDir, 0o755);
+      writeFileSync(join(hostDir, 'owned-by-node-root'), 'node data\n', { mode: 0o644 });
+      await apply(cluster, CAPS(cluster.nodes[0]!.name, hostDir));
+      await running('userns-caps');
+      const out = (await sh('userns-caps', [
+        'mknod /tmp/disk b 8 0 2>&1; echo "mknod exit $?"',
+        'stat -c %u /node/owned-by-node-root',
+        'cat /node/owned-by-node-root',
+        'echo changed >> /node/owned-by-node-root 2>&1; echo "append exit $?"',
+        'touch /node/new 2>&1; echo "create exit $?"',
+      ].join('; '))).trim().split('\n');
+      // CAP_MKNOD is the pod's namespace's: making a node for the node's disk needs the host's.
+      expect(out[0]).to.match(/Operation not permitted/);
+      expect(out).to.include('mknod exit 1');
+      // The same capability in a pod without a user namespace is the host's (Docker's default set).
+      expect(await sh('host-ids', 'mknod /tmp/disk b 8 0 && echo made && rm /tmp/disk')).to.equal('made\n');
+      // The node's root is not mapped into the pod: its file shows as the overflow id.
+      expect(out).to.include('65534');
+      expect(out).to.include('node data');
+      expect(out).to.include('append exit 1');
+      expect(out).to.include('create exit 1');
+      expect(readFileSync(join(hostDir, 'owned-by-node-root'), 'utf8')).to.equal('node data\n');
+    } finally {
+      await run(cluster, ['delete', 'pod', 'userns-caps', '--ignore-not-found']);
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a privileged container in a user namespace, naming the field', async () => {
