@@ -38,6 +38,7 @@ export function parseIdPool(text: string): IdPool {
   return { first, count: (end - first) / IDS_PER_POD };
 }
 
+/** describePool writes a pool as the flag takes it: `FIRST-LAST`. */
 export function describePool(pool: IdPool): string {
   return `${pool.first}-${pool.first + pool.count * IDS_PER_POD - 1}`;
 }
