@@ -15,6 +15,7 @@ import { RouteTable } from '../network/route-table.js';
 import { ProbeChecker } from '../probes/probe-checks.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { HostMounter } from '../runtime/mounter.js';
+import { PodIdRanges } from '../userns/id-ranges.js';
 import { NodeVolumes } from '../volumes/node-volumes.js';
 import { VolumeDirs } from '../volumes/volume-dirs.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
@@ -44,7 +45,8 @@ interface NodeNetworking {
  * Agent is one node agent. Layout under --root: images/ (ImageStore),
  * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
  * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
- * get, ServiceDiscovery), volumes/ (each pod's volume directories, VolumeDirs).
+ * get, ServiceDiscovery), volumes/ (each pod's volume directories, VolumeDirs), userns/ (the
+ * host id ranges of pods with hostUsers: false, PodIdRanges).
  *
  * Lifecycle: start() adopts the pods and containers of an earlier agent from the state
  * directory and the runtime (they keep running and restarting even before the control plane
@@ -111,6 +113,7 @@ export class Agent {
         control: this.client,
         configs: this.configs,
         volumes: new NodeVolumes(new VolumeDirs(options.root, new HostMounter()), this.configs),
+        idRanges: new PodIdRanges(options.root, options.usernsIds),
       },
       this.runtime,
       new PodStateStore(options.root),
