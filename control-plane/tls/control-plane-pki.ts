@@ -1,5 +1,6 @@
 // The control plane's credentials, read from --pki-dir: ca.crt, tls.crt and tls.key (its own
 // certificate, for serving and for calling agents) and, optionally, ca.key (to issue certificates).
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertificateAuthority } from '../../proto/security/pki.js';
@@ -27,7 +28,20 @@ export function loadControlPlanePki(dir: string): ControlPlanePki {
   const tls = readTlsMaterial(paths);
   checkTlsMaterial(tls, paths);
   const keyPem = readCaKey(join(dir, CA_KEY_FILE));
-  return keyPem === undefined ? { tls } : { tls, authority: { certPem: tls.caPem, keyPem } };
+  if (keyPem === undefined) return { tls };
+  checkCaKey(tls.caPem, keyPem, paths.caFile, join(dir, CA_KEY_FILE));
+  return { tls, authority: { certPem: tls.caPem, keyPem } };
+}
+
+/** A CA key of another CA would issue certificates no member trusts: refuse it at start. */
+function checkCaKey(caPem: string, keyPem: string, caFile: string, keyFile: string): void {
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(caPem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch (err) {
+    throw new Error(`${keyFile}: not a usable private key (${(err as Error).message})`);
+  }
+  if (!matches) throw new Error(`${keyFile}: this key does not belong to the CA certificate in ${caFile}`);
 }
 
 /** The CA key, or undefined when the file does not exist (any other problem is an error naming it). */
