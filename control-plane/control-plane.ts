@@ -76,6 +76,7 @@ export class ControlPlane {
   async start(): Promise<void> {
     const { logger } = this.options;
     let endpoints = this.options.etcdEndpoints;
+    if (this.options.etcdTls && endpoints.length === 0) throw new Error('etcd TLS options apply to external etcd endpoints only: the embedded etcd listens on loopback without TLS');
     try {
       if (endpoints.length === 0) {
         this.etcd = new EmbeddedEtcd({
@@ -89,7 +90,6 @@ export class ControlPlane {
         endpoints = [this.etcd.endpoint];
         logger.info('embedded etcd ready', { endpoint: this.etcd.endpoint, pid: this.etcd.pid });
       }
-      if (this.options.etcdTls && this.etcd) throw new Error('etcd TLS options apply to external etcd endpoints only: the embedded etcd listens on loopback without TLS');
       this.client = connectEtcd(endpoints, this.options.etcdTls);
       const encryption = loadSecretEncryption(this.options.encryptionKeyFile ?? join(this.options.dataDir, 'encryption-keys'), logger);
       const store = new ObjectStore(this.client, encryption);
