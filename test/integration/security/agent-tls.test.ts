@@ -9,6 +9,7 @@ import { channelCredentials, channelOptionsFor, type TlsMaterial } from '../../.
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { only, useAgentCluster } from '../../support/agent-suite.js';
+import { berth } from '../../support/cli.js';
 import { podLogs } from '../../support/pod-logs.js';
 import { testCa, testCredentials, TEST_ADMIN, TEST_CONTROL_PLANE } from '../../support/test-pki.js';
 import { eventually } from '../../support/wait.js';
@@ -77,7 +78,10 @@ describe("a node's AgentAPI over mutual TLS: only the control plane, and only th
       () => 'served',
       (err: grpc.ServiceError) => `${grpc.status[err.code]}: ${err.details}`,
     );
-    expect(refused).to.match(/^UNAVAILABLE: .*impostor/);
+    expect(refused).to.match(/^INTERNAL: cannot reach the agent of the pod's node, or it is not that node: .*impostor/);
     expect(refused).to.contain(`DNS:${agent.name}`);
+    const cli = await berth(cluster.server, ['logs', 'elsewhere']);
+    expect(cli.code).to.equal(1);
+    expect(cli.stderr).to.match(/^Error from server \(InternalError\): cannot reach the agent of the pod's node, or it is not that node: Hostname\/IP does not match certificate's altnames: Host: impostor\./);
   });
 });
