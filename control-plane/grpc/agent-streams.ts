@@ -16,7 +16,11 @@ import { onClientGone } from './streams.js';
 function relayed(err: grpc.ServiceError): Error {
   const details = err.details || err.message;
   if (err.code !== grpc.status.UNAVAILABLE) return Object.assign(new Error(details), { code: err.code });
-  const why = details.replace(/^No connection established\. Last error: /, '').replace(/^Error: /, '').replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)\.?\s*(Resolution note:.*)?$/s, '');
+  const why = details
+    .replace(/^No connection established\. Last error: /, '')
+    .replace(/\s*Resolution note:.*$/s, '')
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)\.?$/, '')
+    .replace(/^Error( \[[A-Z_]+\])?: /, '');
   return Object.assign(new Error(`cannot reach the agent of the pod's node, or it is not that node: ${why}`), { code: grpc.status.INTERNAL });
 }
 
