@@ -43,12 +43,31 @@ describe("a node's AgentAPI over mutual TLS: only the control plane, and only th
   }
   const as = async (material: Promise<TlsMaterial>) => channelCredentials(await material);
 
-  it('serves the control plane', async () => {
+  /** The agent's answer to an Exec of `true` made directly with `credentials`: its exit code, or the refusal's status code. */
+  async function execWith(credentials: grpc.ChannelCredentials): Promise<string> {
+    const client = new (loadBerthProto().berth.v1.AgentAPI)(`127.0.0.1:${agent.agentPort}`, credentials, channelOptionsFor(agent.name)) as unknown as AgentAPIClient;
+    try {
+      return await new Promise<string>((resolve) => {
+        const call = client.Exec({ deadline: Date.now() + 5000 });
+        let exit = 'no exit code';
+        call.on('data', (out: { output?: string; exit_code?: number }) => (out.output === 'exit_code' ? (exit = `exit ${out.exit_code}`) : undefined));
+        call.on('end', () => resolve(exit));
+        call.on('error', (err: grpc.ServiceError) => resolve(grpc.status[err.code] ?? String(err.code)));
+        call.write({ start: { namespace: 'default', pod: 'talker', container: '', command: ['true'], stdin: false, tty: false } });
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  it('serves logs and exec to the control plane', async () => {
     expect(await logsWith(await as(testCredentials(TEST_CONTROL_PLANE)))).to.equal('hello from the node\n');
+    expect(await execWith(await as(testCredentials(TEST_CONTROL_PLANE)))).to.equal('exit 0');
   });
 
-  it('refuses an admin and a node, even its own, with PERMISSION_DENIED, and logs who was refused', async () => {
+  it('refuses an admin (logs and exec) and a node, even its own, with PERMISSION_DENIED, and logs who was refused', async () => {
     expect(await logsWith(await as(testCredentials(TEST_ADMIN)))).to.equal('PERMISSION_DENIED');
+    expect(await execWith(await as(testCredentials(TEST_ADMIN)))).to.equal('PERMISSION_DENIED');
     expect(await logsWith(await as(testCredentials({ kind: 'node', nodeName: agent.name })))).to.equal('PERMISSION_DENIED');
     expect(await logsWith(await as(testCredentials({ kind: 'node', nodeName: 'another-node' })))).to.equal('PERMISSION_DENIED');
     await eventually(() => expect(agent.logs()).to.match(/"caller":"admin test-admin".*"message":"AgentAPI call refused/).and.to.match(/"caller":"node another-node".*"message":"AgentAPI call refused/));
