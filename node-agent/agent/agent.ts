@@ -18,6 +18,8 @@ import { HostMounter } from '../runtime/mounter.js';
 import { PodIdRanges } from '../userns/id-ranges.js';
 import { NodeVolumes } from '../volumes/node-volumes.js';
 import { VolumeDirs } from '../volumes/volume-dirs.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
+import { onlyControlPlane } from './agent-callers.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
 import { ImagePuller } from './image-puller.js';
@@ -66,8 +68,9 @@ export class Agent {
   private server: grpc.Server | undefined;
   agentPort = 0;
 
-  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
-    this.client = new NodeClient(options.server, options.name);
+  /** `tls` is the node's credentials (loadNodeTls of --tls-dir): for NodeAPI calls and for serving AgentAPI. */
+  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger, private readonly tls: TlsMaterial) {
+    this.client = new NodeClient(options.server, options.name, tls);
     this.runtime = new BerthRuntime({
       root: join(options.root, 'runtime'),
       defaultCgroupParent: options.cgroupParent,
@@ -140,7 +143,7 @@ export class Agent {
     await this.networking?.network.start();
     await this.services.restore();
     await this.pods.start();
-    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, agentApiHandlers(this.pods, this.runtime, this.logger));
+    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, this.tls, onlyControlPlane(agentApiHandlers(this.pods, this.runtime, this.logger), this.logger));
     this.server = server;
     this.agentPort = port;
     this.logger.info('AgentAPI serving', { address: `${this.options.nodeIP}:${port}` });

@@ -17,6 +17,8 @@ export type PodNetworkMode = 'cni' | 'loopback';
 export interface AgentOptions {
   server: string;
   name: string;
+  /** The node's credentials: ca.crt, tls.crt and tls.key (the certificate names the node). */
+  tlsDir: string;
   root: string;
   nodeIP: string;
   cgroupParent: string;
@@ -143,6 +145,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .requiredOption('--server <host:port>', 'the control plane NodeAPI address')
     .requiredOption('--name <node>', 'this node\'s name')
     .requiredOption('--root <dir>', 'state directory (images, containers, pod specs)')
+    .requiredOption('--tls-dir <dir>', 'the node\'s credentials: ca.crt (the cluster CA), tls.crt and tls.key (the node\'s certificate, presented to the control plane and served on AgentAPI)')
     .option('--node-ip <ip>', 'the node address other nodes and the control plane reach it at', '127.0.0.1')
     .option('--cgroup-parent <path>', 'cgroup all pods go under (default /berth/<name>)')
     .option('--registry-mirror <host=url>', 'a mirror for a registry; repeatable', collect, [] as string[])
@@ -171,6 +174,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     server: string;
     name: string;
     root: string;
+    tlsDir: string;
     nodeIp: string;
     cgroupParent?: string;
     registryMirror: string[];
@@ -198,6 +202,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
   return {
     server: o.server,
     name: o.name,
+    tlsDir: o.tlsDir,
     root: o.root,
     nodeIP: o.nodeIp,
     cgroupParent: (o.cgroupParent ?? `/berth/${o.name}`).replace(/^\/+|\/+$/g, ''),

@@ -20,6 +20,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   scheduler: ['store', 'watch', 'objects', 'events'],
   controllers: ['store', 'watch', 'objects', 'events'],
   grpc: ['api', 'nodes'],
+  // The control plane's own credentials (--pki-dir): read at start, handed to the rooms that serve and call.
+  tls: [],
 };
 /** Modules at the top of control-plane/ that every room may use. */
 const SHARED = new Set(['errors.ts', 'log.ts']);
