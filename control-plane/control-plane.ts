@@ -21,6 +21,8 @@ import { loadSecretEncryption, reencryptSecrets } from './store/encryption/secre
 import type { EtcdTls } from './store/etcd-tls.js';
 import { describeEtcdFailure } from './store/etcd-failure.js';
 import type { ControlPlanePki } from './tls/control-plane-pki.js';
+import { BootstrapService } from './bootstrap/bootstrap-service.js';
+import { DEFAULT_NODE_CERTIFICATE_VALIDITY_MS, NodeCertificateIssuer } from './bootstrap/node-certificates.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -50,6 +52,20 @@ export interface ControlPlaneOptions {
    * encrypts, all decrypt), created with one fresh key when missing. Default: <dataDir>/encryption-keys.
    */
   encryptionKeyFile?: string;
+  /**
+   * host:port of the join endpoint (BootstrapAPI), served when pki holds the CA key. Default: the
+   * host of `listen` and the next port (port 0 when `listen` has port 0).
+   */
+  bootstrapListen?: string;
+  /** How long the node certificates it issues (join, renewal) are valid; default a year. */
+  nodeCertificateValidityMs?: number;
+}
+
+/** The join endpoint's default address: ClusterAPI's host, the next port. */
+export function defaultBootstrapListen(listen: string): string {
+  const colon = listen.lastIndexOf(':');
+  const port = Number(listen.slice(colon + 1));
+  return `${listen.slice(0, colon)}:${port === 0 ? 0 : port + 1}`;
 }
 
 /**
@@ -69,7 +85,10 @@ export class ControlPlane {
   private controllers: ControllerManager | undefined;
   private election: LeaderElection | undefined;
   private kubernetesService: KubernetesService | undefined;
+  private bootstrap: BootstrapService | undefined;
   port = 0;
+  /** The join endpoint's port, 0 when this control plane cannot issue certificates (no CA key). */
+  bootstrapPort = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {}
 
@@ -110,9 +129,20 @@ export class ControlPlane {
       // One EventWriter per process: the events of agents, controllers and scheduler share its group commit.
       const events = new EventWriter(store);
       this.nodes = new NodeService(store, logger, events, this.options.pki.tls);
-      const { server, port } = await startGrpcServer(this.options.listen, this.options.pki.tls, service, new NodeOperations(store, logger), logger, this.nodes);
+      const { authority } = this.options.pki;
+      const validity = this.options.nodeCertificateValidityMs ?? DEFAULT_NODE_CERTIFICATE_VALIDITY_MS;
+      const certificates = authority ? new NodeCertificateIssuer(authority, validity) : undefined;
+      const { server, port } = await startGrpcServer(this.options.listen, this.options.pki.tls, service, new NodeOperations(store, logger), logger, this.nodes, certificates);
       this.server = server;
       this.port = port;
+      if (authority) {
+        const listen = this.options.bootstrapListen ?? defaultBootstrapListen(this.options.listen);
+        this.bootstrap = new BootstrapService(store, { listen, serving: this.options.pki.tls, authority, nodeApiPort: port, nodeCertificateValidityMs: validity, logger });
+        await this.bootstrap.start();
+        this.bootstrapPort = this.bootstrap.port;
+      } else {
+        logger.info('no CA key in the PKI directory: this control plane neither lets machines join nor renews node certificates');
+      }
       logger.info('ClusterAPI serving (TLS, client certificates required)', { listen: this.options.listen, port, etcd: endpoints, issuesCertificates: this.options.pki.authority !== undefined });
       const host = this.options.listen.slice(0, Math.max(0, this.options.listen.lastIndexOf(':'))).replace(/^\[|\]$/g, '');
       this.kubernetesService = new KubernetesService(store, service, { ip: advertisedIp(host), port }, logger);
@@ -143,6 +173,8 @@ export class ControlPlane {
   async stop(): Promise<void> {
     await this.kubernetesService?.stop().catch((err: unknown) => this.options.logger.warn('could not withdraw from the kubernetes Service', { error: String(err) }));
     this.kubernetesService = undefined;
+    this.bootstrap?.stop();
+    this.bootstrap = undefined;
     await this.election?.stop();
     this.election = undefined;
     await this.controllers?.stop();

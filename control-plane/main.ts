@@ -22,12 +22,19 @@ function serviceRange(value: string): Ipv4Range {
   return range;
 }
 
-/** duration reads "5s", "800ms", "1m" or a plain number of seconds, in milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** duration reads "5s", "800ms", "1m", "8760h" or a plain number of seconds, in milliseconds. */
 function duration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 5s, 800ms or 1m`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration: use e.g. 5s, 800ms, 1m or 24h`);
+  return Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] ?? 1000));
+}
+
+/** hostPort reads --bootstrap-listen. */
+function hostPort(value: string): string {
+  if (!/^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(value)) throw new InvalidArgumentError(`"${value}" is not host:port, e.g. 0.0.0.0:6444`);
+  return value;
 }
 
 const program = new Command('berth-control-plane')
@@ -47,11 +54,13 @@ const program = new Command('berth-control-plane')
       .default(serviceRange(DEFAULT_SERVICE_CIDR), DEFAULT_SERVICE_CIDR),
   )
   .option('--encryption-key-file <path>', 'Secret encryption keys, one `<name>:<base64 of 32 bytes>` per line: the first encrypts, all decrypt (created with a fresh key when missing; default <data-dir>/encryption-keys)')
+  .option('--bootstrap-listen <host:port>', 'where machines join with a bootstrap token (BootstrapAPI, TLS, no client certificate); served only with ca.key in --pki-dir (default: the --listen host, the next port)', hostPort)
+  .option('--node-certificate-validity <duration>', 'how long the node certificates it issues at join and renewal are valid (agents renew at two thirds), e.g. 8760h or 45s', duration, 365 * 24 * 3_600_000)
   .option('--no-controllers', 'serve the APIs only: never campaign for leadership, run no controllers or scheduler')
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; pkiDir: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string; encryptionKeyFile?: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; pkiDir: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string; encryptionKeyFile?: string; bootstrapListen?: string; nodeCertificateValidity: number }>();
 const logger = createLogger(opts.logLevel);
 const etcdEndpoints = opts.etcdEndpoints.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
@@ -84,6 +93,8 @@ const controlPlane = new ControlPlane({
   serviceClusterIpRange: opts.serviceClusterIpRange,
   runControllers: opts.controllers,
   ...(opts.encryptionKeyFile ? { encryptionKeyFile: opts.encryptionKeyFile } : {}),
+  ...(opts.bootstrapListen ? { bootstrapListen: opts.bootstrapListen } : {}),
+  nodeCertificateValidityMs: opts.nodeCertificateValidity,
   logger,
 });
 
