@@ -21,6 +21,8 @@ import { VolumeDirs } from '../volumes/volume-dirs.js';
 import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { onlyControlPlane } from './agent-callers.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
+import { CertificateRenewer } from './certificate-renewal.js';
+import { RenewableServerCredentials } from './renewable-credentials.js';
 import { NodeEventReporter } from './event-reporter.js';
 import { ImagePuller } from './image-puller.js';
 import { NodeClient } from './node-client.js';
@@ -66,11 +68,25 @@ export class Agent {
   private readonly services: ServiceDiscovery;
   private readonly configs: StreamedConfigObjects;
   private server: grpc.Server | undefined;
+  private readonly serving: RenewableServerCredentials;
+  private readonly renewer: CertificateRenewer;
   agentPort = 0;
 
   /** `tls` is the node's credentials (loadNodeTls of --tls-dir): for NodeAPI calls and for serving AgentAPI. */
-  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger, private readonly tls: TlsMaterial) {
+  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger, tls: TlsMaterial) {
     this.client = new NodeClient(options.server, options.name, tls);
+    this.serving = new RenewableServerCredentials(tls);
+    // A renewed certificate: NodeAPI calls over a new channel that presents it, AgentAPI serves it.
+    this.renewer = new CertificateRenewer({
+      tlsDir: options.tlsDir,
+      nodeName: options.name,
+      renew: (csrPem) => this.client.renewCertificate(csrPem),
+      onRenewed: (material) => {
+        this.client.reconnect(material);
+        this.serving.update(material);
+      },
+      logger,
+    });
     this.runtime = new BerthRuntime({
       root: join(options.root, 'runtime'),
       defaultCgroupParent: options.cgroupParent,
@@ -143,10 +159,11 @@ export class Agent {
     await this.networking?.network.start();
     await this.services.restore();
     await this.pods.start();
-    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, this.tls, onlyControlPlane(agentApiHandlers(this.pods, this.runtime, this.logger), this.logger));
+    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, this.serving.credentials, onlyControlPlane(agentApiHandlers(this.pods, this.runtime, this.logger), this.logger));
     this.server = server;
     this.agentPort = port;
     this.logger.info('AgentAPI serving', { address: `${this.options.nodeIP}:${port}` });
+    this.renewer.start();
     this.lease.start().then(
       async () => {
         this.source.start();
@@ -167,6 +184,7 @@ export class Agent {
     this.networking?.network.stop();
     this.services.stop();
     this.lease.stop();
+    this.renewer.stop();
     this.client.close();
     this.server?.forceShutdown();
   }

@@ -44,11 +44,32 @@ export interface PodRef {
  * 2 s between attempts) so that a control plane that comes back is noticed within a couple of seconds.
  */
 export class NodeClient {
-  private readonly client: NodeAPIClient;
+  private client: NodeAPIClient;
 
-  constructor(server: string, readonly nodeName: string, tls: TlsMaterial) {
+  constructor(private readonly server: string, readonly nodeName: string, tls: TlsMaterial) {
+    this.client = this.connect(tls);
+  }
+
+  /**
+   * reconnect switches to new credentials (a renewed certificate): later calls go over a new
+   * channel that presents them. Calls and watches in flight finish on the old connection, which
+   * was authenticated when it was made; a watch that ends is started again on the new channel.
+   */
+  reconnect(tls: TlsMaterial): void {
+    const old = this.client;
+    this.client = this.connect(tls);
+    old.close();
+  }
+
+  /** renewCertificate asks for a new certificate for the key of `csrPem`, with this node's identity. */
+  async renewCertificate(csrPem: string): Promise<{ certificatePem: string; caPem: string }> {
+    const reply = await this.unary<{ certificate_pem: string; ca_pem: string }>((cb) => this.client.RenewNodeCertificate({ csr_pem: csrPem }, this.deadline(), cb));
+    return { certificatePem: reply.certificate_pem, caPem: reply.ca_pem };
+  }
+
+  private connect(tls: TlsMaterial): NodeAPIClient {
     const proto = loadBerthProto();
-    this.client = new proto.berth.v1.NodeAPI(server, channelCredentials(tls), {
+    return new proto.berth.v1.NodeAPI(this.server, channelCredentials(tls), {
       ...channelOptionsFor(CONTROL_PLANE_SERVER_NAME),
       'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
       'grpc.initial_reconnect_backoff_ms': 200,
