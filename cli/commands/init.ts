@@ -5,9 +5,9 @@ import type { Node } from '../../proto/objects/cluster.js';
 import { isReady } from '../../proto/objects/conditions.js';
 import { writeTlsMaterial } from '../../proto/security/tls-credentials.js';
 import { ClusterClient } from '../client.js';
-import { configPath } from '../config.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
+import { configPath, credentialFields, writeConfig } from '../config.js';
 import { CliError } from '../errors.js';
-import { writeAdminConfig } from '../init/admin-config.js';
 import { makeClusterCredentials } from '../init/credentials.js';
 import { AGENT_ARGS_VARIABLE, CONTROL_PLANE_ARGS_VARIABLE, checkPassedFlag, writeEnvFile } from '../init/env-files.js';
 import { machineLayout, refuseExisting, type MachineLayout } from '../init/layout.js';
@@ -74,7 +74,8 @@ export async function initCommand(options: InitOptions): Promise<void> {
     writeTlsMaterial(layout.agentTlsDir, { caPem: credentials.ca.certPem, ...credentials.node });
     writeEnvFile(layout.agentEnv, AGENT_ARGS_VARIABLE, agentArgs, 'berth init');
   }
-  writeAdminConfig({ server, caPem: credentials.ca.certPem, ...credentials.admin });
+  const admin: TlsMaterial = { caPem: credentials.ca.certPem, ...credentials.admin };
+  writeConfig({ server, ...credentialFields(admin) });
   print(`Cluster CA, certificates and keys written to ${layout.pkiDir}${nodeName ? ` and ${layout.agentTlsDir}` : ''}; the admin's CLI config to ${configPath()}.`);
 
   mkdirSync(layout.stateDir, { recursive: true, mode: 0o700 });
@@ -84,12 +85,12 @@ export async function initCommand(options: InitOptions): Promise<void> {
     print(`Once it runs: ${nodeName ? `start the agent (berth-agent.service, flags in ${layout.agentEnv}), then ` : ''}berth token create --print-join-command`);
     return;
   }
-  await waitControlPlane(server, controlPlane.how === 'process' ? controlPlane.pid : undefined, layout, options.timeout);
-  const token = await withAdmin(server, (client) => createBootstrapToken(client, { ttlMs: options.tokenTtl, description: 'made by berth init' }));
+  await waitControlPlane(server, admin, controlPlane.how === 'process' ? controlPlane.pid : undefined, layout, options.timeout);
+  const token = await withAdmin(server, admin, (client) => createBootstrapToken(client, { ttlMs: options.tokenTtl, description: 'made by berth init' }));
   if (nodeName) {
     const agent = await startService(agentService(layout, agentArgs), options.start);
     print(describeStarted(`The agent of node ${nodeName}`, agent));
-    if (agent.how !== 'none') await waitNodeReady(server, nodeName, agent.how === 'process' ? agent.pid : undefined, layout, options.timeout);
+    if (agent.how !== 'none') await waitNodeReady(server, admin, nodeName, agent.how === 'process' ? agent.pid : undefined, layout, options.timeout);
   }
   print('');
   print(`Your Berth control plane is running at ${server}. To add a machine, run this on it as root:`);
@@ -99,8 +100,8 @@ export async function initCommand(options: InitOptions): Promise<void> {
   print(`The token expires ${options.tokenTtl > 0 ? `in ${Math.round(options.tokenTtl / 3_600_000)} h` : 'never'}; berth token create --print-join-command makes another.`);
 }
 
-async function withAdmin<T>(server: string, body: (client: ClusterClient) => Promise<T>): Promise<T> {
-  const client = new ClusterClient(server);
+async function withAdmin<T>(server: string, admin: TlsMaterial, body: (client: ClusterClient) => Promise<T>): Promise<T> {
+  const client = new ClusterClient(server, admin);
   try {
     return await body(client);
   } finally {
@@ -109,11 +110,11 @@ async function withAdmin<T>(server: string, body: (client: ClusterClient) => Pro
 }
 
 /** Waits until ClusterAPI answers the admin; a process that exits, or the timeout, fails with the end of its log. */
-async function waitControlPlane(server: string, pid: number | undefined, layout: MachineLayout, timeoutMs: number): Promise<void> {
+async function waitControlPlane(server: string, admin: TlsMaterial, pid: number | undefined, layout: MachineLayout, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await withAdmin(server, (client) => client.list({ resource: 'namespaces' }));
+      await withAdmin(server, admin, (client) => client.list({ resource: 'namespaces' }));
       return;
     } catch (err) {
       const exited = pid !== undefined && !isRunning(pid, layout.controlPlaneDataDir);
@@ -125,10 +126,10 @@ async function waitControlPlane(server: string, pid: number | undefined, layout:
   }
 }
 
-async function waitNodeReady(server: string, nodeName: string, pid: number | undefined, layout: MachineLayout, timeoutMs: number): Promise<void> {
+async function waitNodeReady(server: string, admin: TlsMaterial, nodeName: string, pid: number | undefined, layout: MachineLayout, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const node = (await withAdmin(server, (client) => client.get('nodes', '', nodeName)).catch(() => undefined)) as Node | undefined;
+    const node = (await withAdmin(server, admin, (client) => client.get('nodes', '', nodeName)).catch(() => undefined)) as Node | undefined;
     if (node && isReady(node)) return;
     const exited = pid !== undefined && !isRunning(pid, layout.agentRoot);
     if (exited || Date.now() > deadline) throw new CliError(`node ${nodeName} ${exited ? 'lost its agent' : `is not Ready after ${timeoutMs / 1000} s`}. Last lines of ${layout.agentLog}:\n${tail(layout.agentLog)}`);

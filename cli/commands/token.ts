@@ -14,9 +14,8 @@ import {
 } from '../../proto/security/bootstrap-token.js';
 import { caCertificateHash } from '../../proto/security/pki.js';
 import { ApiError, type ClusterClient } from '../client.js';
-import { resolveServer } from '../config.js';
+import { clientCredentials, resolveServer } from '../config.js';
 import { CliError } from '../errors.js';
-import { readConfiguredCaPem } from '../init/admin-config.js';
 import { splitHostPort } from '../join/discovery.js';
 import { humanDuration } from '../printers/age.js';
 import { formatTable } from '../printers/table.js';
@@ -53,7 +52,7 @@ export function joinCommand(server: string, caPem: string, token: string): strin
 
 export async function tokenCreateCommand(options: TokenCreateOptions): Promise<void> {
   // Read the CA before writing anything: a join command that cannot be printed should not leave a token behind.
-  const caPem = options.printJoinCommand ? readConfiguredCaPem() : undefined;
+  const caPem = options.printJoinCommand ? clientCredentials().caPem : undefined;
   const token = await withClient(options, (client) => createBootstrapToken(client, { ttlMs: options.ttl, ...(options.description ? { description: options.description } : {}) }));
   print(caPem ? joinCommand(resolveServer(options.server), caPem, token) : token);
 }

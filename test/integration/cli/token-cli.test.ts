@@ -1,18 +1,15 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeAdminConfig } from '../../../cli/init/admin-config.js';
 import type { Secret } from '../../../proto/objects/config.js';
 import { bootstrapTokenInfo } from '../../../proto/security/bootstrap-token.js';
-import { caCertificateHash, createCertificateAuthority } from '../../../proto/security/pki.js';
+import { caCertificateHash } from '../../../proto/security/pki.js';
 import { berth } from '../../support/cli.js';
 import { useControlPlaneWithClients, type ControlPlaneWithClients } from '../../support/control-plane.js';
+import { testCa } from '../../support/test-pki.js';
 
 describe('berth token create / list / delete', () => {
   let env: ControlPlaneWithClients;
   useControlPlaneWithClients((started) => (env = started));
-  const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => berth(env.cp.server, ['token', ...args], undefined, extraEnv);
+  const run = (args: string[]) => berth(env.cp.server, ['token', ...args]);
 
   it('creates a token kubeadm-style, lists it with its time left and description, and deletes it', async () => {
     const created = await run(['create', '--ttl', '1h', '--description', 'for the workers']);
@@ -44,16 +41,9 @@ describe('berth token create / list / delete', () => {
   });
 
   it('prints the whole join command with the CA pin, and refuses to delete what is not a token id', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-token-'));
-    try {
-      const ca = await createCertificateAuthority();
-      writeAdminConfig({ server: env.cp.server, caPem: ca.certPem, certPem: '', keyPem: '' }, join(dir, 'config'));
-      const out = await run(['create', '--print-join-command'], { BERTH_CONFIG: join(dir, 'config') });
-      const port = Number(env.cp.server.split(':')[1]);
-      expect(out.stdout.trim()).to.match(new RegExp(`^berth join 127\\.0\\.0\\.1:${port + 1} --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash ${caCertificateHash(ca.certPem)}$`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const out = await run(['create', '--print-join-command']);
+    const port = Number(env.cp.server.split(':')[1]);
+    expect(out.stdout.trim()).to.match(new RegExp(`^berth join 127\\.0\\.0\\.1:${port + 1} --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash ${caCertificateHash((await testCa()).certPem)}$`));
     const bad = await run(['delete', 'Nope!']);
     expect(bad.stderr).to.include('"Nope!" is neither a token id');
   });
