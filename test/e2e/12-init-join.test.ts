@@ -100,7 +100,7 @@ describe('e2e 12: a cluster of three machines made with berth init, token create
       return items;
     }, 180_000, 1_000);
     expect(new Set(pods.map((p) => p.spec.nodeName)).size).to.be.greaterThan(1);
-    const reply = await eventually(() => lab.ok(m1, ['exec', pods[0]?.metadata.name ?? '', '--', 'wget', '-qO-', '-T', '3', 'http://web']), 30_000, 1_000);
+    const reply = await eventually(() => lab.ok(m1, ['exec', pods[0]?.metadata.name ?? '', '--', 'timeout', '5', 'wget', '-qO-', 'http://web']), 30_000, 1_000);
     expect(reply).to.match(/^hello from web-/);
   });
 
@@ -112,10 +112,17 @@ describe('e2e 12: a cluster of three machines made with berth init, token create
     const pidFile = join(m1.stateDir, 'control-plane.pid');
     const dataDir = join(m1.stateDir, 'control-plane');
     await stopProcess(Number(readFileSync(pidFile, 'utf8')), dataDir);
+    const restartedAt = Date.now();
     const args = readEnvFile(join(m1.configDir, 'control-plane.env'), CONTROL_PLANE_ARGS_VARIABLE);
     const pid = spawnDetached('nsenter', [`--net=${lab.lab.path(m1.netns)}`, '--', process.execPath, controlPlaneEntry(), ...args], join(m1.stateDir, 'control-plane.log'));
     writeFileSync(pidFile, `${pid}\n`);
-    await eventually(async () => expect(await readyNodes()).to.deep.equal(['m1', 'm2', 'm3']), 60_000, 500);
+    // Every agent heartbeats the new control plane, over a connection made with its renewed certificate.
+    await eventually(async () => {
+      const leases = (await getJson<{ items: Array<{ spec?: { holderIdentity?: string; renewTime?: string } }> }>(['leases'])).items;
+      const renewed = leases.filter((l) => Date.parse(l.spec?.renewTime ?? '') > restartedAt).map((l) => l.spec?.holderIdentity);
+      expect(renewed.filter((h) => h === 'm1' || h === 'm2' || h === 'm3').sort()).to.deep.equal(['m1', 'm2', 'm3']);
+    }, 60_000, 500);
+    expect(await readyNodes()).to.deep.equal(['m1', 'm2', 'm3']);
     // The control plane calls each agent anew, which serves its renewed certificate.
     const pods = (await getJson<{ items: Pod[] }>(['pods', '-l', 'app=web'])).items;
     for (const p of pods) {
