@@ -119,7 +119,7 @@ async function waitControlPlane(server: string, admin: TlsMaterial, pid: number 
     } catch (err) {
       const exited = pid !== undefined && !isRunning(pid, layout.controlPlaneDataDir);
       if (exited || Date.now() > deadline) {
-        throw new CliError(`the control plane ${exited ? 'exited' : `did not answer within ${timeoutMs / 1000} s`} (${(err as Error).message}). Last lines of ${layout.controlPlaneLog}:\n${tail(layout.controlPlaneLog)}`);
+        throw new CliError(`the control plane ${exited ? 'exited' : `did not answer within ${timeoutMs / 1000} s`} (${(err as Error).message}). ${logOf(pid, layout.controlPlaneLog, 'berth-control-plane.service')}${AFTER_FAILURE}`);
       }
       await sleep(250);
     }
@@ -132,9 +132,17 @@ async function waitNodeReady(server: string, admin: TlsMaterial, nodeName: strin
     const node = (await withAdmin(server, admin, (client) => client.get('nodes', '', nodeName)).catch(() => undefined)) as Node | undefined;
     if (node && isReady(node)) return;
     const exited = pid !== undefined && !isRunning(pid, layout.agentRoot);
-    if (exited || Date.now() > deadline) throw new CliError(`node ${nodeName} ${exited ? 'lost its agent' : `is not Ready after ${timeoutMs / 1000} s`}. Last lines of ${layout.agentLog}:\n${tail(layout.agentLog)}`);
+    if (exited || Date.now() > deadline) throw new CliError(`node ${nodeName} ${exited ? 'lost its agent' : `is not Ready after ${timeoutMs / 1000} s`}. ${logOf(pid, layout.agentLog, 'berth-agent.service')}${AFTER_FAILURE}`);
     await sleep(250);
   }
+}
+
+/** What to do once the cause of a failed start is fixed: the files are written, so a second init needs --force. */
+const AFTER_FAILURE = '\nThe cluster\'s files are written; once the cause is fixed, run berth init --force again.';
+
+/** Where a program's log is: the end of its file for a process, journalctl for a unit. */
+function logOf(pid: number | undefined, file: string, unit: string): string {
+  return pid === undefined ? `See journalctl -u ${unit}.` : `Last lines of ${file}:\n${tail(file)}`;
 }
 
 function randomKey(): string {

@@ -1,6 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBootstrapToken } from '../../proto/security/bootstrap-token.js';
 import { subjectFor } from '../../proto/security/identity.js';
 import { caCertificateHash, createKeyAndCertificateRequest, describeCertificate } from '../../proto/security/pki.js';
@@ -13,6 +14,7 @@ import { agentService } from '../init/programs.js';
 import { describeStarted, startService, type StartMode } from '../init/start-services.js';
 import { requestJoin, type JoinedNode } from '../join/bootstrap-client.js';
 import { checkCaPin, discoverPinnedCa, splitHostPort } from '../join/discovery.js';
+import { isRunning, tail } from '../local-cluster/processes.js';
 import { print } from './context.js';
 
 /** The flags of `berth join`. */
@@ -60,8 +62,17 @@ export async function joinClusterCommand(server: string, options: JoinOptions): 
   print(`Node ${nodeName} has its certificate (valid until ${notAfter.toISOString()}; the agent renews it) in ${layout.agentTlsDir}.`);
   mkdirSync(layout.stateDir, { recursive: true, mode: 0o700 });
   const started = await startService(agentService(layout, args), options.start);
+  if (started.how === 'process') await checkStillRunning(started.pid, layout.agentRoot, layout.agentLog);
   print(describeStarted(`The agent of node ${nodeName}`, started));
   print(`This machine joins the cluster as node ${nodeName} (${nodeIp}); berth get nodes on the control plane shows it.`);
+}
+
+/** An agent that cannot start (its flags, its files) exits within moments: say so with its log rather than report success. */
+async function checkStillRunning(pid: number, marker: string, log: string): Promise<void> {
+  for (let waited = 0; waited < 3_000; waited += 250) {
+    if (!isRunning(pid, marker)) throw new CliError(`the agent exited at once. Last lines of ${log}:\n${tail(log)}\nOnce the cause is fixed, start it again (berth join --force with a new token, or systemctl start berth-agent)`);
+    await sleep(250);
+  }
 }
 
 /** What came back must be the certificate asked for: signed by the pinned CA, for this key, naming this node. */
