@@ -21,7 +21,9 @@ import { loadSecretEncryption, reencryptSecrets } from './store/encryption/secre
 import type { EtcdTls } from './store/etcd-tls.js';
 import { describeEtcdFailure } from './store/etcd-failure.js';
 import type { ControlPlanePki } from './tls/control-plane-pki.js';
-import { BootstrapService } from './bootstrap/bootstrap-service.js';
+import { JoinEndpoint } from './grpc/join-endpoint.js';
+import { NodeJoin } from './bootstrap/node-join.js';
+import { TokenAuthenticator } from './bootstrap/token-authenticator.js';
 import { DEFAULT_NODE_CERTIFICATE_VALIDITY_MS, NodeCertificateIssuer } from './bootstrap/node-certificates.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
@@ -85,7 +87,7 @@ export class ControlPlane {
   private controllers: ControllerManager | undefined;
   private election: LeaderElection | undefined;
   private kubernetesService: KubernetesService | undefined;
-  private bootstrap: BootstrapService | undefined;
+  private bootstrap: JoinEndpoint | undefined;
   port = 0;
   /** The join endpoint's port, 0 when this control plane cannot issue certificates (no CA key). */
   bootstrapPort = 0;
@@ -135,9 +137,11 @@ export class ControlPlane {
       const { server, port } = await startGrpcServer(this.options.listen, this.options.pki.tls, service, new NodeOperations(store, logger), logger, this.nodes, certificates);
       this.server = server;
       this.port = port;
-      if (authority) {
+      if (certificates) {
         const listen = this.options.bootstrapListen ?? defaultBootstrapListen(this.options.listen);
-        this.bootstrap = new BootstrapService(store, { listen, serving: this.options.pki.tls, authority, nodeApiPort: port, nodeCertificateValidityMs: validity, logger });
+        const tokens = new TokenAuthenticator(store, logger);
+        const join = new NodeJoin(store, tokens, certificates, logger, port);
+        this.bootstrap = new JoinEndpoint(tokens, join, { listen, serving: this.options.pki.tls, logger });
         await this.bootstrap.start();
         this.bootstrapPort = this.bootstrap.port;
       } else {

@@ -11,7 +11,7 @@ import type { NodeService } from '../nodes/node-service.js';
 import { finishPodTermination } from '../nodes/pod-termination.js';
 import { checkReportedNode } from '../nodes/reported-node.js';
 import { checkReportedPodStatus } from '../nodes/reported-pod-status.js';
-import { renewNodeCertificate } from '../bootstrap/certificate-renewal.js';
+import { renewNodeCertificate } from './node-certificate-renewal.js';
 import type { NodeCertificateIssuer } from '../bootstrap/node-certificates.js';
 import { answerError, unary } from './errors.js';
 import { serveSubscription } from './streams.js';

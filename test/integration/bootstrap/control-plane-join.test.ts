@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { renewNodeCertificate } from '../../../control-plane/bootstrap/certificate-renewal.js';
+import { renewNodeCertificate } from '../../../control-plane/grpc/node-certificate-renewal.js';
 import { requestJoin } from '../../../cli/join/bootstrap-client.js';
 import { discoverPinnedCa } from '../../../cli/join/discovery.js';
 import { createBootstrapToken } from '../../../cli/commands/token.js';

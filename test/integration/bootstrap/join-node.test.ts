@@ -4,7 +4,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { TokenAuthenticator } from '../../../control-plane/bootstrap/token-authenticator.js';
 import { NodeCertificateIssuer } from '../../../control-plane/bootstrap/node-certificates.js';
 import { NodeJoin } from '../../../control-plane/bootstrap/node-join.js';
-import { startBootstrapServer } from '../../../control-plane/bootstrap/bootstrap-server.js';
+import { startBootstrapServer } from '../../../control-plane/grpc/bootstrap-api.js';
 import { requestJoin } from '../../../cli/join/bootstrap-client.js';
 import { discoverPinnedCa } from '../../../cli/join/discovery.js';
 import { RESOURCE } from '../../../proto/resources.js';

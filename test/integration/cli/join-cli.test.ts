@@ -4,7 +4,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBootstrapServer } from '../../../control-plane/bootstrap/bootstrap-server.js';
+import { startBootstrapServer } from '../../../control-plane/grpc/bootstrap-api.js';
 import { NodeCertificateIssuer } from '../../../control-plane/bootstrap/node-certificates.js';
 import { NodeJoin } from '../../../control-plane/bootstrap/node-join.js';
 import { TokenAuthenticator } from '../../../control-plane/bootstrap/token-authenticator.js';

@@ -19,7 +19,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   nodes: ['store', 'watch', 'objects', 'events'],
   scheduler: ['store', 'watch', 'objects', 'events'],
   controllers: ['store', 'watch', 'objects', 'events'],
-  grpc: ['api', 'nodes'],
+  // Bootstrap tokens, node certificates and joining; the join endpoint and renewal are served by grpc/.
+  bootstrap: ['store'],
+  grpc: ['api', 'nodes', 'bootstrap'],
   // The control plane's own credentials (--pki-dir): read at start, handed to the rooms that serve and call.
   tls: [],
 };

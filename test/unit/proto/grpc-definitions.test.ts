@@ -24,6 +24,7 @@ function services(): Array<[string, ServiceDefinition]> {
     ['berth.v1.ClusterAPI', v1.ClusterAPI.service],
     ['berth.v1.NodeAPI', v1.NodeAPI.service],
     ['berth.v1.AgentAPI', v1.AgentAPI.service],
+    ['berth.v1.BootstrapAPI', v1.BootstrapAPI.service],
   ];
 }
 

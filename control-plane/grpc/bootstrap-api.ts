@@ -4,10 +4,10 @@ import type { BootstrapAPIHandlers } from '../../proto/generated/berth/v1/Bootst
 import { loadBerthProto } from '../../proto/grpc.js';
 import { CertificateRequestError } from '../../proto/security/pki.js';
 import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
-import { answerError } from '../grpc/errors.js';
-import { refuseMalformed } from '../grpc/malformed-requests.js';
-import { NodeNameTakenError, type NodeJoin } from './node-join.js';
-import { BootstrapTokenRefusedError } from './token-authenticator.js';
+import { answerError } from './errors.js';
+import { refuseMalformed } from './malformed-requests.js';
+import { NodeNameTakenError, type NodeJoin } from '../bootstrap/node-join.js';
+import { BootstrapTokenRefusedError } from '../bootstrap/token-authenticator.js';
 
 /** A join request is a token, a name and a CSR of about a kilobyte: anything near this is not one. */
 const MAX_REQUEST_BYTES = 64 * 1024;

@@ -4,8 +4,8 @@ import type { NodeCertificateReply } from '../../proto/generated/berth/v1/NodeCe
 import type { RenewNodeCertificateRequest__Output } from '../../proto/generated/berth/v1/RenewNodeCertificateRequest.js';
 import { callerIdentity, describeIdentity } from '../../proto/security/identity.js';
 import { CertificateRequestError } from '../../proto/security/pki.js';
-import { answerError } from '../grpc/errors.js';
-import type { NodeCertificateIssuer } from './node-certificates.js';
+import { answerError } from './errors.js';
+import type { NodeCertificateIssuer } from '../bootstrap/node-certificates.js';
 
 /**
  * renewNodeCertificate is NodeAPI.RenewNodeCertificate: a node that calls with its current
