@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,8 +146,9 @@ function logOf(pid: number | undefined, file: string, unit: string): string {
   return pid === undefined ? `See journalctl -u ${unit}.` : `Last lines of ${file}:\n${tail(file)}`;
 }
 
+/** A Secret encryption key: 32 random bytes, base64, as the control plane's key file holds them. */
 function randomKey(): string {
-  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+  return randomBytes(32).toString('base64');
 }
 
 /** Writes a key file 0600 under a temporary name first, so no reader ever sees half of it. */
