@@ -142,8 +142,15 @@ export class ControlPlane {
         const tokens = new TokenAuthenticator(store, logger);
         const join = new NodeJoin(store, tokens, certificates, logger, port);
         this.bootstrap = new JoinEndpoint(tokens, join, { listen, serving: this.options.pki.tls, logger });
-        await this.bootstrap.start();
-        this.bootstrapPort = this.bootstrap.port;
+        try {
+          await this.bootstrap.start();
+          this.bootstrapPort = this.bootstrap.port;
+        } catch (err) {
+          // Only the port picked for the user is given up on (ClusterAPI's + 1 may be taken): one asked for must be served.
+          if (this.options.bootstrapListen !== undefined || !/EADDRINUSE|already in use/.test(String(err))) throw err;
+          this.bootstrap = undefined;
+          logger.error('the join endpoint cannot listen on its default address, which is in use: machines cannot join until the control plane runs with a free --bootstrap-listen', { listen, error: String(err) });
+        }
       } else {
         logger.info('no CA key in the PKI directory: this control plane neither lets machines join nor renews node certificates');
       }

@@ -34,8 +34,13 @@ export async function startBootstrapServer(options: BootstrapServerOptions): Pro
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_REQUEST_BYTES, 'grpc.max_send_message_length': MAX_REQUEST_BYTES });
   server.addService(...refuseMalformed(proto.berth.v1.BootstrapAPI.service, bootstrapHandlers(options.join, options.logger, options.maxInFlight ?? DEFAULT_MAX_JOINS_IN_FLIGHT)));
   const credentials = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(options.serving.keyPem), cert_chain: Buffer.from(options.serving.certPem + options.serving.caPem) }], false);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(options.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
-  return { server, port };
+  try {
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(options.listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+    return { server, port };
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
 }
 
 function bootstrapHandlers(join: NodeJoin, logger: Logger, maxInFlight: number): BootstrapAPIHandlers {
