@@ -19,7 +19,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   nodes: ['store', 'watch', 'objects', 'events'],
   scheduler: ['store', 'watch', 'objects', 'events'],
   controllers: ['store', 'watch', 'objects', 'events'],
-  grpc: ['api', 'nodes'],
+  authz: ['store', 'api'],
+  grpc: ['api', 'nodes', 'authz'],
 };
 /** Modules at the top of control-plane/ that every room may use. */
 const SHARED = new Set(['errors.ts', 'log.ts']);

@@ -1,17 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import { callerIdentity, describeIdentity } from '../../proto/security/identity.js';
-import type { CallerIdentity } from '../../proto/security/identity.js';
-import { answerError, failStream } from '../grpc/errors.js';
-import type { Decision } from './decision.js';
-
-/**
- * CallJudge decides whether `identity` (undefined: the call has no client certificate naming a
- * Berth identity) may call `method` with `request` (undefined when the requests stream). It may
- * throw (or reject with) a domain error for a request too malformed to judge; the caller then
- * gets that error's status, as from a handler.
- */
-export type CallJudge = (identity: CallerIdentity | undefined, method: string, request: unknown) => Decision | Promise<Decision>;
+import type { CallJudge } from '../authz/judges.js';
+import { clusterApiJudge, nodeApiJudge } from '../authz/judges.js';
+import type { Decision } from '../authz/decision.js';
+import { StoredPodLookup } from '../authz/pod-ownership.js';
+import type { NodeService } from '../nodes/node-service.js';
+import { answerError, failStream } from './errors.js';
 
 /** The surface of a server call the gate needs: every kind of grpc-js server call has it. */
 interface GatedCall {
@@ -69,4 +64,14 @@ function admit(call: GatedCall, method: string, request: unknown, judge: CallJud
   }
   if (decision instanceof Promise) decision.then(settle, unjudged);
   else settle(decision);
+}
+
+/** authorizeClusterApi gates ClusterAPI's handlers: only admin identities reach them. */
+export function authorizeClusterApi<H extends grpc.UntypedServiceImplementation>(definition: grpc.ServiceDefinition, handlers: H, logger: Logger): H {
+  return authorizeService(definition, handlers, clusterApiJudge, logger);
+}
+
+/** authorizeNodeApi gates NodeAPI's handlers: a node reaches them only for itself and its own pods. */
+export function authorizeNodeApi<H extends grpc.UntypedServiceImplementation>(definition: grpc.ServiceDefinition, handlers: H, nodes: NodeService, logger: Logger): H {
+  return authorizeService(definition, handlers, nodeApiJudge(new StoredPodLookup(nodes.store, (key) => nodes.pods.cached(key))), logger);
 }
