@@ -76,7 +76,8 @@ const NODE_RULES: NodeRules = {
   ReportProxySync: (node, req) => decided(asItself(node, req.node_name, 'report the proxy sync of')),
   UpdatePodStatuses: (node, req) => {
     const pods = req.updates.map((u) => podRef(u.namespace, u.name, u.uid));
-    return onOwnPods(node, req.node_name, 'report pod statuses for', pods, (pod) => `report the status of pod ${describePod(pod)} (so none of the ${pods.length} statuses was written)`);
+    // One foreign pod refuses the whole call: a node that names another's pod is not trusted with the rest.
+    return onOwnPods(node, req.node_name, 'report pod statuses for', pods, (pod) => `report the status of pod ${describePod(pod)}`, ` (none of the ${pods.length} statuses in the call was written)`);
   },
   FinishPodTermination: (node, req) => onOwnPods(node, req.node_name, 'finish pods for', [podRef(req.namespace, req.name, req.uid)], (pod) => `remove pod ${describePod(pod)}`),
   WaitEndpointsDrained: (node, req) => onOwnPods(node, req.node_name, 'wait for the endpoints of pods for', [podRef(req.namespace, req.name, req.uid)], (pod) => `wait for the endpoints of pod ${describePod(pod)}`),
@@ -101,12 +102,12 @@ function asItself(node: string, named: string, action: string): Decision {
 }
 
 /** A check that the request names the caller's node and that none of `pods` is bound to another. */
-function onOwnPods(node: string, named: string, action: string, pods: PodRef[], refusal: (pod: PodRef) => string): NodeCallCheck {
+function onOwnPods(node: string, named: string, action: string, pods: PodRef[], refusal: (pod: PodRef) => string, note = ''): NodeCallCheck {
   const speaking = asItself(node, named, action);
   if (!speaking.allowed) return decided(speaking);
   return {
     pods,
-    decide: (stored) => firstRefusal(pods.map((pod, i) => (podOwnership(stored[i], pod, node) === 'foreign' ? deny(`${refusal(pod)}: it is not bound to node ${node}`) : ALLOW))),
+    decide: (stored) => firstRefusal(pods.map((pod, i) => (podOwnership(stored[i], pod, node) === 'foreign' ? deny(`${refusal(pod)}: it is not bound to node ${node}${note}`) : ALLOW))),
   };
 }
 

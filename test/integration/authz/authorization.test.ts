@@ -96,7 +96,7 @@ describe('authorization by certificate identity, through mutual TLS', function (
     const update = (pod: Pod) => ({ namespace: 'default', name: pod.metadata.name, uid: pod.metadata.uid ?? '', status_json: JSON.stringify({ phase: 'Running', hostIP: '10.6.6.6' }) });
     const before = [await storedPod('a-status'), await storedPod('b-status')];
     expect(await refusal(call((cb) => a.UpdatePodStatuses({ node_name: 'node-a', updates: [update(mine), update(theirs)] }, cb)))).to.equal(
-      'PERMISSION_DENIED: node node-a may not report the status of pod default/b-status (so none of the 2 statuses was written): it is not bound to node node-a',
+      'PERMISSION_DENIED: node node-a may not report the status of pod default/b-status: it is not bound to node node-a (none of the 2 statuses in the call was written)',
     );
     // Claiming to be node B changes nothing: the certificate says node A.
     expect(await refusal(call((cb) => a.UpdatePodStatuses({ node_name: 'node-b', updates: [update(theirs)] }, cb)))).to.match(/^PERMISSION_DENIED: node node-a may not report pod statuses for node node-b/);

@@ -49,7 +49,7 @@ describe('authorization: what a node identity may do through NodeAPI', () => {
     expect(own.allowed).to.equal(true);
     expect(own.podsRead).to.deep.equal(['default/web-0', 'default/web-1']);
     const mixed = judge(nodeA, 'UpdatePodStatuses', { node_name: 'a', updates: [update('web-0'), update('db-0'), update('web-1')] }, stored);
-    expect(refusal(mixed)).to.equal('report the status of pod default/db-0 (so none of the 3 statuses was written): it is not bound to node a');
+    expect(refusal(mixed)).to.equal('report the status of pod default/db-0: it is not bound to node a (none of the 3 statuses in the call was written)');
     // The request's own node name does not make a pod its own.
     expect(judge(nodeA, 'UpdatePodStatuses', { node_name: 'b', updates: [update('db-0')] }, stored).allowed).to.equal(false);
   });
