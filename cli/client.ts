@@ -12,6 +12,8 @@ import type { WatchEvent__Output } from '../proto/generated/berth/v1/WatchEvent.
 import type { WatchRequest } from '../proto/generated/berth/v1/WatchRequest.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../proto/grpc.js';
 import type { BerthObject } from '../proto/objects/meta.js';
+import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor, type TlsMaterial } from '../proto/security/tls-credentials.js';
+import { configPath } from './config.js';
 import { CliError } from './errors.js';
 
 const CALL_TIMEOUT_MS = 30_000;
@@ -27,13 +29,16 @@ export class ApiError extends CliError {
 /**
  * ClusterClient is the CLI's view of ClusterAPI: promise-returning calls that turn gRPC
  * failures into one clear line (an unreachable control plane says so and how to point at one).
+ * It speaks TLS only, presents the user's certificate (`tls`, see clientCredentials) and accepts
+ * only a control plane whose certificate the same cluster CA issued.
  */
 export class ClusterClient {
   private readonly client: ClusterAPIClient;
 
-  constructor(readonly server: string) {
+  constructor(readonly server: string, tls: TlsMaterial) {
     const proto = loadBerthProto();
-    this.client = new proto.berth.v1.ClusterAPI(server, grpc.credentials.createInsecure(), {
+    this.client = new proto.berth.v1.ClusterAPI(server, channelCredentials(tls), {
+      ...channelOptionsFor(CONTROL_PLANE_SERVER_NAME),
       'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES,
     });
@@ -164,9 +169,18 @@ export class ClusterClient {
 
   private describe(err: grpc.ServiceError): ApiError {
     if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-      const why = connectionFailure(err.details || err.message);
+      const details = err.details || err.message;
+      const why = connectionFailure(details);
+      if (UNTRUSTED_SERVER.test(details)) {
+        return new ApiError(
+          `cannot trust the Berth control plane at ${this.server} (${why}): its certificate is not from the cluster CA in ${configPath()}, so that config is for another cluster, or the cluster was made again. Run \`berth up\` again for a local cluster, or ask the cluster's admin for a current config.`,
+          err.code,
+        );
+      }
+      // A control plane that refuses the client's certificate just closes the connection.
+      const refused = /^Failed to connect|Connection dropped|ECONNRESET|socket hang up/i.test(why) ? ` If it is running, it may have refused this client's certificate (from ${configPath()}).` : '';
       return new ApiError(
-        `cannot reach the Berth control plane at ${this.server} (${why}). Is berth-control-plane running? Point the CLI at it with --server, BERTH_SERVER or "server:" in ~/.berth/config.`,
+        `cannot reach the Berth control plane at ${this.server} (${why}). Is berth-control-plane running? Point the CLI at it with --server, BERTH_SERVER or "server:" in ~/.berth/config.${refused}`,
         err.code,
       );
     }
@@ -183,13 +197,20 @@ export interface ExecIo {
   onResize?: (send: (size: TerminalSize) => void) => void;
 }
 
+/** What grpc-js (Node's TLS) says when the server's certificate does not verify against the CA or does not carry the name. */
+const UNTRUSTED_SERVER = /self.signed certificate|unable to verify|unable to get (local )?issuer|certificate signature failure|altnames|certificate has expired/i;
+
 /** connectionFailure turns grpc-js' connection error text into a few plain words. */
 function connectionFailure(details: string): string {
   if (/ECONNREFUSED/.test(details)) return 'connection refused';
   if (/ENOTFOUND|EAI_AGAIN/.test(details)) return 'unknown host';
   if (/ETIMEDOUT|Deadline/i.test(details)) return 'timed out';
   if (/EHOSTUNREACH|ENETUNREACH/.test(details)) return 'no route to host';
-  return details.replace(/^No connection established\. Last error: /, '').replace(/\. Resolution note:.*$/, '');
+  return details
+    .replace(/^No connection established\. Last error: /, '')
+    .replace(/\. Resolution note:.*$/, '')
+    .replace(/^Error: /, '')
+    .replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '');
 }
 
 /** kubectl-style names for the statuses users see most. */

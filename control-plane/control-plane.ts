@@ -18,6 +18,9 @@ import { EventWriter } from './events/event-writer.js';
 import { LeaderElection } from './leader/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { loadSecretEncryption, reencryptSecrets } from './store/encryption/secret-encryption.js';
+import type { EtcdTls } from './store/etcd-tls.js';
+import { describeEtcdFailure } from './store/etcd-failure.js';
+import type { ControlPlanePki } from './tls/control-plane-pki.js';
 
 /** ControlPlaneOptions mirror the berth-control-plane flags. */
 export interface ControlPlaneOptions {
@@ -25,6 +28,10 @@ export interface ControlPlaneOptions {
   listen: string;
   /** External etcd endpoints; when empty an embedded etcd is started under dataDir. */
   etcdEndpoints: string[];
+  /** TLS towards the external etcd (--etcd-cafile, --etcd-certfile, --etcd-keyfile); only with etcdEndpoints. */
+  etcdTls?: EtcdTls;
+  /** The control plane's certificates (--pki-dir): it serves TLS only and requires client certificates. */
+  pki: ControlPlanePki;
   dataDir: string;
   embeddedEtcdClientPort: number;
   embeddedEtcdPeerPort: number;
@@ -69,6 +76,7 @@ export class ControlPlane {
   async start(): Promise<void> {
     const { logger } = this.options;
     let endpoints = this.options.etcdEndpoints;
+    if (this.options.etcdTls && endpoints.length === 0) throw new Error('etcd TLS options apply to external etcd endpoints only: the embedded etcd listens on loopback without TLS');
     try {
       if (endpoints.length === 0) {
         this.etcd = new EmbeddedEtcd({
@@ -82,7 +90,7 @@ export class ControlPlane {
         endpoints = [this.etcd.endpoint];
         logger.info('embedded etcd ready', { endpoint: this.etcd.endpoint, pid: this.etcd.pid });
       }
-      this.client = connectEtcd(endpoints);
+      this.client = connectEtcd(endpoints, this.options.etcdTls);
       const encryption = loadSecretEncryption(this.options.encryptionKeyFile ?? join(this.options.dataDir, 'encryption-keys'), logger);
       const store = new ObjectStore(this.client, encryption);
       // After a key rotation, Secrets still under an older key are rewritten under the first one.
@@ -94,15 +102,18 @@ export class ControlPlane {
         (err: unknown) => logger.warn('could not re-encrypt Secrets with the first key; restart to try again', { error: err instanceof Error ? err.message : String(err) }),
       );
       const service = new ObjectService(store, logger, this.options.serviceClusterIpRange ? { serviceIpRange: this.options.serviceClusterIpRange } : {});
-      await service.ensureNamespace(DEFAULT_NAMESPACE);
+      // The first etcd request: a failure here (TLS refused, wrong CA, unreachable) is reported for what it is.
+      await service.ensureNamespace(DEFAULT_NAMESPACE).catch((err: unknown) => {
+        throw describeEtcdFailure(err, endpoints, this.options.etcdTls, this.etcd === undefined);
+      });
       service.compileSchemas();
       // One EventWriter per process: the events of agents, controllers and scheduler share its group commit.
       const events = new EventWriter(store);
-      this.nodes = new NodeService(store, logger, events);
-      const { server, port } = await startGrpcServer(this.options.listen, service, new NodeOperations(store, logger), logger, this.nodes);
+      this.nodes = new NodeService(store, logger, events, this.options.pki.tls);
+      const { server, port } = await startGrpcServer(this.options.listen, this.options.pki.tls, service, new NodeOperations(store, logger), logger, this.nodes);
       this.server = server;
       this.port = port;
-      logger.info('ClusterAPI serving', { listen: this.options.listen, port, etcd: endpoints });
+      logger.info('ClusterAPI serving (TLS, client certificates required)', { listen: this.options.listen, port, etcd: endpoints, issuesCertificates: this.options.pki.authority !== undefined });
       const host = this.options.listen.slice(0, Math.max(0, this.options.listen.lastIndexOf(':'))).replace(/^\[|\]$/g, '');
       this.kubernetesService = new KubernetesService(store, service, { ip: advertisedIp(host), port }, logger);
       await this.kubernetesService.start();

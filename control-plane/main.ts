@@ -5,6 +5,8 @@ import type { Ipv4Range } from '../proto/ipv4.js';
 import { DEFAULT_SERVICE_CIDR } from './api/service-allocation.js';
 import { ControlPlane } from './control-plane.js';
 import { createLogger } from './log.js';
+import { readEtcdTls, type EtcdTls } from './store/etcd-tls.js';
+import { loadControlPlanePki, type ControlPlanePki } from './tls/control-plane-pki.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -32,6 +34,10 @@ const program = new Command('berth-control-plane')
   .description('Berth control plane: ClusterAPI over gRPC, desired state in etcd.')
   .option('--listen <host:port>', 'address to serve ClusterAPI on', '127.0.0.1:6443')
   .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs; without it an embedded etcd is started', '')
+  .option('--etcd-cafile <path>', 'CA certificate (PEM) that verifies the external etcd\'s serving certificate; makes the etcd connection TLS')
+  .option('--etcd-certfile <path>', 'client certificate (PEM) presented to an etcd that requires one (--client-cert-auth); needs --etcd-cafile and --etcd-keyfile')
+  .option('--etcd-keyfile <path>', 'private key (PEM) of --etcd-certfile')
+  .option('--pki-dir <dir>', 'the control plane\'s credentials: ca.crt (the cluster CA), tls.crt and tls.key (its certificate, for serving and for calling agents), and ca.key to issue certificates (optional)', '/etc/berth/pki')
   .option('--data-dir <dir>', 'state directory (the embedded etcd keeps its data in <dir>/etcd)', '/var/lib/berth/control-plane')
   .option('--embedded-etcd-port <port>', 'client port of the embedded etcd (its peer port is the next one)', port, 2379)
   .option('--node-grace-period <duration>', 'lease silence before a node is NotReady and its pods are replaced (e.g. 5s, 800ms)', duration, 5000)
@@ -45,11 +51,32 @@ const program = new Command('berth-control-plane')
   .option('--log-level <level>', 'error, warn, info or debug', process.env.BERTH_LOG_LEVEL ?? 'info')
   .parse();
 
-const opts = program.opts<{ listen: string; etcdEndpoints: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string; encryptionKeyFile?: string }>();
+const opts = program.opts<{ listen: string; etcdEndpoints: string; etcdCafile?: string; etcdCertfile?: string; etcdKeyfile?: string; pkiDir: string; dataDir: string; embeddedEtcdPort: number; nodeGracePeriod: number; serviceClusterIpRange: Ipv4Range; controllers: boolean; logLevel: string; encryptionKeyFile?: string }>();
 const logger = createLogger(opts.logLevel);
+const etcdEndpoints = opts.etcdEndpoints.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** The credential files, read before anything starts: a missing or wrong one is named and nothing is changed. */
+function readCredentials(): { pki: ControlPlanePki; etcdTls?: EtcdTls } {
+  const pki = loadControlPlanePki(opts.pkiDir);
+  const etcdFiles = [opts.etcdCafile, opts.etcdCertfile, opts.etcdKeyfile];
+  if (etcdFiles.every((f) => f === undefined)) return { pki };
+  if (etcdEndpoints.length === 0) throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for an external etcd: give --etcd-endpoints too (the embedded etcd listens on loopback without TLS)');
+  if (opts.etcdCafile === undefined) throw new Error('--etcd-certfile and --etcd-keyfile need --etcd-cafile: the CA that verifies etcd\'s serving certificate');
+  return { pki, etcdTls: readEtcdTls({ caFile: opts.etcdCafile, ...(opts.etcdCertfile ? { certFile: opts.etcdCertfile } : {}), ...(opts.etcdKeyfile ? { keyFile: opts.etcdKeyfile } : {}) }) };
+}
+
+let credentials: ReturnType<typeof readCredentials>;
+try {
+  credentials = readCredentials();
+} catch (err) {
+  logger.error('control plane cannot start', { error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+
 const controlPlane = new ControlPlane({
   listen: opts.listen,
-  etcdEndpoints: opts.etcdEndpoints.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  etcdEndpoints,
+  ...credentials,
   dataDir: opts.dataDir,
   embeddedEtcdClientPort: opts.embeddedEtcdPort,
   embeddedEtcdPeerPort: opts.embeddedEtcdPort + 1,

@@ -25,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from './agent/agent.js';
 import { createAgentLogger } from './agent/log.js';
+import { loadNodeTls } from './agent/node-tls.js';
 import { parseAgentOptions } from './agent/options.js';
 
 function packageVersion(): string {
@@ -43,7 +44,14 @@ function packageVersion(): string {
 const version = packageVersion();
 const options = parseAgentOptions(process.argv, version);
 const logger = createAgentLogger(options.logLevel, options.name);
-const agent = new Agent(options, version, logger);
+let tls;
+try {
+  tls = loadNodeTls(options.tlsDir, options.name);
+} catch (err) {
+  logger.error('agent cannot start: its credentials (--tls-dir) are not usable', { error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+const agent = new Agent(options, version, logger, tls);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

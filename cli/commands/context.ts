@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_NAMESPACE, RESOURCES, resolveResource } from '../../proto/resources.js';
 import type { ResourceInfo } from '../../proto/resources.js';
 import { ClusterClient } from '../client.js';
-import { resolveServer } from '../config.js';
+import { clientCredentials, resolveServer } from '../config.js';
 import { CliError } from '../errors.js';
 
 /** GlobalOptions are accepted by every command. */
@@ -13,7 +13,7 @@ export interface GlobalOptions {
 
 /** withClient opens a ClusterAPI client for one command and always closes it. */
 export async function withClient<T>(options: GlobalOptions, body: (client: ClusterClient) => Promise<T>): Promise<T> {
-  const client = new ClusterClient(resolveServer(options.server));
+  const client = new ClusterClient(resolveServer(options.server), clientCredentials());
   try {
     return await body(client);
   } finally {

@@ -1,3 +1,4 @@
+import { CliError } from '../errors.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Event } from '../../proto/objects/cluster.js';
 import { sortEvents } from '../printers/describe.js';
@@ -5,7 +6,10 @@ import { parseOutputFormat } from '../printers/output-format.js';
 import { render } from '../printers/render.js';
 import type { RenderOptions } from '../printers/render.js';
 import type { GlobalOptions } from './context.js';
-import { namespaceOf, printErr, resourceOf, withClient } from './context.js';
+import { namespaceOf, printErr, withClient } from './context.js';
+import { getTargets, type GetTarget } from './get-targets.js';
+import type { ClusterClient } from '../client.js';
+import type { OutputFormat } from '../printers/output-format.js';
 
 /** GetOptions are the flags of `berth get`. */
 export interface GetOptions extends GlobalOptions {
@@ -20,12 +24,48 @@ export interface GetOptions extends GlobalOptions {
 }
 
 /**
- * get prints objects of one kind as a table (kubectl's columns), YAML, JSON, names, a JSONPath
- * template or custom columns.
+ * get prints objects as a table (kubectl's columns), YAML, JSON, names, a JSONPath template or
+ * custom columns: of one kind, of several (`pods,svc`) or named as kind/name pairs.
  */
 export async function getCommand(kind: string, names: string[], options: GetOptions): Promise<void> {
   const format = parseOutputFormat(options.output);
-  const info = resourceOf(kind);
+  const targets = getTargets(kind, names);
+  const [only] = targets;
+  if (targets.length === 1 && only) return getOneKind(only, format, options);
+  if (options.watch) throw new CliError(`watch is only supported on individual resources and resource collections, but ${targets.length} resources were found`);
+  await withClient(options, async (client) => {
+    const found: { target: GetTarget; items: BerthObject[] }[] = [];
+    for (const target of targets) found.push({ target, items: await fetchItems(client, target, options) });
+    const all = found.flatMap((f) => f.items);
+    if (all.length === 0 && (format.kind === 'table' || format.kind === 'name')) {
+      printErr(options.allNamespaces ? 'No resources found' : `No resources found in ${namespaceOf(options)} namespace.`);
+      return;
+    }
+    const renderOptions = { single: false, allNamespaces: options.allNamespaces ?? false, header: options.headers === false ? 'omit' : 'print', showLabels: options.showLabels ?? false, allowMissingKeys: options.allowMissingTemplateKeys ?? true, now: Date.now(), kindPrefix: true } as const;
+    if (format.kind === 'table' || format.kind === 'custom-columns' || format.kind === 'name') {
+      // One table per kind, a blank line between them, as kubectl prints `get pods,svc`.
+      const blocks = found.filter((f) => f.items.length > 0).map((f) => render(f.target.info, f.items, format, { ...renderOptions, allNamespaces: renderOptions.allNamespaces && f.target.info.namespaced }));
+      process.stdout.write(blocks.join(format.kind === 'name' ? '' : '\n'));
+      return;
+    }
+    process.stdout.write(render((only as GetTarget).info, all, format, renderOptions));
+  });
+}
+
+async function fetchItems(client: ClusterClient, target: GetTarget, options: GetOptions): Promise<BerthObject[]> {
+  const namespace = namespaceOf(options);
+  const items: BerthObject[] = [];
+  if (target.names.length > 0) {
+    for (const name of target.names) items.push(await client.get(target.info.resource, namespace, name));
+    return items;
+  }
+  const allNamespaces = (options.allNamespaces ?? false) && target.info.namespaced;
+  const list = await client.list({ resource: target.info.resource, namespace, all_namespaces: allNamespaces, label_selector: options.selector ?? '' });
+  return target.info.kind === 'Event' ? sortEvents(list.items as Event[]) : list.items;
+}
+
+async function getOneKind(target: GetTarget, format: OutputFormat, options: GetOptions): Promise<void> {
+  const { info, names } = target;
   const namespace = namespaceOf(options);
   const allNamespaces = (options.allNamespaces ?? false) && info.namespaced;
   const renderOptions = (single: boolean, first: boolean): RenderOptions => ({

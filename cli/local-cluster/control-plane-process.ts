@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Node } from '../../proto/objects/cluster.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { ClusterClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { controlPlaneEntry } from './paths.js';
@@ -8,16 +9,20 @@ import { isRunning, spawnDetached, tail } from './processes.js';
 import type { NodeRecord } from './record.js';
 import { isReady } from '../../proto/objects/conditions.js';
 
-/** startControlPlane starts berth-control-plane detached, its embedded etcd on loopback; returns its pid. */
-export function startControlPlane(stateDir: string, server: string, dataDir: string, etcdPort: number): number {
+/** startControlPlane starts berth-control-plane detached, its embedded etcd on loopback, with the credentials in `pkiDir`; returns its pid. */
+export function startControlPlane(stateDir: string, server: string, dataDir: string, etcdPort: number, pkiDir: string): number {
   // The control plane creates the Secret encryption key file (mode 0600) on its first start.
   const keyFile = join(stateDir, 'encryption-keys');
-  return spawnDetached(process.execPath, [controlPlaneEntry(), '--listen', server, '--data-dir', dataDir, '--embedded-etcd-port', String(etcdPort), '--encryption-key-file', keyFile], join(stateDir, 'control-plane.log'));
+  return spawnDetached(
+    process.execPath,
+    [controlPlaneEntry(), '--listen', server, '--pki-dir', pkiDir, '--data-dir', dataDir, '--embedded-etcd-port', String(etcdPort), '--encryption-key-file', keyFile],
+    join(stateDir, 'control-plane.log'),
+  );
 }
 
-/** waitControlPlaneReady waits until ClusterAPI answers at `server`, or fails with the end of its log. */
-export async function waitControlPlaneReady(server: string, pid: number, dataDir: string, stateDir: string, timeoutMs = 30_000): Promise<void> {
-  const client = new ClusterClient(server);
+/** waitControlPlaneReady waits until ClusterAPI answers at `server` (to a client with `tls`), or fails with the end of its log. */
+export async function waitControlPlaneReady(server: string, tls: TlsMaterial, pid: number, dataDir: string, stateDir: string, timeoutMs = 30_000): Promise<void> {
+  const client = new ClusterClient(server, tls);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -41,8 +46,8 @@ export async function waitControlPlaneReady(server: string, pid: number, dataDir
  * waitNodesReady waits until every node's Node object is Ready, as `berth get nodes` shows it.
  * On timeout (or when an agent exits) it names each node that is not Ready, why, and its log.
  */
-export async function waitNodesReady(server: string, nodes: NodeRecord[], agentLog: (n: NodeRecord) => string, agentMarker: (n: NodeRecord) => string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const client = new ClusterClient(server);
+export async function waitNodesReady(server: string, tls: TlsMaterial, nodes: NodeRecord[], agentLog: (n: NodeRecord) => string, agentMarker: (n: NodeRecord) => string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const client = new ClusterClient(server, tls);
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   // An agent caught while nsenter execs node shows an empty command line for an instant, so

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { stringify } from 'yaml';
-import { configPath, readConfig } from '../config.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
+import { configPath, credentialFields, readConfig, writeConfig } from '../config.js';
 import { CliError } from '../errors.js';
 import { buildBusyboxImage, LOCAL_BUSYBOX } from './busybox-image.js';
+import { controlPlanePkiDir, createClusterPki, issueAdminCredentials, issueNodeTls } from './cluster-pki.js';
 import { startControlPlane, waitControlPlaneReady, waitNodesReady } from './control-plane-process.js';
 import { bridgeIp, checkLabCidrFree, createBridge, createNodeNamespace, ensureBridgeAbsent, ensureNetnsAbsent, labNames, nodeIp, parseLabCidr } from './lab-network.js';
 import { mountsUnder } from './node-cleanup.js';
@@ -93,7 +94,7 @@ export class LocalCluster {
     const existing = readRecord(this.stateDir);
     if (existing && isComplete(existing)) {
       log(`A local cluster is already running: control plane ${existing.server} (pid ${existing.controlPlanePid}), ${existing.nodes.length} node(s). berth down removes it.`);
-      this.writeConfig(existing.server);
+      this.writeConfig(existing.server, await issueAdminCredentials(this.stateDir));
       return;
     }
     if (existing) {
@@ -161,14 +162,17 @@ export class LocalCluster {
     checkpoint();
     await waitRegistryReady(address, record.registry.pid, config, registryDir);
 
-    record.controlPlanePid = startControlPlane(this.stateDir, record.server, record.controlPlaneDataDir, record.etcdPort);
+    // The cluster CA and every certificate live under the state dir, which down removes.
+    await createClusterPki(this.stateDir, record.name, record.bridgeIp);
+    const admin = await issueAdminCredentials(this.stateDir);
+    record.controlPlanePid = startControlPlane(this.stateDir, record.server, record.controlPlaneDataDir, record.etcdPort, controlPlanePkiDir(this.stateDir));
     writeRecord(record);
     checkpoint();
     await Promise.all([
-      waitControlPlaneReady(record.server, record.controlPlanePid, record.controlPlaneDataDir, this.stateDir),
+      waitControlPlaneReady(record.server, admin, record.controlPlanePid, record.controlPlaneDataDir, this.stateDir),
       buildBusyboxImage(address, LOCAL_BUSYBOX.name, LOCAL_BUSYBOX.tag, undefined, { extraTags: [...LOCAL_BUSYBOX.extraTags] }),
     ]);
-    log(`Control plane ready at ${record.server} (pid ${record.controlPlanePid}), embedded etcd on 127.0.0.1:${record.etcdPort}.`);
+    log(`Control plane ready at ${record.server} (pid ${record.controlPlanePid}; TLS, client certificates of the cluster CA in ${controlPlanePkiDir(this.stateDir)}), embedded etcd on 127.0.0.1:${record.etcdPort}.`);
 
     const subnet = parseLabCidr(record.labCidr);
     for (const [k, ip] of nodeIps.entries()) {
@@ -188,13 +192,13 @@ export class LocalCluster {
       await createNodeNamespace(node, names.bridge, subnet);
       record.dirs.push(node.root);
       mkdirSync(node.root, { recursive: true, mode: 0o700 });
-      node.agentPid = this.startAgent(record, node);
+      node.agentPid = this.startAgent(record, node, await issueNodeTls(this.stateDir, node.name, node.ip));
       writeRecord(record);
       checkpoint();
     }
-    await waitNodesReady(record.server, record.nodes, (n) => join(n.root, 'agent.log'), (n) => n.root, this.options.readyTimeoutMs, signal);
+    await waitNodesReady(record.server, admin, record.nodes, (n) => join(n.root, 'agent.log'), (n) => n.root, this.options.readyTimeoutMs, signal);
     checkpoint();
-    this.writeConfig(record.server);
+    this.writeConfig(record.server, admin);
     log(`${record.nodes.length} node(s) Ready: ${record.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}.`);
     log(`Image registry at ${address} (plain HTTP), the nodes' mirror for ${LOCAL_MIRRORED_REGISTRIES.join(', ')}; busybox:1.35 and busybox:latest are in it.`);
     log(`  Push another image:  skopeo copy --dest-tls-verify=false docker-archive:app.tar docker://${address}/library/app:1.0`);
@@ -208,7 +212,7 @@ export class LocalCluster {
    * hierarchies the runtime needs and the agent's overlay and netns mounts from the host (and
    * from `berth down`). nsenter --net execs in place, so the recorded pid is the agent's.
    */
-  private startAgent(record: ClusterRecord, node: NodeRecord): number {
+  private startAgent(record: ClusterRecord, node: NodeRecord, tlsDir: string): number {
     const registry = record.registry?.address ?? '';
     const launch = agentLaunch();
     // env(1) sets the agent's own environment and execs node in place, so the pid stays the agent's.
@@ -218,6 +222,7 @@ export class LocalCluster {
       '--server', record.server,
       '--name', node.name,
       '--root', node.root,
+      '--tls-dir', tlsDir,
       '--node-ip', node.ip,
       '--cgroup-parent', node.cgroupParent,
       // The local registry mirrors the public registries Kubernetes examples use; an image it lacks comes from the origin.
@@ -241,9 +246,8 @@ export class LocalCluster {
     log(`Local cluster ${record.name} removed.`);
   }
 
-  private writeConfig(server: string): void {
-    const path = configPath();
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, stringify({ ...readConfig(path), server }), { mode: 0o600 });
+  /** Points the CLI config at the cluster, with an admin certificate of its CA. */
+  private writeConfig(server: string, admin: TlsMaterial): void {
+    writeConfig({ server, ...credentialFields(admin) });
   }
 }

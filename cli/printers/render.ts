@@ -21,6 +21,8 @@ export interface RenderOptions {
   /** --allow-missing-template-keys (true by default, as in kubectl). */
   allowMissingKeys: boolean;
   now: number;
+  /** Several kinds in one `get` (pods,svc): a table's NAME reads kind/name, as kubectl prints it. */
+  kindPrefix?: boolean;
 }
 
 /** labelsText is kubectl's LABELS column: `k=v` sorted by key, comma-separated, `<none>` when empty. */
@@ -42,7 +44,7 @@ export function render(info: ResourceInfo, items: BerthObject[], format: OutputF
     case 'yaml':
       return stringify(listOrOne());
     case 'name':
-      return items.map((o) => `${info.group ? `${info.singular}.${info.group}` : info.singular}/${o.metadata.name}\n`).join('');
+      return items.map((o) => `${qualifiedName(info, o)}\n`).join('');
     case 'jsonpath':
       return executeTemplate(format.path, listOrOne(), options.allowMissingKeys);
     case 'custom-columns': {
@@ -58,13 +60,19 @@ function table(info: ResourceInfo, items: BerthObject[], wide: boolean, options:
   const columns = COLUMNS[info.kind];
   if (!columns) throw new CliError(`no table format for ${info.kind}: use -o yaml`);
   const header = [...(options.allNamespaces ? ['NAMESPACE'] : []), ...columns.headers, ...(wide ? columns.wide : []), ...(options.showLabels ? ['LABELS'] : [])];
+  const prefixName = options.kindPrefix === true && columns.headers[0] === 'NAME';
   const rows = items.map((o) => [
     ...(options.allNamespaces ? [o.metadata.namespace ?? ''] : []),
-    ...columns.row(o, options.now, wide),
+    ...(prefixName ? [qualifiedName(info, o), ...columns.row(o, options.now, wide).slice(1)] : columns.row(o, options.now, wide)),
     ...(wide ? columns.wideRow(o) : []),
     ...(options.showLabels ? [labelsText(o.metadata.labels)] : []),
   ]);
   return lines(rows, header, options.header);
+}
+
+/** qualifiedName is kubectl's resource/name form: `pod/web-1`, `deployment.apps/web`. */
+function qualifiedName(info: ResourceInfo, object: BerthObject): string {
+  return `${info.group ? `${info.singular}.${info.group}` : info.singular}/${object.metadata.name}`;
 }
 
 function lines(rows: string[][], header: string[], mode: RenderOptions['header']): string {

@@ -8,9 +8,20 @@ import type { AgentProxy } from '../nodes/agent-proxy.js';
 import { failStream } from './errors.js';
 import { onClientGone } from './streams.js';
 
-/** An agent's failure, passed on to the client with its own status. */
+/**
+ * An agent's failure, passed on to the client with its own status, except that the control plane
+ * not reaching (or not trusting) the agent is the server's failure, said as such: passed on as
+ * UNAVAILABLE, a client would take it for its own connection to the control plane failing.
+ */
 function relayed(err: grpc.ServiceError): Error {
-  return Object.assign(new Error(err.details || err.message), { code: err.code });
+  const details = err.details || err.message;
+  if (err.code !== grpc.status.UNAVAILABLE) return Object.assign(new Error(details), { code: err.code });
+  const why = details
+    .replace(/^No connection established\. Last error: /, '')
+    .replace(/\s*Resolution note:.*$/s, '')
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)\.?$/, '')
+    .replace(/^Error( \[[A-Z_]+\])?: /, '');
+  return Object.assign(new Error(`cannot reach the agent of the pod's node, or it is not that node: ${why}`), { code: grpc.status.INTERNAL });
 }
 
 /**

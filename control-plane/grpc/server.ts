@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
+import { serverCredentials, type TlsMaterial } from '../../proto/security/tls-credentials.js';
 import type { NodeOperations } from '../api/node-operations.js';
 import type { ObjectService } from '../api/object-service.js';
 import type { NodeService } from '../nodes/node-service.js';
@@ -10,15 +11,16 @@ import { refuseMalformed } from './malformed-requests.js';
 
 /**
  * startGrpcServer binds ClusterAPI (and NodeAPI, when this replica serves nodes) on `listen`
- * (host:port) and resolves with the bound port.
+ * (host:port) and resolves with the bound port. It serves TLS only, with `tls`'s certificate, and
+ * requires every caller to present a client certificate issued by the cluster CA.
  */
-export async function startGrpcServer(listen: string, service: ObjectService, nodeOps: NodeOperations, logger: Logger, nodes?: NodeService): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpcServer(listen: string, tls: TlsMaterial, service: ObjectService, nodeOps: NodeOperations, logger: Logger, nodes?: NodeService): Promise<{ server: grpc.Server; port: number }> {
   const proto = loadBerthProto();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
   server.addService(...refuseMalformed(proto.berth.v1.ClusterAPI.service, clusterApiHandlers(service, nodeOps, logger, nodes)));
   if (nodes) server.addService(...refuseMalformed(proto.berth.v1.NodeAPI.service, nodeApiHandlers(nodes, logger)));
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return { server, port };
 }

@@ -8,6 +8,7 @@ import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE, DEFAULT_NAMESPACE } from '../../proto/resources.js';
+import { channelCredentials, channelOptionsFor, type TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { InvalidError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 
@@ -23,13 +24,18 @@ export function agentAddress(node: Node): string | undefined {
 
 /**
  * AgentProxy is used by ClusterAPI.Logs and ClusterAPI.Exec: finds the pod's node and opens
- * the stream on that node's AgentAPI. Clients are kept per address (one HTTP/2 connection per
- * agent).
+ * the stream on that node's AgentAPI. The control plane presents its own certificate and accepts
+ * only an agent whose certificate names the pod's node (its DNS name), so an address that now
+ * belongs to another node, or a machine posing as the node, gets no logs and no commands.
+ * Clients are kept per node and address (one HTTP/2 connection per agent).
  */
 export class AgentProxy {
   private readonly clients = new Map<string, AgentAPIClient>();
+  private readonly credentials: ReturnType<typeof channelCredentials>;
 
-  constructor(private readonly store: ObjectStore) {}
+  constructor(private readonly store: ObjectStore, tls: TlsMaterial) {
+    this.credentials = channelCredentials(tls);
+  }
 
   /** Opens the agent's log stream; NotFoundError for an unknown pod, InvalidError for an unscheduled one. */
   async logs(request: LogsRequest): Promise<grpc.ClientReadableStream<LogChunk__Output>> {
@@ -60,17 +66,19 @@ export class AgentProxy {
     const node = (await this.store.get(nodes, undefined, nodeName)) as Node;
     const address = agentAddress(node);
     if (!address) throw new InvalidError(`node ${nodeName} does not say where its agent serves ${what} (status.daemonEndpoints)`);
-    return this.client(address);
+    return this.client(nodeName, address);
   }
 
-  private client(address: string): AgentAPIClient {
-    let client = this.clients.get(address);
+  private client(nodeName: string, address: string): AgentAPIClient {
+    const key = `${nodeName} ${address}`;
+    let client = this.clients.get(key);
     if (!client) {
       const proto = loadBerthProto();
-      client = new proto.berth.v1.AgentAPI(address, grpc.credentials.createInsecure(), {
+      client = new proto.berth.v1.AgentAPI(address, this.credentials, {
+        ...channelOptionsFor(nodeName),
         'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
       }) as unknown as AgentAPIClient;
-      this.clients.set(address, client);
+      this.clients.set(key, client);
     }
     return client;
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import type { Node } from '../../proto/objects/cluster.js';
 import { RESOURCE } from '../../proto/resources.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { EventWriter } from '../events/event-writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { AgentProxy } from './agent-proxy.js';
@@ -34,8 +35,11 @@ export class NodeService {
   /** Each node's proxy sync, for drain before kill (ReportProxySync, WaitEndpointsDrained). */
   readonly proxySync: ProxySyncTracker;
 
-  /** `events` is the process's EventWriter, shared with the leader's controllers and scheduler. */
-  constructor(readonly store: ObjectStore, logger: Logger, events: EventWriter = new EventWriter(store)) {
+  /**
+   * `events` is the process's EventWriter, shared with the leader's controllers and scheduler;
+   * `tls` the control plane's credentials, which it presents to agents (logs, exec).
+   */
+  constructor(readonly store: ObjectStore, logger: Logger, events: EventWriter, tls: TlsMaterial) {
     this.registration = new NodeRegistration(store, logger);
     this.pods = new NodePodIndex(store, logger);
     // Status reports are planned on the pods the agents were sent: the same informer's copies.
@@ -46,7 +50,7 @@ export class NodeService {
     // Heartbeats judge each node on the copy WatchNodes sends, rather than a read per beat.
     this.heartbeat = new NodeHeartbeat(store, logger, { start: () => this.nodeFeed.start(), get: (name) => this.nodeFeed.cached(name) as Node | undefined });
     this.events = new NodeEvents(events, logger);
-    this.agents = new AgentProxy(store);
+    this.agents = new AgentProxy(store, tls);
     this.proxySync = new ProxySyncTracker(this.services, this.nodeFeed, logger);
   }
 

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'winston';
 import type { AgentAPIHandlers } from '../../proto/generated/berth/v1/AgentAPI.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
+import { serverCredentials, type TlsMaterial } from '../../proto/security/tls-credentials.js';
 import type { Runtime } from '../runtime/index.js';
 import { serveExec } from './exec-handler.js';
 import type { PodManager } from './pod-manager.js';
@@ -56,12 +57,16 @@ export function agentApiHandlers(pods: PodManager, runtime: Runtime, logger: Log
   };
 }
 
-/** startAgentServer binds AgentAPI on host:port and resolves with the bound port. */
-export async function startAgentServer(host: string, port: number, handlers: AgentAPIHandlers): Promise<{ server: grpc.Server; port: number }> {
+/**
+ * startAgentServer binds AgentAPI on host:port, TLS only with the node's certificate (`tls`) and
+ * client certificates of the cluster CA required, and resolves with the bound port. `handlers`
+ * should admit the control plane only (onlyControlPlane).
+ */
+export async function startAgentServer(host: string, port: number, tls: TlsMaterial, handlers: AgentAPIHandlers): Promise<{ server: grpc.Server; port: number }> {
   const proto = loadBerthProto();
   const server = new grpc.Server({ 'grpc.max_send_message_length': GRPC_MAX_MESSAGE_BYTES });
   server.addService(proto.berth.v1.AgentAPI.service, handlers);
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(address, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))));
   return { server, port: bound };
 }

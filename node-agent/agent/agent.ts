@@ -15,8 +15,11 @@ import { RouteTable } from '../network/route-table.js';
 import { ProbeChecker } from '../probes/probe-checks.js';
 import { BerthRuntime } from '../runtime/index.js';
 import { HostMounter } from '../runtime/mounter.js';
+import { PodIdRanges } from '../userns/id-ranges.js';
 import { NodeVolumes } from '../volumes/node-volumes.js';
 import { VolumeDirs } from '../volumes/volume-dirs.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
+import { onlyControlPlane } from './agent-callers.js';
 import { agentApiHandlers, startAgentServer } from './agent-server.js';
 import { NodeEventReporter } from './event-reporter.js';
 import { ImagePuller } from './image-puller.js';
@@ -44,7 +47,8 @@ interface NodeNetworking {
  * Agent is one node agent. Layout under --root: images/ (ImageStore),
  * runtime/ (BerthRuntime), pods/ (the last spec of each pod, PodStateStore), network/ (the pod
  * CIDR, CNI attachment records, host-local's leases), resolv/ (the resolv.conf files containers
- * get, ServiceDiscovery), volumes/ (each pod's volume directories, VolumeDirs).
+ * get, ServiceDiscovery), volumes/ (each pod's volume directories, VolumeDirs), userns/ (the
+ * host id ranges of pods with hostUsers: false, PodIdRanges).
  *
  * Lifecycle: start() adopts the pods and containers of an earlier agent from the state
  * directory and the runtime (they keep running and restarting even before the control plane
@@ -64,8 +68,9 @@ export class Agent {
   private server: grpc.Server | undefined;
   agentPort = 0;
 
-  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger) {
-    this.client = new NodeClient(options.server, options.name);
+  /** `tls` is the node's credentials (loadNodeTls of --tls-dir): for NodeAPI calls and for serving AgentAPI. */
+  constructor(private readonly options: AgentOptions, version: string, private readonly logger: Logger, private readonly tls: TlsMaterial) {
+    this.client = new NodeClient(options.server, options.name, tls);
     this.runtime = new BerthRuntime({
       root: join(options.root, 'runtime'),
       defaultCgroupParent: options.cgroupParent,
@@ -111,6 +116,7 @@ export class Agent {
         control: this.client,
         configs: this.configs,
         volumes: new NodeVolumes(new VolumeDirs(options.root, new HostMounter()), this.configs),
+        idRanges: new PodIdRanges(options.root, options.usernsIds),
       },
       this.runtime,
       new PodStateStore(options.root),
@@ -137,7 +143,7 @@ export class Agent {
     await this.networking?.network.start();
     await this.services.restore();
     await this.pods.start();
-    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, agentApiHandlers(this.pods, this.runtime, this.logger));
+    const { server, port } = await startAgentServer(this.options.nodeIP, this.options.agentPort, this.tls, onlyControlPlane(agentApiHandlers(this.pods, this.runtime, this.logger), this.logger));
     this.server = server;
     this.agentPort = port;
     this.logger.info('AgentAPI serving', { address: `${this.options.nodeIP}:${port}` });

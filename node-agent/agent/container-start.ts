@@ -15,6 +15,7 @@ import { POST_START_TIMEOUT_MS, runHook } from './lifecycle-hooks.js';
 import { afterCreateError, afterStart } from './pod-decision.js';
 import type { PodIpcPaths } from './pod-ipc.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
+import type { IdRange } from '../userns/id-ranges.js';
 import { DEFAULT_GRACE_PERIOD_SECONDS } from './termination-plan.js';
 
 /** StartContext is used by startInstance for what it needs of its pod worker. */
@@ -27,6 +28,8 @@ export interface StartContext {
   netnsPath: string | undefined;
   /** The pod's IPC namespace and /dev/shm, made before any of its containers. */
   ipc?: PodIpcPaths;
+  /** The pod's range of host ids when it runs in a user namespace (`hostUsers: false`). */
+  idRange?: IdRange;
   /** The pod's IP, for the downward API (known once the network is set up, before any container). */
   podIP: string | undefined;
   /** How a hook reaches instance `id`. */
@@ -109,6 +112,7 @@ async function createAndStart(ctx: StartContext, id: string, spec: Container, im
       hostname: pod.spec.hostname ?? pod.metadata.name,
       ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
       ...(ctx.ipc ? { ipcnsPath: ctx.ipc.ipcnsPath, shmPath: ctx.ipc.shmPath } : {}),
+      ...(ctx.idRange ? { userNamespace: ctx.idRange } : {}),
       cgroupParent: deps.cgroupParentOf(ctx.uid),
       ...(pod.spec.securityContext ? { securityContext: pod.spec.securityContext } : {}),
       ...(mounts.length > 0 ? { mounts } : {}),

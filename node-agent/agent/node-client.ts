@@ -6,6 +6,7 @@ import type { WaitEndpointsDrainedReply__Output } from '../../proto/generated/be
 import type { WatchEvent__Output } from '../../proto/generated/berth/v1/WatchEvent.js';
 import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { Event, Node } from '../../proto/objects/cluster.js';
+import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor, type TlsMaterial } from '../../proto/security/tls-credentials.js';
 
 /** How long one unary NodeAPI call may take before the agent treats the control plane as unreachable. */
 const CALL_TIMEOUT_MS = 5_000;
@@ -38,15 +39,17 @@ export interface PodRef {
 
 /**
  * NodeClient is used by the agent for every call to the control plane's NodeAPI, typed and with
- * deadlines. It reconnects quickly (200 ms, at most 2 s between attempts) so that a control
- * plane that comes back is noticed within a couple of seconds.
+ * deadlines. It speaks TLS with the node's certificate (`tls`) and accepts only a server whose
+ * certificate the cluster CA issued to a control plane. It reconnects quickly (200 ms, at most
+ * 2 s between attempts) so that a control plane that comes back is noticed within a couple of seconds.
  */
 export class NodeClient {
   private readonly client: NodeAPIClient;
 
-  constructor(server: string, readonly nodeName: string) {
+  constructor(server: string, readonly nodeName: string, tls: TlsMaterial) {
     const proto = loadBerthProto();
-    this.client = new proto.berth.v1.NodeAPI(server, grpc.credentials.createInsecure(), {
+    this.client = new proto.berth.v1.NodeAPI(server, channelCredentials(tls), {
+      ...channelOptionsFor(CONTROL_PLANE_SERVER_NAME),
       'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,

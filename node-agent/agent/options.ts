@@ -4,6 +4,7 @@ import { DEFAULT_CNI_BIN_DIR } from '../network/cni-plugins.js';
 import { DEFAULT_LOG_ROTATION } from '../runtime/index.js';
 import { parseCidr } from '../network/ipv4.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR } from '../network/node-network.js';
+import { DEFAULT_ID_POOL, type IdPool, parseIdPool } from '../userns/id-ranges.js';
 
 /**
  * PodNetworkMode is used to choose how pods are networked: `cni` attaches each to the node's
@@ -16,6 +17,8 @@ export type PodNetworkMode = 'cni' | 'loopback';
 export interface AgentOptions {
   server: string;
   name: string;
+  /** The node's credentials: ca.crt, tls.crt and tls.key (the certificate names the node). */
+  tlsDir: string;
   root: string;
   nodeIP: string;
   cgroupParent: string;
@@ -52,6 +55,8 @@ export interface AgentOptions {
   containerLogMaxSize: number;
   /** Log files kept per container, the one being written included (at least 2). */
   containerLogMaxFiles: number;
+  /** The host ids this node hands out to pods with `hostUsers: false`, 65536 per pod. */
+  usernsIds: IdPool;
 }
 
 
@@ -108,6 +113,14 @@ function cidr(value: string): string {
   return value;
 }
 
+function idPool(value: string): IdPool {
+  try {
+    return parseIdPool(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -132,6 +145,7 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .requiredOption('--server <host:port>', 'the control plane NodeAPI address')
     .requiredOption('--name <node>', 'this node\'s name')
     .requiredOption('--root <dir>', 'state directory (images, containers, pod specs)')
+    .requiredOption('--tls-dir <dir>', 'the node\'s credentials: ca.crt (the cluster CA), tls.crt and tls.key (the node\'s certificate, presented to the control plane and served on AgentAPI)')
     .option('--node-ip <ip>', 'the node address other nodes and the control plane reach it at', '127.0.0.1')
     .option('--cgroup-parent <path>', 'cgroup all pods go under (default /berth/<name>)')
     .option('--registry-mirror <host=url>', 'a mirror for a registry; repeatable', collect, [] as string[])
@@ -153,12 +167,14 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     .option('--layer-max-bytes <size>', 'the most one image layer may unpack to, in uncompressed bytes (4096, 512Mi, 20Gi); a larger layer (or a decompression bomb) fails its pull with ErrImagePull', parseByteSize, DEFAULT_LAYER_MAX_BYTES)
     .option('--layer-max-entries <n>', 'the most files, directories and links one image layer may hold; more fail the pull with ErrImagePull', positive, DEFAULT_LAYER_MAX_ENTRIES)
     .option('--container-log-max-size <size>', 'a container\'s log file is rotated before it grows past this size (as the kubelet\'s flag of the same name)', parseByteSize, DEFAULT_LOG_ROTATION.maxBytes)
-    .option('--container-log-max-files <n>', 'log files kept per container, the one being written included; the oldest is deleted at a rotation (at least 2)', logFiles, DEFAULT_LOG_ROTATION.maxFiles);
+    .option('--container-log-max-files <n>', 'log files kept per container, the one being written included; the oldest is deleted at a rotation (at least 2)', logFiles, DEFAULT_LOG_ROTATION.maxFiles)
+    .option('--userns-ids <first-last>', 'host ids handed out to pods with hostUsers: false, 65536 per pod, each range starting at a multiple of 65536 (no other pod of the node shares one)', idPool, DEFAULT_ID_POOL);
   program.parse(argv);
   const o = program.opts<{
     server: string;
     name: string;
     root: string;
+    tlsDir: string;
     nodeIp: string;
     cgroupParent?: string;
     registryMirror: string[];
@@ -181,10 +197,12 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     layerMaxEntries: number;
     containerLogMaxSize: number;
     containerLogMaxFiles: number;
+    usernsIds: IdPool;
   }>();
   return {
     server: o.server,
     name: o.name,
+    tlsDir: o.tlsDir,
     root: o.root,
     nodeIP: o.nodeIp,
     cgroupParent: (o.cgroupParent ?? `/berth/${o.name}`).replace(/^\/+|\/+$/g, ''),
@@ -207,5 +225,6 @@ export function parseAgentOptions(argv: string[], version: string): AgentOptions
     layerLimits: { maxBytes: o.layerMaxBytes, maxEntries: o.layerMaxEntries },
     containerLogMaxSize: o.containerLogMaxSize,
     containerLogMaxFiles: o.containerLogMaxFiles,
+    usernsIds: o.usernsIds,
   };
 }

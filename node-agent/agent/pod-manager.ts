@@ -43,6 +43,9 @@ export class PodManager {
     await this.deps.ipc.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')));
     // Likewise volumes: those of a pod whose state file is gone were left by a removal cut short.
     for (const uid of await this.deps.volumes.removeOthers(new Set(adopted.map((p) => p.metadata.uid ?? '')))) this.logger.info('removed the volumes of a pod no longer here', { uid });
+    // The pods adopted keep their user namespace ranges; those of pods removed meanwhile are free again.
+    await this.deps.idRanges.load();
+    for (const uid of await this.deps.idRanges.keepOnly(new Set(adopted.map((p) => p.metadata.uid ?? '')))) this.logger.info('freed the user namespace range of a pod no longer here', { uid });
     for (const pod of adopted) {
       const uid = pod.metadata.uid ?? '';
       const worker = new PodWorker(pod, this.deps, containers.get(uid) ?? new Map());

@@ -11,6 +11,7 @@ import type { RunAction } from './lifecycle-hooks.js';
 import type { TerminationControl } from './pod-termination.js';
 import type { StatusReporter } from './status-reporter.js';
 import type { NodeVolumes } from '../volumes/node-volumes.js';
+import type { PodIdRanges } from '../userns/id-ranges.js';
 
 /** PodWorkerDeps is what every pod worker of an agent shares. */
 export interface PodWorkerDeps {
@@ -39,5 +40,7 @@ export interface PodWorkerDeps {
   control: TerminationControl;
   /** The ConfigMaps and Secrets the node's pods refer to (env, envFrom, volumes). */
   configs: ConfigObjects;
+  /** The host id ranges of the pods with `hostUsers: false`. */
+  idRanges: PodIdRanges;
 }
 

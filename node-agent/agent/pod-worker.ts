@@ -18,6 +18,7 @@ import { podViews } from './pod-views.js';
 import { runTermination, type RunningInstance } from './pod-termination.js';
 import { waitAcceptQueuesEmpty } from '../network/accept-queues.js';
 import type { PodIpcPaths } from './pod-ipc.js';
+import { podIds, type PodIds } from './pod-userns.js';
 import type { PodWorkerDeps } from './pod-worker-deps.js';
 import { inspectIfPresent, removeIfPresent } from './runtime-calls.js';
 import { planTermination, shortenedDeadline, type TerminationMode, type TerminationPlan } from './termination-plan.js';
@@ -46,6 +47,8 @@ export class PodWorker {
   private netnsPath: string | undefined;
   private ipc: PodIpcPaths | undefined;
   private podIP: string | undefined;
+  /** The pod's user namespace: decided once, before anything of the pod is made. */
+  private ids: PodIds | undefined;
   private readonly probes: PodProbes;
   private readonly volumes: PodVolumeState;
   /** Stops the calls for changes of the ConfigMaps and Secrets the pod's volumes use. */
@@ -199,6 +202,8 @@ export class PodWorker {
 
   private async sync(): Promise<void> {
     await this.persisted;
+    this.ids ??= await podIds(this.pod, this.deps.idRanges, this.deps.events);
+    if (this.ids.kind === 'failed') return this.reportStatus();
     if (!this.netnsPath) await this.setUpNetwork();
     this.ipc ??= await this.setUpIpc();
     const specs = allContainers(this.pod);
@@ -297,6 +302,7 @@ export class PodWorker {
       label: this.label(),
       netnsPath: this.netnsPath,
       ...(this.ipc ? { ipc: this.ipc } : {}),
+      ...(this.ids?.kind === 'range' ? { idRange: this.ids.range } : {}),
       podIP: this.podIP,
       target: (id) => this.target(id),
       reportStatus: () => this.reportStatus(),
@@ -311,11 +317,12 @@ export class PodWorker {
   private reportStatus(): void {
     if (this.awaitingReportedStatus) return;
     // A terminating (or evicted) pod restarts nothing: its ended containers show as terminated, not as waiting for a restart.
-    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating || this.volumes.evicted !== undefined);
+    const evicted = this.volumes.evicted;
+    const failed = this.ids?.kind === 'failed' ? this.ids : evicted !== undefined ? { reason: 'Evicted', message: evicted } : undefined;
+    const views = podViews(this.pod, this.records, this.probes, this.label(), this.terminating || failed !== undefined);
     const observed = { hostIP: this.deps.hostIP, ...(this.podIP ? { podIP: this.podIP } : {}), startTime: this.startTime, ...views };
     const computed = computePodStatus(this.pod, observed, this.lastStatus, apiTimestamp());
-    const evicted = this.volumes.evicted;
-    const status: PodStatus = evicted === undefined ? computed : { ...computed, phase: 'Failed', reason: 'Evicted', message: evicted };
+    const status: PodStatus = failed === undefined ? computed : { ...computed, phase: 'Failed', reason: failed.reason, message: failed.message };
     this.lastStatus = status;
     this.deps.status.report({ namespace: this.pod.metadata.namespace ?? 'default', name: this.pod.metadata.name, uid: this.uid }, status);
   }
@@ -368,6 +375,8 @@ export class PodWorker {
     await removePodCgroup(this.deps.cgroupParentOf(this.uid));
     this.unwatchConfig();
     await this.deps.volumes.tearDown(this.uid);
+    // Only now no process of the pod is left to hold ids of its range.
+    await this.deps.idRanges.release(this.uid);
   }
 
   /** stop stops one running instance: preStop, its stop signal, SIGKILL at `deadline` (stopContainer). */

@@ -19,7 +19,7 @@
         "runtime/cli.c", "runtime/create.c", "runtime/commands.c",
         "runtime/json.c", "runtime/config.c", "runtime/config_linux.c", "runtime/state.c",
         "runtime/spawn.c", "runtime/init.c", "runtime/namespaces.c",
-        "runtime/rootfs.c", "runtime/pathres.c", "runtime/cgroups.c",
+        "runtime/rootfs.c", "runtime/idmap.c", "runtime/overlay_idmap.c", "runtime/pathres.c", "runtime/cgroups.c",
         "runtime/devices_bpf.c", "runtime/security.c", "runtime/monitor.c", "runtime/util.c",
         "runtime/exec.c", "runtime/exec_child.c", "runtime/exec_relay.c",
         "runtime/seccomp.c", "runtime/seccomp_bpf.c", "runtime/seccomp_cache.c", "runtime/self_exe.c"

@@ -96,6 +96,11 @@ export class BerthRuntimeCli {
     await this.run(['delete', ...(force ? ['--force'] : []), id]);
   }
 
+  /** `mount-overlay`: the overlay of `layerDirs` (base first) on `target`, its layers idmapped to `range`. */
+  async mountOverlay(range: { hostId: number; size: number }, target: string, dir: string, layerDirs: readonly string[]): Promise<void> {
+    await this.run(['mount-overlay', '--idmap', `${range.hostId}:${range.size}`, target, dir, ...layerDirs]);
+  }
+
   private async run(args: string[]): Promise<string> {
     let outcome: CommandOutcome;
     try {

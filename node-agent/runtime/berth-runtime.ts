@@ -134,7 +134,9 @@ export class BerthRuntime implements Runtime {
         };
         await writeMeta(dir, meta);
         const rootfs = new Rootfs(dir, this.mounter);
-        await rootfs.mount(request.image.layerDirs);
+        const userns = request.pod?.userNamespace;
+        // In a user namespace the image's layers are idmapped, so its files stay root's inside.
+        await rootfs.mount(request.image.layerDirs, userns ? (target, at, layers) => this.cli.mountOverlay(userns, target, at, layers) : undefined);
         undo.push('unmount the rootfs', () => rootfs.unmountAndRemove());
         await writeOciSpec(dir, await buildContainerSpec(id, request, rootfs.target, { defaultCgroupParent: this.options.defaultCgroupParent ?? 'berth', pidsLimit: this.options.pidsLimit ?? defaultPidsLimit }));
         // berth-runtime state without a bundle here is a leftover of someone else: not ours to delete.

@@ -4,6 +4,7 @@
  */
 import type { Container, SecurityContext } from '../../proto/objects/pod.js';
 import { InvalidSpecError } from './errors.js';
+import type { PodUserNamespace } from './user-namespace.js';
 
 /**
  * ContainerSpec is used for the part of a pod's `spec.containers[]` entry (proto's Container)
@@ -28,6 +29,8 @@ export interface PodOptions {
   cgroupParent?: string;
   /** Bind mounts such as /etc/resolv.conf and /etc/hosts. */
   mounts?: BindMount[];
+  /** The pod's range of host ids (`hostUsers: false`): each container gets a user namespace mapping it. */
+  userNamespace?: PodUserNamespace;
   /** The pod's securityContext; each field the container's own securityContext sets wins. */
   securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot' | 'seccompProfile'> & {
     /** Added to every process's supplementary groups (the group of the pod's volumes). */
@@ -44,6 +47,8 @@ export interface BindMount {
   readOnly?: boolean;
   /** With readOnly: read-only all the way down, mounts below included (OCI option `rro`). */
   recursiveReadOnly?: boolean;
+  /** The node's own files (a hostPath): in a user namespace they keep their ids, not idmapped. */
+  keepHostIds?: boolean;
 }
 
 /**

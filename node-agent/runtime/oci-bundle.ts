@@ -13,6 +13,7 @@ import { envList, resolveArgv, resolveEnv, resolveWorkingDir } from './container
 import { InvalidSpecError } from './errors.js';
 import type { OciDevice, OciMount, OciNamespace, OciResources, OciSeccomp, OciSpec } from './oci-types.js';
 import { defaultSeccompProfile } from './seccomp-default.js';
+import { checkIdsInRange, inUserNamespace } from './user-namespace.js';
 import type { ProcessUser } from './user.js';
 
 /** Docker's default capability set: what a container keeps of root's privileges. */
@@ -128,7 +129,7 @@ export function buildOciSpec(input: BundleInput): OciSpec {
   }
   const caps = capabilities(security);
   const parent = (pod.cgroupParent ?? input.defaultCgroupParent).replace(/^\/+|\/+$/g, '');
-  return {
+  const spec: OciSpec = {
     ociVersion: '1.1.0',
     process: {
       terminal: false,
@@ -155,6 +156,10 @@ export function buildOciSpec(input: BundleInput): OciSpec {
       ...seccomp(security, pod, caps),
     },
   };
+  if (!pod.userNamespace) return spec;
+  checkIdsInRange(pod.userNamespace, [['securityContext.runAsUser', user.uid], ['securityContext.runAsGroup', user.gid], ...user.additionalGids.map((g, i): [string, number] => [`supplementalGroups[${i}]`, g])]);
+  const nodeFiles = new Set((pod.mounts ?? []).filter((m) => m.keepHostIds).map((m) => m.containerPath));
+  return inUserNamespace(spec, pod.userNamespace, (m) => !nodeFiles.has(m.destination));
 }
 
 /**

@@ -39,6 +39,16 @@ export interface OciMount {
   type: string;
   source: string;
   options: string[];
+  /** An idmapped mount: ids seen through these mappings (berth-runtime wants the container's own). */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
+}
+
+/** OciIdMapping is used for one range of a user namespace's (or an idmapped mount's) id map. */
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 /** OciNamespace is used for one entry of `linux.namespaces`; `path` joins an existing one. */
@@ -68,6 +78,8 @@ export interface OciResources {
 /** OciLinux is used for config.json's `linux`. */
 export interface OciLinux {
   namespaces: OciNamespace[];
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
   resources: OciResources;
   cgroupsPath: string;
   devices: OciDevice[];

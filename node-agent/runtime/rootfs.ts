@@ -18,6 +18,12 @@ const maxLayers = 500;
 /** mount(2) copies at most one page of option data; the string needs its NUL too. */
 const maxMountData = 4095;
 
+/**
+ * IdmappedOverlay is used to mount the overlay of a container in a user namespace: on `target`,
+ * `layerDirs` (base first) with `dir`/upper and `dir`/work, each layer idmapped.
+ */
+export type IdmappedOverlay = (target: string, dir: string, layerDirs: readonly string[]) => Promise<void>;
+
 /** Rootfs is used to mount and unmount one container's overlay root filesystem. */
 export class Rootfs {
   readonly target: string;
@@ -35,7 +41,7 @@ export class Rootfs {
    * Mounts the overlay of `layerDirs` (base first, as images list them). On failure the
    * directories it made are removed again.
    */
-  async mount(layerDirs: readonly string[]): Promise<void> {
+  async mount(layerDirs: readonly string[], idmapped?: IdmappedOverlay): Promise<void> {
     if (layerDirs.length === 0) throw new InvalidSpecError('image.layerDirs', 'the image has no layers');
     if (layerDirs.length > maxLayers) {
       throw new InvalidSpecError('image.layerDirs', `${layerDirs.length} layers; overlayfs stacks at most ${maxLayers}`);
@@ -50,6 +56,7 @@ export class Rootfs {
       const top = await stat(layerDirs[layerDirs.length - 1] as string);
       await chown(join(this.containerDir, 'upper'), top.uid, top.gid);
       await chmod(join(this.containerDir, 'upper'), top.mode & 0o7777);
+      if (idmapped) return await idmapped(this.target, this.containerDir, layerDirs);
       // Overlay needs every lowerdir in one mount(2) data string of at most a page. The layer
       // paths themselves fit for images of up to a couple of dozen layers. Beyond, short
       // numbered links (l/0 … l/N-1) fit for most images; for the rest, the mount runs in the

@@ -111,7 +111,7 @@ export class NodeVolumes {
       if (source === undefined) throw new Error(`volume ${JSON.stringify(volume.name)} has no source Berth supports`);
       const hostPath = m.subPath ? await this.subPathSource(uid, volume.name, c.name, index, source, m.subPath) : source;
       const readOnly = m.readOnly === true || (kind !== undefined && kind !== 'empty-dir');
-      mounts.push({ hostPath, containerPath: m.mountPath, ...(readOnly ? { readOnly: true, recursiveReadOnly: true } : {}) });
+      mounts.push({ hostPath, containerPath: m.mountPath, ...(readOnly ? { readOnly: true, recursiveReadOnly: true } : {}), ...(volume.hostPath ? { keepHostIds: true } : {}) });
     }
     return mounts;
   }

@@ -165,6 +165,11 @@ export interface PodSpec {
   priority?: number;
   /** Not acted on (Berth has no service accounts); kept for the downward API's `spec.serviceAccountName`. */
   serviceAccountName?: string;
+  /**
+   * `false`: the pod's containers run in a user namespace of their own, root inside mapped to an
+   * unprivileged range of host ids no other pod of the node uses. Unset or `true`: the host's.
+   */
+  hostUsers?: boolean;
 }
 
 export interface PodTemplateSpec {

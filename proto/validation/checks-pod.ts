@@ -3,6 +3,7 @@ import { isQuantity, parseQuantity } from '../quantity.js';
 import type { CheckOutput } from './check.js';
 import { checkAffinity } from './checks-affinity.js';
 import { checkEnv, checkEnvFrom } from './checks-env.js';
+import { checkHostUsers } from './checks-host-users.js';
 import { checkVolumes } from './checks-volumes.js';
 import { dns1123Label, ianaServiceName } from './names.js';
 import { joinPath, quote } from './problems.js';
@@ -39,6 +40,7 @@ export function checkPodSpec(spec: PodSpec, path: string, out: CheckOutput): voi
   if (spec.affinity) checkAffinity(spec.affinity, joinPath(path, 'affinity'), out);
   checkSeccompProfile(spec.securityContext?.seccompProfile, joinPath(joinPath(path, 'securityContext'), 'seccompProfile'), out);
   checkVolumes(spec, path, out);
+  checkHostUsers(spec, path, out);
 }
 
 /**

@@ -186,6 +186,7 @@ export const podSpec = obj(
       { unsupported: ['seLinuxOptions', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile'] },
     ),
     enableServiceLinks: bool,
+    hostUsers: bool,
     volumes: arr(volume),
     // Set by Kubernetes from priorityClassName; Berth's scheduler has no priorities.
     priority: ignored(int()),
@@ -197,7 +198,7 @@ export const podSpec = obj(
       'automountServiceAccountToken', 'imagePullSecrets', 'priorityClassName', 'runtimeClassName',
       'topologySpreadConstraints', 'dnsConfig', 'hostAliases', 'readinessGates', 'overhead', 'preemptionPolicy',
       'setHostnameAsFQDN', 'shareProcessNamespace', 'ephemeralContainers', 'os', 'schedulingGates',
-      'resourceClaims', 'hostUsers',
+      'resourceClaims',
     ],
   },
 );

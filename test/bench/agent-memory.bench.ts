@@ -109,8 +109,8 @@ function maxOf(ms: ProcessMemory[], pick: (m: ProcessMemory) => number): number 
 
 async function main(): Promise<void> {
   await withBenchCluster(NODES, async (cluster) => {
-    const client = new ClusterClient(cluster.server);
-    const pods = new PodWatch(cluster.server, NS);
+    const client = new ClusterClient(cluster.server, cluster.tls);
+    const pods = new PodWatch(cluster, NS);
     const nodes = cluster.nodes;
     const summary: string[] = [];
     try {

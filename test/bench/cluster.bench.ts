@@ -117,8 +117,8 @@ async function main(): Promise<void> {
     // Ctrl-C ends the process from withBenchCluster's handler, past the finally below.
     const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
     process.once('exit', removeWorkDir);
-    const client = new ClusterClient(cluster.server);
-    const pods = new PodWatch(cluster.server, NS);
+    const client = new ClusterClient(cluster.server, cluster.tls);
+    const pods = new PodWatch(cluster, NS);
     const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
     const node = (name: string | undefined): LocalClusterNode => {
       const found = name ? byName.get(name) : undefined;
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const b: BenchContext = { cluster, client, pods, node, meter: new ResourceMeter(clusterProcesses(cluster)), workDir };
     try {
       console.log(`machine: ${cpus().length} cores; load average before berth up ${load.map((x) => x.toFixed(2)).join(' ')}, now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-      const cli = await cliStartup(cluster.server);
+      const cli = await cliStartup(cluster);
       console.log(`CLI costs now (median of 5): node -e 0 ${ms(cli.node).trim()}; berth --help (node + CLI modules) ${ms(cli.help).trim()}; berth get namespaces (+ proto, connection, one List) ${ms(cli.getNamespaces).trim()}`);
       await prePull(b);
       if (phases.has('start')) await podStartPhase(b, cli);

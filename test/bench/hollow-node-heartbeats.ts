@@ -2,19 +2,21 @@
  * The hollow-node heartbeat fleet, forked by startHeartbeatFleet (test/support/bench-hollow-nodes.ts):
  * one NodeClient per hollow node, each renewing its lease through NodeAPI.Heartbeat one
  * second (HEARTBEAT_INTERVAL_MS) after its previous heartbeat ended, exactly as the agent's
- * NodeLease does; the first heartbeats are spread over --ramp-ms. Its own process, as agents live outside the control plane. grpc-js shares one
- * connection among clients of the same address, so the fleet is one HTTP/2 connection.
+ * NodeLease does; the first heartbeats are spread over --ramp-ms. Its own process, as agents live outside the control plane. Each node presents
+ * its own certificate (as each agent does), so each has its own TLS connection.
  *
  *   IPC: sends {type:'started'} once every node's first heartbeat was answered; on {type:'stop'} sends
  *   {type:'stats', data: HeartbeatStats} and exits.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NodeClient } from '../../node-agent/agent/node-client.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../node-agent/agent/node-lease.js';
-import { hollowNodeName, type HeartbeatStats } from '../support/bench-hollow-nodes.js';
+import { hollowNodeName, type HeartbeatStats, type HollowNodeCredentials } from '../support/bench-hollow-nodes.js';
 
-const { values } = parseArgs({ options: { server: { type: 'string' }, nodes: { type: 'string', default: '1000' }, 'ramp-ms': { type: 'string', default: '5000' } } });
-if (!values.server || !process.send) throw new Error('hollow-node-heartbeats is started by startHeartbeatFleet (needs --server and an IPC channel)');
+const { values } = parseArgs({ options: { server: { type: 'string' }, nodes: { type: 'string', default: '1000' }, 'ramp-ms': { type: 'string', default: '5000' }, credentials: { type: 'string' } } });
+if (!values.server || !values.credentials || !process.send) throw new Error('hollow-node-heartbeats is started by startHeartbeatFleet (needs --server, --credentials and an IPC channel)');
+const CREDENTIALS = JSON.parse(readFileSync(values.credentials, 'utf8')) as HollowNodeCredentials;
 const SERVER = values.server;
 const NODES = Number(values.nodes);
 /** First heartbeats are spread over this long, as agents of a cluster do not all start in the same second. */
@@ -58,7 +60,11 @@ async function beat(i: number, client: NodeClient, first: boolean): Promise<void
   timers.add(timer);
 }
 
-const clients = Array.from({ length: NODES }, (_, i) => new NodeClient(SERVER, hollowNodeName(i)));
+const clients = Array.from({ length: NODES }, (_, i) => {
+  const tls = CREDENTIALS[i];
+  if (!tls) throw new Error(`--credentials has no certificate for ${hollowNodeName(i)}`);
+  return new NodeClient(SERVER, hollowNodeName(i), tls);
+});
 clients.forEach((client, i) => {
   const timer = setTimeout(() => {
     timers.delete(timer);

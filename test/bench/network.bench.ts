@@ -217,8 +217,8 @@ async function main(): Promise<void> {
     const workDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
     const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
     process.once('exit', removeWorkDir);
-    const client = new ClusterClient(cluster.server);
-    const pods = new PodWatch(cluster.server, NS);
+    const client = new ClusterClient(cluster.server, cluster.tls);
+    const pods = new PodWatch(cluster, NS);
     const byName = new Map(cluster.nodes.map((n) => [n.name, n]));
     const node = (name: string | undefined): LocalClusterNode => {
       const found = name ? byName.get(name) : undefined;

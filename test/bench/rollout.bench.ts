@@ -169,8 +169,8 @@ async function autoRollback(client: ClusterClient, pods: PodWatch, version: Vers
 async function main(): Promise<void> {
   const load = loadavg();
   await withBenchCluster(3, async (cluster) => {
-    const client = new ClusterClient(cluster.server);
-    const pods = new PodWatch(cluster.server, NS);
+    const client = new ClusterClient(cluster.server, cluster.tls);
+    const pods = new PodWatch(cluster, NS);
     try {
       console.log(`machine: ${cpus().length} cores; load average before berth up ${load.map((x) => x.toFixed(2)).join(' ')}, now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
       await pushWebImages(cluster.registry);

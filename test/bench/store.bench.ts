@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClusterClient } from '../../cli/client.js';
+import type { ClusterClient } from '../../cli/client.js';
 import { objectKey, RESOURCE } from '../../proto/resources.js';
 import { CONTROL_PLANE_BIN } from '../support/cli.js';
 import { runBatches, runConcurrently } from '../support/bench-concurrency.js';
@@ -34,6 +34,7 @@ import { connectRawEtcd, createTxn, deletePrefix, valuesUnder, watchTransactionS
 import { startTestEtcd } from '../support/etcd.js';
 import { freePort } from '../support/ports.js';
 import { eventually } from '../support/wait.js';
+import { testClusterClient, writeTestPkiDir } from '../support/test-pki.js';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '32,1' }, runs: { type: 'string', default: '3' } } });
 const OBJECTS = Number(values.objects);
@@ -113,7 +114,8 @@ async function main(): Promise<void> {
   const etcd = await startTestEtcd();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-cp-'));
   const server = `127.0.0.1:${await freePort()}`;
-  const cp = spawn(process.execPath, [...(process.env.BERTH_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BERTH_BENCH_CPU_PROF] : []), CONTROL_PLANE_BIN, '--listen', server, '--etcd-endpoints', etcd.endpoint, '--data-dir', dataDir, '--no-controllers', '--log-level', 'warn'], { stdio: 'inherit' });
+  const pkiDir = await writeTestPkiDir(join(dataDir, 'pki'));
+  const cp = spawn(process.execPath, [...(process.env.BERTH_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BERTH_BENCH_CPU_PROF] : []), CONTROL_PLANE_BIN, '--listen', server, '--pki-dir', pkiDir, '--etcd-endpoints', etcd.endpoint, '--data-dir', dataDir, '--no-controllers', '--log-level', 'warn'], { stdio: 'inherit' });
   const stopAll = async (): Promise<void> => {
     if (cp.exitCode === null && cp.signalCode === null) {
       cp.kill('SIGTERM');
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const raw = connectRawEtcd(etcd.endpoint);
-  const api = new ClusterClient(server);
+  const api = await testClusterClient(server);
   try {
     await eventually(() => api.list({ resource: 'namespaces' }), 20_000, 100);
     // Warm both paths so connection set-up is not measured.

@@ -30,7 +30,7 @@ describe('startLocalCluster: the e2e tests\' local cluster', function () {
     cluster = await startLocalCluster({ nodes: 2 });
     expect(cluster.nodes.map((n) => n.name)).to.deep.equal(['node-1', 'node-2']);
     expect(new Set(cluster.nodes.map((n) => n.ip)).size).to.equal(2);
-    const nodes = await berth(cluster.server, ['get', 'nodes', '-o', 'wide']);
+    const nodes = await berth(cluster.server, ['get', 'nodes', '-o', 'wide'], undefined, cluster.env);
     for (const n of cluster.nodes) {
       expect(nodes.stdout).to.match(new RegExp(`^${n.name}\\s+Ready.*${n.ip.replace(/\./g, '\\.')}`, 'm'));
       // The agent serves AgentAPI (logs) on its node address, inside its namespace.

@@ -17,6 +17,7 @@ import { startTestEtcd, type TestEtcd } from './etcd.js';
 import { buildBusyboxImage } from './image-build.js';
 import { freePort } from './ports.js';
 import { startRegistry, type TestRegistry } from './registry-server.js';
+import { testControlPlanePki } from './test-pki.js';
 import { applyDefaults } from '../../control-plane/objects/defaults.js';
 import { newIdentity } from '../../control-plane/objects/identity.js';
 
@@ -55,7 +56,7 @@ export class AgentTestCluster {
   }
 
   async startControlPlane(): Promise<void> {
-    const cp = new ControlPlane({ listen: this.server, etcdEndpoints: [this.etcd.endpoint], dataDir: this.dataDir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, logger: silentLogger() });
+    const cp = new ControlPlane({ listen: this.server, etcdEndpoints: [this.etcd.endpoint], dataDir: this.dataDir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, pki: await testControlPlanePki(), logger: silentLogger() });
     await cp.start();
     this.controlPlane = cp;
   }

@@ -18,6 +18,7 @@ import { HostMounter, mountPointsUnder } from '../../node-agent/runtime/mounter.
 import { freePort } from './ports.js';
 import { isAlive } from './processes.js';
 import { removeCgroupTree } from './runtime-host.js';
+import { writeTestNodeTlsDir } from './test-pki.js';
 
 const run = promisify(execFile);
 const agentMain = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node-agent', 'main.js');
@@ -69,12 +70,19 @@ export class TestAgent {
     return new BerthRuntime({ root: join(this.root, 'runtime') });
   }
 
+  /** The agent's --tls-dir: the test CA's certificate for this node, inside its root. */
+  get tlsDir(): string {
+    return join(this.root, 'tls');
+  }
+
   async launch(): Promise<void> {
+    await writeTestNodeTlsDir(this.tlsDir, this.name);
     const args = [
       agentMain,
       '--server', this.options.server,
       '--name', this.name,
       '--root', this.root,
+      '--tls-dir', this.tlsDir,
       '--node-ip', '127.0.0.1',
       '--agent-port', String(this.agentPort),
       '--cgroup-parent', `/${this.cgroupParent}`,

@@ -12,9 +12,19 @@ process.on('exit', () => {
   for (const child of children) if (child.pid && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function spawnBerth(server: string, args: string[]): ChildProcess {
+/** CliTarget is used to point `berth` at a cluster: its address and the env naming its CLI config (a LocalClusterHandle is one). */
+export interface CliTarget {
+  server: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function cliEnv(cluster: CliTarget): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_SERVER: cluster.server, ...cluster.env };
+}
+
+function spawnBerth(cluster: CliTarget, args: string[]): ChildProcess {
   const child = spawn(process.execPath, [BERTH_BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_SERVER: server },
+    env: cliEnv(cluster),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -33,9 +43,9 @@ export interface CliRun {
 }
 
 /** runBerth launches `berth ARGS` against `server` and resolves when it has exited; a non-zero exit is an error. */
-export function runBerth(server: string, args: string[]): Promise<CliRun> {
+export function runBerth(cluster: CliTarget, args: string[]): Promise<CliRun> {
   const launchedMs = nowMs();
-  const child = spawnBerth(server, args);
+  const child = spawnBerth(cluster, args);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -81,8 +91,8 @@ export class CliPodWatch {
   private buffered = '';
   private stderr = '';
 
-  constructor(server: string) {
-    this.child = spawnBerth(server, ['get', 'pods', '-w']);
+  constructor(cluster: CliTarget) {
+    this.child = spawnBerth(cluster, ['get', 'pods', '-w']);
     this.child.stdout?.on('data', (d: Buffer) => this.onData(d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
   }
@@ -189,8 +199,8 @@ export interface CliStartup {
 }
 
 /** cliStartup times each of CliStartup's commands `samples` times, interleaved, and takes medians. */
-export async function cliStartup(server: string, samples = 5): Promise<CliStartup> {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_SERVER: server };
+export async function cliStartup(cluster: CliTarget, samples = 5): Promise<CliStartup> {
+  const env = cliEnv(cluster);
   const times: Record<keyof CliStartup, number[]> = { node: [], help: [], getNamespaces: [] };
   for (let i = 0; i < samples; i++) {
     times.node.push(await timeProcess(process.execPath, ['-e', '0'], env));

@@ -6,6 +6,8 @@
  * process with the control plane's own startGrpcServer and NodeService).
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'winston';
@@ -17,6 +19,8 @@ import { NodeService } from '../../control-plane/nodes/node-service.js';
 import type { ObjectStore } from '../../control-plane/store/object-store.js';
 import type { Lease, Node } from '../../proto/objects/cluster.js';
 import type { Pod } from '../../proto/objects/pod.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
+import { testControlPlanePki, testCredentials } from './test-pki.js';
 
 /** Pods per hollow node (its allocatable pods). */
 export const PODS_PER_HOLLOW_NODE = 110;
@@ -100,8 +104,9 @@ export interface HeartbeatFleet {
  * exactly as the control plane builds them (startGrpcServer, NodeService sharing `events`).
  */
 export async function serveNodeApi(store: ObjectStore, events: EventWriter, logger: Logger): Promise<{ address: string; stop(): void }> {
-  const nodes = new NodeService(store, logger, events);
-  const { server, port } = await startGrpcServer('127.0.0.1:0', new ObjectService(store, logger), new NodeOperations(store, logger), logger, nodes);
+  const { tls } = await testControlPlanePki();
+  const nodes = new NodeService(store, logger, events, tls);
+  const { server, port } = await startGrpcServer('127.0.0.1:0', tls, new ObjectService(store, logger), new NodeOperations(store, logger), logger, nodes);
   return {
     address: `127.0.0.1:${port}`,
     stop() {
@@ -111,15 +116,26 @@ export async function serveNodeApi(store: ObjectStore, events: EventWriter, logg
   };
 }
 
+/** The file the fleet reads each hollow node's credentials from: a JSON array, index = node number. */
+export type HollowNodeCredentials = TlsMaterial[];
+
 /**
  * startHeartbeatFleet forks the fleet process (hollow-node-heartbeats.js): `nodes` NodeClients,
  * each calling Heartbeat for its hollow node one second after its previous beat ended, as the
- * agent's NodeLease does; their starts are spread over the first second. Resolves once every
- * node's first heartbeat was answered; killed by pid when this process exits, however it exits.
+ * agent's NodeLease does; their starts are spread over the first second. Each node presents its
+ * own certificate of the test CA (issued here, handed over in a file removed once the fleet has
+ * started), as every agent does. Resolves once every node's first heartbeat was answered; killed
+ * by pid when this process exits, however it exits.
  */
 export async function startHeartbeatFleet(server: string, nodes: number, timeoutMs = 120_000): Promise<HeartbeatFleet> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'hollow-node-heartbeats.js');
-  const child = fork(script, ['--server', server, '--nodes', String(nodes)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const credentials: HollowNodeCredentials = await Promise.all(Array.from({ length: nodes }, (_, i) => testCredentials({ kind: 'node', nodeName: hollowNodeName(i) })));
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
+  const file = join(dir, 'credentials.json');
+  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  const child = fork(script, ['--server', server, '--nodes', String(nodes), '--credentials', file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const removeCredentials = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeCredentials);
   // However the bench ends (an error, a signal), the fleet does not outlive it.
   const killFleet = () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   process.once('exit', killFleet);
@@ -138,7 +154,7 @@ export async function startHeartbeatFleet(server: string, nodes: number, timeout
       void exited.then(() => reject(new Error(`the heartbeat fleet (pid ${child.pid}) exited before sending "${type}"`)));
     });
   try {
-    const first = await message<{ failures: number; firstError?: string }>('started', timeoutMs);
+    const first = await message<{ failures: number; firstError?: string }>('started', timeoutMs).finally(removeCredentials);
     if (first.failures > 0) console.error(`  [${first.failures} of ${nodes} hollow nodes' first heartbeats failed: ${first.firstError ?? ''}]`);
   } catch (err) {
     killFleet();

@@ -108,7 +108,7 @@ async function pullTimes(b: BenchContext, name: string): Promise<number[]> {
 /** firstSeen stamps the arrival of the first object of `resource` whose name starts with `prefix`. */
 function firstSeen(b: BenchContext, resource: string, prefix: string): { at(): number | undefined; stop(): void } {
   let at: number | undefined;
-  const stop = watchObjects(b.cluster.server, resource, NS, (_type, object) => {
+  const stop = watchObjects(b.cluster, resource, NS, (_type, object) => {
     if (object.metadata.name.startsWith(prefix)) at ??= nowMs();
   });
   return { at: () => at, stop };
@@ -120,7 +120,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
   const image = cached ? CACHED_IMAGE : (await pushUniqueBusybox(b.cluster.registry)).image;
   const file = join(b.workDir, `${name}.json`);
   writeFileSync(file, JSON.stringify(proofDeployment(name, NS, pods, image), null, 2));
-  const cli = new CliPodWatch(b.cluster.server);
+  const cli = new CliPodWatch(b.cluster);
   const deployment = firstSeen(b, 'deployments', name);
   const replicaSet = firstSeen(b, 'replicasets', `${name}-`);
   try {
@@ -133,7 +133,7 @@ export async function podStartRun(b: BenchContext, pods: number, cached: boolean
     const poolReady = b.cluster.nodes.map(poolReadyOn);
     b.meter.start();
     const t0 = nowMs();
-    const applying = runBerth(b.cluster.server, ['apply', '-f', file]);
+    const applying = runBerth(b.cluster, ['apply', '-f', file]);
     await cli.until(`${pods} pods Running`, () => cli.runningNow(`${name}-`).length >= pods, 600_000);
     const costs = b.meter.finish();
     const apply = await applying;

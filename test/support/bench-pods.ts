@@ -9,6 +9,7 @@ import { GRPC_MAX_MESSAGE_BYTES, loadBerthProto } from '../../proto/grpc.js';
 import type { BerthObject } from '../../proto/objects/meta.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import type { Deployment } from '../../proto/objects/apps.js';
+import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor, type TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { nowMs, parseTimeMs } from './bench-cluster.js';
 
 /** PodTrace is used for what one pod went through, each time as it arrived at the bench (epoch ms). */
@@ -40,10 +41,17 @@ export function isRunningReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/** ClusterAccess is used to reach a cluster's ClusterAPI: its address and an admin's credentials (a LocalClusterHandle is one). */
+export interface ClusterAccess {
+  server: string;
+  tls: TlsMaterial;
+}
+
 /** watchObjects streams ClusterAPI.Watch events of a resource in a namespace; returns the cancel. */
-export function watchObjects(server: string, resource: string, namespace: string, onEvent: (type: string, object: BerthObject) => void): () => void {
+export function watchObjects(cluster: ClusterAccess, resource: string, namespace: string, onEvent: (type: string, object: BerthObject) => void): () => void {
   const proto = loadBerthProto();
-  const client = new proto.berth.v1.ClusterAPI(server, grpc.credentials.createInsecure(), {
+  const client = new proto.berth.v1.ClusterAPI(cluster.server, channelCredentials(cluster.tls), {
+    ...channelOptionsFor(CONTROL_PLANE_SERVER_NAME),
     'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
   });
   const call: ClientReadableStream<WatchEvent__Output> = client.Watch({ resource, namespace, all_namespaces: namespace === '' });
@@ -69,8 +77,8 @@ export class PodWatch {
   private readonly waiters = new Set<() => void>();
   private readonly cancel: () => void;
 
-  constructor(server: string, namespace: string) {
-    this.cancel = watchObjects(server, 'pods', namespace, (type, object) => this.onEvent(type, object as Pod));
+  constructor(cluster: ClusterAccess, namespace: string) {
+    this.cancel = watchObjects(cluster, 'pods', namespace, (type, object) => this.onEvent(type, object as Pod));
   }
 
   close(): void {

@@ -90,7 +90,7 @@ export async function failover(b: BenchContext, replicas: number): Promise<void>
   const before = new Set(b.pods.of('restart').map((t) => t.uid));
   const lost = b.pods.of('restart', true).filter((t) => t.latest.spec.nodeName === victim.name);
   let notReadyMs: number | undefined;
-  const stopNodeWatch = watchObjects(b.cluster.server, 'nodes', '', (_type, object) => {
+  const stopNodeWatch = watchObjects(b.cluster, 'nodes', '', (_type, object) => {
     const ready = (object as Node).status?.conditions?.find((c) => c.type === 'Ready');
     if (object.metadata.name === victim.name && ready && ready.status !== 'True') notReadyMs ??= nowMs();
   });

@@ -35,7 +35,7 @@ export async function teardownRun(b: BenchContext, how: Teardown, pods: number, 
     const uids = new Set(traces.map((t) => t.uid));
     const containersGoneAt = new Map<string, number>();
     const t0 = nowMs();
-    const cli = runBerth(b.cluster.server, how === 'delete' ? ['delete', 'deployment', name] : ['scale', `deployment/${name}`, '--replicas', '0']);
+    const cli = runBerth(b.cluster, how === 'delete' ? ['delete', 'deployment', name] : ['scale', `deployment/${name}`, '--replicas', '0']);
     const deadline = Date.now() + 300_000;
     for (;;) {
       const left = containersLeft(b.cluster.nodes, uids);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testCliConfig } from './test-pki.js';
 
 /** The repository root, from dist/test/support. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -15,13 +16,15 @@ export interface RunResult {
 
 /**
  * berth runs the real `berth` command, as a user would, against `server`. HOME points at an
- * empty place so no user config leaks into the test. NODE_OPTIONS passes through, so a profiler
- * preloaded with `--import` reaches the processes `berth up` starts.
+ * empty place so no user config leaks into the test; the CLI config (BERTH_CONFIG) is the test
+ * admin's unless `env` names another. NODE_OPTIONS passes through, so a profiler preloaded with
+ * `--import` reaches the processes `berth up` starts.
  */
-export function berth(server: string | undefined, args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export async function berth(server: string | undefined, args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const config = await testCliConfig();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BERTH_BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...(server ? { BERTH_SERVER: server } : {}), ...env },
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_CONFIG: config, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...(server ? { BERTH_SERVER: server } : {}), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

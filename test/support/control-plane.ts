@@ -8,6 +8,7 @@ import type { EtcdClient } from '../../control-plane/store/etcd-client.js';
 import type { Ipv4Range } from '../../proto/ipv4.js';
 import { silentLogger } from './logger.js';
 import { startTestEtcd } from './etcd.js';
+import { testClusterClient, testControlPlanePki } from './test-pki.js';
 import type { TestEtcd } from './etcd.js';
 
 /** TestControlPlane is a real control plane (in this process) on a real etcd of its own. */
@@ -27,6 +28,7 @@ export async function startTestControlPlane(options: { runControllers?: boolean;
     dataDir,
     embeddedEtcdClientPort: 0,
     embeddedEtcdPeerPort: 0,
+    pki: await testControlPlanePki(),
     logger: silentLogger(),
     ...(options.runControllers === undefined ? {} : { runControllers: options.runControllers }),
     ...(options.serviceClusterIpRange ? { serviceClusterIpRange: options.serviceClusterIpRange } : {}),
@@ -66,7 +68,7 @@ export function useControlPlaneWithClients(use: (started: ControlPlaneWithClient
   let started: Partial<ControlPlaneWithClients> = {};
   before(async () => {
     const cp = await startTestControlPlane({ runControllers: false });
-    started = { cp, client: new ClusterClient(cp.server), etcd: connectEtcd([cp.etcd.endpoint]) };
+    started = { cp, client: await testClusterClient(cp.server), etcd: connectEtcd([cp.etcd.endpoint]) };
     use(started as ControlPlaneWithClients);
   });
   after(async () => {

@@ -12,6 +12,9 @@ import type { WaitEndpointsDrainedRequest__Output } from '../../proto/generated/
 import { loadBerthProto } from '../../proto/grpc.js';
 import type { Pod } from '../../proto/objects/pod.js';
 import { RESOURCE } from '../../proto/resources.js';
+import { callerIdentity, type CallWithAuthContext } from '../../proto/security/identity.js';
+import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor, serverCredentials } from '../../proto/security/tls-credentials.js';
+import { TEST_CONTROL_PLANE, testCredentials } from './test-pki.js';
 
 /** A recorded call, with when it arrived (epoch ms). */
 export type Recorded<T> = T & { at: number };
@@ -24,12 +27,16 @@ export class FakeNodeAPI {
   /** How long WaitEndpointsDrained takes before it answers drained (capped by the request's timeout). */
   drainDelayMs = 0;
 
-  private constructor(private readonly server: grpc.Server, private readonly upstream: grpc.Client, readonly address: string) {}
+  private constructor(private readonly server: grpc.Server, private readonly upstream: Upstream, readonly address: string) {}
 
-  /** start listens on a free port of 127.0.0.1, passing calls through to the control plane at `upstream`. */
+  /**
+   * start listens on a free port of 127.0.0.1 with a control plane's certificate of the test CA,
+   * passing calls through to the control plane at `upstream` as the node that called (with that
+   * node's certificate).
+   */
   static async start(upstream: string, store: ObjectStore): Promise<FakeNodeAPI> {
     const service = loadBerthProto().berth.v1.NodeAPI.service;
-    const client = new grpc.Client(upstream, grpc.credentials.createInsecure());
+    const client = new Upstream(upstream);
     const server = new grpc.Server();
     const handlers: grpc.UntypedServiceImplementation = {};
     let fake: FakeNodeAPI | undefined;
@@ -56,7 +63,8 @@ export class FakeNodeAPI {
       setTimeout(() => callback(null, { drained: delay < call.request.timeout_ms, message: '' }), delay);
     };
     server.addService(service, handlers);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const tls = await testCredentials(TEST_CONTROL_PLANE);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))));
     fake = new FakeNodeAPI(server, client, `127.0.0.1:${port}`);
     return fake;
   }
@@ -68,18 +76,49 @@ export class FakeNodeAPI {
   }
 }
 
-function unaryThrough(client: grpc.Client, def: grpc.MethodDefinition<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+/** The control plane's NodeAPI, one client per calling node, each presenting that node's certificate. */
+class Upstream {
+  private readonly clients = new Map<string, Promise<grpc.Client>>();
+
+  constructor(private readonly address: string) {}
+
+  /** The client for the node that made `call` (a caller that is not a node has none: the real control plane would refuse it too). */
+  for(call: CallWithAuthContext): Promise<grpc.Client> {
+    const caller = callerIdentity(call);
+    if (caller?.kind !== 'node') return Promise.reject(Object.assign(new Error('only nodes call NodeAPI'), { code: grpc.status.PERMISSION_DENIED }));
+    let client = this.clients.get(caller.nodeName);
+    if (!client) {
+      client = testCredentials(caller).then((tls) => new grpc.Client(this.address, channelCredentials(tls), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)));
+      this.clients.set(caller.nodeName, client);
+    }
+    return client;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) void client.then((c) => c.close());
+  }
+}
+
+function unaryThrough(upstream: Upstream, def: grpc.MethodDefinition<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, call.metadata, { deadline: call.getDeadline() }, (err, res) => callback(err, res));
+    upstream.for(call).then(
+      (client) => client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, call.metadata, { deadline: call.getDeadline() }, (err, res) => callback(err, res)),
+      (err: grpc.ServiceError) => callback(err),
+    );
   };
 }
 
-function streamThrough(client: grpc.Client, def: grpc.MethodDefinition<unknown, unknown>): grpc.handleServerStreamingCall<unknown, unknown> {
+function streamThrough(upstream: Upstream, def: grpc.MethodDefinition<unknown, unknown>): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
-    const up = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, call.metadata);
-    up.on('data', (d) => call.write(d));
-    up.on('end', () => call.end());
-    up.on('error', (err: grpc.ServiceError) => call.emit('error', err));
-    call.on('cancelled', () => up.cancel());
+    upstream.for(call).then(
+      (client) => {
+        const up = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, call.request, call.metadata);
+        up.on('data', (d) => call.write(d));
+        up.on('end', () => call.end());
+        up.on('error', (err: grpc.ServiceError) => call.emit('error', err));
+        call.on('cancelled', () => up.cancel());
+      },
+      (err: grpc.ServiceError) => call.emit('error', err),
+    );
   };
 }

@@ -9,6 +9,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clientCredentials } from '../../cli/config.js';
+import type { TlsMaterial } from '../../proto/security/tls-credentials.js';
 import { clusterRangeOverlapping, parseLabCidr, routeOverlaps } from '../../cli/local-cluster/lab-network.js';
 import { cgroupLeftovers } from '../../cli/local-cluster/node-cleanup.js';
 import { agentLaunch, runtimeBinary } from '../../cli/local-cluster/paths.js';
@@ -42,6 +44,8 @@ export interface LocalClusterHandle {
   stateDir: string;
   /** Env for `berth(…)` so the CLI uses this cluster's config file. */
   env: NodeJS.ProcessEnv;
+  /** The admin credentials `berth up` wrote to that config file, for in-process ClusterAPI clients. */
+  tls: TlsMaterial;
   /** The flags this cluster was started with (give them to `berth down`, `berth up`). */
   flags: string[];
   nodes: LocalClusterNode[];
@@ -119,6 +123,7 @@ export async function startLocalCluster(options: StartLocalClusterOptions): Prom
     server: record.server,
     stateDir,
     env,
+    tls: clientCredentials(env.BERTH_CONFIG),
     flags,
     nodes: record.nodes.map((n) => ({ name: n.name, netns: n.netns, ip: n.ip, root: n.root, cgroupParent: n.cgroupParent, agentPid: n.agentPid ?? 0 })),
     registry: record.registry?.address ?? '',
@@ -269,6 +274,6 @@ export async function restartControlPlane(cluster: LocalClusterHandle): Promise<
   const pid = spawnDetached(file ?? process.execPath, args, join(cluster.stateDir, 'control-plane.log'));
   cluster.record.controlPlanePid = pid;
   saveRecord(cluster);
-  await waitControlPlaneReady(cluster.server, pid, cluster.record.controlPlaneDataDir, cluster.stateDir);
+  await waitControlPlaneReady(cluster.server, cluster.tls, pid, cluster.record.controlPlaneDataDir, cluster.stateDir);
   return pid;
 }

@@ -78,7 +78,7 @@ export class PodTimeline {
   private readonly cancel: () => void;
 
   constructor(cluster: LocalClusterHandle, private readonly app: string) {
-    this.cancel = watchObjects(cluster.server, 'pods', NS, (type, object) => this.onEvent(type, object as Pod));
+    this.cancel = watchObjects(cluster, 'pods', NS, (type, object) => this.onEvent(type, object as Pod));
   }
 
   /** The sample now (the latest state the watch delivered). */

@@ -29,6 +29,13 @@
  *       records the exit exactly as after create + start, and the container is NOT deleted when
  *       it exits. A failed create leaves nothing behind; should the release fail, the container
  *       stays as after a failed `start` (created or stopped): delete it.
+ *   berth-runtime mount-overlay --idmap HOSTID:SIZE TARGET DIR LOWER...
+ *       Mounts on TARGET an overlay of the LOWER directories (base first, as images list their
+ *       layers) with DIR/upper and DIR/work, every lower layer an idmapped mount of a user
+ *       namespace mapping ids 0..SIZE-1 to HOSTID..: a file owned by uid 0 on disk shows as
+ *       HOSTID, which a container with the same mapping (linux.uidMappings) sees as its root.
+ *       DIR/upper's owner is shifted by HOSTID first (it becomes the container's /). (Overlayfs
+ *       cannot be idmapped itself.) Exit status 0 once mounted.
  *   berth-runtime [--root STATE_ROOT] list                prints a JSON array of states
  *   berth-runtime [--root STATE_ROOT] exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]
  *       Runs COMMAND in the running container ID, as runc exec: in the namespaces of its init
@@ -85,7 +92,8 @@ void usage(const char *msg) {
       "  create --bundle DIR [--pid-file FILE] [--container-log FILE [--log-max-size BYTES [--log-max-files N]]] ID\n"
       "  run [--detach] --bundle DIR [--pid-file FILE] [--container-log FILE [--log-max-size BYTES [--log-max-files N]]] ID\n"
       "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n"
-      "  exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]\n";
+      "  exec [--tty] [--tty-size ROWSxCOLS] [--control-fd N] ID [--] COMMAND [ARG...]\n"
+      "  mount-overlay --idmap HOSTID:SIZE TARGET DIR LOWER...\n";
   if (msg) warnx("%s", msg);
   write_all(2, text, sizeof text - 1);
   exit(2);
@@ -188,6 +196,14 @@ int main(int argc, char **argv) {
   }
   if (i >= argc) usage("missing command");
   const char *cmd = argv[i];
+  if (strcmp(cmd, "mount-overlay") == 0) {
+    err_setup(ERR_STDERR, 2, cmd, NULL);
+    if (i + 2 < argc && strcmp(argv[i + 1], "--idmap") == 0) {
+      o.idmap = argv[i + 2];
+      o.command = argv + i + 3;
+    }
+    return cmd_mount_overlay(&o);
+  }
   if (strcmp(cmd, "exec") == 0) parse_exec_args(argc, argv, i + 1, &o);
   else parse_args(argc, argv, i + 1, &o);
   /* The commands that put a berth-runtime process into a container run from a sealed copy

@@ -18,6 +18,8 @@ struct opts {
   int control_fd;            /* -1: none */
   unsigned short rows, cols; /* --tty-size */
   char **command;            /* NULL-terminated, after the id */
+  /* mount-overlay */
+  const char *idmap; /* HOSTID:SIZE */
 };
 
 /* Prints the usage (after msg, if any) and exits 2. */
@@ -34,5 +36,7 @@ int cmd_delete(const struct opts *o);
 int cmd_list(const struct opts *o);
 /* exec.c */
 int cmd_exec(const struct opts *o);
+/* overlay_idmap.c: mount-overlay; its arguments are in o->command (TARGET DIR LOWER...). */
+int cmd_mount_overlay(const struct opts *o);
 
 #endif

@@ -76,7 +76,7 @@ unsigned long propagation_flag(const char *name) {
 }
 
 /* Options that only make sense to other runtimes; accepted and ignored. */
-static const char *const ignored_options[] = {"tmpcopyup", "notmpcopyup", "idmap", "ridmap", "copy-symlink", "nocopy-symlink"};
+static const char *const ignored_options[] = {"tmpcopyup", "notmpcopyup", "copy-symlink", "nocopy-symlink"};
 
 const char *str_or_die(const struct json *v, const char *path) {
   if (!v || v->type != JSON_STRING) die("config.json: %s: must be a string", path);
@@ -180,6 +180,11 @@ static void parse_mount_options(struct mount_spec *m, const struct json *opts, c
       m->recursive_ro = true;
       continue;
     }
+    if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+      m->idmap = true;
+      m->idmap_recursive = o[0] == 'r';
+      continue;
+    }
     for (size_t k = 0; k < BR_ARRAY_LEN(mount_flags) && !done; k++) {
       if (strcmp(o, mount_flags[k].name) != 0) continue;
       if (mount_flags[k].clear) m->flags &= ~mount_flags[k].flag;
@@ -223,6 +228,14 @@ static void parse_mounts(struct config *c, const struct json *v) {
       m->flags |= MS_BIND;
     }
     if (!m->type && !m->bind) die("config.json: mounts[%zu]: type is required unless the options say bind", i);
+    snprintf(path, sizeof path, "mounts[%zu].uidMappings", i);
+    m->uid_map = parse_id_map(json_get(j, "uidMappings"), path);
+    snprintf(path, sizeof path, "mounts[%zu].gidMappings", i);
+    m->gid_map = parse_id_map(json_get(j, "gidMappings"), path);
+    if (m->uid_map || m->gid_map) {
+      m->idmap = true;
+      m->idmap_recursive = m->idmap_recursive || (m->flags & MS_REC);
+    }
     if (m->bind) {
       if (!m->source) die("config.json: mounts[%zu].source: required for a bind mount", i);
       m->source = abs_path(c->bundle, m->source);
@@ -230,6 +243,30 @@ static void parse_mounts(struct config *c, const struct json *v) {
       m->source = m->type;
     }
     c->n_mounts++;
+  }
+}
+
+/* An idmapped mount is made with the container's own user namespace (so its mappings are those
+ * of linux.uidMappings/gidMappings): anything else berth-runtime cannot do, and says where. */
+static void check_idmaps(struct config *c) {
+  const struct ns_spec *user = config_ns(c, CLONE_NEWUSER);
+  bool own_userns = user && !user->path && c->uid_map && c->gid_map;
+  const char *v = c->annotations ? json_get_str(c->annotations, ROOTFS_IDMAP_ANNOTATION) : NULL;
+  if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+    die("config.json: annotations.%s: must be \"true\" or \"false\" (got %s)", ROOTFS_IDMAP_ANNOTATION, v);
+  c->root_idmap = v && strcmp(v, "true") == 0;
+  if (c->root_idmap && !own_userns)
+    die("config.json: annotations.%s: an idmapped rootfs needs a new user namespace with linux.uidMappings and linux.gidMappings", ROOTFS_IDMAP_ANNOTATION);
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    const struct mount_spec *m = &c->mounts[i];
+    if (!m->idmap) continue;
+    if (!m->bind) die("config.json: mounts[%zu].options: idmapped mounts are supported for bind mounts only (type %s)", i, m->type);
+    if (!own_userns)
+      die("config.json: mounts[%zu].options: an idmapped mount needs a new user namespace with linux.uidMappings and linux.gidMappings", i);
+    if (m->uid_map && strcmp(m->uid_map, c->uid_map) != 0)
+      die("config.json: mounts[%zu].uidMappings: must equal linux.uidMappings (berth-runtime idmaps mounts with the container's user namespace)", i);
+    if (m->gid_map && strcmp(m->gid_map, c->gid_map) != 0)
+      die("config.json: mounts[%zu].gidMappings: must equal linux.gidMappings (berth-runtime idmaps mounts with the container's user namespace)", i);
   }
 }
 
@@ -291,6 +328,7 @@ struct config *config_load(const char *bundle) {
   c->annotations = json_get_type(root, "annotations", JSON_OBJECT);
 
   config_parse_linux(c, json_get_type(root, "linux", JSON_OBJECT));
+  check_idmaps(c);
   return c;
 }
 
@@ -309,6 +347,8 @@ void config_free(struct config *c) {
   for (size_t i = 0; i < c->n_mounts; i++) {
     if (c->mounts[i].bind) free(c->mounts[i].source);
     free(c->mounts[i].data);
+    free(c->mounts[i].uid_map);
+    free(c->mounts[i].gid_map);
   }
   free(c->mounts);
   free(c->namespaces);

@@ -13,6 +13,10 @@
 
 struct seccomp_program;
 
+/* Berth's annotation asking for the rootfs to be idmapped with the container's user namespace
+ * (the OCI spec has per-mount id mappings, none for root): "true" or "false". */
+#define ROOTFS_IDMAP_ANNOTATION "run.berth.rootfs.idmap"
+
 enum cap_set { CAP_BOUNDING, CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE, CAP_AMBIENT, CAP_NSETS };
 
 struct mount_spec {
@@ -23,6 +27,9 @@ struct mount_spec {
   unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) or 0 */
   bool bind;                 /* bind or rbind */
   bool recursive_ro;         /* "rro": read-only all the way down (mount_setattr AT_RECURSIVE) */
+  bool idmap;                /* "idmap"/"ridmap" or uidMappings: ids shifted by the container's user namespace */
+  bool idmap_recursive;      /* "ridmap" (or rbind with mappings): the mounts below too */
+  char *uid_map, *gid_map;   /* the mount's own uidMappings/gidMappings as "in out count\n" lines, or NULL */
   char *data;                /* filesystem-specific options joined with ',' (may be empty) */
 };
 
@@ -73,6 +80,7 @@ struct config {
   /* root */
   char *root_path; /* absolute */
   bool root_readonly;
+  bool root_idmap; /* annotation run.berth.rootfs.idmap: the rootfs seen through the container's id maps */
   char *hostname;
   struct mount_spec *mounts;
   size_t n_mounts;

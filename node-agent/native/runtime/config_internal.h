@@ -14,6 +14,8 @@ char **string_array(const struct json *v, const char *path, size_t *count);
 int64_t int_or_die(const struct json *v, const char *path);
 /* MS_* propagation flags for "rprivate", "slave"...; 0 when unknown. */
 unsigned long propagation_flag(const char *name);
+/* The "in out count\n" lines of an OCI id mapping array at `path`, or NULL when absent. */
+char *parse_id_map(const struct json *v, const char *path);
 /* Fills the fields that come from the "linux" object (which may be NULL). */
 void config_parse_linux(struct config *c, const struct json *linux_);
 

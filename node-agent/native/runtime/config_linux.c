@@ -38,7 +38,7 @@ static void parse_namespaces(struct config *c, const struct json *v) {
   }
 }
 
-static char *parse_id_map(const struct json *v, const char *path) {
+char *parse_id_map(const struct json *v, const char *path) {
   if (!v || v->type == JSON_NULL) return NULL;
   if (v->type != JSON_ARRAY) die("config.json: %s: must be an array", path);
   struct sbuf sb = {0};

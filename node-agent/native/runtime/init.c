@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "rootfs.h"
 #include "security.h"
 
@@ -123,7 +124,8 @@ void container_init(const struct init_args *a) {
     const char *what;
     if (cgroup_join_self_v1(a->cg, &what) < 0) die_errno("cgroup: join %s", what);
   }
-  await_monitor(a->sync_fd, SYNC_IDMAP);
+  struct idmap_fds idmapped;
+  idmap_receive(c, a->sync_fd, &idmapped);
   const struct ns_spec *user = config_ns(c, CLONE_NEWUSER);
   if (user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && c->uid_map)
     die_errno("become root in the user namespace");
@@ -141,7 +143,7 @@ void container_init(const struct init_args *a) {
   }
   if (!config_ns(c, CLONE_NEWNS)) die("a mount namespace is required");
   umask(0);
-  rootfs_setup(c, a->cg, user != NULL);
+  rootfs_setup(c, a->cg, user != NULL, &idmapped);
   /* From here on the container's paths are resolved: no host descriptor may be open. */
   security_close_fds(a->sync_fd, a->fifo_fd);
   rootfs_chdir(c);

@@ -50,19 +50,32 @@ static void set_propagation(int rootfd, const char *dest, unsigned long prop) {
   close(fd);
 }
 
-static void bind_mount(int rootfd, const char *src, const char *dest, unsigned long flags, unsigned long prop) {
-  int sfd = open(src, O_PATH | O_CLOEXEC);
+/* Attaches the detached mount `mfd` (a copy of src the monitor made, idmap.c) on dest. */
+static void attach_mount(int mfd, int tfd, const char *src, const char *dest) {
+  if (syscall(SYS_move_mount, mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die_errno("attach the idmapped mount of %s on %s", src, dest);
+  close(mfd);
+}
+
+/* mfd >= 0: the monitor's copy of src (idmapped or not) to attach instead of binding src. */
+static void bind_mount_fd(int rootfd, const char *src, const char *dest, unsigned long flags, unsigned long prop, int mfd) {
+  int sfd = mfd >= 0 ? dup(mfd) : open(src, O_PATH | O_CLOEXEC);
   if (sfd < 0) die_errno("bind mount source %s", src);
   struct stat st;
   if (fstat(sfd, &st) < 0) die_errno("stat %s", src);
   int tfd = resolve_or_die(rootfd, dest, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
   struct fdpath sp = fd_path(sfd), tp = fd_path(tfd);
-  if (mount(sp.s, tp.s, NULL, MS_BIND | (flags & MS_REC), NULL) < 0) die_errno("bind mount %s on %s", src, dest);
+  if (mfd >= 0) attach_mount(mfd, tfd, src, dest);
+  else if (mount(sp.s, tp.s, NULL, MS_BIND | (flags & MS_REC), NULL) < 0) die_errno("bind mount %s on %s", src, dest);
   close(sfd);
   close(tfd);
   unsigned long rest = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   if (rest) remount_bind(rootfd, dest, rest);
   if (prop) set_propagation(rootfd, dest, prop);
+}
+
+static void bind_mount(int rootfd, const char *src, const char *dest, unsigned long flags, unsigned long prop) {
+  bind_mount_fd(rootfd, src, dest, flags, prop, -1);
 }
 
 /* "cgroup" mounts: v2 with a cgroup namespace gets a real cgroup2 mount (it shows only the
@@ -104,9 +117,9 @@ static void make_recursively_readonly(int rootfd, const char *dest) {
   close(fd);
 }
 
-static void mount_one(int rootfd, const struct mount_spec *m, const struct cgroup *cg, bool cgroupns) {
+static void mount_one(int rootfd, const struct mount_spec *m, const struct cgroup *cg, bool cgroupns, int mfd) {
   if (m->bind) {
-    bind_mount(rootfd, m->source, m->destination, m->flags, m->propagation);
+    bind_mount_fd(rootfd, m->source, m->destination, m->flags, m->propagation, mfd);
     if (m->recursive_ro) make_recursively_readonly(rootfd, m->destination);
     return;
   }
@@ -115,6 +128,11 @@ static void mount_one(int rootfd, const struct mount_spec *m, const struct cgrou
     return;
   }
   int tfd = resolve_or_die(rootfd, m->destination, CREATE_DIR);
+  if (mfd >= 0) { /* made by the monitor (idmap.c: mqueue in a user namespace) */
+    attach_mount(mfd, tfd, m->type, m->destination);
+    close(tfd);
+    return;
+  }
   struct fdpath tp = fd_path(tfd);
   if (mount(m->source, tp.s, m->type, m->flags & ~MS_REMOUNT, m->data) < 0) {
     /* sysfs cannot be mounted in a user namespace that does not own the network namespace;
@@ -196,18 +214,27 @@ static void readonly_paths(int rootfd, const struct config *c) {
   }
 }
 
-void rootfs_setup(const struct config *c, const struct cgroup *cg, bool in_userns) {
+void rootfs_setup(const struct config *c, const struct cgroup *cg, bool in_userns, const struct idmap_fds *idmapped) {
   /* Nothing done below may propagate back to the host. */
   if (mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0) die_errno("make / %s", "private");
-  if (mount(c->root_path, c->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-    die_errno("bind mount rootfs %s", c->root_path);
-  int rootfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) die_errno("open rootfs %s", c->root_path);
+  int rootfd;
+  if (idmapped->root >= 0) {
+    /* The monitor's copy of the rootfs goes on the rootfs directory as the monitor opened it in
+     * this mount namespace: from a user namespace its path may not even be searchable. */
+    if (syscall(SYS_move_mount, idmapped->root, "", idmapped->root_target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      die_errno("attach the rootfs on %s", c->root_path);
+    close(idmapped->root_target);
+    rootfd = idmapped->root;
+  } else {
+    if (mount(c->root_path, c->root_path, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind mount rootfs %s", c->root_path);
+    rootfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) die_errno("open rootfs %s", c->root_path);
+  }
   bool cgroupns = config_ns(c, CLONE_NEWCGROUP) != NULL;
   bool dev_tmpfs = false;
   for (size_t i = 0; i < c->n_mounts; i++) {
     const struct mount_spec *m = &c->mounts[i];
-    mount_one(rootfd, m, cg, cgroupns);
+    mount_one(rootfd, m, cg, cgroupns, idmapped->mount ? idmapped->mount[i] : -1);
     if (strcmp(m->destination, "/dev") == 0) dev_tmpfs = !m->bind && strcmp(m->type, "tmpfs") == 0;
   }
   if (dev_tmpfs) make_dev(rootfd, in_userns);

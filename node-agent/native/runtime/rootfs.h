@@ -7,8 +7,10 @@
 
 #include "cgroups.h"
 #include "config.h"
+#include "idmap.h"
 
-void rootfs_setup(const struct config *c, const struct cgroup *cg, bool in_userns);
+/* `idmapped`: the detached idmapped mounts the monitor made (idmap.h), attached instead of binds. */
+void rootfs_setup(const struct config *c, const struct cgroup *cg, bool in_userns, const struct idmap_fds *idmapped);
 /* After pivot_root: change to process.cwd, resolved inside the new root. */
 void rootfs_chdir(const struct config *c);
 

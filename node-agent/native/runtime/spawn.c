@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "init.h"
 #include "namespaces.h"
 
@@ -54,8 +55,8 @@ void spawn_container(struct spawn *s) {
 
   const char *what;
   if (ns_write_id_maps(s->c, (pid_t)pid, &what) < 0) die_errno("write %s", what);
-  char msg1 = SYNC_IDMAP, msg2 = SYNC_CGROUP;
-  if (write(sv[0], &msg1, 1) != 1) die_errno("release container init");
+  idmap_send(s->c, (pid_t)pid, sv[0]);
+  char msg2 = SYNC_CGROUP;
   /* v1: the init joined by itself (cheaper); v2 without clone3: move it from here. */
   if (!in_cgroup && s->cg->v2 && cgroup_add_pid(s->cg, (pid_t)pid, &what) < 0)
     die_errno("cgroup: add pid %ld to %s", pid, what);

@@ -6,15 +6,15 @@ import { ApiError, ClusterClient } from '../../../cli/client.js';
 import type { Event, Lease } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
-import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
 import type { ExecOutput__Output } from '../../../proto/generated/berth/v1/ExecOutput.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { AgentTestCluster } from '../../support/agent-cluster.js';
 import type { TestAgent } from '../../support/agent-process.js';
 import { podsResource } from '../../support/agent-cluster.js';
 import { only, useAgentCluster } from '../../support/agent-suite.js';
 import { BERTH_BIN } from '../../support/cli.js';
 import { eventually } from '../../support/wait.js';
+import { testCliConfig, testClusterClient } from '../../support/test-pki.js';
+import { rawClusterApi } from '../../support/test-clients.js';
 
 /** Collects what a writable receives. */
 class Sink extends PassThrough {
@@ -33,7 +33,7 @@ describe('berth-agent: exec through ClusterAPI, and readiness probes (real contr
 
   useAgentCluster((c, a) => ([cluster, agent] = [c, a]));
   before(async () => {
-    client = new ClusterClient(cluster.server);
+    client = await testClusterClient(cluster.server);
     const pod = await cluster.bindPod(agent.name, 'shell', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: cluster.image, command: ['sleep', '3600'] }] });
     agent.podUids.add(pod.metadata.uid ?? '');
     await eventually(async () => expect(only(await cluster.pod('shell')).state?.running).to.not.equal(undefined), 30_000);
@@ -58,8 +58,7 @@ describe('berth-agent: exec through ClusterAPI, and readiness probes (real contr
   });
 
   it('kills the command when the client goes away', async () => {
-    const proto = loadBerthProto();
-    const raw = new proto.berth.v1.ClusterAPI(cluster.server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
+    const raw = await rawClusterApi(cluster.server);
     try {
       const call = raw.Exec();
       call.on('error', () => undefined); // CANCELLED, by us
@@ -76,7 +75,7 @@ describe('berth-agent: exec through ClusterAPI, and readiness probes (real contr
   it('berth exec -it gives an interactive shell a terminal of the size of the user\'s, and exits with its code', async () => {
     // script(1) gives the CLI a terminal of its own, sized 30x100 here, as a user's shell would.
     const cli = `stty rows 30 cols 100; ${process.execPath} ${BERTH_BIN} --server ${cluster.server} exec -it shell -- sh -c 'tty; stty size; read answer; echo "answer=$answer"; exit 4'`;
-    const child = execFile('script', ['-qec', cli, '/dev/null'], { encoding: 'utf8' });
+    const child = execFile('script', ['-qec', cli, '/dev/null'], { encoding: 'utf8', env: { ...process.env, BERTH_CONFIG: await testCliConfig() } });
     let out = '';
     child.stdout?.on('data', (d: string) => {
       out += d;

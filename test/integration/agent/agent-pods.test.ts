@@ -3,8 +3,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import type { ClusterAPIClient } from '../../../proto/generated/berth/v1/ClusterAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Event, Lease, Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
@@ -16,6 +14,7 @@ import { only, runtimeId, useAgentCluster } from '../../support/agent-suite.js';
 import { buildBusyboxImage } from '../../support/image-build.js';
 import { cgroupDirs } from '../../support/runtime-host.js';
 import { eventually } from '../../support/wait.js';
+import { rawClusterApi } from '../../support/test-clients.js';
 
 const run = promisify(execFile);
 
@@ -94,8 +93,7 @@ describe('berth-agent: running pods (real agent, control plane, registry, contai
   });
 
   it('streams logs through ClusterAPI.Logs from the agent: current, previous instance, tail', async () => {
-    const proto = loadBerthProto();
-    const client = new proto.berth.v1.ClusterAPI(cluster.server, grpc.credentials.createInsecure()) as unknown as ClusterAPIClient;
+    const client = await rawClusterApi(cluster.server);
     const logs = (request: { previous?: boolean; tail_lines?: number }) =>
       new Promise<string>((resolve, reject) => {
         let out = '';

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Lease, Node } from '../../../proto/objects/cluster.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
@@ -11,6 +10,7 @@ import { startTestControlPlane, type TestControlPlane } from '../../support/cont
 import { eventually } from '../../support/wait.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
 import { applyDefaults } from '../../../control-plane/objects/defaults.js';
+import { rawNodeApi } from '../../support/test-clients.js';
 
 const pods = RESOURCE.pods;
 
@@ -29,8 +29,7 @@ describe('NodeAPI on a real control plane and etcd', function () {
 
   before(async () => {
     cp = await startTestControlPlane();
-    const proto = loadBerthProto();
-    client = new proto.berth.v1.NodeAPI(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    client = await rawNodeApi(cp.server, 'cidr-node-1');
     const etcd = connectEtcd([cp.etcd.endpoint]);
     store = new ObjectStore(etcd);
     close = () => etcd.close();

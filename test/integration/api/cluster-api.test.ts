@@ -6,6 +6,7 @@ import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 function deploymentJson(name: string, replicas: number, labels: Record<string, string> = {}): string {
   return JSON.stringify({
@@ -28,8 +29,8 @@ describe('ClusterAPI over gRPC, on a real etcd', function () {
 
   before(async () => {
     cp = await startTestControlPlane();
-    a = new ClusterClient(cp.server);
-    b = new ClusterClient(cp.server);
+    a = await testClusterClient(cp.server);
+    b = await testClusterClient(cp.server);
   });
   after(async () => {
     a?.close();

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterClient } from '../../../cli/client.js';
+import type { ClusterClient } from '../../../cli/client.js';
 import { ControlPlane } from '../../../control-plane/control-plane.js';
 import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
@@ -11,7 +11,6 @@ import { newKeyLine } from '../../../control-plane/store/encryption/key-file.js'
 import { connectEtcd, type EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { ConfigMap, Secret } from '../../../proto/objects/config.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { RESOURCE } from '../../../proto/resources.js';
@@ -20,6 +19,8 @@ import { collectingLogger } from '../../support/logger.js';
 import { SecretCipher } from '../../../control-plane/store/encryption/secret-cipher.js';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../../support/wait.js';
+import { rawNodeApi } from '../../support/test-clients.js';
+import { testClusterClient, testControlPlanePki } from '../../support/test-pki.js';
 
 const PASSWORD = 'correct-horse-battery-staple';
 const SECRET_KEY = '/berth/secrets/default/db';
@@ -36,9 +37,9 @@ describe('ConfigMaps and Secrets on a real control plane and etcd', function () 
   const logged = collectingLogger();
 
   async function startControlPlane(): Promise<void> {
-    controlPlane = new ControlPlane({ listen: '127.0.0.1:0', etcdEndpoints: [etcd.endpoint], dataDir: dir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, logger: logged.logger, runControllers: false, encryptionKeyFile: keyFile });
+    controlPlane = new ControlPlane({ listen: '127.0.0.1:0', etcdEndpoints: [etcd.endpoint], dataDir: dir, embeddedEtcdClientPort: 0, embeddedEtcdPeerPort: 0, pki: await testControlPlanePki(), logger: logged.logger, runControllers: false, encryptionKeyFile: keyFile });
     await controlPlane.start();
-    client = new ClusterClient(`127.0.0.1:${controlPlane.port}`);
+    client = await testClusterClient(`127.0.0.1:${controlPlane.port}`);
   }
 
   async function stopControlPlane(): Promise<void> {
@@ -117,8 +118,7 @@ describe('ConfigMaps and Secrets on a real control plane and etcd', function () 
     };
     await createPod('here', 'cfg-node', 'later');
     await createPod('there', 'other-node', 'db');
-    const proto = loadBerthProto();
-    const nodeApi = new proto.berth.v1.NodeAPI(`127.0.0.1:${(controlPlane as ControlPlane).port}`, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    const nodeApi = await rawNodeApi(`127.0.0.1:${(controlPlane as ControlPlane).port}`, 'cfg-node');
     const seen: string[] = [];
     const stream = nodeApi.WatchConfigObjects({ node_name: 'cfg-node' });
     stream.on('data', (e: { type: string; object_json: string }) => {
@@ -150,7 +150,7 @@ describe('ConfigMaps and Secrets on a real control plane and etcd', function () 
     expect(err?.message).to.include('was encrypted with key "gone", which the control plane does not have');
     expect(((await (client as ClusterClient).get('secrets', 'default', 'db')) as Secret).data?.password).to.equal(Buffer.from(PASSWORD).toString('base64'));
     // Nodes still get the Secrets that can be read.
-    const nodeApi = new (loadBerthProto().berth.v1.NodeAPI)(`127.0.0.1:${(controlPlane as ControlPlane).port}`, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    const nodeApi = await rawNodeApi(`127.0.0.1:${(controlPlane as ControlPlane).port}`, 'other-node');
     const stream = nodeApi.WatchConfigObjects({ node_name: 'other-node' });
     const seen: string[] = [];
     stream.on('data', (e: { type: string; object_json: string }) => seen.push(e.type === 'BOOKMARK' ? 'BOOKMARK' : `${e.type} ${(JSON.parse(e.object_json) as { kind: string; metadata: { name: string } }).kind}/${(JSON.parse(e.object_json) as { metadata: { name: string } }).metadata.name}`));

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { ClusterClient } from '../../../cli/client.js';
+import type { ClusterClient } from '../../../cli/client.js';
 import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { etcdRevision } from '../../support/etcd-contents.js';
+import { adminChannel, rawNodeApi } from '../../support/test-clients.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 /** What a call ended with: its status code and details (OK and '' when it succeeded). */
 interface Answer {
@@ -31,9 +32,10 @@ describe('malformed gRPC requests are refused with a clear status and change not
 
   before(async () => {
     cp = await startTestControlPlane({ runControllers: false });
-    client = new ClusterClient(cp.server);
-    nodeApi = new (loadBerthProto().berth.v1.NodeAPI)(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
-    raw = new grpc.Client(cp.server, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+    client = await testClusterClient(cp.server);
+    nodeApi = await rawNodeApi(cp.server, NODE);
+    const admin = await adminChannel();
+    raw = new grpc.Client(cp.server, admin.credentials, { ...admin.options, 'grpc.max_send_message_length': -1 });
     etcd = connectEtcd([cp.etcd.endpoint]);
     expect((await answer((cb) => nodeApi.Register({ node_json: nodeJson(NODE) }, cb))).code).to.equal(grpc.status.OK);
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: NODE, containers: [{ name: 'c', image: 'busybox' }] } };

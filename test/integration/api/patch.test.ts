@@ -3,13 +3,14 @@ import { expect } from 'chai';
 import { ApiError, ClusterClient } from '../../../cli/client.js';
 import { LAST_APPLIED_ANNOTATION } from '../../../control-plane/api/apply-plan.js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Deployment } from '../../../proto/objects/apps.js';
 import { findCondition } from '../../../proto/objects/conditions.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
+import { rawNodeApi } from '../../support/test-clients.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 const service = (labels: Record<string, string>) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', labels }, spec: { selector: { app: 'svc' }, ports: [{ port: 80 }] } });
 
@@ -37,9 +38,8 @@ describe('ClusterAPI.Patch on a real control plane', function () {
 
   before(async () => {
     cp = await startTestControlPlane();
-    client = new ClusterClient(cp.server);
-    const proto = loadBerthProto();
-    nodeApi = new proto.berth.v1.NodeAPI(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    client = await testClusterClient(cp.server);
+    nodeApi = await rawNodeApi(cp.server, 'patch-node');
   });
   after(async () => {
     heartbeats.abort();

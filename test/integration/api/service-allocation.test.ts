@@ -8,6 +8,7 @@ import type { EndpointSlice } from '../../../proto/objects/discovery.js';
 import type { Service } from '../../../proto/objects/service.js';
 import { startTestControlPlane, useControlPlaneWithClients } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 function manifest(name: string, spec: Record<string, unknown> = {}, namespace?: string): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, ...(namespace ? { namespace } : {}) }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...spec } };
@@ -38,7 +39,7 @@ describe('Service allocation through ClusterAPI, on a real etcd', function () {
   it('never gives two Services created at the same time the same address, even in a small range', async () => {
     // 62 addresses: concurrent creators often pick the same one, and the claim's guard decides.
     const small = await startTestControlPlane({ runControllers: false, serviceClusterIpRange: parseIpv4Cidr('10.97.0.0/26') as Ipv4Range });
-    const clients = [new ClusterClient(small.server), new ClusterClient(small.server), new ClusterClient(small.server)];
+    const clients = [await testClusterClient(small.server), await testClusterClient(small.server), await testClusterClient(small.server)];
     try {
       const names = Array.from({ length: 45 }, (_, i) => `race-${i}`);
       const results = await Promise.all(names.map((name, i) => (clients[i % 3] as ClusterClient).apply({ documents: [{ source: 'svc.yaml', index: 1, json: JSON.stringify(manifest(name)) }] })));

@@ -7,6 +7,7 @@ import { REPO_ROOT, berth } from '../../support/cli.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { freePort } from '../../support/ports.js';
+import { writeTestCliConfig } from '../../support/test-pki.js';
 
 const EXAMPLES = join(REPO_ROOT, '..', 'shared', 'k8s-examples');
 
@@ -121,8 +122,7 @@ describe('the berth CLI against a control plane', function () {
   });
 
   it('finds the server in --server, then BERTH_SERVER, then ~/.berth/config', async () => {
-    const config = join(dir, 'config');
-    writeFileSync(config, `server: ${cp.server}\n`);
+    const config = await writeTestCliConfig(join(dir, 'config'), cp.server);
     const fromConfig = await berth(undefined, ['get', 'ns'], undefined, { BERTH_CONFIG: config });
     expect(fromConfig.stdout).to.match(/^default\s+Active/m);
     const flagWins = await berth('127.0.0.1:1', ['--server', cp.server, 'get', 'ns']);

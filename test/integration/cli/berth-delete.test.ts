@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { berth } from '../../support/cli.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
+import { rawNodeApi } from '../../support/test-clients.js';
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -23,7 +23,7 @@ describe('berth delete of pods: grace period, --force, --now and --wait', functi
 
   before(async () => {
     cp = await startTestControlPlane();
-    nodeApi = new (loadBerthProto().berth.v1.NodeAPI)(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    nodeApi = await rawNodeApi(cp.server, NODE);
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, spec: {}, status: { capacity: { cpu: '2', memory: '1Gi', pods: '10' } } };
     await call((cb) => nodeApi.Register({ node_json: JSON.stringify(node) }, cb));
     // An agent that is alive but never finishes a pod: deleted pods stay Terminating.

@@ -122,4 +122,23 @@ describe('berth label, annotate, taint and get output formats against a control 
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/^error: error executing jsonpath "\{\.spec\.nope\}": Error executing template: nope is not found\./);
   });
+  it('gets several kinds at once, and kind/name pairs, as kubectl does', async () => {
+    const both = await run('get', 'services,nodes', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name');
+    expect(both.code, both.stderr).to.equal(0);
+    // One block per kind in the order asked, a blank line between them.
+    expect(both.stdout).to.equal('db\nkubernetes\nweb\n\nnode-2\n');
+    const tables = await run('get', 'svc,no');
+    expect(tables.stdout.split('\n\n')).to.have.length(2);
+    expect(tables.stdout).to.match(/^NAME +TYPE +CLUSTER-IP/);
+    expect(tables.stdout).to.match(/^service\/web +ClusterIP/m);
+    expect(tables.stdout).to.match(/^node\/node-2 +/m);
+    expect((await run('get', 'service/web', 'node/node-2', 'service/db', '-o', 'name')).stdout).to.equal('service/web\nservice/db\nnode/node-2\n');
+    const list = JSON.parse((await run('get', 'service/web', 'node/node-2', '-o', 'json')).stdout) as { kind: string; items: { kind: string }[] };
+    expect(list.kind).to.equal('List');
+    expect(list.items.map((i) => i.kind)).to.deep.equal(['Service', 'Node']);
+    expect((await run('get', 'service/web', '-o', 'jsonpath={.kind}')).stdout).to.equal('Service');
+    expect(await run('get', 'services', 'service/web')).to.include({ code: 1 });
+    expect((await run('get', 'services', 'service/web')).stderr).to.match(/no need to specify a resource type as a separate argument/);
+    expect((await run('get', 'pods,svc', '-w')).stderr).to.equal('error: watch is only supported on individual resources and resource collections, but 2 resources were found\n');
+  });
 });

@@ -8,6 +8,7 @@ import { CONTROL_PLANE_BIN, REPO_ROOT, berth } from '../../support/cli.js';
 import { freePort } from '../../support/ports.js';
 import { isAlive } from '../../support/processes.js';
 import { eventually } from '../../support/wait.js';
+import { writeTestPkiDir } from '../../support/test-pki.js';
 
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -20,11 +21,12 @@ describe('berth-control-plane with its embedded etcd', function () {
   let dataDir: string;
   let server: string;
   let etcdPort: number;
+  let pkiDir: string;
   const started: ChildProcess[] = [];
   const etcdPids = new Set<number>();
 
   const start = async () => {
-    const child = spawn(process.execPath, [CONTROL_PLANE_BIN, '--data-dir', dataDir, '--listen', server, '--embedded-etcd-port', String(etcdPort), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CONTROL_PLANE_BIN, '--data-dir', dataDir, '--pki-dir', pkiDir, '--listen', server, '--embedded-etcd-port', String(etcdPort), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
     started.push(child);
     let log = '';
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
@@ -40,6 +42,7 @@ describe('berth-control-plane with its embedded etcd', function () {
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-cp-bin-'));
+    pkiDir = await writeTestPkiDir(join(dataDir, 'pki'));
     server = `127.0.0.1:${await freePort()}`;
     etcdPort = await freePort();
     // The embedded etcd takes etcdPort and etcdPort+1; if that one is taken, pick again.
@@ -79,5 +82,16 @@ describe('berth-control-plane with its embedded etcd', function () {
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).to.equal(0);
     expect(isAlive(second.etcdPid)).to.equal(false);
+  });
+
+  it('refuses to start without its certificate, naming the missing file, and starts nothing', async () => {
+    const empty = join(dataDir, 'no-pki');
+    const child = spawn(process.execPath, [CONTROL_PLANE_BIN, '--data-dir', join(dataDir, 'unused'), '--pki-dir', empty, '--listen', server, '--embedded-etcd-port', String(etcdPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.push(child);
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    expect(await exited(child)).to.equal(1);
+    expect(log).to.include(`${join(empty, 'ca.crt')}: cannot read (ENOENT)`);
+    expect(existsSync(join(dataDir, 'unused'))).to.equal(false);
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -7,6 +8,7 @@ import { parse } from 'yaml';
 import { labNames } from '../../../cli/local-cluster/lab-network.js';
 import { agentLaunch } from '../../../cli/local-cluster/paths.js';
 import type { ClusterRecord } from '../../../cli/local-cluster/record.js';
+import type { CliConfig } from '../../../cli/config.js';
 import { REPO_ROOT, berth } from '../../support/cli.js';
 import { leftovers, nodeContainers, sandboxNetns, uniqueClusterFlags } from '../../support/local-cluster.js';
 import { eventually } from '../../support/wait.js';
@@ -117,6 +119,32 @@ describe('berth up / berth down: a real 2-node local cluster', function () {
     await manifest.body?.cancel();
   });
 
+  it('makes a CA for the cluster, a certificate for the control plane and each node, and an admin certificate in the CLI config', () => {
+    const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+    const pki = join(stateDir, 'pki');
+    const ca = new X509Certificate(readFileSync(join(pki, 'ca.crt')));
+    expect(mode(join(pki, 'ca.key'))).to.equal('600');
+    expect(mode(join(pki, 'tls.key'))).to.equal('600');
+    const controlPlane = new X509Certificate(readFileSync(join(pki, 'tls.crt')));
+    expect(controlPlane.verify(ca.publicKey)).to.equal(true);
+    expect(controlPlane.subject).to.equal('CN=berth-control-plane\nO=berth:control-planes');
+    expect(controlPlane.subjectAltName).to.include('DNS:berth-control-plane').and.to.include(`IP Address:${record?.bridgeIp}`);
+    for (const node of record?.nodes ?? []) {
+      const cert = new X509Certificate(readFileSync(join(pki, 'nodes', node.name, 'tls.crt')));
+      expect(cert.verify(ca.publicKey), node.name).to.equal(true);
+      expect(cert.subject).to.equal(`CN=system:node:${node.name}\nO=system:nodes`);
+      expect(cert.subjectAltName).to.include(`DNS:${node.name}`);
+      expect(mode(join(pki, 'nodes', node.name, 'tls.key'))).to.equal('600');
+    }
+    const config = parse(readFileSync(env.BERTH_CONFIG ?? '', 'utf8')) as CliConfig;
+    expect(mode(env.BERTH_CONFIG ?? '')).to.equal('600');
+    expect(Buffer.from(config.certificateAuthorityData ?? '', 'base64').toString()).to.equal(ca.toString());
+    const admin = new X509Certificate(Buffer.from(config.clientCertificateData ?? '', 'base64'));
+    expect(admin.verify(ca.publicKey)).to.equal(true);
+    expect(admin.subject).to.equal('CN=berth-admin\nO=system:masters');
+    expect(Buffer.from(config.clientKeyData ?? '', 'base64').toString()).to.contain('-----BEGIN PRIVATE KEY-----');
+  });
+
   it('starts each agent with the Node options and environment its #! line names', () => {
     const launch = agentLaunch();
     for (const node of record?.nodes ?? []) {
@@ -149,6 +177,9 @@ describe('berth up / berth down: a real 2-node local cluster', function () {
     const again = await berth(undefined, ['up', ...flags], undefined, env);
     expect(again.code).to.equal(0);
     expect(again.stdout).to.contain('already running');
+    // The config it wrote again holds a fresh admin certificate of the same CA.
+    const nodes = await berth(undefined, ['get', 'nodes'], undefined, env);
+    expect(nodes.stdout, nodes.stderr).to.match(/^node-1\s+Ready/m);
   });
 
   it('down removes every process, container, namespace, link, mount, cgroup and directory, and can run again', async () => {

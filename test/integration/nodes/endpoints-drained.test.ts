@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { ClusterClient } from '../../../cli/client.js';
+import type { ClusterClient } from '../../../cli/client.js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
-import { loadBerthProto } from '../../../proto/grpc.js';
 import type { Node } from '../../../proto/objects/cluster.js';
 import type { EndpointSlice } from '../../../proto/objects/discovery.js';
 import type { Pod } from '../../../proto/objects/pod.js';
@@ -11,6 +10,8 @@ import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
+import { rawNodeApi } from '../../support/test-clients.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -36,9 +37,8 @@ describe('WaitEndpointsDrained and ReportProxySync on a real control plane and e
 
   before(async () => {
     cp = await startTestControlPlane();
-    api = new ClusterClient(cp.server);
-    const proto = loadBerthProto();
-    nodeApi = new proto.berth.v1.NodeAPI(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    api = await testClusterClient(cp.server);
+    nodeApi = await rawNodeApi(cp.server, 'drain-a');
     const etcd = connectEtcd([cp.etcd.endpoint]);
     store = new ObjectStore(etcd);
     closeEtcd = () => etcd.close();

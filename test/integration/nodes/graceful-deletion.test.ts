@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { ClusterClient } from '../../../cli/client.js';
+import type { ClusterClient } from '../../../cli/client.js';
 import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js';
 import type { WatchEvent__Output } from '../../../proto/generated/berth/v1/WatchEvent.js';
 import { INITIAL_EVENTS_END, loadBerthProto } from '../../../proto/grpc.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
+import { rawNodeApi } from '../../support/test-clients.js';
+import { testClusterClient } from '../../support/test-pki.js';
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -33,9 +35,8 @@ describe('graceful pod deletion on a real control plane and etcd', function () {
 
   before(async () => {
     cp = await startTestControlPlane();
-    api = new ClusterClient(cp.server);
-    const proto = loadBerthProto();
-    nodeApi = new proto.berth.v1.NodeAPI(cp.server, grpc.credentials.createInsecure()) as unknown as NodeAPIClient;
+    api = await testClusterClient(cp.server);
+    nodeApi = await rawNodeApi(cp.server, NODE);
     await call((cb) => nodeApi.Register({ node_json: nodeJson(NODE) }, cb));
     // The node's agent is "alive" for the whole suite, so its pods are never judged lost.
     beats = setInterval(() => nodeApi.Heartbeat({ node_name: NODE }, () => undefined), 500);

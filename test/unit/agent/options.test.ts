@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { parseAgentOptions, parseByteSize } from '../../../node-agent/agent/options.js';
 
 describe('agent/options: the limits on hostile input', () => {
-  const parse = (...flags: string[]) => parseAgentOptions(['node', 'berth-agent', '--server', '127.0.0.1:1', '--name', 'n1', '--root', '/tmp/x', ...flags], 'test');
+  const parse = (...flags: string[]) => parseAgentOptions(['node', 'berth-agent', '--server', '127.0.0.1:1', '--name', 'n1', '--root', '/tmp/x', '--tls-dir', '/tmp/x-tls', ...flags], 'test');
 
   it('defaults: layers up to 20 GiB and a million entries, container logs rotated at 10 MiB keeping 5 files (Kubernetes)', () => {
     const o = parse();

@@ -21,6 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   controllers: ['store', 'watch', 'objects', 'events'],
   authz: ['store', 'api'],
   grpc: ['api', 'nodes', 'authz'],
+  // The control plane's own credentials (--pki-dir): read at start, handed to the rooms that serve and call.
+  tls: [],
 };
 /** Modules at the top of control-plane/ that every room may use. */
 const SHARED = new Set(['errors.ts', 'log.ts']);
