@@ -11,8 +11,12 @@ import type { CallerIdentity } from '../../../proto/security/identity.js';
 import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor } from '../../../proto/security/tls-credentials.js';
 import { applyDefaults } from '../../../control-plane/objects/defaults.js';
 import { newIdentity } from '../../../control-plane/objects/identity.js';
-import type { ObjectStore } from '../../../control-plane/store/object-store.js';
-import { startSecureControlPlane, type SecureControlPlane } from './secure-control-plane.js';
+import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
+import type { EtcdClient } from '../../../control-plane/store/etcd-client.js';
+import { ObjectStore } from '../../../control-plane/store/object-store.js';
+import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
+import { issueKeyAndCertificate } from '../../../proto/security/pki.js';
+import { testCa, testCredentials } from '../../support/test-pki.js';
 
 const pods = RESOURCE.pods;
 const proto = loadBerthProto();
@@ -49,26 +53,29 @@ const nodeJson = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Nod
 
 describe('authorization by certificate identity, through mutual TLS', function () {
   this.timeout(60_000);
-  let cp: SecureControlPlane;
+  let cp: TestControlPlane;
+  let etcd: EtcdClient;
   let store: ObjectStore;
   const clients: Array<{ close(): void }> = [];
 
   before(async () => {
-    cp = await startSecureControlPlane();
-    store = cp.store;
+    cp = await startTestControlPlane({ runControllers: false });
+    etcd = connectEtcd([cp.etcd.endpoint]);
+    store = new ObjectStore(etcd);
   });
   after(async () => {
     for (const c of clients) c.close();
+    etcd?.close();
     await cp?.stop();
   });
 
   async function nodeApi(identity: CallerIdentity): Promise<NodeAPIClient> {
-    const client = new proto.berth.v1.NodeAPI(cp.server, channelCredentials(await cp.material(identity)), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as NodeAPIClient;
+    const client = new proto.berth.v1.NodeAPI(cp.server, channelCredentials(await testCredentials(identity)), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as NodeAPIClient;
     clients.push(client);
     return client;
   }
   async function clusterApi(identity: CallerIdentity): Promise<ClusterAPIClient> {
-    const client = new proto.berth.v1.ClusterAPI(cp.server, channelCredentials(await cp.material(identity)), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as ClusterAPIClient;
+    const client = new proto.berth.v1.ClusterAPI(cp.server, channelCredentials(await testCredentials(identity)), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as ClusterAPIClient;
     clients.push(client);
     return client;
   }
@@ -151,5 +158,16 @@ describe('authorization by certificate identity, through mutual TLS', function (
     // An admin may speak for any node through NodeAPI (tools, tests), as system:masters may in Kubernetes.
     const adminAsNode = await nodeApi({ kind: 'admin', name: 'alice' });
     expect(await initialNames(adminAsNode.WatchPods({ node_name: 'node-b' }))).to.include('b-db');
+  });
+
+  it('refuses a certificate of the cluster CA whose subject names no Berth identity, before any handler', async () => {
+    const ca = await testCa();
+    const nameless = { caPem: ca.certPem, ...(await issueKeyAndCertificate(ca, { commonName: 'bob', organizations: ['developers'] }, { usage: 'client', validForMs: 3_600_000 })) };
+    const cluster = new proto.berth.v1.ClusterAPI(cp.server, channelCredentials(nameless), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as ClusterAPIClient;
+    const node = new proto.berth.v1.NodeAPI(cp.server, channelCredentials(nameless), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as NodeAPIClient;
+    clients.push(cluster, node);
+    expect(await refusal(call((cb) => cluster.List({ resource: 'pods', all_namespaces: true }, cb)))).to.equal('PERMISSION_DENIED: an unauthenticated caller may not call ClusterAPI List: ClusterAPI is for admin identities only');
+    expect(await refusal(call((cb) => node.Register({ node_json: nodeJson('bob') }, cb)))).to.equal('PERMISSION_DENIED: an unauthenticated caller may not call NodeAPI Register: NodeAPI is for node identities');
+    expect(await store.tryGet(RESOURCE.nodes, undefined, 'bob')).to.equal(undefined);
   });
 });
