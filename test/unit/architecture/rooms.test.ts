@@ -19,7 +19,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   nodes: ['store', 'watch', 'objects', 'events'],
   scheduler: ['store', 'watch', 'objects', 'events'],
   controllers: ['store', 'watch', 'objects', 'events'],
-  grpc: ['api', 'nodes'],
+  authz: ['store', 'api'],
+  grpc: ['api', 'nodes', 'authz'],
   // The control plane's own credentials (--pki-dir): read at start, handed to the rooms that serve and call.
   tls: [],
 };
