@@ -225,6 +225,7 @@ export class LocalCluster {
       '--tls-dir', tlsDir,
       '--node-ip', node.ip,
       '--cgroup-parent', node.cgroupParent,
+      '--userns-ids', userNamespacePool(record.nodes.indexOf(node), record.nodes.length),
       // The local registry mirrors the public registries Kubernetes examples use; an image it lacks comes from the origin.
       ...LOCAL_MIRRORED_REGISTRIES.flatMap((host) => ['--registry-mirror', `${host}=http://${registry}`]),
       '--insecure-registry', registry,
@@ -250,4 +251,17 @@ export class LocalCluster {
   private writeConfig(server: string, admin: TlsMaterial): void {
     writeConfig({ server, ...credentialFields(admin) });
   }
+}
+
+/** The id blocks of 65536 the agents' default --userns-ids pool holds (65536-67174399). */
+const USERNS_BLOCKS = 1024;
+
+/**
+ * userNamespacePool is node `index`'s share of the default pool. The local nodes share one
+ * machine, so each gets its own blocks: pods of different nodes never share host ids.
+ */
+export function userNamespacePool(index: number, nodes: number): string {
+  const perNode = Math.max(1, Math.floor(USERNS_BLOCKS / Math.max(1, nodes)));
+  const first = (1 + index * perNode) * 65536;
+  return `${first}-${first + perNode * 65536 - 1}`;
 }

@@ -3,7 +3,8 @@
  * more than any test). Suites call `useSharedCluster()`; the first suite to run starts it with
  * `berth up`. A root-level `after` hook, registered once when this module loads, runs
  * `berth down` after the last suite, also when tests failed, and fails the run if anything of
- * the cluster is left on the machine (leftovers()).
+ * the cluster is left on the machine (leftovers()), or if the control plane refused any call of
+ * the cluster's own members and CLI (refusedCalls()).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -56,11 +57,24 @@ after('berth down of the shared e2e cluster leaves nothing behind', async functi
   const etcdPid = readPid(join(record.controlPlaneDataDir, 'etcd', 'etcd.pid'));
   if (etcdPid) pids.push(etcdPid);
   const sandboxes = cluster.nodes.flatMap((n) => sandboxNetns(n.root));
+  const refused = refusedCalls(cluster);
   await cluster.down();
   const left = leftovers(record, pids, [...[...seenPodUids].map(podNetnsName), ...sandboxes]);
   const empty = Object.values(left).every((l) => l.length === 0);
   if (!empty) throw new Error(`berth down left things behind (${users} suites used the cluster): ${JSON.stringify(left)}`);
+  if (refused.length > 0) throw new Error(`the control plane refused ${refused.length} calls of the cluster's own agents or CLI, e.g. ${refused.slice(0, 3).join(' | ')}`);
 });
+
+/** The control plane's log lines of calls it refused (authorization): the e2e tests make none that should be. */
+function refusedCalls(cluster: LocalClusterHandle): string[] {
+  let log: string;
+  try {
+    log = readFileSync(join(cluster.stateDir, 'control-plane.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return log.split('\n').filter((line) => line.includes('"permission denied"'));
+}
 
 function readPid(file: string): number | undefined {
   try {

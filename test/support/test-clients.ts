@@ -8,6 +8,7 @@ import type { ClusterAPIClient } from '../../proto/generated/berth/v1/ClusterAPI
 import type { NodeAPIClient } from '../../proto/generated/berth/v1/NodeAPI.js';
 import { loadBerthProto } from '../../proto/grpc.js';
 import { CONTROL_PLANE_SERVER_NAME, channelCredentials, channelOptionsFor } from '../../proto/security/tls-credentials.js';
+import type { CallerIdentity } from '../../proto/security/identity.js';
 import { testAdmin, testCredentials } from './test-pki.js';
 
 /** A ClusterAPI client of `server` acting as the test admin. */
@@ -18,6 +19,11 @@ export async function rawClusterApi(server: string, options: grpc.ChannelOptions
 /** A NodeAPI client of `server` acting as node `nodeName` (with that node's certificate). */
 export async function rawNodeApi(server: string, nodeName: string): Promise<NodeAPIClient> {
   return new (loadBerthProto().berth.v1.NodeAPI)(server, channelCredentials(await testCredentials({ kind: 'node', nodeName })), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as NodeAPIClient;
+}
+
+/** A NodeAPI client of `server` acting as `identity` (an admin may speak for any node; others are refused what is not theirs). */
+export async function rawNodeApiAs(server: string, identity: CallerIdentity): Promise<NodeAPIClient> {
+  return new (loadBerthProto().berth.v1.NodeAPI)(server, channelCredentials(await testCredentials(identity)), channelOptionsFor(CONTROL_PLANE_SERVER_NAME)) as unknown as NodeAPIClient;
 }
 
 /** Channel credentials and options of the test admin, for a generic grpc.Client. */

@@ -7,8 +7,8 @@ import type { NodeAPIClient } from '../../../proto/generated/berth/v1/NodeAPI.js
 import { startTestControlPlane } from '../../support/control-plane.js';
 import type { TestControlPlane } from '../../support/control-plane.js';
 import { etcdRevision } from '../../support/etcd-contents.js';
-import { adminChannel, rawNodeApi } from '../../support/test-clients.js';
-import { testClusterClient } from '../../support/test-pki.js';
+import { adminChannel, rawNodeApi, rawNodeApiAs } from '../../support/test-clients.js';
+import { TEST_ADMIN, testClusterClient } from '../../support/test-pki.js';
 
 /** What a call ended with: its status code and details (OK and '' when it succeeded). */
 interface Answer {
@@ -96,10 +96,17 @@ describe('malformed gRPC requests are refused with a clear status and change not
     await refusedWithoutEffect(register('null'), grpc.status.INVALID_ARGUMENT, /node_json: a Node must be a mapping/);
     await refusedWithoutEffect(register('[1]'), grpc.status.INVALID_ARGUMENT, /node_json: a Node must be a mapping/);
     await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: 5 } })), grpc.status.INVALID_ARGUMENT, /metadata\.name/);
-    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: '../pods/default/p' } })), grpc.status.INVALID_ARGUMENT, /metadata\.name: Invalid value/);
-    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: 'ok', labels: { a: { b: 1 } } } })), grpc.status.INVALID_ARGUMENT, /metadata\.labels\.a/);
-    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: 'ok' }, status: { capacity: { cpu: {} } } })), grpc.status.INVALID_ARGUMENT, /status\.capacity\.cpu/);
-    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: 'ok' }, status: { addresses: 'here' } })), grpc.status.INVALID_ARGUMENT, /status\.addresses/);
+    // A node may only name itself; an admin (who may register any node) gets the name checked.
+    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: '../pods/default/p' } })), grpc.status.PERMISSION_DENIED, /^node hostile-node may not register node \.\.\/pods\/default\/p/);
+    const asAdmin = await rawNodeApiAs(cp.server, TEST_ADMIN);
+    try {
+      await refusedWithoutEffect(() => answer((cb) => asAdmin.Register({ node_json: JSON.stringify({ metadata: { name: '../pods/default/p' } }) }, cb)), grpc.status.INVALID_ARGUMENT, /metadata\.name: Invalid value/);
+    } finally {
+      asAdmin.close();
+    }
+    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: NODE, labels: { a: { b: 1 } } } })), grpc.status.INVALID_ARGUMENT, /metadata\.labels\.a/);
+    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: NODE }, status: { capacity: { cpu: {} } } })), grpc.status.INVALID_ARGUMENT, /status\.capacity\.cpu/);
+    await refusedWithoutEffect(register(JSON.stringify({ metadata: { name: NODE }, status: { addresses: 'here' } })), grpc.status.INVALID_ARGUMENT, /status\.addresses/);
   });
 
   it("refuses a pod status report that is not a PodStatus, and keeps the pod's status", async () => {

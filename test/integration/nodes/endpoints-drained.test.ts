@@ -10,8 +10,8 @@ import { connectEtcd } from '../../../control-plane/store/etcd-client.js';
 import { ObjectStore } from '../../../control-plane/store/object-store.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
-import { rawNodeApi } from '../../support/test-clients.js';
-import { testClusterClient } from '../../support/test-pki.js';
+import { rawNodeApiAs } from '../../support/test-clients.js';
+import { TEST_ADMIN, testClusterClient } from '../../support/test-pki.js';
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -38,7 +38,8 @@ describe('WaitEndpointsDrained and ReportProxySync on a real control plane and e
   before(async () => {
     cp = await startTestControlPlane();
     api = await testClusterClient(cp.server);
-    nodeApi = await rawNodeApi(cp.server, 'drain-a');
+    // The test stands in for the agents of several nodes: as an admin, who may speak for any node.
+    nodeApi = await rawNodeApiAs(cp.server, TEST_ADMIN);
     const etcd = connectEtcd([cp.etcd.endpoint]);
     store = new ObjectStore(etcd);
     closeEtcd = () => etcd.close();

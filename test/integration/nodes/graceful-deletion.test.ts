@@ -7,8 +7,8 @@ import { INITIAL_EVENTS_END, loadBerthProto } from '../../../proto/grpc.js';
 import type { Pod } from '../../../proto/objects/pod.js';
 import { startTestControlPlane, type TestControlPlane } from '../../support/control-plane.js';
 import { eventually } from '../../support/wait.js';
-import { rawNodeApi } from '../../support/test-clients.js';
-import { testClusterClient } from '../../support/test-pki.js';
+import { rawNodeApiAs } from '../../support/test-clients.js';
+import { TEST_ADMIN, testClusterClient } from '../../support/test-pki.js';
 
 function call<T>(fn: (cb: (err: grpc.ServiceError | null, res?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
@@ -36,7 +36,8 @@ describe('graceful pod deletion on a real control plane and etcd', function () {
   before(async () => {
     cp = await startTestControlPlane();
     api = await testClusterClient(cp.server);
-    nodeApi = await rawNodeApi(cp.server, NODE);
+    // The test stands in for the agents of several nodes: as an admin, who may speak for any node.
+    nodeApi = await rawNodeApiAs(cp.server, TEST_ADMIN);
     await call((cb) => nodeApi.Register({ node_json: nodeJson(NODE) }, cb));
     // The node's agent is "alive" for the whole suite, so its pods are never judged lost.
     beats = setInterval(() => nodeApi.Heartbeat({ node_name: NODE }, () => undefined), 500);

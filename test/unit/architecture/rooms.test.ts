@@ -21,7 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   controllers: ['store', 'watch', 'objects', 'events'],
   // Bootstrap tokens, node certificates and joining; the join endpoint and renewal are served by grpc/.
   bootstrap: ['store'],
-  grpc: ['api', 'nodes', 'bootstrap'],
+  authz: ['store', 'api'],
+  grpc: ['api', 'nodes', 'authz', 'bootstrap'],
   // The control plane's own credentials (--pki-dir): read at start, handed to the rooms that serve and call.
   tls: [],
 };
