@@ -86,7 +86,8 @@ function checkContainer(c: Container, path: string, seenPortNames: Set<string>, 
 
 function checkResources(c: Container, path: string, out: CheckOutput): void {
   for (const part of ['requests', 'limits'] as const) {
-    for (const [name, value] of Object.entries(c.resources?.[part] ?? {})) {
+    // The schema has already refused requests or limits that are not a mapping (a string would otherwise be checked per character).
+    for (const [name, value] of Object.entries(mapping(c.resources?.[part]))) {
       const qpath = joinPath(joinPath(path, part), name);
       if (!isQuantity(value)) {
         out.error(qpath, `Invalid value: ${quote(value)}: must be a quantity such as 500m, 2, 64Mi or 1G`);
@@ -97,13 +98,17 @@ function checkResources(c: Container, path: string, out: CheckOutput): void {
       }
     }
   }
-  for (const [name, request] of Object.entries(c.resources?.requests ?? {})) {
-    const limit = c.resources?.limits?.[name];
+  for (const [name, request] of Object.entries(mapping(c.resources?.requests))) {
+    const limit = mapping(c.resources?.limits)[name];
     if (limit === undefined || !isQuantity(limit) || !isQuantity(request)) continue;
     if (parseQuantity(request) > parseQuantity(limit)) {
       out.error(joinPath(joinPath(path, 'requests'), name), `Invalid value: ${quote(request)}: must be less than or equal to ${name} limit of ${limit}`);
     }
   }
+}
+
+function mapping(value: Record<string, string | number> | undefined): Record<string, string | number> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {};
 }
 
 /** A probe or lifecycle hook needs exactly one handler. */

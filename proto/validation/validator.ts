@@ -119,5 +119,21 @@ export function validateObject(object: unknown): ValidationResult {
       if (ok) throw err;
     }
   }
-  return { errors: [...schemaErrors, ...out.errors], warnings: [...warnings, ...out.warnings] };
+  return { errors: firstProblems([...schemaErrors, ...out.errors], 'error'), warnings: firstProblems([...warnings, ...out.warnings], 'warning') };
+}
+
+/** How many errors (and warnings) of one object are reported; the rest are counted. */
+export const MAX_PROBLEMS_PER_OBJECT = 100;
+
+/**
+ * firstProblems keeps the first MAX_PROBLEMS_PER_OBJECT problems and says how many more there
+ * were, at the first one left out. A hostile document can make one problem per character of a
+ * huge string or per item of a huge list; the answer stays small either way.
+ */
+function firstProblems(problems: ObjectProblem[], noun: string): ObjectProblem[] {
+  if (problems.length <= MAX_PROBLEMS_PER_OBJECT) return problems;
+  const more = problems.length - MAX_PROBLEMS_PER_OBJECT;
+  const first = problems.slice(0, MAX_PROBLEMS_PER_OBJECT);
+  first.push({ path: (problems[MAX_PROBLEMS_PER_OBJECT] as ObjectProblem).path, message: `and ${more} more ${noun}${more === 1 ? '' : 's'} in this object (only the first ${MAX_PROBLEMS_PER_OBJECT} are listed)` });
+  return first;
 }

@@ -53,4 +53,14 @@ describe('size and integer limits', () => {
     // With no field holding most of its parent, the path stops at the largest top-level field.
     expect(largestFieldPath({ data: { a: 'x'.repeat(50), b: 'y'.repeat(50) }, kind: 'K' })).to.equal('data');
   });
+  it('answers a document that would make thousands of problems with the first 100 and a count of the rest', () => {
+    const hugeRequests = validateObject(deployment({ template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: 'x'.repeat(300_000) } }] } } }));
+    // A string where a mapping belongs is one error, not one per character.
+    expect(hugeRequests.errors.map((e) => e.path)).to.deep.equal(['spec.template.spec.containers[0].resources.requests']);
+    const env = Array.from({ length: 500 }, (_, i) => ({ name: `BAD NAME ${i}`, value: 'v' }));
+    const many = validateObject(deployment({ template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox', env }] } } }));
+    expect(many.errors).to.have.length(101);
+    expect(many.errors[100]?.path).to.equal('spec.template.spec.containers[0].env[100].name');
+    expect(many.errors[100]?.message).to.equal('and 400 more errors in this object (only the first 100 are listed)');
+  });
 });
