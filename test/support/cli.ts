@@ -22,17 +22,19 @@ export interface RunResult {
  */
 export async function berth(server: string | undefined, args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const config = await testCliConfig();
+  return runCollecting(process.execPath, [BERTH_BIN, ...args], { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_CONFIG: config, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...(server ? { BERTH_SERVER: server } : {}), ...env }, input ?? '');
+}
+
+/** runCollecting runs `command` with exactly `env`, feeds it `input`, and collects its exit code and output. */
+export function runCollecting(command: string, args: string[], env: NodeJS.ProcessEnv, input: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH_BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_CONFIG: config, ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}), ...(server ? { BERTH_SERVER: server } : {}), ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.stdin.end(input);
   });
 }

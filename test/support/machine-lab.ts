@@ -6,7 +6,7 @@
  * teardown `berth down` uses (agents, containers, pod namespaces, mounts, cgroups, the control
  * plane and its etcd, the registry, the namespaces, the state), also after a failure.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { REGISTRY_BINARY } from '../../cli/local-cluster/paths.js';
 import type { ClusterRecord } from '../../cli/local-cluster/record.js';
 import { writeRegistryConfig } from '../../cli/local-cluster/registry.js';
 import { teardown } from '../../cli/local-cluster/teardown.js';
-import { BERTH_BIN, REPO_ROOT, type RunResult } from './cli.js';
+import { BERTH_BIN, REPO_ROOT, runCollecting, type RunResult } from './cli.js';
 import { freeLabCidr, leftovers, type Leftovers } from './local-cluster.js';
 import { NetnsLab } from './netns-lab.js';
 import { eventually } from './wait.js';
@@ -74,20 +74,9 @@ export class MachineLab {
 
   /** Runs the real berth CLI on machine `m` (in its network namespace) as root with the admin config. */
   berth(m: Machine, args: string[], input = ''): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', [`--net=${this.lab.path(m.netns)}`, '--', process.execPath, BERTH_BIN, ...args], {
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_CONFIG: this.config },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
+    return runCollecting('nsenter', [`--net=${this.lab.path(m.netns)}`, '--', process.execPath, BERTH_BIN, ...args], { PATH: process.env.PATH, HOME: '/nonexistent', BERTH_CONFIG: this.config }, input);
   }
+
 
   /** Like berth(), but fails with the output when the command fails. */
   async ok(m: Machine, args: string[], input = ''): Promise<string> {
