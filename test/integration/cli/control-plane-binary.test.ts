@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CONTROL_PLANE_BIN, REPO_ROOT, berth } from '../../support/cli.js';
-import { freePort } from '../../support/ports.js';
+import { freePortsApart } from '../../support/ports.js';
 import { isAlive } from '../../support/processes.js';
 import { eventually } from '../../support/wait.js';
 import { writeTestPkiDir } from '../../support/test-pki.js';
@@ -43,10 +43,11 @@ describe('berth-control-plane with its embedded etcd', function () {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-cp-bin-'));
     pkiDir = await writeTestPkiDir(join(dataDir, 'pki'));
-    server = `127.0.0.1:${await freePort()}`;
-    etcdPort = await freePort();
-    // The embedded etcd takes etcdPort and etcdPort+1; if that one is taken, pick again.
-    while ((await freePort()) === etcdPort + 1) etcdPort = await freePort();
+    // The control plane's join endpoint takes its port + 1, the embedded etcd etcdPort and
+    // etcdPort + 1 (peers): four ports that must not meet, or etcd cannot bind and keeps exiting.
+    const [serverPort, embeddedEtcdPort] = (await freePortsApart(2)) as [number, number];
+    server = `127.0.0.1:${serverPort}`;
+    etcdPort = embeddedEtcdPort;
   });
 
   after(async () => {
